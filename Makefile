@@ -1,0 +1,53 @@
+# Two commands for a newcomer: `make run` and `make test`.
+# Everything installs into project-local folders from uv.lock; the system interpreter is never touched.
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := data/demo
+OUT := outputs/demo
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_COMPILE_BYTECODE := 1
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export DO_NOT_TRACK := 1
+export MLFLOW_DISABLE_TELEMETRY := true
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export GX_ANALYTICS_ENABLED := false
+export PREFECT_HOME := $(CURDIR)/.prefect
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
+
+.PHONY: run test lint bench venv demo-data clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(BIN)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+venv: $(BIN)/.synced
+
+$(DEMO)/workplaces.csv: | $(BIN)/.synced
+	$(BIN)/vigia demo-data --out $(DEMO)
+
+demo-data: $(DEMO)/workplaces.csv
+
+run: $(BIN)/.synced $(DEMO)/workplaces.csv
+	$(BIN)/vigia run --data $(DEMO) --out $(OUT)
+
+test: $(BIN)/.synced
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: $(BIN)/.synced
+	$(BIN)/ruff check .
+
+bench: $(BIN)/.synced
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .prefect outputs mlruns $(DEMO)

@@ -1,0 +1,152 @@
+"""The canonical input contract (shared/CONTRACT.md v1) as data: one place for tables, columns and code sets.
+
+Validation, quarantine reasons, the demo-world generator and the features all read these
+definitions, so a rule changes in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "data" / "reference"
+DISTRICTS_PATH = REFERENCE_DIR / "ubigeo_distrito.csv"
+
+LIST_SEPARATOR = ";"
+
+SIZE_BANDS = ("micro", "pequena", "mediana", "grande")
+LABOUR_REGIMES = ("general", "micro", "pequena", "agrario", "construccion", "hogar", "other")
+ORIGINS = ("complaint", "planned", "ex_officio", "authority_request")
+TEAMS = ("regular", "specialized")
+SUBJECTS = (
+    "wages", "hours", "osh", "registration", "social_security",
+    "forced_labour", "child_labour", "discrimination", "union_rights",
+)
+CHANNELS = ("web", "phone", "in_person", "referral")
+TOPICS = (
+    "unpaid_wages", "withheld_documents", "excessive_hours", "threats_violence", "confinement",
+    "debt", "unsafe_conditions", "child_labour", "recruitment_deception", "no_contract",
+)
+FL_INDICATORS = (
+    "abuse_of_vulnerability", "deception", "restriction_of_movement", "isolation",
+    "physical_sexual_violence", "intimidation_threats", "retention_of_documents",
+    "withholding_of_wages", "debt_bondage", "abusive_conditions", "excessive_overtime",
+)
+RUC_PREFIXES = ("10", "15", "17", "20")
+RUC_WEIGHTS = np.array([5, 4, 3, 2, 7, 6, 5, 4, 3, 2])
+
+# Columns that hold personal data: dropped at ingestion, never stored past the loader.
+PERSONAL_COLUMNS = {
+    "complaints": ("complainant_name", "complainant_doc"),
+    "workplaces": ("name",),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One canonical column: its logical type, nullability and, for categories and lists, its codes."""
+
+    name: str
+    kind: str  # str, int, float, bool, date, cat, list
+    nullable: bool = False
+    codes: tuple[str, ...] = field(default_factory=tuple)
+    unique: bool = False
+    minimum: float | None = None
+
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "workplaces": (
+        Column("workplace_id", "str", unique=True),
+        Column("ruc", "str"),
+        Column("name", "str", nullable=True),
+        Column("ciiu", "str"),
+        Column("ubigeo", "str"),
+        Column("size_band", "cat", codes=SIZE_BANDS),
+        Column("declared_workers", "int", minimum=0),
+        Column("activity_start", "date"),
+        Column("labour_regime", "cat", codes=LABOUR_REGIMES),
+        Column("contractor_of", "str", nullable=True),
+    ),
+    "inspections": (
+        Column("inspection_id", "str", unique=True),
+        Column("workplace_id", "str"),
+        Column("ordered_on", "date"),
+        Column("closed_on", "date", nullable=True),
+        Column("origin", "cat", codes=ORIGINS),
+        Column("team", "cat", codes=TEAMS),
+        Column("subjects", "list", nullable=True, codes=SUBJECTS),
+        Column("workers_covered", "int", minimum=0),
+        Column("infraction_found", "bool"),
+        Column("fl_indicators", "list", nullable=True, codes=FL_INDICATORS),
+        Column("forced_labour_found", "bool"),
+        Column("child_labour_found", "bool"),
+        Column("victims_identified", "int", minimum=0),
+        Column("fine_uit", "float", minimum=0),
+    ),
+    "complaints": (
+        Column("complaint_id", "str", unique=True),
+        Column("workplace_id", "str"),
+        Column("received_on", "date"),
+        Column("channel", "cat", codes=CHANNELS),
+        Column("topics", "list", nullable=True, codes=TOPICS),
+        Column("anonymous", "bool"),
+        Column("complainant_name", "str", nullable=True),
+        Column("complainant_doc", "str", nullable=True),
+    ),
+}
+
+TABLE_NAMES = tuple(TABLES)
+
+
+def column_names(table: str) -> list[str]:
+    """Canonical column names of a table, in contract order."""
+    return [c.name for c in TABLES[table]]
+
+
+def ruc_check_digit(first_ten: str) -> int:
+    """SUNAT check digit for the first ten digits of a RUC."""
+    s = int(np.dot(RUC_WEIGHTS, [int(ch) for ch in first_ten]))
+    r = 11 - (s % 11)
+    return 0 if r == 10 else 1 if r == 11 else r
+
+
+def is_valid_ruc(ruc: str) -> bool:
+    """True for an 11-digit RUC with a known prefix and a correct check digit."""
+    return (
+        isinstance(ruc, str)
+        and len(ruc) == 11
+        and ruc.isdigit()
+        and ruc[:2] in RUC_PREFIXES
+        and ruc_check_digit(ruc[:10]) == int(ruc[10])
+    )
+
+
+def valid_ruc_mask(rucs: pd.Series) -> pd.Series:
+    """Vectorised `is_valid_ruc` over a Series of strings (NaN counts as invalid)."""
+    s = rucs.astype("string").fillna("")
+    shape_ok = s.str.fullmatch(r"(10|15|17|20)\d{9}").fillna(False).astype(bool)
+    out = pd.Series(False, index=rucs.index)
+    if shape_ok.any():
+        digits = np.array([list(map(int, r)) for r in s[shape_ok]])
+        total = digits[:, :10] @ RUC_WEIGHTS
+        r = 11 - (total % 11)
+        check = np.where(r == 10, 0, np.where(r == 11, 1, r))
+        out.loc[shape_ok] = check == digits[:, 10]
+    return out
+
+
+def load_districts(path: Path = DISTRICTS_PATH) -> pd.DataFrame:
+    """Real INEI district table with the INEI code as a 6-character string; rows without it dropped.
+
+    The file is reference data shipped with the repo (copied unchanged from shared/data/peru);
+    one row lacks an INEI code and cannot be joined, so it is left out here, not edited.
+    """
+    df = pd.read_csv(path, dtype={"inei": "string", "reniec": "string", "fips": "string"})
+    df = df[df["inei"].notna()].copy()
+    df["inei"] = df["inei"].str.zfill(6)
+    df["department_code"] = df["inei"].str[:2]
+    df["province_code"] = df["inei"].str[:4]
+    return df.reset_index(drop=True)
