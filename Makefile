@@ -47,7 +47,7 @@ lint: $(BIN)/.synced
 	$(BIN)/ruff check .
 
 bench: $(BIN)/.synced
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(BENCH)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .prefect outputs mlruns $(DEMO)

@@ -1,0 +1,97 @@
+"""The `vigia` command line. Heavy libraries are imported inside each command to keep start-up fast."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+log = logging.getLogger("vigia")
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from exc
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from demo_world.generate import generate_world, write_world
+    from pipelines.config import load_config
+
+    cfg = load_config(args.config)["demo_world"]
+    n = args.workplaces or cfg["workplaces"]
+    seed = args.seed if args.seed is not None else cfg["seed"]
+    log.info("Generating a demo world of %d workplaces (seed %d)", n, seed)
+    world = generate_world(n_workplaces=n, seed=seed, start=cfg["start"], end=cfg["end"])
+    paths = write_world(world, Path(args.out))
+    for name, path in paths.items():
+        log.info("wrote %s: %s", name, path)
+    print(f"Demo world written to {Path(args.out).resolve()} (truth in {Path(args.out, 'truth')})")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from features.validation import DataContractError
+    from pipelines.flow import vigia_run
+
+    try:
+        result = vigia_run(
+            data_dir=str(args.data),
+            out_dir=str(args.out),
+            config_path=str(args.config) if args.config else None,
+            as_of=args.as_of.isoformat() if args.as_of else None,
+        )
+    except DataContractError as exc:
+        print(f"vigia: input rejected: {exc}", file=sys.stderr)
+        return 2
+    print(f"Lista priorizada: {result['list_csv']}")
+    print(f"Puntajes de todos los centros de trabajo: {result['scores']}")
+    print(f"Reporte de la corrida: {result['run_report']}")
+    print(f"MLflow run {result['mlflow_run_id']} in {result['mlflow_tracking_uri']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vigia", description="Rank workplaces for forced-labour inspections."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo-data", help="write the seeded demo world (with its hidden truth)")
+    demo.add_argument("--out", required=True, type=Path)
+    demo.add_argument("--workplaces", type=int, default=None)
+    demo.add_argument("--seed", type=int, default=None)
+    demo.add_argument("--config", type=Path, default=None)
+    demo.set_defaults(func=_cmd_demo_data)
+
+    run = sub.add_parser("run", help="validate, train, evaluate and write the ranked list")
+    run.add_argument("--data", required=True, type=Path, help="folder with the input tables")
+    run.add_argument("--out", required=True, type=Path, help="folder for lists and reports")
+    run.add_argument("--config", type=Path, default=None, help="YAML overriding the defaults")
+    run.add_argument(
+        "--as-of", type=_iso_date, default=None,
+        help="planning date YYYY-MM-DD (default: the day after the newest record)",
+    )
+    run.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipelines.environment import apply_offline_defaults
+
+    apply_offline_defaults()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

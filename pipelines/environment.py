@@ -1,0 +1,24 @@
+"""Process-wide defaults that keep runs local, quiet and offline, set before heavy imports."""
+
+from __future__ import annotations
+
+import os
+
+from pipelines.config import PROJECT_ROOT
+
+OFFLINE_DEFAULTS = {
+    "DO_NOT_TRACK": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "GX_ANALYTICS_ENABLED": "false",
+    "PREFECT_HOME": str(PROJECT_ROOT / ".prefect"),
+    # The ephemeral Prefect API needs 10-25 s to start on 2 cores; 20 s is too tight.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "MPLBACKEND": "Agg",
+}
+
+
+def apply_offline_defaults() -> None:
+    """Set the defaults above unless the caller's environment already chose otherwise."""
+    for key, value in OFFLINE_DEFAULTS.items():
+        os.environ.setdefault(key, value)
