@@ -1,0 +1,61 @@
+"""Readers of a demo world's hidden truth/ folder: the only code allowed to open it.
+
+Evaluation uses these to score lists against what really happened (spells of forced labour),
+not only against what inspectors happened to find.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+ID_COLUMNS = ("workplace_id", "ruc", "principal_ruc", "ciiu", "department_code", "ubigeo",
+              "inspection_id", "complaint_id", "id")
+DATE_COLUMNS = ("start", "end", "active_from", "active_until", "ordered_on", "received_on")
+
+
+def load_truth(truth_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Every truth CSV by file stem, with ids as strings and dates as datetime64."""
+    out: dict[str, pd.DataFrame] = {}
+    for path in sorted(Path(truth_dir).glob("*.csv")):
+        frame = pd.read_csv(path, dtype={c: "str" for c in ID_COLUMNS}, keep_default_na=True)
+        for column in DATE_COLUMNS:
+            if column in frame.columns:
+                frame[column] = pd.to_datetime(frame[column])
+        out[path.stem] = frame
+    if "fl_spells" not in out or "workplaces" not in out:
+        raise FileNotFoundError(f"{truth_dir}: not a demo-world truth folder")
+    return out
+
+
+def forced_labour_active(
+    truth: dict[str, pd.DataFrame], as_of: str | pd.Timestamp, horizon_months: int = 0
+) -> pd.Series:
+    """Per workplace: forced labour active at `as_of`, or at any time in [as_of, as_of+horizon)."""
+    as_of = pd.Timestamp(as_of)
+    spells = truth["fl_spells"]
+    end = spells["end"].fillna(pd.Timestamp.max)
+    if horizon_months > 0:
+        until = as_of + pd.DateOffset(months=horizon_months)
+        hit = (spells["start"] < until) & (end > as_of)
+    else:
+        hit = (spells["start"] <= as_of) & (end > as_of)
+    ids = truth["workplaces"]["workplace_id"]
+    active = ids.isin(set(spells.loc[hit, "workplace_id"]))
+    return pd.Series(active.to_numpy(), index=pd.Index(ids, name="workplace_id"),
+                     name="forced_labour_active")
+
+
+def latent_risk(truth: dict[str, pd.DataFrame], as_of: str | pd.Timestamp) -> pd.Series:
+    """The oracle's hidden risk per workplace, from the latest quarter column at or before as_of."""
+    as_of = pd.Timestamp(as_of)
+    table = truth["latent_risk"].set_index("workplace_id")
+    dates = pd.to_datetime(pd.Index(table.columns))
+    usable = dates[dates <= as_of]
+    if len(usable) == 0:
+        raise ValueError(f"no latent risk at or before {as_of.date()} (first {dates.min().date()})")
+    column = table.columns[dates.get_loc(usable.max())]
+    risk = table[column].astype(float).rename("latent_risk")
+    risk.index.name = "workplace_id"
+    return risk

@@ -1,0 +1,108 @@
+"""Labels for an as-of date: what inspections ordered in `[as_of, as_of + label timespan)` found.
+
+Outcomes exist only where someone inspected. A workplace is labelled only when at least one
+inspection ordered in its label window has a KNOWN outcome (`closed_on` set and, with
+`known_before`, `closed_on < known_before`); every other workplace gets NaN, never a negative.
+
+Label kinds (config `labels.kind`):
+- `forced_labour_found`: an inspection in the window concluded forced labour (the default, the
+  ILO definition: involuntariness AND coercion, as the inspector judged it).
+- `min_indicators`: an inspection documented at least `min_indicators` distinct ILO indicators
+  (several indicators together point to forced labour, one rarely does).
+- `fundamental_rights`: an inspection found forced labour, child labour or any ILO indicator, or
+  found an infraction while its subjects included a fundamental-rights matter (forced labour,
+  child labour, discrimination, union rights: the ILO fundamental principles besides safety).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.contract import LIST_SEPARATOR
+
+LABEL_KINDS = ("forced_labour_found", "min_indicators", "fundamental_rights")
+FUNDAMENTAL_RIGHTS_SUBJECTS = ("forced_labour", "child_labour", "discrimination", "union_rights")
+
+
+def _count_codes(lists: pd.Series) -> np.ndarray:
+    """Number of distinct codes in each `;`-joined list ("" counts zero)."""
+    return lists.fillna("").astype(str).map(
+        lambda s: len({c for c in s.split(LIST_SEPARATOR) if c})
+    ).to_numpy(dtype=int)
+
+
+def _has_any(lists: pd.Series, codes: tuple[str, ...]) -> np.ndarray:
+    """True where a `;`-joined list holds one of `codes`."""
+    padded = LIST_SEPARATOR + lists.fillna("").astype(str) + LIST_SEPARATOR
+    hit = np.zeros(len(lists), dtype=bool)
+    for code in codes:
+        token = f"{LIST_SEPARATOR}{code}{LIST_SEPARATOR}"
+        hit |= padded.str.contains(token, regex=False).to_numpy()
+    return hit
+
+
+def inspection_positive(inspections: pd.DataFrame, kind: str, min_indicators: int) -> np.ndarray:
+    """Whether each inspection's outcome is positive under the label `kind`."""
+    if kind == "forced_labour_found":
+        return inspections["forced_labour_found"].to_numpy(dtype=bool)
+    n_indicators = _count_codes(inspections["fl_indicators"])
+    if kind == "min_indicators":
+        return n_indicators >= min_indicators
+    if kind == "fundamental_rights":
+        rights_subject = _has_any(inspections["subjects"], FUNDAMENTAL_RIGHTS_SUBJECTS)
+        return (
+            inspections["forced_labour_found"].to_numpy(dtype=bool)
+            | inspections["child_labour_found"].to_numpy(dtype=bool)
+            | (n_indicators > 0)
+            | (inspections["infraction_found"].to_numpy(dtype=bool) & rights_subject)
+        )
+    raise ValueError(f"unknown label kind {kind!r}; expected one of {LABEL_KINDS}")
+
+
+def label_window_end(as_of: pd.Timestamp, label_timespan_months: int) -> pd.Timestamp:
+    """First day after the label window that starts at `as_of`."""
+    return pd.Timestamp(as_of) + pd.DateOffset(months=label_timespan_months)
+
+
+def build_labels(
+    tables: dict[str, pd.DataFrame],
+    as_of: pd.Timestamp,
+    label_timespan_months: int,
+    kind: str = "forced_labour_found",
+    known_before: pd.Timestamp | None = None,
+    min_indicators: int = 2,
+) -> pd.Series:
+    """1.0 / 0.0 / NaN per workplace (index `workplace_id`, all of them) for the window at `as_of`.
+
+    Only inspections ordered in the window with an outcome known (before `known_before` when
+    given) decide the label; the label is positive if any of them is positive.
+    """
+    as_of = pd.Timestamp(as_of)
+    ins = tables["inspections"]
+    in_window = (ins["ordered_on"] >= as_of) & (
+        ins["ordered_on"] < label_window_end(as_of, label_timespan_months)
+    )
+    known = ins["closed_on"].notna()
+    if known_before is not None:
+        known &= ins["closed_on"] < pd.Timestamp(known_before)
+    decided = ins.loc[in_window & known]
+    positive = pd.Series(
+        inspection_positive(decided, kind, min_indicators).astype(float),
+        index=decided["workplace_id"].astype(str).to_numpy(),
+    )
+    per_workplace = positive.groupby(level=0).max()
+    ids = pd.Index(tables["workplaces"]["workplace_id"].astype(str), name="workplace_id")
+    return per_workplace.reindex(ids).rename("label")
+
+
+def label_summary(labels: pd.Series) -> dict[str, float]:
+    """Counts for metrics and MLflow: workplaces, labelled rows, positives and positive share."""
+    labelled = int(labels.notna().sum())
+    positives = int((labels == 1.0).sum())
+    return {
+        "workplaces": int(len(labels)),
+        "labelled": labelled,
+        "positives": positives,
+        "positive_rate": positives / labelled if labelled else float("nan"),
+    }

@@ -1,0 +1,156 @@
+"""The split plan: which as-of dates train and which test, so no label window crosses a test date.
+
+Worked example (config/default.yaml, data from 2018-07-01 to 2026-06-30)::
+
+    labels:
+      label_timespan_months: 6     # a label at as-of date t looks at inspections in [t, t + 6m)
+    splits:
+      update_frequency_months: 3   # as-of dates every 3 months (a new list each quarter)
+      test_splits: 4               # four held-out test as-of dates at the end of the history
+      training_as_of_dates: 8      # training history: up to 8 as-of dates stacked per split
+      burn_in_months: 24           # no as-of date before 2020-07-01: features need a past
+
+The last test as-of date must leave a full label window before the data ends, so it is
+2026-01-01 (window [2026-01-01, 2026-07-01)); the earlier ones step back by the update frequency:
+2025-04-01, 2025-07-01, 2025-10-01, 2026-01-01. For the test as-of date 2025-04-01 the newest
+training as-of date t must satisfy t + 6 months <= 2025-04-01, so it is 2024-10-01, and the
+training history steps back every 3 months: 2023-01-01 ... 2024-10-01 (8 dates). No training
+label window overlaps the test window, and the model for 2025-04-01 is also trained only on
+labels whose outcomes closed before 2025-04-01 (`known_before`, see `features.training_set`).
+
+The production plan for a planning date T is the same rule with T as the test as-of date:
+`production_train_as_of_dates`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+DEFAULT_LABEL_TIMESPAN_MONTHS = 6
+DEFAULT_UPDATE_FREQUENCY_MONTHS = 3
+DEFAULT_TEST_SPLITS = 4
+DEFAULT_TRAINING_AS_OF_DATES = 8
+DEFAULT_BURN_IN_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class Split:
+    """One test as-of date and the training as-of dates whose labels end by it."""
+
+    train_as_of_dates: list[pd.Timestamp]
+    test_as_of: pd.Timestamp
+    label_timespan_months: int
+
+
+def _months(n: int) -> pd.DateOffset:
+    return pd.DateOffset(months=n)
+
+
+def _month_floor(date: pd.Timestamp) -> pd.Timestamp:
+    return pd.Timestamp(date).to_period("M").to_timestamp()
+
+
+def _settings(splits_config: dict, label_timespan_months: int | None) -> dict[str, int]:
+    """Config values with defaults; the label timespan comes from `labels:` when passed."""
+    span = label_timespan_months or splits_config.get(
+        "label_timespan_months", DEFAULT_LABEL_TIMESPAN_MONTHS
+    )
+    settings = {
+        "label_timespan_months": int(span),
+        "update_frequency_months": int(
+            splits_config.get("update_frequency_months", DEFAULT_UPDATE_FREQUENCY_MONTHS)
+        ),
+        "test_splits": int(splits_config.get("test_splits", DEFAULT_TEST_SPLITS)),
+        "training_as_of_dates": int(
+            splits_config.get("training_as_of_dates", DEFAULT_TRAINING_AS_OF_DATES)
+        ),
+        "burn_in_months": int(splits_config.get("burn_in_months", DEFAULT_BURN_IN_MONTHS)),
+    }
+    for key, value in settings.items():
+        if value < (0 if key == "burn_in_months" else 1):
+            raise ValueError(f"splits: {key} must be positive, got {value}")
+    return settings
+
+
+def production_train_as_of_dates(
+    splits_config: dict,
+    planning_date: pd.Timestamp,
+    first_date: pd.Timestamp,
+    label_timespan_months: int | None = None,
+) -> list[pd.Timestamp]:
+    """Training as-of dates for planning date T: the newest label windows that end by T.
+
+    The newest is T - label timespan; earlier ones step back by the update frequency, at most
+    `training_as_of_dates` of them, none before `first_date` + burn-in.
+    """
+    s = _settings(splits_config, label_timespan_months)
+    newest = pd.Timestamp(planning_date) - _months(s["label_timespan_months"])
+    earliest = pd.Timestamp(first_date) + _months(s["burn_in_months"])
+    dates = [newest - _months(k * s["update_frequency_months"])
+             for k in range(s["training_as_of_dates"])]
+    return sorted(d for d in dates if d >= earliest)
+
+
+def split_plan(
+    splits_config: dict,
+    first_date: pd.Timestamp,
+    last_date: pd.Timestamp,
+    label_timespan_months: int | None = None,
+) -> list[Split]:
+    """Test as-of dates at the end of the history, each with its training as-of dates.
+
+    `last_date` is the data's last day (inclusive): the last test as-of date is the latest
+    month start whose label window ends by the day after it. Splits without any training as-of
+    date after burn-in are dropped; no split at all is an error (too little history).
+    """
+    s = _settings(splits_config, label_timespan_months)
+    span = s["label_timespan_months"]
+    data_end = pd.Timestamp(last_date).normalize() + pd.Timedelta(days=1)
+    last_test = _month_floor(data_end - _months(span))
+    tests = sorted(
+        last_test - _months(k * s["update_frequency_months"]) for k in range(s["test_splits"])
+    )
+    plan = []
+    for test_as_of in tests:
+        train = production_train_as_of_dates(splits_config, test_as_of, first_date, span)
+        if train:
+            plan.append(Split(train_as_of_dates=train, test_as_of=test_as_of,
+                              label_timespan_months=span))
+    if not plan:
+        raise ValueError(
+            f"no split fits between {first_date} and {last_date} with {s}: history too short"
+        )
+    return plan
+
+
+def plot_split_plan(splits: list[Split], path: str | Path) -> Path:
+    """Draw each split's training label windows and its test window (PNG via matplotlib Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 1 + 0.6 * len(splits)))
+    for row, split in enumerate(splits):
+        for k, t in enumerate(split.train_as_of_dates):
+            end = t + _months(split.label_timespan_months)
+            ax.plot([t, end], [row - 0.15 + 0.3 * k / max(1, len(split.train_as_of_dates)),
+                               row - 0.15 + 0.3 * k / max(1, len(split.train_as_of_dates))],
+                     color="tab:blue", linewidth=2, label="training label window" if
+                     row == 0 and k == 0 else None)
+        test_end = split.test_as_of + _months(split.label_timespan_months)
+        ax.plot([split.test_as_of, test_end], [row + 0.25, row + 0.25], color="tab:red",
+                linewidth=5, label="test label window" if row == 0 else None)
+        ax.axvline(split.test_as_of, color="tab:red", linewidth=0.5, linestyle=":")
+    ax.set_yticks(range(len(splits)), [f"test {s.test_as_of:%Y-%m-%d}" for s in splits])
+    ax.set_xlabel("as-of date and label window")
+    ax.set_title("Split plan: training label windows end by the test as-of date")
+    ax.legend(loc="upper left", fontsize="small")
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out

@@ -1,0 +1,90 @@
+"""Training and scoring sets: features stacked over as-of dates with labels known in time.
+
+A model for a test or planning date T learns from features at each training as-of date t and
+labels of `[t, t + label timespan)` whose outcomes closed before T (`known_before=T`). Only
+labelled rows are kept: a workplace nobody inspected in the window is not a negative.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from features.build import DEFAULT_AREA_PRIOR_STRENGTH, features_as_of, prepare_feature_inputs
+from features.labels import build_labels, label_window_end
+
+
+def build_training_set(
+    tables: dict[str, pd.DataFrame],
+    districts: pd.DataFrame,
+    train_as_of_dates: list[pd.Timestamp],
+    label_timespan_months: int,
+    known_before: pd.Timestamp,
+    label_kind: str = "forced_labour_found",
+    min_indicators: int = 2,
+    area_prior_strength: float = DEFAULT_AREA_PRIOR_STRENGTH,
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """(X, y, meta) over the training as-of dates; rows share a RangeIndex.
+
+    `meta` has `workplace_id` and `as_of`. Raises if a label window would end after
+    `known_before`, since its features or labels could then reach past the test date.
+    """
+    known_before = pd.Timestamp(known_before)
+    dates = sorted({pd.Timestamp(t) for t in train_as_of_dates})
+    late = [t for t in dates if label_window_end(t, label_timespan_months) > known_before]
+    if late:
+        raise ValueError(
+            f"training as-of dates {late} have label windows ending after {known_before}"
+        )
+    inputs = prepare_feature_inputs(tables, districts)
+    features, labels, metas = [], [], []
+    for as_of in dates:
+        y = build_labels(tables, as_of, label_timespan_months, kind=label_kind,
+                         known_before=known_before, min_indicators=min_indicators)
+        keep = y.notna().to_numpy()
+        X = features_as_of(inputs, as_of, area_prior_strength)
+        features.append(X[keep])
+        labels.append(y[keep])
+        metas.append(pd.DataFrame({"workplace_id": X.index[keep], "as_of": as_of}))
+    X_all = pd.concat(features).reset_index(drop=True)
+    y_all = pd.concat(labels).reset_index(drop=True).rename("label")
+    meta = pd.concat(metas).reset_index(drop=True)
+    return X_all, y_all, meta
+
+
+def build_scoring_set(
+    tables: dict[str, pd.DataFrame],
+    districts: pd.DataFrame,
+    as_of: pd.Timestamp,
+    area_prior_strength: float = DEFAULT_AREA_PRIOR_STRENGTH,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(X, meta) for every workplace at a test or planning date; rows share a RangeIndex."""
+    as_of = pd.Timestamp(as_of)
+    X = features_as_of(prepare_feature_inputs(tables, districts), as_of, area_prior_strength)
+    meta = pd.DataFrame({"workplace_id": X.index, "as_of": as_of})
+    return X.reset_index(drop=True), meta
+
+
+def tables_known_before(
+    tables: dict[str, pd.DataFrame], when: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
+    """A copy cut to what was known before `when` (CONTRACT.md's leakage test).
+
+    Later inspections and complaints are dropped; outcomes closed on or after `when` are blanked,
+    since the inspection was still open as far as anyone knew.
+    """
+    when = pd.Timestamp(when)
+    ins = tables["inspections"]
+    ins = ins.loc[ins["ordered_on"] < when].copy()
+    late = ~(ins["closed_on"] < when)
+    ins.loc[late, "closed_on"] = pd.NaT
+    for column in ("infraction_found", "forced_labour_found", "child_labour_found"):
+        ins.loc[late, column] = False
+    ins.loc[late, "victims_identified"] = 0
+    ins.loc[late, "fine_uit"] = 0.0
+    ins.loc[late, "fl_indicators"] = ""
+    com = tables["complaints"]
+    return {
+        "workplaces": tables["workplaces"].copy(),
+        "inspections": ins,
+        "complaints": com.loc[com["received_on"] < when].copy(),
+    }

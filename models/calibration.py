@@ -1,0 +1,111 @@
+"""Training with calibration on a LATER slice of the training history.
+
+The training frame stacks feature rows from several training as-of dates. The estimator is
+fitted on the labelled rows of the earlier dates; its probabilities are then calibrated
+(sigmoid by default) on the labelled rows of the last `calibration_as_of_dates` dates, so the
+calibration map learns how scores translate into rates on data newer than what it was fitted
+on, as will be the case when it scores the planning date.
+
+Class weights make raw scores too high on average; calibration brings them back to rates.
+Sigmoid keeps the order of scores (the list); isotonic is allowed but merges scores into
+steps, which creates ties at the capacity cut (the metrics report them).
+
+The calibrated model is a `CalibratedClassifierCV(FrozenEstimator(pipeline))`; the fitted,
+uncalibrated pipeline stays reachable through `underlying_pipeline` for SHAP.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainedModel:
+    """A fitted candidate, how it was calibrated, and the counts behind each step."""
+
+    model: BaseEstimator  # scores with predict_proba; calibrated when `calibrated`
+    fitted: BaseEstimator  # the uncalibrated fitted estimator (a Pipeline for models)
+    calibrated: bool
+    fit_rows: int
+    fit_positives: int
+    calibration_rows: int
+    calibration_positives: int
+    calibration_as_of: list[pd.Timestamp] = field(default_factory=list)
+    note: str = ""
+
+
+def underlying_pipeline(model: BaseEstimator) -> BaseEstimator:
+    """The fitted uncalibrated estimator inside a calibrated model (the model itself otherwise)."""
+    if isinstance(model, CalibratedClassifierCV):
+        inner = model.estimator
+        return inner.estimator if isinstance(inner, FrozenEstimator) else inner
+    return model
+
+
+def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.ndarray,
+                   as_of: pd.Series | np.ndarray, *, calibration_as_of_dates: int = 1,
+                   method: str = "sigmoid", min_positives: int = 5) -> TrainedModel:
+    """Fit `estimator` on earlier labelled rows and calibrate it on the latest training dates.
+
+    `as_of` gives each row's training as-of date (rows of X may repeat a workplace across
+    dates). Unlabelled rows (NaN) are dropped: not inspected is not negative. When the
+    calibration slice has fewer than `min_positives` positives (or no negatives), calibration
+    would be noise: the estimator is then fitted on all labelled rows and left uncalibrated,
+    and `note` says so.
+    """
+    labels = np.asarray(y, dtype=float)
+    dates = pd.to_datetime(pd.Series(np.asarray(as_of)))
+    labelled = ~np.isnan(labels)
+    labelled_dates = sorted(dates[labelled].unique())
+    calibration_dates = labelled_dates[-calibration_as_of_dates:] if calibration_as_of_dates else []
+    in_calibration = dates.isin(calibration_dates).to_numpy() & labelled
+    in_fit = labelled & ~in_calibration
+
+    cal_labels = labels[in_calibration]
+    fit_labels = labels[in_fit]
+    usable = (
+        len(calibration_dates) > 0
+        and len(labelled_dates) > len(calibration_dates)
+        and cal_labels.sum() >= min_positives
+        and (cal_labels == 0).any()
+        and fit_labels.sum() > 0
+        and (fit_labels == 0).any()
+    )
+    if not usable:
+        fitted = clone(estimator).fit(_rows(X, labelled), labels[labelled])
+        note = (
+            f"uncalibrated: calibration slice {[str(d.date()) for d in calibration_dates]} had "
+            f"{int(cal_labels.sum())} positives of {len(cal_labels)} labelled rows "
+            f"(minimum {min_positives}), or no earlier labelled date to fit on"
+        )
+        log.warning("%s: %s", type(underlying_pipeline(estimator)).__name__, note)
+        return TrainedModel(
+            model=fitted, fitted=fitted, calibrated=False,
+            fit_rows=int(labelled.sum()), fit_positives=int(labels[labelled].sum()),
+            calibration_rows=0, calibration_positives=0, note=note,
+        )
+
+    fitted = clone(estimator).fit(_rows(X, in_fit), fit_labels)
+    calibrator = CalibratedClassifierCV(FrozenEstimator(fitted), method=method)
+    calibrator.fit(_rows(X, in_calibration), cal_labels)
+    return TrainedModel(
+        model=calibrator, fitted=fitted, calibrated=True,
+        fit_rows=int(in_fit.sum()), fit_positives=int(fit_labels.sum()),
+        calibration_rows=int(in_calibration.sum()), calibration_positives=int(cal_labels.sum()),
+        calibration_as_of=[pd.Timestamp(d) for d in calibration_dates],
+        note=f"{method} calibration on {len(cal_labels)} labelled rows",
+    )
+
+
+def _rows(X: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """Positional row selection that works with repeated workplace ids in the index."""
+    return X.iloc[np.flatnonzero(mask)]

@@ -1,0 +1,166 @@
+"""The model grid from config: every candidate a Pipeline that scores the raw feature frame.
+
+Families (config `model.families`, each key a list of values; the grid is their product):
+
+- `logistic_regression`: the transparent reference. Median imputation with missing
+  indicators, standard scaling, one-hot categoricals; class_weight="balanced".
+- `hist_gradient_boosting`: numerics pass through (NaN handled natively), categoricals
+  ORDINAL-encoded inside the pipeline (shap 0.51 gives silently wrong values with native
+  `categorical_features`), monotonic constraints from the catalog.
+- `random_forest`: median imputation, ordinal categoricals, the same monotonic constraints.
+
+Class imbalance is handled with class weights (never oversampling); probabilities are
+calibrated afterwards on a later slice of the training history (models/calibration.py).
+Preprocessing keeps original feature names (`verbose_feature_names_out=False`) and outputs
+pandas, so `pipeline[:-1].get_feature_names_out()` names what SHAP explains.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from features.catalog import FeatureSpec
+from models.baselines import build_baselines, required_columns
+
+log = logging.getLogger(__name__)
+
+FAMILIES = ("logistic_regression", "hist_gradient_boosting", "random_forest")
+
+
+def split_columns(feature_dtypes: pd.Series,
+                  catalog: Mapping[str, FeatureSpec]) -> tuple[list[str], list[str]]:
+    """Numeric and categorical feature columns: categorical by catalog kind or non-numeric dtype."""
+    numeric, categorical = [], []
+    for column, dtype in feature_dtypes.items():
+        spec = catalog.get(str(column))
+        if (spec is not None and spec.kind == "categorical") or not (
+            pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+        ):
+            categorical.append(str(column))
+        else:
+            numeric.append(str(column))
+    return numeric, categorical
+
+
+def monotonic_constraints(numeric_columns: list[str],
+                          catalog: Mapping[str, FeatureSpec]) -> dict[str, int]:
+    """+1/-1 per numeric feature whose catalog entry says the domain is clear about direction."""
+    return {
+        column: catalog[column].monotonic
+        for column in numeric_columns
+        if column in catalog and catalog[column].monotonic != 0
+    }
+
+
+def _categorical_ordinal() -> OrdinalEncoder:
+    return OrdinalEncoder(
+        handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+    )
+
+
+def _preprocessor(numeric: list[str], categorical: list[str], family: str) -> ColumnTransformer:
+    """Column preprocessing per family; the output keeps the raw feature names."""
+    if family == "logistic_regression":
+        numeric_steps = Pipeline([
+            ("impute", SimpleImputer(strategy="median", add_indicator=True,
+                                     keep_empty_features=True)),
+            ("scale", StandardScaler()),
+        ])
+        categorical_step = OneHotEncoder(
+            handle_unknown="infrequent_if_exist", min_frequency=20, sparse_output=False
+        )
+    elif family == "random_forest":
+        numeric_steps = SimpleImputer(strategy="median", keep_empty_features=True)
+        categorical_step = _categorical_ordinal()
+    else:  # hist_gradient_boosting handles NaN natively
+        numeric_steps = "passthrough"
+        categorical_step = _categorical_ordinal()
+    transformer = ColumnTransformer(
+        [("numeric", numeric_steps, numeric), ("categorical", categorical_step, categorical)],
+        verbose_feature_names_out=False,
+    )
+    return transformer.set_output(transform="pandas")
+
+
+def _estimator(family: str, params: dict[str, Any], numeric: list[str], categorical: list[str],
+               constraints: dict[str, int], seed: int) -> BaseEstimator:
+    if family == "logistic_regression":
+        return LogisticRegression(
+            class_weight="balanced", max_iter=2000, random_state=seed, **params
+        )
+    if family == "hist_gradient_boosting":
+        return HistGradientBoostingClassifier(
+            class_weight="balanced", categorical_features=None,
+            monotonic_cst=constraints or None, random_state=seed, **params,
+        )
+    if family == "random_forest":
+        # Column order after preprocessing: numerics, then the ordinal categoricals.
+        ordered = [constraints.get(c, 0) for c in numeric] + [0] * len(categorical)
+        return RandomForestClassifier(
+            class_weight="balanced_subsample", n_jobs=1, random_state=seed,
+            monotonic_cst=ordered if constraints else None, **params,
+        )
+    raise ValueError(f"unknown model family {family!r}; known: {FAMILIES}")
+
+
+def expand_grid(family_grid: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every combination of a family's parameter lists (scalars count as one-value lists)."""
+    keys = sorted(family_grid)
+    values = [v if isinstance(v, list) else [v] for v in (family_grid[k] for k in keys)]
+    return [dict(zip(keys, combination, strict=True)) for combination in itertools.product(*values)]
+
+
+def model_group_name(family: str, params: Mapping[str, Any]) -> str:
+    """Readable, stable name of a grid point, e.g. `random_forest:max_depth=8,n_estimators=100`."""
+    return f"{family}:" + ",".join(f"{k}={params[k]}" for k in sorted(params))
+
+
+def build_candidates(model_config: Mapping[str, Any], feature_dtypes: pd.Series,
+                     catalog: Mapping[str, FeatureSpec]) -> dict[str, Pipeline]:
+    """One unfitted Pipeline per grid point of `model.families`, named by `model_group_name`.
+
+    `feature_dtypes` is `feature_frame.dtypes`; the catalog decides categorical kinds and
+    monotonic constraints.
+    """
+    numeric, categorical = split_columns(feature_dtypes, catalog)
+    constraints = monotonic_constraints(numeric, catalog)
+    seed = int(model_config["seed"])
+    candidates: dict[str, Pipeline] = {}
+    for family, family_grid in model_config["families"].items():
+        for params in expand_grid(family_grid or {}):
+            candidates[model_group_name(family, params)] = Pipeline([
+                ("preprocess", _preprocessor(numeric, categorical, family)),
+                ("model", _estimator(family, params, numeric, categorical, constraints, seed)),
+            ])
+    return candidates
+
+
+def build_grid(model_config: Mapping[str, Any], feature_dtypes: pd.Series,
+               catalog: Mapping[str, FeatureSpec]) -> dict[str, BaseEstimator]:
+    """Models and baselines together, so both go through the same training and the same tables.
+
+    A baseline whose feature columns are not in the frame is left out with a warning, so a
+    renamed feature shows up in the log instead of stopping the run.
+    """
+    grid: dict[str, BaseEstimator] = dict(build_candidates(model_config, feature_dtypes, catalog))
+    available = set(map(str, feature_dtypes.index))
+    baselines = build_baselines(model_config.get("baselines", {}), int(model_config["seed"]))
+    for name, baseline in baselines.items():
+        missing = [c for c in required_columns(baseline) if c not in available]
+        if missing:
+            log.warning("baseline %s left out: no feature column(s) %s", name, missing)
+        else:
+            grid[name] = baseline
+    return grid

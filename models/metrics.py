@@ -1,0 +1,337 @@
+"""Metrics of a ranked inspection list, each declaring whether greater is better.
+
+Conventions, shared by every metric here:
+
+- The list ranks ALL workplaces (labelled or not) by score, highest first. Ties in the score
+  are broken by a stable secondary key, the sha256 of the workplace id, so the same scores
+  always give the same list and no workplace wins ties because of how its RUC happens to sort.
+- Labels are 1.0 / 0.0 / NaN. NaN means nobody inspected the workplace in the label window:
+  it has no label and is never counted as a negative. It still occupies its slot in the list.
+- precision@k = positives among labelled rows in the top k / labelled rows in the top k
+  (NaN when the top k holds no labelled row); the labelled count is reported next to it.
+- recall@k = positives in the top k / all labelled positives (NaN when there are none).
+- lift@k = precision@k / base rate, base rate = positives / labelled rows over the whole
+  ranked population (NaN when there are no positives).
+- "top p%" uses k = ceil(p / 100 * number of ranked workplaces).
+- average precision and the Brier score use labelled rows only.
+- Bootstrap intervals resample workplaces with replacement (each workplace weighted by how
+  often the seeded resample drew it); ranking metrics are recomputed on the resample's top k.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Workplaces in list order (best first) with their labels and scores."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray  # float, NaN for unlabelled
+
+    @property
+    def labelled(self) -> np.ndarray:
+        return ~np.isnan(self.labels)
+
+    @property
+    def positives(self) -> np.ndarray:
+        return np.nan_to_num(self.labels, nan=0.0) == 1.0
+
+
+def stable_tie_key(ids: Sequence[str] | pd.Index) -> np.ndarray:
+    """A deterministic, order-neutral integer per workplace id (first 8 bytes of its sha256)."""
+    return np.array(
+        [int.from_bytes(hashlib.sha256(str(i).encode()).digest()[:8], "big") for i in ids],
+        dtype=np.uint64,
+    )
+
+
+def rank(y_true: pd.Series | np.ndarray, scores: pd.Series | np.ndarray,
+         ids: Sequence[str] | pd.Index | None = None) -> Ranking:
+    """Order workplaces by score (descending), ties broken by `stable_tie_key` of their ids.
+
+    `ids` defaults to the index of `scores` (or `y_true`) when they are Series, otherwise to
+    positions, so hand-made arrays still rank deterministically.
+    """
+    if ids is None:
+        if isinstance(scores, pd.Series):
+            ids = scores.index
+        elif isinstance(y_true, pd.Series):
+            ids = y_true.index
+        else:
+            ids = [str(i) for i in range(len(scores))]
+    score_values = np.asarray(scores, dtype=float)
+    label_values = np.asarray(y_true, dtype=float)
+    if not (len(score_values) == len(label_values) == len(ids)):
+        raise ValueError("labels, scores and ids must have the same length")
+    if np.isnan(score_values).any():
+        raise ValueError("scores contain NaN: every workplace needs a score to be ranked")
+    # lexsort sorts by the last key first: score descending, then the hash ascending.
+    order = np.lexsort((stable_tie_key(ids), -score_values))
+    return Ranking(np.asarray(ids)[order], score_values[order], label_values[order])
+
+
+def top_k_weights(weights: np.ndarray, k: int) -> np.ndarray:
+    """Copies of each ranked row that fall in the top k when row i appears weights[i] times."""
+    cumulative = np.cumsum(weights)
+    before = cumulative - weights
+    return np.clip(k - before, 0, weights)
+
+
+def ties_at_cut(ranking: Ranking, k: int) -> int:
+    """Workplaces sharing the score at the k cut when the cut splits them (0 when it does not).
+
+    A non-zero value means the tie key, not the model, decided part of who entered the list.
+    """
+    n = len(ranking.scores)
+    if k <= 0 or k >= n:
+        return 0
+    cut_score = ranking.scores[k - 1]
+    if ranking.scores[k] != cut_score:
+        return 0
+    return int(np.sum(ranking.scores == cut_score))
+
+
+def _weights(ranking: Ranking, weights: np.ndarray | None) -> np.ndarray:
+    return np.ones(len(ranking.scores)) if weights is None else weights
+
+
+def _precision_at_k(ranking: Ranking, k: int, weights: np.ndarray | None = None) -> float:
+    in_top = top_k_weights(_weights(ranking, weights), k)
+    labelled = float(np.sum(in_top * ranking.labelled))
+    if labelled == 0:
+        return math.nan
+    return float(np.sum(in_top * ranking.positives)) / labelled
+
+
+def _recall_at_k(ranking: Ranking, k: int, weights: np.ndarray | None = None) -> float:
+    w = _weights(ranking, weights)
+    all_positives = float(np.sum(w * ranking.positives))
+    if all_positives == 0:
+        return math.nan
+    return float(np.sum(top_k_weights(w, k) * ranking.positives)) / all_positives
+
+
+def _lift_at_k(ranking: Ranking, k: int, weights: np.ndarray | None = None) -> float:
+    w = _weights(ranking, weights)
+    labelled = float(np.sum(w * ranking.labelled))
+    positives = float(np.sum(w * ranking.positives))
+    if positives == 0 or labelled == 0:
+        return math.nan
+    return _precision_at_k(ranking, k, w) / (positives / labelled)
+
+
+def _average_precision(ranking: Ranking, k: int | None = None,
+                       weights: np.ndarray | None = None) -> float:
+    w = _weights(ranking, weights)
+    keep = ranking.labelled & (w > 0)
+    if not np.any(ranking.positives[keep]):
+        return math.nan
+    return float(average_precision_score(
+        ranking.labels[keep], ranking.scores[keep], sample_weight=w[keep]
+    ))
+
+
+def _brier_score(ranking: Ranking, k: int | None = None,
+                 weights: np.ndarray | None = None) -> float:
+    w = _weights(ranking, weights)
+    keep = ranking.labelled & (w > 0)
+    if not np.any(keep):
+        return math.nan
+    errors = (ranking.scores[keep] - ranking.labels[keep]) ** 2
+    return float(np.average(errors, weights=w[keep]))
+
+
+MetricFunction = Callable[[Ranking, "int | None", "np.ndarray | None"], float]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric of a ranking, its direction, and whether it needs a cut k."""
+
+    name: str
+    greater_is_better: bool
+    needs_k: bool
+    function: MetricFunction
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("precision", greater_is_better=True, needs_k=True, function=_precision_at_k),
+        Metric("recall", greater_is_better=True, needs_k=True, function=_recall_at_k),
+        Metric("lift", greater_is_better=True, needs_k=True, function=_lift_at_k),
+        Metric("average_precision", greater_is_better=True, needs_k=False,
+               function=_average_precision),
+        Metric("brier_score", greater_is_better=False, needs_k=False, function=_brier_score),
+    )
+}
+
+# Metrics computed between lists rather than on one list, with their direction.
+LIST_COMPARISON_DIRECTIONS: dict[str, bool] = {
+    "top_k_jaccard": True,  # stability of the top-k list between consecutive test windows
+}
+
+
+def greater_is_better(metric_name: str) -> bool:
+    """Direction of a metric as named in result tables, e.g. `precision_at_capacity`."""
+    if metric_name in LIST_COMPARISON_DIRECTIONS:
+        return LIST_COMPARISON_DIRECTIONS[metric_name]
+    base = metric_name.split("_at_")[0]
+    if base not in METRICS:
+        raise KeyError(f"unknown metric {metric_name!r}; known: {sorted(METRICS)}")
+    return METRICS[base].greater_is_better
+
+
+def precision_at_k(y_true, scores, k: int, ids=None) -> float:
+    """Share of positives among labelled workplaces in the top k of the list (NaN if none)."""
+    return _precision_at_k(rank(y_true, scores, ids), k)
+
+
+def recall_at_k(y_true, scores, k: int, ids=None) -> float:
+    """Share of all labelled positives that the top k of the list contains."""
+    return _recall_at_k(rank(y_true, scores, ids), k)
+
+
+def lift_at_k(y_true, scores, k: int, ids=None) -> float:
+    """How many times better than inspecting at random precision@k is."""
+    return _lift_at_k(rank(y_true, scores, ids), k)
+
+
+def average_precision(y_true, scores, ids=None) -> float:
+    """Average precision over labelled workplaces (NaN when there are no positives)."""
+    return _average_precision(rank(y_true, scores, ids))
+
+
+def brier_score(y_true, scores, ids=None) -> float:
+    """Mean squared error of the probabilities over labelled workplaces (lower is better)."""
+    return _brier_score(rank(y_true, scores, ids))
+
+
+def k_for_top_percent(n_ranked: int, percent: float) -> int:
+    """List length for the top `percent`% of `n_ranked` workplaces (at least 1)."""
+    return max(1, math.ceil(percent / 100.0 * n_ranked))
+
+
+def bootstrap_interval(ranking: Ranking, metric: Metric, k: int | None, n_samples: int,
+                       seed: int, confidence: float = 0.9) -> tuple[float, float]:
+    """Percentile interval of a metric over seeded bootstrap resamples of the workplaces.
+
+    Resamples whose metric is undefined (e.g. no positive drawn) are left out; (NaN, NaN) when
+    fewer than half the resamples are defined, because such an interval would mislead.
+    """
+    if n_samples <= 0:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    n = len(ranking.scores)
+    values = np.array([
+        metric.function(ranking, k, np.bincount(rng.integers(0, n, n), minlength=n).astype(float))
+        for _ in range(n_samples)
+    ])
+    values = values[~np.isnan(values)]
+    if len(values) < n_samples / 2:
+        return math.nan, math.nan
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    low, high = np.percentile(values, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
+def score_table(y_true: pd.Series, scores: pd.Series, capacity: int,
+                top_percents: Sequence[float] = (1.0, 5.0), n_bootstrap: int = 200,
+                seed: int = 0, confidence: float = 0.9) -> pd.DataFrame:
+    """Every metric of one scored list as rows: metric, value, interval and the counts behind it.
+
+    `y_true` and `scores` are Series over the same workplaces (index `workplace_id`); labels
+    are aligned to the scores' index, so workplaces missing from `y_true` count as unlabelled.
+    Columns: metric, value, ci_low, ci_high, greater_is_better, k, n_ranked, n_labelled,
+    n_positives, n_labelled_in_top_k, n_positives_in_top_k, ties_at_cut.
+    """
+    labels = y_true.reindex(scores.index).astype(float)
+    ranking = rank(labels, scores)
+    n = len(ranking.scores)
+    cuts = {"capacity": capacity}
+    cuts.update({f"top_{p:g}pct": k_for_top_percent(n, p) for p in top_percents})
+    rows = []
+    for index, metric in enumerate(METRICS.values()):
+        named_cuts = cuts.items() if metric.needs_k else [(None, None)]
+        for cut_name, k in named_cuts:
+            in_top = np.zeros(n, dtype=bool) if k is None else np.arange(n) < k
+            low, high = bootstrap_interval(
+                ranking, metric, k, n_bootstrap, seed + index, confidence
+            )
+            rows.append({
+                "metric": metric.name if cut_name is None else f"{metric.name}_at_{cut_name}",
+                "value": metric.function(ranking, k, None),
+                "ci_low": low,
+                "ci_high": high,
+                "greater_is_better": metric.greater_is_better,
+                "k": k,
+                "n_ranked": n,
+                "n_labelled": int(ranking.labelled.sum()),
+                "n_positives": int(ranking.positives.sum()),
+                "n_labelled_in_top_k": int((ranking.labelled & in_top).sum()),
+                "n_positives_in_top_k": int((ranking.positives & in_top).sum()),
+                "ties_at_cut": ties_at_cut(ranking, k) if k is not None else 0,
+            })
+    return pd.DataFrame(rows)
+
+
+def top_k_ids(scores: pd.Series, k: int) -> list[str]:
+    """The workplace ids of the top k of the list (same tie rule as every metric)."""
+    ranking = rank(np.zeros(len(scores)), scores, scores.index)
+    return [str(i) for i in ranking.ids[:k]]
+
+
+def top_k_jaccard(list_a: Sequence[str], list_b: Sequence[str]) -> float:
+    """Overlap of two lists as |A ∩ B| / |A ∪ B| (1.0 for two empty lists)."""
+    a, b = set(list_a), set(list_b)
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def calibration_table(y_true: pd.Series, scores: pd.Series, n_bins: int = 10) -> pd.DataFrame:
+    """Reliability data over labelled workplaces: mean predicted vs observed rate per score bin.
+
+    Bins are score quantiles (about equal counts; tied edges merged) so the rare high scores
+    still get bins of their own.
+    """
+    labels = y_true.reindex(scores.index).astype(float)
+    frame = pd.DataFrame({"y": labels, "p": scores.astype(float)}).dropna(subset=["y"])
+    if frame.empty:
+        return pd.DataFrame(columns=["mean_predicted", "observed_rate", "n"])
+    frame["bin"] = pd.qcut(frame["p"].rank(method="first"), q=min(n_bins, len(frame)),
+                           labels=False)
+    table = frame.groupby("bin").agg(
+        mean_predicted=("p", "mean"), observed_rate=("y", "mean"), n=("y", "size")
+    )
+    return table.reset_index(drop=True)
+
+
+def plot_calibration(table: pd.DataFrame, title: str = "Calibration"):
+    """A reliability diagram (matplotlib Figure) from `calibration_table` output."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(4.5, 4.5))
+    top = float(max(table["mean_predicted"].max(), table["observed_rate"].max(), 0.01)) \
+        if len(table) else 1.0
+    axis.plot([0, top], [0, top], linestyle="--", color="grey", label="perfect")
+    axis.plot(table["mean_predicted"], table["observed_rate"], marker="o", label="model")
+    axis.set_xlabel("mean predicted probability")
+    axis.set_ylabel("observed rate among labelled")
+    axis.set_title(title)
+    axis.legend(loc="upper left")
+    figure.tight_layout()
+    return figure

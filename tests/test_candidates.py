@@ -1,0 +1,161 @@
+"""The model grid fits and scores a raw feature frame with categoricals, respecting the domain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.catalog import FEATURE_CATALOG, FeatureSpec
+from models.baselines import CountBaseline, RandomBaseline, SectorRegionPrior
+from models.calibration import fit_calibrated, underlying_pipeline
+from models.candidates import build_candidates, build_grid, split_columns
+
+CATALOG = {
+    **FEATURE_CATALOG,
+    "infractions_all": FeatureSpec("infractions_all", "m", "inspections", "all", "l", "{value}",
+                                   monotonic=1),
+    "complaints_3y": FeatureSpec("complaints_3y", "m", "complaints", "3y", "l", "{value}",
+                                 monotonic=1),
+    "ciiu_division": FeatureSpec("ciiu_division", "m", "workplaces", "static", "l", "{value}",
+                                 kind="categorical"),
+}
+TINY_GRID = {
+    "seed": 7,
+    "families": {
+        "logistic_regression": {"C": [0.5]},
+        "hist_gradient_boosting": {"max_iter": [30], "max_leaf_nodes": [7]},
+        "random_forest": {"n_estimators": [20], "max_depth": [5]},
+    },
+    "baselines": {"complaints_column": "complaints_3y", "infractions_column": "infractions_all"},
+}
+
+
+def synthetic_training(n_per_date: int = 600, dates: int = 3, seed: int = 1):
+    """Stacked feature rows for several as-of dates: numerics, categoricals, rare NaN labels."""
+    rng = np.random.default_rng(seed)
+    frames, labels, as_of = [], [], []
+    for d in range(dates):
+        n = n_per_date
+        infractions = rng.poisson(0.5, n).astype(float)
+        complaints = rng.poisson(0.3, n).astype(float)
+        division = rng.choice(["01", "07", "47", "56"], n)
+        frame = pd.DataFrame({
+            "infractions_all": infractions,
+            "complaints_3y": complaints,
+            "declared_workers": np.where(rng.random(n) < 0.1, np.nan, rng.integers(1, 300, n)),
+            "ciiu_division": pd.array(division, dtype="str"),
+            "labour_regime": pd.Categorical(rng.choice(["general", "agrario", None], n)),
+            "department_code": pd.array(rng.choice(["15", "17", "21"], n), dtype="str"),
+        }, index=pd.Index([f"W{i:05d}" for i in range(n)], name="workplace_id"))
+        risk = -4.0 + 0.9 * infractions + 0.6 * complaints + 1.0 * (division == "07")
+        outcome = (rng.random(n) < 1 / (1 + np.exp(-risk))).astype(float)
+        inspected = rng.random(n) < 0.4
+        frames.append(frame)
+        labels.append(np.where(inspected, outcome, np.nan))
+        as_of += [pd.Timestamp("2024-01-01") + pd.DateOffset(months=3 * d)] * n
+    return pd.concat(frames), np.concatenate(labels), np.array(as_of)
+
+
+def test_split_columns_uses_dtype_and_catalog_kind() -> None:
+    X, _, _ = synthetic_training(n_per_date=20, dates=1)
+    numeric, categorical = split_columns(X.dtypes, CATALOG)
+    assert numeric == ["infractions_all", "complaints_3y", "declared_workers"]
+    assert categorical == ["ciiu_division", "labour_regime", "department_code"]
+
+
+def test_every_candidate_fits_and_scores_the_raw_frame() -> None:
+    X, y, as_of = synthetic_training()
+    grid = build_grid(TINY_GRID, X.dtypes, CATALOG)
+    assert {name.split(":")[0] for name in grid} == {
+        "logistic_regression", "hist_gradient_boosting", "random_forest", "baseline"
+    }
+    assert "baseline:sector_region_prior" in grid
+    newest = X.iloc[-600:]
+    for name, estimator in grid.items():
+        trained = fit_calibrated(estimator, X, y, as_of, calibration_as_of_dates=1)
+        scores = trained.model.predict_proba(newest)[:, 1]
+        assert scores.shape == (600,), name
+        assert np.all((scores >= 0) & (scores <= 1)), name
+        assert trained.calibrated, f"{name}: {trained.note}"
+        assert trained.fit_rows + trained.calibration_rows == int((~np.isnan(y)).sum())
+        if not name.startswith("baseline"):
+            pipeline = underlying_pipeline(trained.model)
+            assert pipeline is trained.fitted
+            names = list(pipeline[:-1].get_feature_names_out())
+            assert "infractions_all" in names and any("ciiu_division" in n for n in names)
+
+
+def test_tree_pipelines_encode_categoricals_as_numbers() -> None:
+    X, y, as_of = synthetic_training(dates=1)
+    for name, pipeline in build_candidates(TINY_GRID, X.dtypes, CATALOG).items():
+        if name.startswith("logistic"):
+            continue
+        labelled = ~np.isnan(y)
+        pipeline.fit(X[labelled], y[labelled])
+        transformed = pipeline[:-1].transform(X)
+        assert all(pd.api.types.is_numeric_dtype(t) for t in transformed.dtypes), name
+
+
+@pytest.mark.parametrize("family", ["hist_gradient_boosting", "random_forest"])
+def test_score_never_drops_when_a_monotonic_feature_increases(family: str) -> None:
+    X, y, as_of = synthetic_training()
+    name, pipeline = next(
+        (n, p) for n, p in build_candidates(TINY_GRID, X.dtypes, CATALOG).items()
+        if n.startswith(family)
+    )
+    constraint = pipeline[-1].monotonic_cst
+    position = list(X.columns).index("infractions_all")
+    assert (constraint["infractions_all"] if isinstance(constraint, dict)
+            else constraint[position]) == 1
+    labelled = ~np.isnan(y)
+    pipeline.fit(X[labelled], y[labelled])
+    probe = X.iloc[:200]
+    before = pipeline.predict_proba(probe)[:, 1]
+    for step in (1.0, 3.0, 10.0):
+        more = probe.assign(infractions_all=probe["infractions_all"] + step)
+        after = pipeline.predict_proba(more)[:, 1]
+        assert np.all(after >= before - 1e-12), name
+
+
+def test_unlabelled_rows_are_not_training_negatives() -> None:
+    X, y, as_of = synthetic_training(dates=2)
+    trained = fit_calibrated(RandomBaseline(seed=3), X, y, as_of)
+    assert trained.fit_rows + trained.calibration_rows == int((~np.isnan(y)).sum())
+    assert trained.calibration_as_of == [pd.Timestamp(as_of.max())]
+
+
+def test_too_few_calibration_positives_falls_back_to_uncalibrated() -> None:
+    X, y, as_of = synthetic_training(dates=2)
+    newest = as_of == as_of.max()
+    y = np.where(newest & (y == 1.0), 0.0, y)
+    trained = fit_calibrated(CountBaseline("infractions_all"), X, y, as_of, min_positives=1)
+    assert not trained.calibrated and "uncalibrated" in trained.note
+    assert trained.model is trained.fitted
+
+
+def test_sector_region_prior_is_a_smoothed_rate_over_labelled_rows() -> None:
+    X = pd.DataFrame({"ciiu_division": ["07"] * 4 + ["47"] * 4,
+                      "department_code": ["17"] * 8})
+    y = np.array([1, 1, np.nan, np.nan, 0, 0, 0, 0], dtype=float)
+    prior = SectorRegionPrior(smoothing=2.0).fit(X, y)
+    overall = 2 / 6
+    scores = prior.predict_proba(X)[:, 1]
+    assert scores[0] == pytest.approx((2 + 2 * overall) / (2 + 2))
+    assert scores[4] == pytest.approx((0 + 2 * overall) / (4 + 2))
+    unseen = prior.predict_proba(pd.DataFrame({"ciiu_division": ["99"],
+                                               "department_code": ["01"]}))[:, 1]
+    assert unseen[0] == pytest.approx(overall)
+
+
+def test_count_baseline_ranks_by_its_column() -> None:
+    X = pd.DataFrame({"complaints_3y": [0.0, 5.0, np.nan, 2.0]})
+    scores = CountBaseline("complaints_3y").fit(X, np.zeros(4)).predict_proba(X)[:, 1]
+    assert list(np.argsort(-scores, kind="stable")) == [1, 3, 0, 2]
+
+
+def test_missing_baseline_column_is_left_out_of_the_grid() -> None:
+    X, _, _ = synthetic_training(n_per_date=20, dates=1)
+    grid = build_grid(TINY_GRID, X.drop(columns=["department_code"]).dtypes, CATALOG)
+    assert "baseline:sector_region_prior" not in grid
+    assert "baseline:most_recent_complaints" in grid

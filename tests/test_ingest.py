@@ -1,0 +1,219 @@
+"""Loading: canonical CSV and Parquet, a Spanish Latin-1 `;` export through the mapping, and the
+broken files that must stop the run (empty, unreadable) or quarantine one row (truncated line)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_validation import KNOWN_UBIGEOS, REFERENCE_DATE, canonical_world
+
+from features.validation import DataContractError, validate_tables
+from pipelines.ingest import load_mapping, load_raw_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_MAPPING = ROOT / "config" / "mappings" / "sunafil_export_example.yaml"
+
+
+def write_canonical(world: dict[str, pd.DataFrame], folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for table, frame in world.items():
+        frame.to_csv(folder / f"{table}.csv", index=False)
+    return folder
+
+
+def validate(raw) -> object:
+    return validate_tables(
+        {t: r.frame for t, r in raw.items()},
+        known_ubigeos=KNOWN_UBIGEOS,
+        reference_date=REFERENCE_DATE,
+        sources={t: r.source for t, r in raw.items()},
+    )
+
+
+def test_canonical_csv_is_read_as_text_with_row_numbers_and_no_personal_columns(
+    tmp_path: Path,
+) -> None:
+    raw = load_raw_tables(write_canonical(canonical_world(), tmp_path), None)
+    complaints = raw["complaints"].frame
+    assert list(complaints.index[:2]) == [1, 2] and complaints.index.name == "source_row"
+    assert "complainant_name" not in complaints and "complainant_doc" not in complaints
+    assert "name" not in raw["workplaces"].frame
+    assert all(str(dtype) == "str" for dtype in raw["inspections"].frame.dtypes)
+    assert raw["workplaces"].frame["contractor_of"].isna().sum() == 19
+    assert raw["inspections"].source == "inspections.csv"
+
+
+def test_unknown_extra_columns_are_dropped(tmp_path: Path) -> None:
+    world = canonical_world()
+    world["complaints"]["telefono_denunciante"] = "987654321"
+    raw = load_raw_tables(write_canonical(world, tmp_path), None)
+    assert "telefono_denunciante" not in raw["complaints"].frame.columns
+
+
+def test_parquet_input_gives_the_same_clean_tables(tmp_path: Path) -> None:
+    world = canonical_world()
+    csv_outcome = validate(load_raw_tables(write_canonical(world, tmp_path / "csv"), None))
+    (tmp_path / "pq").mkdir()
+    for table, frame in world.items():
+        typed = frame.replace("", None)
+        if table == "inspections":
+            typed["ordered_on"] = pd.to_datetime(typed["ordered_on"])
+            typed["fine_uit"] = typed["fine_uit"].astype(float)
+            typed["infraction_found"] = typed["infraction_found"] == "true"
+        typed.to_parquet(tmp_path / "pq" / f"{table}.parquet")
+    pq_outcome = validate(load_raw_tables(tmp_path / "pq", None))
+    for table in world:
+        pd.testing.assert_frame_equal(pq_outcome.clean[table], csv_outcome.clean[table])
+
+
+SPANISH = {
+    "origin": {"complaint": "DENUNCIA", "planned": "OPERATIVO PLANIFICADO"},
+    "team": {"regular": "REGULAR", "specialized": "GEIT-TFI"},
+    "size_band": {"micro": "MICRO", "pequena": "PEQUEÑA", "mediana": "MEDIANA", "grande": "GRANDE"},
+    "labour_regime": {"general": "GENERAL", "agrario": "AGRARIO", "micro": "MICROEMPRESA",
+                      "construccion": "CONSTRUCCIÓN CIVIL"},
+    "channel": {"web": "WEB", "phone": "TELEFÓNICA", "in_person": "PRESENCIAL",
+                "referral": "DERIVADA"},
+    "subjects": {"wages": "REMUNERACIONES", "hours": "JORNADA", "osh": "SST",
+                 "forced_labour": "TRABAJO FORZOSO"},
+    "fl_indicators": {"debt_bondage": "SERVIDUMBRE POR DEUDAS",
+                      "retention_of_documents": "RETENCIÓN DE DOCUMENTOS"},
+    "topics": {"unpaid_wages": "REMUNERACIONES IMPAGAS", "debt": "DEUDA"},
+}
+BOOLEAN_COLUMNS = ("infraction_found", "forced_labour_found", "child_labour_found", "anonymous")
+
+
+def write_spanish_export(world: dict[str, pd.DataFrame], folder: Path) -> Path:
+    """The canonical world as a Spanish-headed Latin-1 `;` export, as the example mapping reads."""
+    mapping = load_mapping(EXAMPLE_MAPPING)["tables"]
+    folder.mkdir(parents=True, exist_ok=True)
+    for table, frame in world.items():
+        spec = mapping[table]
+        out = frame.copy()
+        for column in out.columns:
+            if column in ("subjects", "fl_indicators", "topics"):
+                out[column] = out[column].map(
+                    lambda v, c=column: ", ".join(SPANISH[c][x] for x in v.split(";") if x))
+            elif column in SPANISH:
+                out[column] = out[column].map(SPANISH[column])
+            elif column in BOOLEAN_COLUMNS:
+                out[column] = out[column].map({"true": "SI", "false": "NO"})
+            elif column in ("activity_start", "ordered_on", "closed_on", "received_on"):
+                dates = pd.to_datetime(out[column].replace("", None))
+                out[column] = dates.dt.strftime("%d/%m/%Y").fillna("")
+            elif column == "fine_uit":
+                out[column] = out[column].str.replace(".", ",")
+        if table == "workplaces":
+            out["ubigeo"] = out["ubigeo"].str.lstrip("0")  # as a spreadsheet leaves it
+        out = out.rename(columns={v: k for k, v in spec["columns"].items()})
+        out.to_csv(folder / spec["file"], sep=";", index=False, encoding="latin-1")
+    return folder
+
+
+def test_spanish_latin1_semicolon_export_maps_onto_the_canonical_tables(tmp_path: Path) -> None:
+    world = canonical_world()
+    folder = write_spanish_export(world, tmp_path)
+    assert "PEQUEÑA".encode("latin-1") in (folder / "centros_trabajo.csv").read_bytes()
+    mapped = validate(load_raw_tables(folder, load_mapping(EXAMPLE_MAPPING)))
+    canonical = validate(load_raw_tables(write_canonical(world, tmp_path / "canon"), None))
+    assert mapped.accounting["rows_quarantined"].sum() == 0
+    for table in world:
+        pd.testing.assert_frame_equal(mapped.clean[table], canonical.clean[table])
+    assert mapped.clean["inspections"]["infraction_found"].tolist()[:2] == [True, False]
+    assert mapped.clean["inspections"]["fine_uit"].tolist()[:2] == [0.0, 12.5]
+
+
+def test_accented_values_survive_latin1_into_the_quarantine(tmp_path: Path) -> None:
+    world = canonical_world()
+    world["inspections"].loc[0, "origin"] = "planned"
+    folder = write_spanish_export(world, tmp_path)
+    path = folder / "ordenes_inspeccion.csv"
+    text = path.read_text(encoding="latin-1").replace("OPERATIVO PLANIFICADO", "INSPECCIÓN AÑAY", 1)
+    path.write_text(text, encoding="latin-1")
+    outcome = validate(load_raw_tables(folder, load_mapping(EXAMPLE_MAPPING)))
+    q = outcome.quarantine["inspections"]
+    assert q["rule"].tolist() == ["unknown_code"]
+    assert q["detail"].tolist() == ["origin='INSPECCIÓN AÑAY' is not a known code"]
+
+
+def test_latin1_file_read_as_utf8_stops_with_the_file_and_the_encoding(tmp_path: Path) -> None:
+    folder = write_canonical(canonical_world(), tmp_path)
+    (folder / "workplaces.csv").write_bytes(
+        (folder / "workplaces.csv").read_text(encoding="utf-8").encode("latin-1"))
+    with pytest.raises(DataContractError, match=r"workplaces\.csv: not readable as utf-8 .*"
+                                                r"\[rule file_unreadable\]"):
+        load_raw_tables(folder, None)
+
+
+def test_semicolon_file_without_a_mapping_stops_naming_the_separator(tmp_path: Path) -> None:
+    world = canonical_world()
+    folder = write_canonical(world, tmp_path)
+    world["complaints"].to_csv(folder / "complaints.csv", sep=";", index=False)
+    with pytest.raises(DataContractError, match=r"complaints\.csv: the header looks ';'-separated"):
+        load_raw_tables(folder, None)
+    mapping = {"tables": {"complaints": {"separator": ";"}}}
+    assert validate(load_raw_tables(folder, mapping)).accounting["rows_quarantined"].sum() == 0
+
+
+def test_empty_file_and_header_only_file_stop(tmp_path: Path) -> None:
+    folder = write_canonical(canonical_world(), tmp_path)
+    (folder / "complaints.csv").write_bytes(b"")
+    with pytest.raises(DataContractError, match=r"complaints\.csv: the file is empty"):
+        load_raw_tables(folder, None)
+    header = (folder / "inspections.csv").read_text().splitlines()[0]
+    (folder / "complaints.csv").write_text("complaint_id,workplace_id,received_on\n")
+    with pytest.raises(DataContractError, match=r"complaints\.csv: the file has no data rows"):
+        load_raw_tables(folder, None)
+    assert header.startswith("inspection_id")
+
+
+def test_missing_file_stops(tmp_path: Path) -> None:
+    folder = write_canonical(canonical_world(), tmp_path)
+    (folder / "inspections.csv").unlink()
+    with pytest.raises(DataContractError, match=r"inspections\.csv or inspections\.parquet: file "
+                                                r"not found .*\[rule file_missing\]"):
+        load_raw_tables(folder, None)
+
+
+def test_truncated_last_line_quarantines_that_row_only(tmp_path: Path) -> None:
+    folder = write_canonical(canonical_world(), tmp_path)
+    path = folder / "inspections.csv"
+    text = path.read_text()
+    path.write_text(text[: text.rstrip("\n").rfind(",2025-05-0")] + ",2025-05-0")
+    outcome = validate(load_raw_tables(folder, None))
+    q = outcome.quarantine["inspections"]
+    assert q["source_row"].tolist() == [40]
+    assert q["rule"].tolist() == ["bad_type;missing_value"]
+    assert q["detail"].iloc[0].startswith("ordered_on='2025-05-0' is not an ISO date")
+    assert outcome.accounting.set_index("table").loc["inspections"].tolist() == [40, 39, 1]
+
+
+def test_too_many_fields_on_a_line_stops_naming_the_line(tmp_path: Path) -> None:
+    folder = write_canonical(canonical_world(), tmp_path)
+    path = folder / "complaints.csv"
+    lines = path.read_text().splitlines()
+    lines[3] += ",extra,fields"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataContractError, match=r"complaints\.csv: .*line 4.*file_unreadable"):
+        load_raw_tables(folder, None)
+
+
+def test_si_no_booleans_become_true_false(tmp_path: Path) -> None:
+    world = canonical_world()
+    world["complaints"]["anonymous"] = ["Si", " NO "] * 10
+    folder = write_canonical(world, tmp_path)
+    mapping = {"tables": {"complaints": {"values": {"anonymous": {"SI": "true", "NO": "false"}}}}}
+    outcome = validate(load_raw_tables(folder, mapping))
+    assert outcome.clean["complaints"]["anonymous"].tolist() == [True, False] * 10
+    with pytest.raises(DataContractError, match=r"complaints\.csv: column anonymous: 20 of 20 "
+                                                r"values are not true/false \(e\.g\. 'Si'\)"):
+        validate(load_raw_tables(folder, None))
+
+
+def test_mapping_to_an_unknown_column_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("tables:\n  complaints:\n    columns: {FECHA: fecha_recepcion}\n")
+    with pytest.raises(DataContractError, match="unknown column 'fecha_recepcion'"):
+        load_mapping(path)

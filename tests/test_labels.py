@@ -1,0 +1,68 @@
+"""Labels: window bounds, known outcomes only, NaN where nobody inspected, the three kinds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fixtures_tables import make_clean_tables
+
+from features.labels import build_labels, label_summary
+
+AS_OF = pd.Timestamp("2022-01-01")
+
+
+def _tables() -> dict[str, pd.DataFrame]:
+    ids = [f"20100070970-000{i}" for i in range(6)]
+    workplaces = pd.DataFrame({"workplace_id": ids})
+    rows = [
+        # id, ordered, closed, fl_found, child, infraction, indicators, subjects
+        (ids[0], "2022-02-01", "2022-03-01", True, False, True, "deception;isolation", ""),
+        (ids[1], "2022-02-01", "2022-03-01", False, False, False, "", ""),
+        (ids[2], "2022-03-01", None, True, False, True, "", ""),  # still open
+        (ids[3], "2021-12-31", "2022-01-15", True, False, True, "", ""),  # before the window
+        (ids[4], "2022-07-01", "2022-07-05", True, False, True, "", ""),  # after the window
+        (ids[5], "2022-05-01", "2022-09-01", False, False, True, "deception", "union_rights"),
+    ]
+    ins = pd.DataFrame(rows, columns=["workplace_id", "ordered_on", "closed_on",
+                                      "forced_labour_found", "child_labour_found",
+                                      "infraction_found", "fl_indicators", "subjects"])
+    for column in ("ordered_on", "closed_on"):
+        ins[column] = pd.to_datetime(ins[column])
+    return {"workplaces": workplaces, "inspections": ins}
+
+
+def test_default_kind_window_and_known_outcomes() -> None:
+    y = build_labels(_tables(), AS_OF, 6)
+    assert list(y.index) == list(_tables()["workplaces"]["workplace_id"])
+    assert y.iloc[0] == 1.0 and y.iloc[1] == 0.0 and y.iloc[5] == 0.0
+    assert np.isnan(y.iloc[2]) and np.isnan(y.iloc[3]) and np.isnan(y.iloc[4])
+
+
+def test_known_before_blanks_outcomes_closed_later() -> None:
+    y = build_labels(_tables(), AS_OF, 6, known_before=pd.Timestamp("2022-09-01"))
+    assert np.isnan(y.iloc[5])  # closed on the known_before date itself: not yet known
+    assert y.iloc[0] == 1.0
+
+
+def test_alternative_kinds() -> None:
+    min_ind = build_labels(_tables(), AS_OF, 6, kind="min_indicators", min_indicators=2)
+    assert min_ind.iloc[0] == 1.0 and min_ind.iloc[5] == 0.0
+    rights = build_labels(_tables(), AS_OF, 6, kind="fundamental_rights")
+    assert rights.iloc[5] == 1.0 and rights.iloc[1] == 0.0
+    with pytest.raises(ValueError):
+        build_labels(_tables(), AS_OF, 6, kind="anything")
+
+
+def test_uninspected_workplaces_are_nan_and_summary_counts() -> None:
+    tables = make_clean_tables(300, seed=3)
+    y = build_labels(tables, AS_OF, 6)
+    ins = tables["inspections"]
+    in_window = ins[(ins["ordered_on"] >= AS_OF) & (ins["ordered_on"] < pd.Timestamp("2022-07-01"))
+                    & ins["closed_on"].notna()]
+    assert set(y.dropna().index) == set(in_window["workplace_id"])
+    summary = label_summary(y)
+    assert summary["labelled"] == in_window["workplace_id"].nunique()
+    positive_workplaces = in_window.groupby("workplace_id")["forced_labour_found"].any()
+    assert summary["positives"] == positive_workplaces.sum()
+    assert 0 < summary["positives"] < summary["labelled"] < summary["workplaces"] == 300

@@ -1,0 +1,147 @@
+"""Metrics of a ranked list on hand-made cases: ties, NaN labels, no positives, k too large."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.metrics import (
+    METRICS,
+    average_precision,
+    bootstrap_interval,
+    brier_score,
+    calibration_table,
+    greater_is_better,
+    k_for_top_percent,
+    lift_at_k,
+    plot_calibration,
+    precision_at_k,
+    rank,
+    recall_at_k,
+    score_table,
+    stable_tie_key,
+    ties_at_cut,
+    top_k_ids,
+    top_k_jaccard,
+)
+
+IDS = [f"W{i}" for i in range(6)]
+
+
+def series(values, ids=IDS) -> pd.Series:
+    return pd.Series(values, index=pd.Index(ids, name="workplace_id"), dtype=float)
+
+
+def test_unlabelled_rows_take_list_slots_but_do_not_count() -> None:
+    y = series([np.nan, 1, 0, np.nan, 1, 0])
+    s = series([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    # Top 3: W0 (no label), W1 (1), W2 (0) -> 1 positive of 2 labelled.
+    assert precision_at_k(y, s, 3) == pytest.approx(0.5)
+    assert recall_at_k(y, s, 3) == pytest.approx(0.5)
+    # Base rate 2/4 -> lift 1.0.
+    assert lift_at_k(y, s, 3) == pytest.approx(1.0)
+    assert brier_score(y, s) == pytest.approx(np.mean([0.2**2, 0.7**2, 0.5**2, 0.4**2]))
+
+
+def test_precision_is_nan_when_the_top_k_holds_no_labelled_row() -> None:
+    y = series([np.nan, np.nan, 1, 0, 0, 0])
+    s = series([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    assert math.isnan(precision_at_k(y, s, 2))
+    assert precision_at_k(y, s, 3) == pytest.approx(1.0)
+
+
+def test_no_positives_gives_zero_precision_and_undefined_recall_lift_ap() -> None:
+    y = series([0, 0, np.nan, 0, 0, 0])
+    s = series([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    assert precision_at_k(y, s, 3) == 0.0
+    assert math.isnan(recall_at_k(y, s, 3))
+    assert math.isnan(lift_at_k(y, s, 3))
+    assert math.isnan(average_precision(y, s))
+
+
+def test_k_larger_than_the_population_uses_every_labelled_row() -> None:
+    y = series([1, np.nan, 0, 0, 1, 0])
+    s = series([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    assert precision_at_k(y, s, 100) == pytest.approx(2 / 5)
+    assert recall_at_k(y, s, 100) == pytest.approx(1.0)
+
+
+def test_ties_are_broken_by_the_hash_of_the_workplace_id_whatever_the_row_order() -> None:
+    y = series([1, 0, 0, 0, 0, 0])
+    s = series([0.5] * 6)
+    ranking = rank(y, s)
+    expected_order = [IDS[i] for i in np.argsort(stable_tie_key(IDS), kind="stable")]
+    assert list(ranking.ids) == expected_order
+    shuffled = [3, 5, 0, 2, 1, 4]
+    assert list(rank(y.iloc[shuffled], s.iloc[shuffled]).ids) == expected_order
+    assert ties_at_cut(ranking, 2) == 6
+    assert top_k_ids(s, 2) == expected_order[:2]
+
+
+def test_ties_at_cut_is_zero_when_the_cut_falls_between_distinct_scores() -> None:
+    s = series([0.9, 0.9, 0.5, 0.5, 0.5, 0.1])
+    ranking = rank(np.zeros(6), s)
+    assert ties_at_cut(ranking, 2) == 0
+    assert ties_at_cut(ranking, 3) == 3
+    assert ties_at_cut(ranking, 5) == 0
+
+
+def test_directions_are_declared_by_each_metric() -> None:
+    assert greater_is_better("precision_at_capacity")
+    assert greater_is_better("recall_at_top_1pct")
+    assert not greater_is_better("brier_score")
+    assert greater_is_better("top_k_jaccard")
+    with pytest.raises(KeyError):
+        greater_is_better("accuracy")
+
+
+def test_k_for_top_percent_rounds_up() -> None:
+    assert k_for_top_percent(50_000, 1) == 500
+    assert k_for_top_percent(150, 1) == 2
+    assert k_for_top_percent(10, 0.1) == 1
+
+
+def test_bootstrap_interval_is_seeded_and_contains_the_estimate() -> None:
+    rng = np.random.default_rng(0)
+    n = 400
+    y = np.where(rng.random(n) < 0.5, (rng.random(n) < 0.2).astype(float), np.nan)
+    s = rng.random(n) + 0.3 * np.nan_to_num(y)
+    ranking = rank(y, s)
+    metric = METRICS["precision"]
+    first = bootstrap_interval(ranking, metric, 100, 100, seed=5)
+    assert first == bootstrap_interval(ranking, metric, 100, 100, seed=5)
+    estimate = metric.function(ranking, 100, None)
+    assert first[0] <= estimate <= first[1]
+    assert first[0] < first[1]
+
+
+def test_score_table_reports_counts_intervals_and_directions() -> None:
+    y = series([np.nan, 1, 0, np.nan, 1, 0])
+    s = series([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    table = score_table(y, s, capacity=3, top_percents=(50,), n_bootstrap=50, seed=1)
+    row = table.set_index("metric").loc["precision_at_capacity"]
+    assert row["value"] == pytest.approx(0.5)
+    assert (row["n_labelled_in_top_k"], row["n_positives_in_top_k"]) == (2, 1)
+    assert (row["n_labelled"], row["n_positives"], row["n_ranked"]) == (4, 2, 6)
+    assert "precision_at_top_50pct" in table["metric"].values
+    assert not table.set_index("metric").loc["brier_score", "greater_is_better"]
+
+
+def test_top_k_jaccard() -> None:
+    assert top_k_jaccard(["a", "b"], ["b", "c"]) == pytest.approx(1 / 3)
+    assert top_k_jaccard([], []) == 1.0
+
+
+def test_calibration_table_uses_labelled_rows_and_plots() -> None:
+    rng = np.random.default_rng(2)
+    p = rng.random(1000)
+    y = (rng.random(1000) < p).astype(float)
+    y[:300] = np.nan
+    table = calibration_table(pd.Series(y), pd.Series(p), n_bins=5)
+    assert table["n"].sum() == 700
+    assert np.allclose(table["observed_rate"], table["mean_predicted"], atol=0.12)
+    figure = plot_calibration(table)
+    assert len(figure.axes) == 1

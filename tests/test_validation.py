@@ -1,0 +1,287 @@
+"""Row and table rules: each broken input gives exactly one outcome (stop, or which rows and why).
+
+`canonical_world()` is a small valid world in the canonical string form; the other test modules
+of the quality gate import it too, and each test breaks it in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from features.contract import load_districts, ruc_check_digit
+from features.validation import (
+    DataContractError,
+    check_quarantine_share,
+    codes_known_mask,
+    expectation_flags,
+    validate_tables,
+)
+
+REFERENCE_DATE = date(2026, 6, 30)
+KNOWN_UBIGEOS = frozenset(load_districts()["inei"])
+
+# Personal values planted in the world; no output of the gate may contain them.
+COMPLAINANT_NAMES = ("Rosa Quispe Mamani", "Juan Ñahui Huamán")
+COMPLAINANT_DOCS = ("40718235", "71234589")
+PERSON_NAME = "Edwin Añamuro Cáceres"
+
+
+def valid_ruc(first_ten: str) -> str:
+    """A RUC with the right SUNAT check digit."""
+    return first_ten + str(ruc_check_digit(first_ten))
+
+
+def canonical_world(n_workplaces: int = 20) -> dict[str, pd.DataFrame]:
+    """A valid world in canonical text form: n workplaces, 2 inspections and 1 complaint each."""
+    rucs = [valid_ruc(f"20{100000 + i:08d}") for i in range(n_workplaces)]
+    rucs[0] = valid_ruc("1040718235")  # a natural person: the name below is personal data
+    ids = [f"{r}-0000" for r in rucs]
+    workplaces = pd.DataFrame({
+        "workplace_id": ids,
+        "ruc": rucs,
+        "name": [PERSON_NAME] + [f"EMPRESA MINERA AÑAY {i} S.A.C." for i in range(1, n_workplaces)],
+        "ciiu": ["0729", "0220", "1410", "5610"] * (n_workplaces // 4),
+        "ubigeo": ["170101", "150101", "211101", "250101"] * (n_workplaces // 4),
+        "size_band": ["micro", "pequena", "mediana", "grande"] * (n_workplaces // 4),
+        "declared_workers": [str(i) for i in range(n_workplaces)],
+        "activity_start": ["2015-03-01"] * n_workplaces,
+        "labour_regime": ["general", "agrario", "micro", "construccion"] * (n_workplaces // 4),
+        "contractor_of": [rucs[1]] + [""] * (n_workplaces - 1),
+    })
+    inspections = pd.DataFrame({
+        "inspection_id": [f"I{i:04d}" for i in range(2 * n_workplaces)],
+        "workplace_id": ids * 2,
+        "ordered_on": ["2024-01-10"] * n_workplaces + ["2025-05-02"] * n_workplaces,
+        "closed_on": ["2024-02-10"] * n_workplaces + [""] * n_workplaces,
+        "origin": ["complaint", "planned"] * n_workplaces,
+        "team": ["regular", "specialized"] * n_workplaces,
+        "subjects": ["wages;hours", "forced_labour", "", "osh"] * (n_workplaces // 2),
+        "workers_covered": ["12"] * (2 * n_workplaces),
+        "infraction_found": ["true", "false"] * n_workplaces,
+        "fl_indicators": ["", "debt_bondage;retention_of_documents"] * n_workplaces,
+        "forced_labour_found": ["false", "true"] * n_workplaces,
+        "child_labour_found": ["false"] * (2 * n_workplaces),
+        "victims_identified": ["0", "3"] * n_workplaces,
+        "fine_uit": ["0", "12.5"] * n_workplaces,
+    })
+    complaints = pd.DataFrame({
+        "complaint_id": [f"C{i:04d}" for i in range(n_workplaces)],
+        "workplace_id": ids,
+        "received_on": ["2023-12-01"] * n_workplaces,
+        "channel": ["web", "phone", "in_person", "referral"] * (n_workplaces // 4),
+        "topics": ["unpaid_wages;debt", ""] * (n_workplaces // 2),
+        "anonymous": ["false", "true"] * (n_workplaces // 2),
+        "complainant_name": [COMPLAINANT_NAMES[i % 2] for i in range(n_workplaces)],
+        "complainant_doc": [COMPLAINANT_DOCS[i % 2] for i in range(n_workplaces)],
+    })
+    return {"workplaces": workplaces, "inspections": inspections, "complaints": complaints}
+
+
+def as_raw(world: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """What the loader hands over: text, NA for empty, rows numbered from 1, no personal data."""
+    raw = {}
+    for table, frame in world.items():
+        frame = frame.drop(columns=["name", "complainant_name", "complainant_doc"], errors="ignore")
+        frame = frame.astype("str").where(frame != "")
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="source_row")
+        raw[table] = frame
+    return raw
+
+
+def run(world: dict[str, pd.DataFrame], **kwargs):
+    return validate_tables(
+        as_raw(world), known_ubigeos=KNOWN_UBIGEOS, reference_date=REFERENCE_DATE, **kwargs
+    )
+
+
+def quarantined(outcome, table: str) -> dict[int, str]:
+    q = outcome.quarantine[table]
+    return dict(zip(q["source_row"], q["rule"], strict=True))
+
+
+def assert_accounting(outcome) -> None:
+    acc = outcome.accounting
+    assert (acc["rows_in"] == acc["rows_clean"] + acc["rows_quarantined"]).all()
+
+
+def test_valid_world_is_all_clean_with_contract_dtypes() -> None:
+    outcome = run(canonical_world())
+    assert outcome.accounting["rows_quarantined"].tolist() == [0, 0, 0]
+    assert outcome.accounting["rows_in"].tolist() == [20, 40, 20]
+    inspections = outcome.clean["inspections"]
+    assert str(inspections["ordered_on"].dtype) == "datetime64[ns]"
+    assert inspections["closed_on"].isna().sum() == 20
+    assert inspections["infraction_found"].dtype == bool
+    assert inspections["workers_covered"].dtype == "int64"
+    assert inspections["fine_uit"].dtype == "float64"
+    assert inspections["subjects"].tolist()[:3] == ["wages;hours", "forced_labour", ""]
+    workplaces = outcome.clean["workplaces"]
+    assert workplaces["contractor_of"].isna().sum() == 19
+    assert "name" not in workplaces.columns
+    assert "complainant_doc" not in outcome.clean["complaints"].columns
+
+
+def test_bad_check_digit_is_quarantined_and_its_references_follow() -> None:
+    world = canonical_world()
+    good = world["workplaces"].loc[3, "ruc"]
+    bad = good[:10] + str((int(good[10]) + 1) % 10)
+    world["workplaces"].loc[3, ["ruc", "workplace_id"]] = [bad, f"{bad}-0000"]
+    world["inspections"].loc[[3, 23], "workplace_id"] = f"{bad}-0000"
+    world["complaints"].loc[3, "workplace_id"] = f"{bad}-0000"
+    outcome = run(world)
+    assert quarantined(outcome, "workplaces") == {4: "ruc_check_digit"}
+    assert quarantined(outcome, "inspections") == {4: "quarantined_workplace",
+                                                  24: "quarantined_workplace"}
+    assert quarantined(outcome, "complaints") == {4: "quarantined_workplace"}
+    detail = outcome.quarantine["workplaces"]["detail"].iloc[0]
+    assert detail == f"ruc='{bad}' has a wrong check digit"
+    assert outcome.accounting.set_index("table")["rows_clean"].tolist() == [19, 38, 19]
+    assert_accounting(outcome)
+
+
+def test_unknown_ubigeo() -> None:
+    world = canonical_world()
+    world["workplaces"].loc[5, "ubigeo"] = "999999"
+    outcome = run(world)
+    assert quarantined(outcome, "workplaces") == {6: "unknown_ubigeo"}
+    assert "ubigeo='999999'" in outcome.quarantine["workplaces"]["detail"].iloc[0]
+
+
+def test_duplicate_id_keeps_the_first_occurrence() -> None:
+    world = canonical_world()
+    world["inspections"].loc[7, "inspection_id"] = "I0002"
+    outcome = run(world)
+    assert quarantined(outcome, "inspections") == {8: "duplicate_id"}
+    assert outcome.quarantine["inspections"]["detail"].iloc[0] == (
+        "inspection_id='I0002' already on row 3"
+    )
+    assert "I0002" in set(outcome.clean["inspections"]["inspection_id"])
+
+
+def test_orphan_reference() -> None:
+    world = canonical_world()
+    world["complaints"].loc[2, "workplace_id"] = "20999999999-0000"
+    outcome = run(world)
+    assert quarantined(outcome, "complaints") == {3: "orphan_workplace"}
+    assert_accounting(outcome)
+
+
+def test_dates_out_of_order() -> None:
+    world = canonical_world()
+    world["inspections"].loc[0, "closed_on"] = "2023-12-31"
+    outcome = run(world)
+    assert quarantined(outcome, "inspections") == {1: "date_order"}
+    assert outcome.quarantine["inspections"]["detail"].iloc[0] == (
+        "closed_on=2023-12-31 is before ordered_on=2024-01-10"
+    )
+
+
+def test_future_date_relative_to_the_reference_date() -> None:
+    world = canonical_world()
+    world["complaints"].loc[4, "received_on"] = "2026-07-01"
+    outcome = run(world)
+    assert quarantined(outcome, "complaints") == {5: "future_date"}
+    later = validate_tables(as_raw(world), known_ubigeos=KNOWN_UBIGEOS,
+                            reference_date=date(2026, 7, 1))
+    assert later.accounting["rows_quarantined"].sum() == 0
+
+
+def test_negative_fine() -> None:
+    world = canonical_world()
+    world["inspections"].loc[9, "fine_uit"] = "-2.5"
+    outcome = run(world)
+    assert quarantined(outcome, "inspections") == {10: "negative_value"}
+    assert outcome.quarantine["inspections"]["detail"].iloc[0] == "fine_uit='-2.5' is below 0"
+
+
+def test_unknown_code_in_a_category_and_in_a_list() -> None:
+    world = canonical_world()
+    world["inspections"].loc[0, "origin"] = "denuncia"
+    world["inspections"].loc[1, "fl_indicators"] = "debt_bondage;slavery;magic"
+    outcome = run(world)
+    assert quarantined(outcome, "inspections") == {1: "unknown_code", 2: "unknown_code"}
+    details = outcome.quarantine["inspections"]["detail"].tolist()
+    assert details == ["origin='denuncia' is not a known code",
+                       "fl_indicators has unknown code(s) 'slavery', 'magic'"]
+
+
+def test_several_rules_on_one_row_are_all_recorded() -> None:
+    world = canonical_world()
+    world["inspections"].loc[0, ["team", "victims_identified", "closed_on"]] = [
+        "swat", "-1", "2020-01-01"]
+    outcome = run(world)
+    assert quarantined(outcome, "inspections") == {1: "unknown_code;negative_value;date_order"}
+    assert outcome.quarantine["inspections"]["detail"].iloc[0].count(" | ") == 2
+    counts = outcome.rule_counts.set_index(["table", "rule"])["rows"]
+    assert counts[("inspections", "date_order")] == 1
+
+
+def test_bad_type_and_missing_value() -> None:
+    world = canonical_world()
+    world["workplaces"].loc[0, "declared_workers"] = "doce"
+    world["inspections"].loc[0, "ordered_on"] = ""
+    world["inspections"].loc[1, "forced_labour_found"] = "maybe"
+    outcome = run(world)
+    assert quarantined(outcome, "workplaces") == {1: "bad_type"}
+    # The workplace is gone, so both of its inspections and its complaint follow it.
+    assert quarantined(outcome, "inspections") == {
+        1: "missing_value;quarantined_workplace", 2: "bad_type", 21: "quarantined_workplace"}
+
+
+def test_contractor_must_be_a_valid_ruc() -> None:
+    world = canonical_world()
+    world["workplaces"].loc[0, "contractor_of"] = "20123"
+    outcome = run(world)
+    assert quarantined(outcome, "workplaces") == {1: "contractor_ruc"}
+
+
+def test_blank_row_is_quarantined_once() -> None:
+    world = canonical_world()
+    world["complaints"].loc[6, :] = ""
+    outcome = run(world)
+    assert quarantined(outcome, "complaints") == {7: "empty_row"}
+
+
+def test_missing_column_stops_with_file_column_and_rule() -> None:
+    world = canonical_world()
+    world["inspections"] = world["inspections"].drop(columns=["closed_on"])
+    with pytest.raises(DataContractError, match=r"ordenes\.csv: required column\(s\) closed_on "
+                                                r"missing \[rule column_missing\]"):
+        run(world, sources={"inspections": "ordenes.csv"})
+
+
+def test_column_almost_all_of_the_wrong_type_stops() -> None:
+    world = canonical_world()
+    world["inspections"]["fine_uit"] = "S/ 1.000"
+    with pytest.raises(DataContractError, match=r"inspections\.csv: column fine_uit: 40 of 40 "
+                                                r"values are not a number .*column_wrong_type"):
+        run(world)
+
+
+def test_too_much_quarantine_stops_the_run() -> None:
+    world = canonical_world()
+    world["complaints"].loc[[0, 1], "channel"] = "fax"
+    outcome = run(world)
+    check_quarantine_share(outcome.accounting, outcome.rule_counts, max_share=0.15)
+    with pytest.raises(DataContractError, match=r"complaints\.csv: 2 of 20 rows quarantined "
+                                                r"\(10\.0%, limit 5\.0%\).*unknown_code \(2\)"):
+        check_quarantine_share(outcome.accounting, outcome.rule_counts, max_share=0.05)
+
+
+def test_expectation_flags_agree_with_the_quarantine() -> None:
+    world = canonical_world()
+    world["inspections"].loc[1, "subjects"] = "wages;bribes"
+    world["workplaces"].loc[2, "ubigeo"] = "150199"
+    outcome = run(world)
+    clean_ids = outcome.clean["workplaces"]["workplace_id"]
+    flags = expectation_flags("inspections", outcome.typed["inspections"], clean_ids,
+                              KNOWN_UBIGEOS)
+    assert flags.index[~flags["subjects__codes_known"]].tolist() == [2]
+    assert flags.index[~flags["workplace_id__exists"]].tolist() == [3, 23]
+    wflags = expectation_flags("workplaces", outcome.typed["workplaces"], clean_ids,
+                               KNOWN_UBIGEOS)
+    assert wflags.index[~wflags["ubigeo__known"]].tolist() == [3]
+    assert codes_known_mask(pd.Series(["a;b", "", None]), ["a", "b"]).tolist() == [True] * 3
