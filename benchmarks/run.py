@@ -1,4 +1,4 @@
-"""Run every benchmark module in this folder (`make bench`); each exposes `main()` and prints its figures."""
+"""Run every benchmark module here (`make bench`); each exposes `main()` and prints figures."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from demo_world.generate import DemoWorld
 
+FAR_FUTURE = pd.Timestamp("2200-01-01")  # open-ended spells and workplaces
 TEMPLATE = """# Hidden truth of the Vigía demo world
 
 **Only `evaluation/` may read this folder.** The pipeline, its features and its models never
@@ -63,8 +64,9 @@ Everything here is synthetic (seeded); no row refers to a real firm or person.
   campaigns that change every year, ex officio, and authority requests (police and prosecutors:
   much more likely where forced labour is real). COVID-19 (April-September 2020) cuts field work.
 - Detection is imperfect: only inspections whose subjects include forced labour can find it;
-  the specialised team (GEIT-TFI) finds an active case with probability about 0.6, the regular
-  team about 0.18 (less in remote districts). False positives exist (documented in
+  the specialised team (GEIT-TFI) finds an active case with probability about 0.65, the regular
+  team about 0.2 (less in remote districts); the regular team covers the subject far less often,
+  so its realised detection rate at active cases is near 10%. False positives exist (documented in
   `inspections.csv` as `finding = false_positive`): about 4% (specialised) or 2% (regular) when
   only one component is present, 0.15% otherwise, among orders with the forced-labour subject.
 - Complaints are driven by ordinary violations and are rarer where forced labour isolates
@@ -76,9 +78,10 @@ victims per 1,000 people worldwide, and confirmed SUNAFIL cases are very rare (a
 forced-labour inspections a year among about 62,000 orders). A world with real rates would hold a
 handful of positives, too few to learn or evaluate anything. This sample is therefore
 **enriched**: risky sectors and regions are over-represented, the hidden prevalence among active
-workplaces is about 1% (concentrated in mining, logging, agro-export, bricks, garments and
-domestic work in remote and informal settings) and workplaces are inspected about 25 times as
-often as real ones (about 0.1 orders per workplace-year against 62,000 / 2 million). Findings
+workplaces is about 1.5-2% (concentrated in mining, logging, agro-export, bricks, garments and
+domestic work in remote and informal settings), workplaces are inspected about 2.5 times as
+often as real ones (about 0.08 orders per workplace-year against 62,000 / 2 million) and the
+specialised team does about 9% of orders (0.3% in reality). Findings
 per 6-month window are therefore tens, not the real handful. Everything else (the 70% share of
 complaint-driven orders, a third ending in an infraction, skewed closing delays, the specialised
 team's small share) imitates SUNAFIL's published figures.
@@ -103,9 +106,9 @@ def render_truth_readme(world: DemoWorld) -> str:
         f"({int((insp['finding'] == 'false_positive').sum()):,} false positives)",
     ]
     start = pd.to_datetime(spells["start"])
-    end = pd.to_datetime(spells["end"]).fillna(pd.Timestamp.max)
+    end = pd.to_datetime(spells["end"]).fillna(FAR_FUTURE)
     active_from = pd.to_datetime(wp["active_from"])
-    active_until = pd.to_datetime(wp["active_until"]).fillna(pd.Timestamp.max)
+    active_until = pd.to_datetime(wp["active_until"]).fillna(FAR_FUTURE)
     for date in pd.date_range(first, last, periods=4).normalize():
         active = ((active_from <= date) & (active_until > date)).sum()
         n_fl = spells.loc[(start <= date) & (end > date), "workplace_id"].nunique()

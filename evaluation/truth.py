@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+FAR_FUTURE = pd.Timestamp("2200-01-01")  # end of ongoing spells
 ID_COLUMNS = ("workplace_id", "ruc", "principal_ruc", "ciiu", "department_code", "ubigeo",
               "inspection_id", "complaint_id", "id")
 DATE_COLUMNS = ("start", "end", "active_from", "active_until", "ordered_on", "received_on")
@@ -35,7 +36,7 @@ def forced_labour_active(
     """Per workplace: forced labour active at `as_of`, or at any time in [as_of, as_of+horizon)."""
     as_of = pd.Timestamp(as_of)
     spells = truth["fl_spells"]
-    end = spells["end"].fillna(pd.Timestamp.max)
+    end = spells["end"].fillna(FAR_FUTURE)
     if horizon_months > 0:
         until = as_of + pd.DateOffset(months=horizon_months)
         hit = (spells["start"] < until) & (end > as_of)

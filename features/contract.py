@@ -1,4 +1,4 @@
-"""The canonical input contract (shared/CONTRACT.md v1) as data: one place for tables, columns and code sets.
+"""The canonical input contract (CONTRACT.md v1) as data: tables, columns and code sets.
 
 Validation, quarantine reasons, the demo-world generator and the features all read these
 definitions, so a rule changes in exactly one place.
@@ -47,7 +47,7 @@ PERSONAL_COLUMNS = {
 
 @dataclass(frozen=True)
 class Column:
-    """One canonical column: its logical type, nullability and, for categories and lists, its codes."""
+    """One canonical column: logical type, nullability and, for categories and lists, codes."""
 
     name: str
     kind: str  # str, int, float, bool, date, cat, list

@@ -69,6 +69,7 @@ def run_backtest(
     labels_cfg, model_cfg = config["labels"], config["model"]
     capacity = int(config["lists"]["capacity"])
     metrics_cfg = model_cfg.get("metrics", {})
+    prior = float(config["features"]["area_prior_strength"])
     metric_frames, score_frames, training_rows = [], [], []
     top_lists: dict[str, dict[str, list[str]]] = {}
     for number, split in enumerate(plan, start=1):
@@ -78,8 +79,9 @@ def run_backtest(
             tables, districts, split.train_as_of_dates, split.label_timespan_months,
             known_before=split.test_as_of, label_kind=labels_cfg["kind"],
             min_indicators=int(labels_cfg.get("min_indicators", 2)),
+            area_prior_strength=prior,
         )
-        X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of)
+        X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior)
         y_test = build_labels(
             tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg["kind"],
             min_indicators=int(labels_cfg.get("min_indicators", 2)),

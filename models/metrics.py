@@ -24,6 +24,7 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -38,11 +39,11 @@ class Ranking:
     scores: np.ndarray
     labels: np.ndarray  # float, NaN for unlabelled
 
-    @property
+    @cached_property
     def labelled(self) -> np.ndarray:
         return ~np.isnan(self.labels)
 
-    @property
+    @cached_property
     def positives(self) -> np.ndarray:
         return np.nan_to_num(self.labels, nan=0.0) == 1.0
 
@@ -222,21 +223,35 @@ def k_for_top_percent(n_ranked: int, percent: float) -> int:
     return max(1, math.ceil(percent / 100.0 * n_ranked))
 
 
+def bootstrap_weights(n: int, n_samples: int, seed: int) -> np.ndarray:
+    """Seeded bootstrap resamples of n workplaces as copy counts, one row per resample.
+
+    Drawn once per scored list and shared by every metric, so intervals of different metrics
+    come from the same resamples (and the draw costs once, not once per metric).
+    """
+    rng = np.random.default_rng(seed)
+    return np.stack([
+        np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float32)
+        for _ in range(n_samples)
+    ]) if n_samples > 0 else np.empty((0, n), dtype=np.float32)
+
+
 def bootstrap_interval(ranking: Ranking, metric: Metric, k: int | None, n_samples: int,
-                       seed: int, confidence: float = 0.9) -> tuple[float, float]:
+                       seed: int, confidence: float = 0.9,
+                       weights: np.ndarray | None = None) -> tuple[float, float]:
     """Percentile interval of a metric over seeded bootstrap resamples of the workplaces.
 
-    Resamples whose metric is undefined (e.g. no positive drawn) are left out; (NaN, NaN) when
-    fewer than half the resamples are defined, because such an interval would mislead.
+    `weights` (from `bootstrap_weights`) reuses resamples already drawn; otherwise `n_samples`
+    are drawn from `seed`. Resamples whose metric is undefined (e.g. no positive drawn) are left
+    out; (NaN, NaN) when fewer than half the resamples are defined, because such an interval
+    would mislead.
     """
-    if n_samples <= 0:
+    if weights is None:
+        weights = bootstrap_weights(len(ranking.scores), n_samples, seed)
+    n_samples = len(weights)
+    if n_samples == 0:
         return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    n = len(ranking.scores)
-    values = np.array([
-        metric.function(ranking, k, np.bincount(rng.integers(0, n, n), minlength=n).astype(float))
-        for _ in range(n_samples)
-    ])
+    values = np.array([metric.function(ranking, k, w.astype(float)) for w in weights])
     values = values[~np.isnan(values)]
     if len(values) < n_samples / 2:
         return math.nan, math.nan
@@ -260,13 +275,14 @@ def score_table(y_true: pd.Series, scores: pd.Series, capacity: int,
     n = len(ranking.scores)
     cuts = {"capacity": capacity}
     cuts.update({f"top_{p:g}pct": k_for_top_percent(n, p) for p in top_percents})
+    resamples = bootstrap_weights(n, n_bootstrap, seed)
     rows = []
-    for index, metric in enumerate(METRICS.values()):
+    for metric in METRICS.values():
         named_cuts = cuts.items() if metric.needs_k else [(None, None)]
         for cut_name, k in named_cuts:
             in_top = np.zeros(n, dtype=bool) if k is None else np.arange(n) < k
             low, high = bootstrap_interval(
-                ranking, metric, k, n_bootstrap, seed + index, confidence
+                ranking, metric, k, n_bootstrap, seed, confidence, weights=resamples
             )
             rows.append({
                 "metric": metric.name if cut_name is None else f"{metric.name}_at_{cut_name}",

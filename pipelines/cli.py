@@ -1,4 +1,4 @@
-"""The `vigia` command line. Heavy libraries are imported inside each command to keep start-up fast."""
+"""The `vigia` command line; heavy libraries are imported inside each command for a fast start."""
 
 from __future__ import annotations
 
@@ -26,11 +26,14 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     n = args.workplaces or cfg["workplaces"]
     seed = args.seed if args.seed is not None else cfg["seed"]
     log.info("Generating a demo world of %d workplaces (seed %d)", n, seed)
-    world = generate_world(n_workplaces=n, seed=seed, start=cfg["start"], end=cfg["end"])
+    world = generate_world(
+        n_workplaces=n, seed=seed, start=cfg["start"], end=cfg["end"],
+        defect_share=float(cfg["defect_share"]),
+    )
     paths = write_world(world, Path(args.out))
     for name, path in paths.items():
         log.info("wrote %s: %s", name, path)
-    print(f"Demo world written to {Path(args.out).resolve()} (truth in {Path(args.out, 'truth')})")
+    print(f"Demo world written to {Path(args.out).resolve()}")
     return 0
 
 
@@ -52,6 +55,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"Puntajes de todos los centros de trabajo: {result['scores']}")
     print(f"Reporte de la corrida: {result['run_report']}")
     print(f"MLflow run {result['mlflow_run_id']} in {result['mlflow_tracking_uri']}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    """Demo worlds only: score a finished run against the world's hidden ground truth."""
+    from evaluation.report import write_evaluation
+    from pipelines.config import load_config
+
+    config = load_config(args.config)
+    path = write_evaluation(
+        Path(args.hidden), Path(args.run), int(config["lists"]["capacity"]),
+        int(config["labels"]["label_timespan_months"]),
+    )
+    print(path.read_text(encoding="utf-8"))
+    print(f"Written to {path}")
     return 0
 
 
@@ -78,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="planning date YYYY-MM-DD (default: the day after the newest record)",
     )
     run.set_defaults(func=_cmd_run)
+
+    evaluate = sub.add_parser(
+        "evaluate", help="demo worlds only: score a finished run against the hidden ground truth"
+    )
+    evaluate.add_argument("--hidden", required=True, type=Path,
+                          help="the demo world's hidden ground-truth folder")
+    evaluate.add_argument("--run", required=True, type=Path, help="the --out folder of a run")
+    evaluate.add_argument("--config", type=Path, default=None)
+    evaluate.set_defaults(func=_cmd_evaluate)
     return parser
 
 

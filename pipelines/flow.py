@@ -62,7 +62,9 @@ def oldest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
 
 
 @task(name="quality-gate")
-def quality_gate(data_dir: Path, out_dir: Path, config: dict, reference: date | None) -> QualityResult:
+def quality_gate(
+    data_dir: Path, out_dir: Path, config: dict, reference: date | None
+) -> QualityResult:
     return run_quality_gate(data_dir, out_dir, config, reference)
 
 
@@ -103,6 +105,7 @@ def train_for_planning_date(
         tables, districts, dates, span, known_before=planning_date,
         label_kind=config["labels"]["kind"],
         min_indicators=int(config["labels"].get("min_indicators", 2)),
+        area_prior_strength=float(config["features"]["area_prior_strength"]),
     )
     estimator = _grid(config, X.dtypes)[model_group]
     trained = train_model(estimator, X, y, meta["as_of"], config["model"].get("calibration", {}))
@@ -112,9 +115,11 @@ def train_for_planning_date(
 @task(name="score-planning-date")
 def score_planning_date(
     model: Any, tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
-    planning_date: pd.Timestamp,
+    planning_date: pd.Timestamp, config: dict,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    X, meta = build_scoring_set(tables, districts, planning_date)
+    X, meta = build_scoring_set(
+        tables, districts, planning_date, float(config["features"]["area_prior_strength"])
+    )
     scores = pd.DataFrame({
         "workplace_id": meta["workplace_id"].to_numpy(),
         "score": model.predict_proba(X)[:, 1],
@@ -158,7 +163,7 @@ def vigia_run(
         data_dir=data, out_dir=out, config=config, tables=tables, districts=districts,
         planning_date=planning_date, quality=quality, plan=plan, backtest=result,
         selection=selection, planning_model=planning_model,
-        score=lambda model: score_planning_date(model, tables, districts, planning_date),
+        score=lambda model: score_planning_date(model, tables, districts, planning_date, config),
     )
     create_markdown_artifact(markdown=summary["report_markdown"], key="vigia-run-report")
     return summary

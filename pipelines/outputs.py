@@ -1,4 +1,4 @@
-"""The edge of a planning run: MLflow records, the promotion gate, the champion's scores and the files.
+"""The edge of a planning run: MLflow records, promotion gate, the champion's scores, files.
 
 `publish` is called once by the flow after model selection. It logs the run (parent run, child
 runs per model group and split), registers the retrained model, applies the promotion gate, scores
@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 SCORES_FILE = "scores.csv"
 
 
-def window_result(metrics: pd.DataFrame, model_group: str, split: str, metric: str) -> WindowResult | None:
+def window_result(
+    metrics: pd.DataFrame, model_group: str, split: str, metric: str
+) -> WindowResult | None:
     """A model group's metric on one test window, or None when the backtest did not run it."""
     rows = metrics[
         (metrics["model_group"] == model_group) & (metrics["split"] == split)

@@ -1,4 +1,4 @@
-"""The demo world: contract-valid except for recorded defects, reproducible, and honest to its truth."""
+"""Demo world: contract-valid except recorded defects, reproducible, honest to its hidden truth."""
 
 from __future__ import annotations
 
@@ -121,7 +121,8 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
         paths.append(out)
     for file in ("workplaces.csv", "inspections.csv", "complaints.csv", "truth/fl_spells.csv"):
         assert (paths[0] / file).read_bytes() == (paths[1] / file).read_bytes(), file
-    assert (paths[0] / "inspections.csv").read_bytes() != (paths[2] / "inspections.csv").read_bytes()
+    other = (paths[2] / "inspections.csv").read_bytes()
+    assert (paths[0] / "inspections.csv").read_bytes() != other
 
 
 def test_csv_format(written: Path) -> None:
@@ -159,7 +160,8 @@ def test_regional_sector_mix(world: DemoWorld) -> None:
     assert mining[dept == "17"].mean() > 10 * max(mining[dept == "15"].mean(), 0.001)
     assert (dept == "15").mean() > 0.2, "Lima dominates by population"
     assert dept.nunique() == 25
-    assert (wp["ciiu"] == "9700").groupby(dept).any().mean() > 0.5
+    domestic = (wp["ciiu"] == "9700").groupby(dept).any()
+    assert domestic["15"] and domestic.sum() >= 6
     assert wp["ciiu"].str.fullmatch(r"\d{4}").all()
 
 

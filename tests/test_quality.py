@@ -1,4 +1,4 @@
-"""The quality gate end to end: files written, Great Expectations verdicts, the stop, and privacy."""
+"""The quality gate end to end: files written, GE verdicts, the stop, and privacy."""
 
 from __future__ import annotations
 

@@ -1,0 +1,84 @@
+"""Score a finished run's lists against the demo world's hidden truth (never part of `vigia run`).
+
+For every backtest test window it ranks each model group's test scores and measures precision at
+capacity against who really was in forced labour during the label window, next to the oracle
+(top k by the hidden latent risk) and next to the same list's precision on inspected outcomes.
+The planning list itself (`scores.csv`) is measured at the planning date.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from evaluation.truth import load_truth
+from evaluation.truth_eval import ORACLE, truth_table
+
+BACKTEST_DIR = "backtest"
+
+
+def evaluate_run(
+    truth_dir: Path, run_dir: Path, capacity: int, horizon_months: int
+) -> pd.DataFrame:
+    """One row per (window, model group or oracle): truth precision@capacity and inspected one."""
+    truth = load_truth(truth_dir)
+    scores = pd.read_parquet(run_dir / BACKTEST_DIR / "test_scores.parquet")
+    metrics = pd.read_csv(run_dir / BACKTEST_DIR / "metrics.csv")
+    inspected = metrics[metrics["metric"] == "precision_at_capacity"].set_index(
+        ["split", "model_group"]
+    )
+    tables = []
+    for split, frame in scores.groupby("split"):
+        by_group = {
+            group: part.set_index("workplace_id")["score"]
+            for group, part in frame.groupby("model_group")
+        }
+        table = truth_table(truth, split, horizon_months, by_group, capacity)
+        table["split"] = split
+        table["inspected_precision_at_capacity"] = [
+            inspected["value"].get((split, g), float("nan")) for g in table["model_group"]
+        ]
+        table["inspected_labelled_in_top_k"] = [
+            inspected["n_labelled_in_top_k"].get((split, g), float("nan"))
+            for g in table["model_group"]
+        ]
+        tables.append(table)
+    planning = pd.read_csv(run_dir / "scores.csv", dtype={"workplace_id": str})
+    as_of = pd.Timestamp(Path(run_dir, "planning_date.txt").read_text().strip())
+    live = truth_table(truth, as_of, 0, {"planning_list": planning.set_index("workplace_id")[
+        "score"]}, capacity)
+    live["split"] = f"planning {as_of.date()}"
+    tables.append(live)
+    return pd.concat(tables, ignore_index=True)
+
+
+def summary_markdown(table: pd.DataFrame) -> str:
+    """Windows x model groups of truth precision at capacity, best groups first, oracle on top."""
+    pivot = table.pivot_table(index="model_group", columns="split", values="truth_precision_at_k")
+    pivot["mean"] = pivot.mean(axis=1)
+    order = [ORACLE] + [g for g in pivot.sort_values("mean", ascending=False).index if g != ORACLE]
+    pivot = pivot.reindex(order)
+    lines = [
+        "# Precision at capacity against the hidden truth",
+        "",
+        "Share of each list's top k really in forced labour during the label window "
+        "(oracle: top k by hidden latent risk).",
+        "",
+        "| model group | " + " | ".join(map(str, pivot.columns)) + " |",
+        "|---|" + "---|" * len(pivot.columns),
+    ]
+    for group, row in pivot.iterrows():
+        cells = " | ".join("" if pd.isna(v) else f"{v:.3f}" for v in row)
+        lines.append(f"| {group} | {cells} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_months: int) -> Path:
+    """Write `truth_evaluation.csv` and `.md` into the run's backtest folder; return the .md."""
+    table = evaluate_run(truth_dir, run_dir, capacity, horizon_months)
+    out = run_dir / BACKTEST_DIR
+    table.to_csv(out / "truth_evaluation.csv", index=False)
+    path = out / "truth_evaluation.md"
+    path.write_text(summary_markdown(table), encoding="utf-8")
+    return path

@@ -1,0 +1,264 @@
+"""Target lists per inspection office: capacity, exclusions, visits and exploration slots.
+
+Worked example of the `lists:` config this implements (offices come from config/offices.yaml):
+
+    lists:
+      exploration_share: 0.10          # 10% of each office's capacity drawn at random
+      exploration_uniform_weight: 0.5  # half uniform, half proportional to the score
+      exclude_inspected_months: 6
+      group_same_ruc_district: true
+      specialized_team: {code: GEIT-TFI, capacity: 40}
+      offices: {ILM: {capacity: 120}, "16": {capacity: 30}, ...}
+
+Order of allocation, so that no workplace is listed twice:
+1. Eligible units: scored workplaces not inspected in the last `exclude_inspected_months`
+   months; with `group_same_ruc_district`, the establishments of one RUC in one district form
+   one visit (its score is the highest of them; its probability that at least one has forced
+   labour is 1 - prod(1 - p), assuming independence).
+2. The specialised national team GEIT-TFI takes the highest-scored units nationwide.
+3. Each office (ILM = Lima Metropolitana, province 1501; otherwise the INEI department code,
+   Callao 07) fills `capacity - round(share * capacity)` slots with its highest-scored remaining
+   units ("modelo", selection probability 1), then the exploration slots by a seeded draw among
+   the rest of its units ("exploracion").
+
+Exploration design (why the probabilities are exact): each remaining unit i of an office gets
+weight w_i = (1 - u) / N + u * s_i / sum(s), with N units, u = exploration_uniform_weight and
+s the score; the inclusion probability is pi_i = n * w_i for n slots (capped at 1, the excess
+spread over the others in proportion to w). Units are put in a seeded random order and drawn
+by systematic sampling with one uniform start: the sample has exactly n units and unit i is in
+it with probability exactly pi_i. Every unit has at least the known chance
+n * (1 - u) / N, so later evaluation can weight what was learnt on the draw by 1 / pi_i.
+
+A planner override (`department="16", capacity=40`) builds that office's list alone, with that
+capacity and without the national team (it plans nationwide, not per office).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+LIMA_METROPOLITANA_PROVINCE = "1501"
+LIMA_METROPOLITANA_OFFICE = "ILM"
+MODEL = "modelo"
+EXPLORATION = "exploracion"
+LIST_COLUMNS = [
+    "office", "office_name", "rank", "workplace_id", "establishments", "n_establishments",
+    "ruc", "ubigeo", "department", "province", "district", "ciiu", "score", "probability",
+    "selection", "selection_probability", "eligible_mean_probability",
+    "reason_1", "reason_2", "reason_3",
+]
+
+
+def office_of(ubigeo: pd.Series) -> pd.Series:
+    """Office code per INEI district code: ILM for province 1501, else the department code."""
+    codes = ubigeo.astype(str)
+    return pd.Series(
+        np.where(codes.str[:4] == LIMA_METROPOLITANA_PROVINCE, LIMA_METROPOLITANA_OFFICE,
+                 codes.str[:2]),
+        index=ubigeo.index,
+    )
+
+
+def recently_inspected(workplace_ids: pd.Series, last_inspected_on: pd.Series,
+                       as_of: pd.Timestamp, months: int) -> pd.Series:
+    """True where the last inspection ordered before `as_of` is within `months` months of it."""
+    cutoff = pd.Timestamp(as_of) - pd.DateOffset(months=months)
+    last = pd.to_datetime(last_inspected_on.reindex(workplace_ids.to_numpy()))
+    recent = (last >= cutoff) & (last < pd.Timestamp(as_of))
+    return pd.Series(recent.fillna(False).to_numpy(dtype=bool), index=workplace_ids.index)
+
+
+def eligible_units(scores: pd.DataFrame, workplaces: pd.DataFrame, districts: pd.DataFrame,
+                   last_inspected_on: pd.Series, as_of: pd.Timestamp, exclude_months: int,
+                   group_visits: bool) -> pd.DataFrame:
+    """One row per unit that may be listed (a workplace, or a visit to one RUC in one district).
+
+    Sorted by score (highest first, ties by workplace_id so the order is reproducible).
+    """
+    frame = scores[["workplace_id", "score", "calibrated_probability"]].merge(
+        workplaces[["workplace_id", "ruc", "ubigeo", "ciiu"]], on="workplace_id", how="inner"
+    )
+    frame = frame[~recently_inspected(frame["workplace_id"], last_inspected_on, as_of,
+                                      exclude_months)]
+    frame = frame.sort_values(["score", "workplace_id"], ascending=[False, True])
+    frame["unit"] = (frame["ruc"] + "|" + frame["ubigeo"]) if group_visits else frame["workplace_id"]
+    grouped = frame.groupby("unit", sort=False)
+    units = grouped.first()
+    units["establishments"] = grouped["workplace_id"].agg(";".join)
+    units["n_establishments"] = grouped.size()
+    units["probability"] = 1.0 - grouped["calibrated_probability"].agg(
+        lambda p: float(np.prod(1.0 - p.to_numpy(dtype=float)))
+    )
+    names = districts.set_index("inei")[["departamento", "provincia", "distrito"]]
+    units = units.join(names, on="ubigeo").rename(columns={
+        "departamento": "department", "provincia": "province", "distrito": "district",
+    })
+    units["office"] = office_of(units["ubigeo"])
+    units = units.reset_index(drop=True)
+    return units.sort_values(["score", "workplace_id"], ascending=[False, True],
+                             ignore_index=True)
+
+
+def inclusion_probabilities(scores: np.ndarray, n: int, uniform_weight: float) -> np.ndarray:
+    """First-order inclusion probabilities of an n-unit draw from a uniform/score mixture.
+
+    pi = n * w with w = (1 - u) / N + u * s / sum(s); units whose pi would exceed 1 are taken
+    with certainty and the remaining n is spread over the others in proportion to w.
+    """
+    size = len(scores)
+    if n >= size:
+        return np.ones(size)
+    total = float(np.sum(scores))
+    proportional = scores / total if total > 0 else np.full(size, 1.0 / size)
+    weights = (1.0 - uniform_weight) / size + uniform_weight * proportional
+    certain = np.zeros(size, dtype=bool)
+    while True:
+        free = ~certain
+        pi = np.ones(size)
+        pi[free] = (n - certain.sum()) * weights[free] / weights[free].sum()
+        newly_certain = free & (pi >= 1.0)
+        if not newly_certain.any():
+            return pi
+        certain |= newly_certain
+
+
+def systematic_sample(pi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Positions drawn by systematic sampling in random order: P(i drawn) = pi_i exactly.
+
+    `pi` must sum to an integer n; the draw has exactly n positions.
+    """
+    n = int(round(pi.sum()))
+    order = rng.permutation(len(pi))
+    cumulative = np.cumsum(pi[order])
+    cumulative *= n / cumulative[-1]  # remove floating drift so the last bound is exactly n
+    start = rng.uniform()
+    points_below = np.clip(np.floor(cumulative - start) + 1, 0, n)
+    hits = np.diff(np.concatenate([[0.0], points_below])) > 0
+    return np.sort(order[hits])
+
+
+def _take(units: pd.DataFrame, office: str, office_name: str, selection: str,
+          selection_probability: np.ndarray | float) -> pd.DataFrame:
+    taken = units.copy()
+    taken["office"], taken["office_name"] = office, office_name
+    taken["selection"], taken["selection_probability"] = selection, selection_probability
+    return taken
+
+
+def office_list(units: pd.DataFrame, office: str, office_name: str, capacity: int,
+                exploration_share: float, uniform_weight: float,
+                rng: np.random.Generator) -> pd.DataFrame:
+    """An office's list from its remaining units (sorted by score): model slots, then exploration."""
+    exploration_slots = min(math.floor(exploration_share * capacity + 0.5), capacity)
+    model_slots = capacity - exploration_slots
+    model_part = _take(units.head(model_slots), office, office_name, MODEL, 1.0)
+    rest = units.iloc[model_slots:]
+    pi = inclusion_probabilities(rest["score"].to_numpy(dtype=float), exploration_slots,
+                                 uniform_weight)
+    drawn = systematic_sample(pi, rng) if exploration_slots < len(rest) else np.arange(len(rest))
+    exploration_part = _take(rest.iloc[drawn], office, office_name, EXPLORATION, pi[drawn])
+    return pd.concat([model_part, exploration_part], ignore_index=True)
+
+
+def build_target_lists(
+    scores: pd.DataFrame, workplaces: pd.DataFrame, districts: pd.DataFrame,
+    last_inspected_on: pd.Series, config: Mapping[str, Any], as_of: pd.Timestamp,
+    department: str | None = None, capacity: int | None = None, seed: int = 0,
+    reasons_for: Callable[[pd.Index], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """The lists of the specialised team and every office (or one office on override).
+
+    `scores` has workplace_id, score, calibrated_probability; `last_inspected_on` is indexed by
+    workplace_id; `config` is the `lists:` section with `offices` and `specialized_team` merged
+    in. `reasons_for(workplace_ids)` returns reason_1..reason_3 for the listed units' leading
+    establishments (SHAP is run on those rows only); without it the reasons stay empty.
+    """
+    offices: Mapping[str, Mapping[str, Any]] = config["offices"]
+    if capacity is not None and department is None:
+        raise ValueError("a capacity override needs the department (office) it applies to")
+    if department is not None and department not in offices:
+        raise ValueError(f"unknown office {department!r}; known: {sorted(offices)}")
+    units = eligible_units(
+        scores, workplaces, districts, last_inspected_on, as_of,
+        int(config["exclude_inspected_months"]), bool(config["group_same_ruc_district"]),
+    )
+    units["eligible_mean_probability"] = units.groupby("office")["probability"].transform("mean")
+    rng = np.random.default_rng(seed)
+    lists = []
+    if department is None:
+        team = config["specialized_team"]
+        national = units.head(int(team["capacity"])).copy()
+        national["eligible_mean_probability"] = units["probability"].mean()
+        lists.append(_take(national, team["code"], team["name_es"], MODEL, 1.0))
+        units = units.iloc[len(national):]
+    for office, settings in offices.items():
+        if department is not None and office != department:
+            continue
+        office_capacity = capacity if capacity is not None else int(settings["capacity"])
+        lists.append(office_list(
+            units[units["office"] == office], office, settings["name_es"], office_capacity,
+            float(config["exploration_share"]), float(config["exploration_uniform_weight"]), rng,
+        ))
+    result = pd.concat(lists, ignore_index=True)
+    result["rank"] = result.groupby("office", sort=False).cumcount() + 1
+    reason_columns = ["reason_1", "reason_2", "reason_3"]
+    if reasons_for is None or result.empty:
+        result[reason_columns] = ""
+    else:
+        reasons = reasons_for(pd.Index(result["workplace_id"]))
+        result[reason_columns] = reasons.reindex(result["workplace_id"])[reason_columns].fillna(
+            ""
+        ).to_numpy()
+    return result[LIST_COLUMNS]
+
+
+def poisson_binomial_pmf(probabilities: np.ndarray) -> np.ndarray:
+    """Exact distribution of the number of successes of independent Bernoulli(p_i) trials."""
+    pmf = np.zeros(len(probabilities) + 1)
+    pmf[0] = 1.0
+    for k, p in enumerate(np.asarray(probabilities, dtype=float), start=1):
+        pmf[1:k + 1] = pmf[1:k + 1] * (1.0 - p) + pmf[:k] * p
+        pmf[0] *= 1.0 - p
+    return pmf
+
+
+def expected_yield(probabilities: np.ndarray, random_mean_probability: float,
+                   confidence: float = 0.90) -> dict[str, float]:
+    """Expected forced-labour findings of a list, its exact interval, and a random list's yield.
+
+    The number of findings is Poisson-binomial in the calibrated probabilities (visits assumed
+    independent); the interval is its central `confidence` range from the exact distribution.
+    A random list of the same size among the same eligible units yields its mean probability
+    times the size.
+    """
+    p = np.asarray(probabilities, dtype=float)
+    cdf = np.cumsum(poisson_binomial_pmf(p))
+    tail = (1.0 - confidence) / 2.0
+    return {
+        "visits": float(len(p)),
+        "expected_findings": float(p.sum()),
+        "low": float(np.searchsorted(cdf, tail - 1e-12)),
+        "high": float(np.searchsorted(cdf, 1.0 - tail - 1e-12)),
+        "confidence": float(confidence),
+        "random_list_expected_findings": float(random_mean_probability * len(p)),
+    }
+
+
+def yield_by_office(target_list: pd.DataFrame, confidence: float = 0.90) -> pd.DataFrame:
+    """expected_yield per office and for all lists together (office "TOTAL")."""
+    rows = {
+        office: expected_yield(group["probability"].to_numpy(),
+                               float(group["eligible_mean_probability"].mean()), confidence)
+        for office, group in target_list.groupby("office", sort=False)
+    }
+    total = expected_yield(target_list["probability"].to_numpy(), 0.0, confidence)
+    total["random_list_expected_findings"] = float(
+        sum(r["random_list_expected_findings"] for r in rows.values())
+    )
+    rows["TOTAL"] = total
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("office")
