@@ -9,14 +9,17 @@ Worked example (config/default.yaml, data from 2018-07-01 to 2026-06-30)::
       test_splits: 4               # four held-out test as-of dates at the end of the history
       training_as_of_dates: 8      # training history: up to 8 as-of dates stacked per split
       burn_in_months: 24           # no as-of date before 2020-07-01: features need a past
+      outcome_lag_months: 6        # a label window ends 6 months before what is known, so
+                                   # its inspections had time to close
 
-The last test as-of date must leave a full label window before the data ends, so it is
-2026-01-01 (window [2026-01-01, 2026-07-01)); the earlier ones step back by the update frequency:
-2025-04-01, 2025-07-01, 2025-10-01, 2026-01-01. For the test as-of date 2025-04-01 the newest
-training as-of date t must satisfy t + 6 months <= 2025-04-01, so it is 2024-10-01, and the
-training history steps back every 3 months: 2023-01-01 ... 2024-10-01 (8 dates). No training
-label window overlaps the test window, and the model for 2025-04-01 is also trained only on
-labels whose outcomes closed before 2025-04-01 (`known_before`, see `features.training_set`).
+The last test as-of date must leave a full label window plus the outcome lag before the data
+ends, so it is 2025-07-01 (window [2025-07-01, 2026-01-01), outcomes closing until 2026-06-30);
+the earlier ones step back by the update frequency: 2024-10-01, 2025-01-01, 2025-04-01,
+2025-07-01. For the test as-of date 2024-10-01 the newest training as-of date t must satisfy
+t + 6 months + 6 months <= 2024-10-01, so it is 2023-10-01, and the training history steps back
+every 3 months: 2022-01-01 ... 2023-10-01 (8 dates). No training label window overlaps the test
+window, and the model for 2024-10-01 is also trained only on labels whose outcomes closed before
+2024-10-01 (`known_before`, see `features.training_set`).
 
 The production plan for a planning date T is the same rule with T as the test as-of date:
 `production_train_as_of_dates`.
@@ -34,6 +37,7 @@ DEFAULT_UPDATE_FREQUENCY_MONTHS = 3
 DEFAULT_TEST_SPLITS = 4
 DEFAULT_TRAINING_AS_OF_DATES = 8
 DEFAULT_BURN_IN_MONTHS = 24
+DEFAULT_OUTCOME_LAG_MONTHS = 0
 
 
 @dataclass(frozen=True)
@@ -68,9 +72,12 @@ def _settings(splits_config: dict, label_timespan_months: int | None) -> dict[st
             splits_config.get("training_as_of_dates", DEFAULT_TRAINING_AS_OF_DATES)
         ),
         "burn_in_months": int(splits_config.get("burn_in_months", DEFAULT_BURN_IN_MONTHS)),
+        "outcome_lag_months": int(
+            splits_config.get("outcome_lag_months", DEFAULT_OUTCOME_LAG_MONTHS)
+        ),
     }
     for key, value in settings.items():
-        if value < (0 if key == "burn_in_months" else 1):
+        if value < (0 if key in ("burn_in_months", "outcome_lag_months") else 1):
             raise ValueError(f"splits: {key} must be positive, got {value}")
     return settings
 
@@ -83,11 +90,14 @@ def production_train_as_of_dates(
 ) -> list[pd.Timestamp]:
     """Training as-of dates for planning date T: the newest label windows that end by T.
 
-    The newest is T - label timespan; earlier ones step back by the update frequency, at most
-    `training_as_of_dates` of them, none before `first_date` + burn-in.
+    The newest is T - label timespan - outcome lag (the window's outcomes had the lag to close
+    before T); earlier ones step back by the update frequency, at most `training_as_of_dates`
+    of them, none before `first_date` + burn-in.
     """
     s = _settings(splits_config, label_timespan_months)
-    newest = pd.Timestamp(planning_date) - _months(s["label_timespan_months"])
+    newest = pd.Timestamp(planning_date) - _months(
+        s["label_timespan_months"] + s["outcome_lag_months"]
+    )
     earliest = pd.Timestamp(first_date) + _months(s["burn_in_months"])
     dates = [newest - _months(k * s["update_frequency_months"])
              for k in range(s["training_as_of_dates"])]
@@ -103,13 +113,14 @@ def split_plan(
     """Test as-of dates at the end of the history, each with its training as-of dates.
 
     `last_date` is the data's last day (inclusive): the last test as-of date is the latest
-    month start whose label window ends by the day after it. Splits without any training as-of
+    month start whose label window ends `outcome_lag_months` before the day after it, so that
+    the inspections of every test window had time to close. Splits without any training as-of
     date after burn-in are dropped; no split at all is an error (too little history).
     """
     s = _settings(splits_config, label_timespan_months)
     span = s["label_timespan_months"]
     data_end = pd.Timestamp(last_date).normalize() + pd.Timedelta(days=1)
-    last_test = _month_floor(data_end - _months(span))
+    last_test = _month_floor(data_end - _months(span + s["outcome_lag_months"]))
     tests = sorted(
         last_test - _months(k * s["update_frequency_months"]) for k in range(s["test_splits"])
     )

@@ -73,7 +73,8 @@ def plan_splits(
     tables: dict[str, pd.DataFrame], planning_date: pd.Timestamp, config: dict, out_dir: Path
 ) -> list[Split]:
     plan = split_plan(
-        config["splits"], oldest_record_date(tables), planning_date - pd.Timedelta(days=1),
+        config["splits"], oldest_record_date(tables),
+        planning_date - pd.Timedelta(days=1),
         label_timespan_months=int(config["labels"]["label_timespan_months"]),
     )
     plot_split_plan(plan, out_dir / "split_plan.png")
@@ -142,7 +143,9 @@ def vigia_run(
     out.mkdir(parents=True, exist_ok=True)
     requested = date.fromisoformat(as_of) if as_of else None
 
-    quality = quality_gate(data, out, config, requested)
+    # Future dates are judged against today: records after a past --as-of are real, and the
+    # planning-date cut below hides them from the model.
+    quality = quality_gate(data, out, config, None)
     planning_date = pd.Timestamp(requested) if requested else (
         newest_record_date(quality.clean) + pd.Timedelta(days=1)
     ).normalize()

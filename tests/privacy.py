@@ -10,6 +10,7 @@ XML is compressed and would hide a name from a plain byte search.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -61,3 +62,25 @@ def _files(paths: Iterable[Path]) -> list[Path]:
         elif path.is_dir():
             files += sorted(p for p in path.rglob("*") if p.is_file())
     return files
+
+
+def find_document_numbers(paths: Iterable[Path], numbers: Iterable[str]) -> list[tuple[Path, str]]:
+    """(file, number) for identity-document numbers found as whole numbers (not inside longer
+    digit runs such as a float's decimals), in files and zip members."""
+    wanted = {n.encode() for n in numbers if n}
+    pattern = re.compile(rb"(?<![0-9])[0-9A-Z]{8,12}(?![0-9])")
+    hits = []
+    for path in _files(paths):
+        for blob in _blobs(path.read_bytes()):
+            for token in set(pattern.findall(blob)) & wanted:
+                hits.append((path, token.decode()))
+    return list(dict.fromkeys(hits))
+
+
+def _blobs(data: bytes) -> list[bytes]:
+    """The bytes of a file and, for zip containers, of each member."""
+    blobs = [data]
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            blobs += [archive.read(member) for member in archive.namelist()]
+    return blobs
