@@ -19,7 +19,7 @@ from features.catalog import FEATURE_CATALOG
 from models.calibration import fit_calibrated
 from models.candidates import build_grid
 from models.metrics import score_table
-from pipelines.config import load_config
+from pipelines.config import lists_config, load_config, total_capacity
 
 CATEGORY_CODES = {"ciiu_division": 80, "ciiu_class": 400, "labour_regime": 7,
                   "department_code": 25}
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             scores = pd.Series(trained.model.predict_proba(test_frame)[:, 1],
                                index=test_frame.index)
-            score_table(test_labels, scores, config["lists"]["capacity"],
+            score_table(test_labels, scores, total_capacity(lists_config(config)),
                         n_bootstrap=model_config["metrics"]["bootstrap_samples"])
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - tick
         print(f"split {split + 1}/{args.splits}: {len(X)} labelled training rows, "

@@ -64,10 +64,10 @@ def run_backtest(
     plan: list[Split],
     grid_factory: GridFactory,
     config: Mapping[str, Any],
+    capacity: int,
 ) -> BacktestResult:
-    """Train and measure every grid point on every split of `plan`."""
+    """Train and measure every grid point on every split of `plan`; lists hold `capacity`."""
     labels_cfg, model_cfg = config["labels"], config["model"]
-    capacity = int(config["lists"]["capacity"])
     metrics_cfg = model_cfg.get("metrics", {})
     prior = float(config["features"]["area_prior_strength"])
     metric_frames, score_frames, training_rows = [], [], []

@@ -61,11 +61,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     """Demo worlds only: score a finished run against the world's hidden ground truth."""
     from evaluation.report import write_evaluation
-    from pipelines.config import load_config
+    from pipelines.config import lists_config, load_config, total_capacity
 
     config = load_config(args.config)
     path = write_evaluation(
-        Path(args.hidden), Path(args.run), int(config["lists"]["capacity"]),
+        Path(args.hidden), Path(args.run), total_capacity(lists_config(config)),
         int(config["labels"]["label_timespan_months"]),
     )
     print(path.read_text(encoding="utf-8"))

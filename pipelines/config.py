@@ -32,3 +32,20 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
             raise ValueError(f"{path}: the configuration must be a YAML mapping")
         config = deep_merge(config, user)
     return config
+
+
+def lists_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The `lists:` section with the offices file (capacities per office and team) merged in."""
+    lists = copy.deepcopy(config["lists"])
+    path = Path(lists["offices_file"])
+    offices = yaml.safe_load((path if path.is_absolute() else PROJECT_ROOT / path).read_text(
+        encoding="utf-8"
+    ))
+    return deep_merge(offices, lists)
+
+
+def total_capacity(lists: dict[str, Any]) -> int:
+    """Inspections in one planning period: the specialised team plus every office."""
+    return int(lists["specialized_team"]["capacity"]) + sum(
+        int(office["capacity"]) for office in lists["offices"].values()
+    )

@@ -27,7 +27,7 @@ from models.calibration import TrainedModel
 from models.candidates import build_grid
 from models.selection import Selection, select_model
 from pipelines import outputs
-from pipelines.config import load_config
+from pipelines.config import lists_config, load_config, total_capacity
 from pipelines.quality import QualityResult, run_quality_gate
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,10 @@ def plan_splits(
 def backtest(
     tables: dict[str, pd.DataFrame], districts: pd.DataFrame, plan: list[Split], config: dict
 ) -> BacktestResult:
-    return run_backtest(tables, districts, plan, lambda dtypes: _grid(config, dtypes), config)
+    capacity = total_capacity(lists_config(config))
+    return run_backtest(
+        tables, districts, plan, lambda dtypes: _grid(config, dtypes), config, capacity
+    )
 
 
 @task(name="select-model")

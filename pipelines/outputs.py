@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,18 @@ from typing import Any
 import mlflow
 import pandas as pd
 
+from features.catalog import FEATURE_CATALOG
 from features.catalog_doc import render_features_doc
 from features.splits import Split
 from models.backtest import BacktestResult
+from models.explain import Explanation, explain, importance_bar_figure
 from models.metrics import rank
 from models.promotion import WindowResult, decide_promotion
+from models.reasons import reasons_frame
 from models.selection import Selection
+from models.targeting import build_target_lists, yield_by_office
 from pipelines import tracking
+from pipelines.config import lists_config
 from pipelines.quality import QualityResult
 
 log = logging.getLogger(__name__)
@@ -133,13 +139,148 @@ def publish(
         ranked = scores_frame(scores)
         scores_path = out_dir / SCORES_FILE
         ranked.to_csv(scores_path, index=False)
+        (out_dir / "planning_date.txt").write_text(f"{planning_date.date()}\n")
+        target, yields, explanation = planning_lists(
+            champion_model, X_planning, scores, tables, districts, planning_date, config
+        )
+        figures = {}
+        if explanation is not None:
+            labels_es = {name: spec.label_es for name, spec in FEATURE_CATALOG.items()}
+            figures["importancia_global.png"] = importance_bar_figure(
+                explanation, labels_es, int(config["explain"]["plot_top_features"])
+            )
+        validation = validation_for_planners(comparison, selection, backtest, newest)
+        files = write_planning_outputs(
+            out_dir, planning_date, target, yields, validation, districts, figures
+        )
+        for name, figure in figures.items():
+            mlflow.log_figure(figure, f"explanations/{name}")
+        report = run_report(
+            planning_date=planning_date, quality=quality, plan=plan, backtest=backtest,
+            comparison=comparison, selection=selection, planning_model=planning_model,
+            decision=decision.reason, target=target, yields=yields, files=files,
+        )
+        report_path = out_dir / "run_report.md"
+        report_path.write_text(report, encoding="utf-8")
+        mlflow.log_artifact(str(report_path))
+        mlflow.log_artifact(str(files["list_csv"]), "lists")
+        mlflow.log_metrics({
+            "listed_workplaces": float(len(target)),
+            "expected_findings": float(yields.loc["TOTAL", "expected_findings"]),
+            f"newest_window_{metric}": challenger_result.value if challenger_result else math.nan,
+        })
         run_id = run.info.run_id
     return {
-        "scores": str(scores_path), "mlflow_run_id": run_id,
+        "scores": str(scores_path), "list_csv": str(files["list_csv"]),
+        "run_report": str(report_path), "report_markdown": report, "mlflow_run_id": run_id,
         "mlflow_tracking_uri": mlflow.get_tracking_uri(), "promotion": decision.reason,
-        "comparison": comparison, "champion_model": champion_model, "X_planning": X_planning,
-        "ranked": ranked,
     }
+
+
+def validation_for_planners(
+    comparison: pd.DataFrame, selection: Selection, backtest: BacktestResult, newest: str
+) -> dict[str, Any]:
+    """How the model was validated, as the planners' report shows it (figures, not prose)."""
+    at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
+    chosen = at_capacity[at_capacity["model_group"] == selection.model_group]
+    return {
+        "model_group": selection.model_group,
+        "windows": [
+            {"as_of": row.split, "precision": row.value, "ci_low": row.ci_low,
+             "ci_high": row.ci_high, "labelled_in_list": int(row.n_labelled_in_top_k),
+             "capacity": int(row.k)}
+            for row in chosen.sort_values("split").itertuples()
+        ],
+        "newest_window": newest,
+        "comparison": comparison.round(4).reset_index().to_dict(orient="records"),
+    }
+
+
+def _markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    """A small DataFrame as a Markdown table (no extra dependency)."""
+    columns = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in frame.itertuples(index=False):
+        cells = [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run_report(
+    *, planning_date: pd.Timestamp, quality: QualityResult, plan: list[Split],
+    backtest: BacktestResult, comparison: pd.DataFrame, selection: Selection,
+    planning_model: Any, decision: str, target: pd.DataFrame, yields: pd.DataFrame,
+    files: dict[str, Path],
+) -> str:
+    """The run report for data scientists (English): data, validation, choice, gate, lists."""
+    at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
+    labelled = at_capacity.pivot_table(index="model_group", columns="split",
+                                       values="n_labelled_in_top_k").reindex(comparison.index)
+    by_office = target.groupby("office", sort=False)["selection"].value_counts().unstack(
+        fill_value=0)
+    sections = [
+        f"# Vigía run report: planning date {planning_date.date()}",
+        "## Data (rows in = clean + quarantined)",
+        _markdown_table(quality.accounting),
+        "Validation details: `validation_summary.md`, Great Expectations Data Docs in "
+        "`data_docs/` (offline they load no styling), quarantined rows in `quarantine/`.",
+        "## Split plan",
+        "\n".join(
+            f"- test as-of {s.test_as_of.date()}: training as-of dates "
+            f"{s.train_as_of_dates[0].date()} .. {s.train_as_of_dates[-1].date()} "
+            f"({len(s.train_as_of_dates)}), label timespan {s.label_timespan_months} months"
+            for s in plan
+        ) + "\n\n![split plan](split_plan.png)",
+        "## Precision at capacity per test window (labelled workplaces in the list only)",
+        _markdown_table(comparison.reset_index()),
+        "Labelled workplaces behind each figure (inspected in the label window, in the top k):",
+        _markdown_table(labelled.reset_index(), digits=0),
+        "## Model selection",
+        selection.explanation,
+        "## Planning model and promotion gate",
+        f"Retrained `{planning_model.model_group}` on training as-of dates "
+        f"{[str(d.date()) for d in planning_model.train_as_of_dates]} with labels known before "
+        f"{planning_date.date()}: {planning_model.training_labels}. "
+        f"{planning_model.trained.note}.",
+        f"Gate: {decision}",
+        "## Lists",
+        _markdown_table(by_office.reset_index(), digits=0),
+        "Expected forced-labour findings (sum of calibrated probabilities, exact "
+        "Poisson-binomial interval) against a random list of the same size:",
+        _markdown_table(yields.reset_index()),
+        "Files: " + ", ".join(f"`{Path(p).name}`" for p in files.values()),
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+def planning_lists(
+    model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
+    districts: pd.DataFrame, planning_date: pd.Timestamp, config: dict,
+    department: str | None = None, capacity: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, Explanation | None]:
+    """Target lists per office with Spanish reasons from the champion's SHAP values.
+
+    Only the listed workplaces are explained (SHAP is costly); their explanation is returned for
+    the global importance plot.
+    """
+    lists_cfg = lists_config(config)
+    explained: dict[str, Explanation] = {}
+
+    def reasons_for(ids: pd.Index) -> pd.DataFrame:
+        explanation = explain(model, features.loc[ids], background=features,
+                              background_rows=int(config["explain"]["background_rows"]),
+                              seed=int(config["model"]["seed"]))
+        explained["listed"] = explanation
+        return reasons_frame(explanation, FEATURE_CATALOG, config["reasons"])
+
+    last_inspected = tables["inspections"].groupby("workplace_id")["ordered_on"].max()
+    target = build_target_lists(
+        scores.assign(calibrated_probability=scores["score"]), tables["workplaces"], districts,
+        last_inspected, lists_cfg, planning_date, department=department, capacity=capacity,
+        seed=int(config["model"]["seed"]), reasons_for=reasons_for,
+    )
+    yields = yield_by_office(target, float(lists_cfg["yield_confidence"]))
+    return target, yields, explained.get("listed")
 
 
 def write_json(data: dict, path: Path) -> Path:

@@ -8,6 +8,7 @@ world's personal data.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from privacy import find_document_numbers, find_personal_data
 from demo_world.generate import generate_world, write_world
 from pipelines.cli import main as cli_main
 
+ROOT = Path(__file__).resolve().parent.parent
 WORKPLACES = 3000
 SMALL_GRID = {
     "model": {
@@ -130,3 +132,13 @@ def test_no_personal_data_in_anything_the_run_wrote(run: dict) -> None:
     written = [run["out"], run["root"] / "mlruns", run["log"]]
     assert not find_personal_data(written, names)
     assert not find_document_numbers(written, documents)
+
+
+def test_notebook_runs_on_the_run_outputs(run: dict) -> None:
+    """Every code cell of the data scientists' notebook runs against this run's outputs."""
+    notebook = json.loads((ROOT / "notebooks" / "explore_run.ipynb").read_text(encoding="utf-8"))
+    namespace: dict = {"RUN_DIR": run["out"]}
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            exec(compile("".join(cell["source"]), "explore_run.ipynb", "exec"), namespace)
+    assert len(namespace["scores"]) > 0
