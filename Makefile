@@ -36,8 +36,10 @@ $(DEMO)/workplaces.csv: | $(BIN)/.synced
 
 demo-data: $(DEMO)/workplaces.csv
 
+# The main job on the demo world, then (demo only) its lists scored against the hidden truth.
 run: $(BIN)/.synced $(DEMO)/workplaces.csv
 	$(BIN)/vigia run --data $(DEMO) --out $(OUT)
+	$(BIN)/vigia evaluate --hidden $(DEMO)/truth --run $(OUT)
 
 test: $(BIN)/.synced
 	$(BIN)/ruff check .

@@ -86,7 +86,7 @@ def eligible_units(scores: pd.DataFrame, workplaces: pd.DataFrame, districts: pd
     frame = frame[~recently_inspected(frame["workplace_id"], last_inspected_on, as_of,
                                       exclude_months)]
     frame = frame.sort_values(["score", "workplace_id"], ascending=[False, True])
-    frame["unit"] = (frame["ruc"] + "|" + frame["ubigeo"]) if group_visits else frame["workplace_id"]
+    frame["unit"] = frame["ruc"] + "|" + frame["ubigeo"] if group_visits else frame["workplace_id"]
     grouped = frame.groupby("unit", sort=False)
     units = grouped.first()
     units["establishments"] = grouped["workplace_id"].agg(";".join)
@@ -153,7 +153,7 @@ def _take(units: pd.DataFrame, office: str, office_name: str, selection: str,
 def office_list(units: pd.DataFrame, office: str, office_name: str, capacity: int,
                 exploration_share: float, uniform_weight: float,
                 rng: np.random.Generator) -> pd.DataFrame:
-    """An office's list from its remaining units (sorted by score): model slots, then exploration."""
+    """An office's list from its remaining units (sorted by score): model, then exploration."""
     exploration_slots = min(math.floor(exploration_share * capacity + 0.5), capacity)
     model_slots = capacity - exploration_slots
     model_part = _take(units.head(model_slots), office, office_name, MODEL, 1.0)

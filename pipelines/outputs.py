@@ -30,6 +30,7 @@ from models.selection import Selection
 from models.targeting import build_target_lists, yield_by_office
 from pipelines import tracking
 from pipelines.config import lists_config
+from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,8 @@ def publish(
             )
         validation = validation_for_planners(comparison, selection, backtest, newest)
         files = write_planning_outputs(
-            out_dir, planning_date, target, yields, validation, districts, figures
+            out_dir, planning_date, target, yields, validation, districts,
+            scores.set_index("workplace_id")["score"], figures,
         )
         for name, figure in figures.items():
             mlflow.log_figure(figure, f"explanations/{name}")

@@ -1,0 +1,185 @@
+"""Target lists: capacity per office, exclusions, visits, exploration draw, expected yield."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binom
+
+from features.contract import load_districts
+from models.targeting import (
+    EXPLORATION,
+    MODEL,
+    build_target_lists,
+    expected_yield,
+    inclusion_probabilities,
+    poisson_binomial_pmf,
+    systematic_sample,
+    yield_by_office,
+)
+from pipelines.config import load_config
+from pipelines.report import lists_config
+
+AS_OF = pd.Timestamp("2026-07-01")
+# Lima Metropolitana, Lima Provincias (Huaral), Callao, Loreto (Iquitos), Madre de Dios
+DISTRICTS = {"ILM": "150101", "15": "150601", "07": "070101", "16": "160101", "17": "170101"}
+
+
+def lists_settings(**overrides) -> dict:
+    settings = {
+        "exploration_share": 0.2, "exploration_uniform_weight": 0.5,
+        "exclude_inspected_months": 6, "group_same_ruc_district": True,
+        "specialized_team": {"code": "GEIT-TFI", "name_es": "GEIT-TFI", "capacity": 5},
+        "offices": {code: {"name_es": f"Oficina {code}", "capacity": 10} for code in DISTRICTS},
+    }
+    settings.update(overrides)
+    return settings
+
+
+def synthetic_world(per_office: int = 80, seed: int = 0):
+    """Workplaces spread over five offices with scores, one RUC per workplace."""
+    rng = np.random.default_rng(seed)
+    ubigeos = np.repeat(list(DISTRICTS.values()), per_office)
+    rows = len(ubigeos)
+    rucs = [f"20{i:09d}" for i in range(rows)]
+    workplaces = pd.DataFrame({
+        "workplace_id": [f"{r}-0000" for r in rucs], "ruc": rucs, "ubigeo": ubigeos,
+        "ciiu": rng.choice(["0729", "0220", "5510"], rows),
+    })
+    score = rng.beta(1, 15, rows)
+    scores = pd.DataFrame({"workplace_id": workplaces["workplace_id"], "score": score,
+                           "calibrated_probability": score / 2})
+    return scores, workplaces, pd.Series(dtype="datetime64[ns]")
+
+
+@pytest.fixture(scope="module")
+def districts() -> pd.DataFrame:
+    return load_districts()
+
+
+def test_each_office_lists_its_capacity_and_no_workplace_twice(districts):
+    scores, workplaces, last = synthetic_world()
+    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF, seed=1)
+    counts = out.groupby("office").size()
+    assert counts["GEIT-TFI"] == 5
+    assert all(counts[code] == 10 for code in DISTRICTS)
+    assert out["workplace_id"].is_unique
+    # the national team took the five highest scores of the country
+    top5 = scores.nlargest(5, "score")["workplace_id"]
+    assert set(out.loc[out["office"] == "GEIT-TFI", "workplace_id"]) == set(top5)
+    lima = out[out["office"] == "ILM"]
+    assert (lima["ubigeo"].str[:4] == "1501").all() and lima["rank"].tolist() == list(range(1, 11))
+    assert (out.loc[out["office"] == "07", "department"] == "CALLAO").all()
+
+
+def test_recently_inspected_workplaces_are_left_off(districts):
+    scores, workplaces, _ = synthetic_world()
+    best = scores.nlargest(3, "score")["workplace_id"].tolist()
+    last = pd.Series(pd.to_datetime(["2026-05-01", "2026-04-15", "2025-10-01"]), index=best)
+    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF, seed=1)
+    listed = set(out["workplace_id"])
+    assert best[0] not in listed and best[1] not in listed  # inspected 2-3 months ago
+    assert best[2] in listed  # nine months ago: eligible again
+    longer = build_target_lists(scores, workplaces, districts, last,
+                                lists_settings(exclude_inspected_months=12), AS_OF, seed=1)
+    assert best[2] not in set(longer["workplace_id"])
+
+
+def test_exploration_share_probabilities_and_seed_reproducibility(districts):
+    scores, workplaces, last = synthetic_world()
+    first = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
+                               seed=11)
+    again = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
+                               seed=11)
+    other = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
+                               seed=12)
+    pd.testing.assert_frame_equal(first, again)
+    assert not first["workplace_id"].equals(other["workplace_id"])
+    regional = first[first["office"] != "GEIT-TFI"]
+    assert (regional.groupby("office")["selection"].apply(lambda s: (s == EXPLORATION).sum())
+            == 2).all()  # 20% of 10
+    explored = first[first["selection"] == EXPLORATION]
+    assert ((explored["selection_probability"] > 0) & (explored["selection_probability"] < 1)).all()
+    assert (first.loc[first["selection"] == MODEL, "selection_probability"] == 1.0).all()
+    # exploration never repeats a model pick and draws below the office's model cut
+    for _, office in regional.groupby("office"):
+        cut = office.loc[office["selection"] == MODEL, "score"].min()
+        assert (office.loc[office["selection"] == EXPLORATION, "score"] <= cut).all()
+
+
+def test_inclusion_probabilities_are_exact_for_the_systematic_draw():
+    rng = np.random.default_rng(3)
+    scores = np.concatenate([rng.beta(1, 20, 29), [5.0]])  # one huge score gets certainty
+    pi = inclusion_probabilities(scores, n=4, uniform_weight=0.5)
+    assert pi.sum() == pytest.approx(4) and pi[-1] == 1.0
+    assert pi[:-1].min() >= 4 * 0.5 / 30 - 1e-12  # the known minimum chance
+    draws = 6000
+    hits = np.zeros(len(pi))
+    for seed in range(draws):
+        drawn = systematic_sample(pi, np.random.default_rng(seed))
+        assert len(drawn) == 4
+        hits[drawn] += 1
+    np.testing.assert_allclose(hits / draws, pi, atol=4 * np.sqrt(0.25 / draws))
+
+
+def test_establishments_of_one_ruc_in_one_district_are_one_visit(districts):
+    scores, workplaces, last = synthetic_world()
+    best = scores["score"].idxmax()
+    sibling = workplaces.loc[[best]].assign(workplace_id=lambda f: f["ruc"] + "-0001")
+    workplaces = pd.concat([workplaces, sibling], ignore_index=True)
+    scores = pd.concat([scores, pd.DataFrame({"workplace_id": sibling["workplace_id"],
+                                              "score": [0.01], "calibrated_probability": [0.2]})],
+                       ignore_index=True)
+    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF, seed=1)
+    visit = out[out["workplace_id"] == workplaces.loc[best, "workplace_id"]].iloc[0]
+    assert visit["n_establishments"] == 2
+    assert visit["establishments"].split(";")[1] == sibling["workplace_id"].iat[0]
+    p = scores.loc[best, "calibrated_probability"]
+    assert visit["probability"] == pytest.approx(1 - (1 - p) * (1 - 0.2))
+    assert sibling["workplace_id"].iat[0] not in set(out["workplace_id"])
+    separate = build_target_lists(scores, workplaces, districts, last,
+                                  lists_settings(group_same_ruc_district=False), AS_OF, seed=1)
+    assert (separate["n_establishments"] == 1).all()
+
+
+def test_planner_override_builds_one_office_with_its_capacity(districts):
+    scores, workplaces, last = synthetic_world()
+    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
+                             department="16", capacity=40, seed=1)
+    assert set(out["office"]) == {"16"} and len(out) == 40
+    assert (out["selection"] == EXPLORATION).sum() == 8
+    short = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
+                               department="17", capacity=200, seed=1)
+    assert len(short) == 80  # fewer eligible than capacity: everyone, nobody twice
+    with pytest.raises(ValueError, match="needs the department"):
+        build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
+                           capacity=40)
+
+
+def test_poisson_binomial_yield_and_random_comparison():
+    pmf = poisson_binomial_pmf(np.full(30, 0.1))
+    np.testing.assert_allclose(pmf, binom.pmf(np.arange(31), 30, 0.1), atol=1e-12)
+    result = expected_yield(np.full(30, 0.1), random_mean_probability=0.02, confidence=0.9)
+    assert result["expected_findings"] == pytest.approx(3.0)
+    assert (result["low"], result["high"]) == (binom.ppf(0.05, 30, 0.1), binom.ppf(0.95, 30, 0.1))
+    assert result["random_list_expected_findings"] == pytest.approx(0.6)
+
+
+def test_yield_by_office_totals_the_lists(districts):
+    scores, workplaces, last = synthetic_world()
+    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF, seed=1)
+    table = yield_by_office(out)
+    assert table.loc["TOTAL", "visits"] == len(out)
+    assert table.loc["TOTAL", "expected_findings"] == pytest.approx(out["probability"].sum())
+    assert (table["expected_findings"] > table["random_list_expected_findings"]).all()
+
+
+def test_the_demo_configuration_covers_every_department_and_lima_metropolitana():
+    settings = lists_config(load_config())
+    offices = settings["offices"]
+    assert set(offices) == {f"{d:02d}" for d in range(1, 26)} | {"ILM"}
+    capacities = {code: office["capacity"] for code, office in offices.items()}
+    assert min(capacities.values()) >= 10 and max(capacities, key=capacities.get) == "ILM"
+    assert settings["specialized_team"]["code"] == "GEIT-TFI"
+    assert 0 < settings["exploration_share"] < 1 and settings["exclude_inspected_months"] == 6
