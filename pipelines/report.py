@@ -28,7 +28,6 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from matplotlib.figure import Figure
 from openpyxl import Workbook
@@ -37,7 +36,6 @@ from openpyxl.utils import get_column_letter
 
 from models.explain import Explanation, beeswarm_figure, importance_bar_figure
 from models.targeting import LIST_COLUMNS, office_of, yield_by_office
-from pipelines.config import PROJECT_ROOT
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CONFIDENTIAL = "CONFIDENCIAL"
@@ -83,15 +81,6 @@ METHOD_ES = (
     "posterior no dependa solo de donde el modelo ya mira. Ningún centro aparece dos veces."
 )
 MAP_WIDTH = 320.0
-
-
-def lists_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The `lists:` section with the offices file (offices, specialised team) merged in."""
-    section = dict(config["lists"])
-    path = Path(section["offices_file"])
-    path = path if path.is_absolute() else PROJECT_ROOT / path
-    section.update(yaml.safe_load(path.read_text(encoding="utf-8")))
-    return section
 
 
 def scores_with_office(scores: pd.DataFrame, workplaces: pd.DataFrame) -> pd.DataFrame:

@@ -150,3 +150,50 @@ def test_notebook_runs_on_the_run_outputs(run: dict) -> None:
         if cell["cell_type"] == "code":
             exec(compile("".join(cell["source"]), "explore_run.ipynb", "exec"), namespace)
     assert len(namespace["scores"]) > 0
+
+
+def _list_folder(run: dict) -> Path:
+    return next(run["out"].glob("lista_*"))
+
+
+def test_excel_has_one_sheet_per_office_with_capacity_rows(run: dict) -> None:
+    from openpyxl import load_workbook
+
+    offices = yaml.safe_load(Path(run["config"]["lists"]["offices_file"]).read_text("utf-8"))
+    workbook = load_workbook(_list_folder(run) / "lista_priorizada.xlsx", read_only=True)
+    expected = {"Metodo", offices["specialized_team"]["code"], *offices["offices"]}
+    assert set(workbook.sheetnames) == expected
+    for office, settings in offices["offices"].items():
+        rows = list(workbook[office].iter_rows(values_only=True))
+        assert "CONFIDENCIAL" in rows[0][0]
+        assert rows[1][:3] == ("Prioridad", "Centro de trabajo", "RUC")
+        assert len(rows) - 2 == settings["capacity"], office
+    listing = pd.read_csv(_list_folder(run) / "lista_priorizada.csv", dtype=str)
+    assert (listing["clasificacion"] == "CONFIDENCIAL").all()
+    assert listing["workplace_id"].is_unique
+
+
+def test_html_report_renders_lists_and_maps_in_chromium(run: dict) -> None:
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is required (.ci/run installs it)"
+    page = (_list_folder(run) / "reporte.html").as_uri()
+    artifacts = ROOT / "tests" / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={run['root'] / 'chromium'}"]
+    screenshot = artifacts / "reporte.png"
+    subprocess.run(flags + ["--window-size=1400,2400", f"--screenshot={screenshot}", page],
+                   check=True, capture_output=True, timeout=120)
+    assert screenshot.stat().st_size > 20_000
+    dom = subprocess.run(flags + ["--dump-dom", page], check=True, capture_output=True,
+                         timeout=120, text=True).stdout
+    listing = pd.read_csv(_list_folder(run) / "lista_priorizada.csv", dtype=str)
+    assert dom.count('<table class="lista">') == listing["office"].nunique()
+    assert dom.count("<tr>") >= len(listing)
+    assert dom.count('<svg class="mapa"') == listing["office"].nunique()
+    assert dom.count('class="listed"') >= 0.9 * len(listing)
+    assert "CONFIDENCIAL" in dom

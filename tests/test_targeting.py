@@ -18,8 +18,7 @@ from models.targeting import (
     systematic_sample,
     yield_by_office,
 )
-from pipelines.config import load_config
-from pipelines.report import lists_config
+from pipelines.config import lists_config, load_config
 
 AS_OF = pd.Timestamp("2026-07-01")
 # Lima Metropolitana, Lima Provincias (Huaral), Callao, Loreto (Iquitos), Madre de Dios
