@@ -36,6 +36,7 @@ from pipelines.quality import QualityResult
 log = logging.getLogger(__name__)
 
 SCORES_FILE = "scores.csv"
+VALIDATION_ARTIFACT = "validation_for_planners.json"
 
 
 def window_result(
@@ -150,7 +151,10 @@ def publish(
             figures["importancia_global.png"] = importance_bar_figure(
                 explanation, labels_es, int(config["explain"]["plot_top_features"])
             )
-        validation = validation_for_planners(comparison, selection, backtest, newest)
+        listed_group = (planning_model.model_group if decision.promote
+                        else champion_version.tags.get("model_group", "unknown"))
+        validation = validation_for_planners(comparison, listed_group, backtest, newest)
+        tracking.log_json(validation, VALIDATION_ARTIFACT)
         files = write_planning_outputs(
             out_dir, planning_date, target, yields, validation, districts,
             scores.set_index("workplace_id")["score"], figures,
@@ -180,13 +184,13 @@ def publish(
 
 
 def validation_for_planners(
-    comparison: pd.DataFrame, selection: Selection, backtest: BacktestResult, newest: str
+    comparison: pd.DataFrame, model_group: str, backtest: BacktestResult, newest: str
 ) -> dict[str, Any]:
-    """How the model was validated, as the planners' report shows it (figures, not prose)."""
+    """How the listing model's group was validated, as the planners' report shows it."""
     at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
-    chosen = at_capacity[at_capacity["model_group"] == selection.model_group]
+    chosen = at_capacity[at_capacity["model_group"] == model_group]
     return {
-        "model_group": selection.model_group,
+        "model_group": model_group,
         "windows": [
             {"as_of": row.split, "precision": row.value, "ci_low": row.ci_low,
              "ci_high": row.ci_high, "labelled_in_list": int(row.n_labelled_in_top_k),
