@@ -58,6 +58,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rank(args: argparse.Namespace) -> int:
+    from features.validation import DataContractError
+    from pipelines.flow import vigia_rank
+
+    try:
+        result = vigia_rank(
+            data_dir=str(args.data), out_dir=str(args.out),
+            config_path=str(args.config) if args.config else None,
+            as_of=args.as_of.isoformat() if args.as_of else None,
+            department=args.department, capacity=args.capacity,
+        )
+    except DataContractError as exc:
+        print(f"vigia: input rejected: {exc}", file=sys.stderr)
+        return 2
+    except LookupError as exc:
+        print(f"vigia: {exc}; run `vigia run` first to train and register one", file=sys.stderr)
+        return 2
+    print(f"Lista priorizada: {result['list_csv']}")
+    print(f"Reporte: {result['report_html']}")
+    return 0
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     """Demo worlds only: score a finished run against the world's hidden ground truth."""
     from evaluation.report import write_evaluation
@@ -96,6 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="planning date YYYY-MM-DD (default: the day after the newest record)",
     )
     run.set_defaults(func=_cmd_run)
+
+    rank = sub.add_parser(
+        "rank", help="a planner's list from the registered champion (one office or all)"
+    )
+    rank.add_argument("--data", required=True, type=Path)
+    rank.add_argument("--out", required=True, type=Path)
+    rank.add_argument("--config", type=Path, default=None)
+    rank.add_argument("--as-of", type=_iso_date, default=None)
+    rank.add_argument("--department", default=None,
+                      help="office: INEI department code (e.g. 16) or ILM (Lima Metropolitana)")
+    rank.add_argument("--capacity", type=int, default=None,
+                      help="inspections this office can make (needs --department)")
+    rank.set_defaults(func=_cmd_rank)
 
     evaluate = sub.add_parser(
         "evaluate", help="demo worlds only: score a finished run against the hidden ground truth"

@@ -26,7 +26,7 @@ from models.backtest import BacktestResult, run_backtest, split_name, train_mode
 from models.calibration import TrainedModel
 from models.candidates import build_grid
 from models.selection import Selection, select_model
-from pipelines import outputs
+from pipelines import outputs, tracking
 from pipelines.config import lists_config, load_config, total_capacity
 from pipelines.quality import QualityResult, run_quality_gate
 
@@ -174,3 +174,31 @@ def vigia_run(
     create_markdown_artifact(markdown=summary["report_markdown"], key="vigia-run-report")
     return summary
 
+
+
+@flow(name="vigia-rank", log_prints=True)
+def vigia_rank(
+    data_dir: str, out_dir: str, config_path: str | None = None, as_of: str | None = None,
+    department: str | None = None, capacity: int | None = None,
+) -> dict[str, Any]:
+    """A planner's list from the registered champion, no retraining: one office or all of them."""
+    logger = get_run_logger()
+    config = load_config(config_path)
+    data, out = Path(data_dir), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    quality = quality_gate(data, out, config, None)
+    planning_date = pd.Timestamp(as_of) if as_of else (
+        newest_record_date(quality.clean) + pd.Timedelta(days=1)
+    ).normalize()
+    tables = tables_known_before(quality.clean, planning_date)
+    districts = load_districts()
+    model, champion = tracking.load_champion(config)
+    logger.info("Champion %s v%s (%s)", champion.name, champion.version,
+                champion.tags.get("model_group"))
+    X, scores = score_planning_date(model, tables, districts, planning_date, config)
+    files, _, _, _ = outputs.write_lists(
+        model, X, scores, tables, districts, planning_date, config,
+        validation=tracking.load_run_json(champion.run_id, outputs.VALIDATION_ARTIFACT),
+        out_dir=out, department=department, capacity=capacity,
+    )
+    return {"list_csv": str(files["list_csv"]), "report_html": str(files["report_html"])}

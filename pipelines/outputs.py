@@ -142,22 +142,13 @@ def publish(
         scores_path = out_dir / SCORES_FILE
         ranked.to_csv(scores_path, index=False)
         (out_dir / "planning_date.txt").write_text(f"{planning_date.date()}\n")
-        target, yields, explanation = planning_lists(
-            champion_model, X_planning, scores, tables, districts, planning_date, config
-        )
-        figures = {}
-        if explanation is not None:
-            labels_es = {name: spec.label_es for name, spec in FEATURE_CATALOG.items()}
-            figures["importancia_global.png"] = importance_bar_figure(
-                explanation, labels_es, int(config["explain"]["plot_top_features"])
-            )
         listed_group = (planning_model.model_group if decision.promote
                         else champion_version.tags.get("model_group", "unknown"))
         validation = validation_for_planners(comparison, listed_group, backtest, newest)
         tracking.log_json(validation, VALIDATION_ARTIFACT)
-        files = write_planning_outputs(
-            out_dir, planning_date, target, yields, validation, districts,
-            scores.set_index("workplace_id")["score"], figures,
+        files, target, yields, figures = write_lists(
+            champion_model, X_planning, scores, tables, districts, planning_date, config,
+            validation=validation, out_dir=out_dir,
         )
         for name, figure in figures.items():
             mlflow.log_figure(figure, f"explanations/{name}")
@@ -257,6 +248,30 @@ def run_report(
         "Files: " + ", ".join(f"`{Path(p).name}`" for p in files.values()),
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def write_lists(
+    model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
+    districts: pd.DataFrame, planning_date: pd.Timestamp, config: dict, *,
+    validation: dict[str, Any], out_dir: Path, department: str | None = None,
+    capacity: int | None = None,
+) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Lists, reasons and the global importance plot, written as the planners' files."""
+    target, yields, explanation = planning_lists(
+        model, features, scores, tables, districts, planning_date, config,
+        department=department, capacity=capacity,
+    )
+    figures = {}
+    if explanation is not None:
+        labels_es = {name: spec.label_es for name, spec in FEATURE_CATALOG.items()}
+        figures["importancia_global.png"] = importance_bar_figure(
+            explanation, labels_es, int(config["explain"]["plot_top_features"])
+        )
+    files = write_planning_outputs(
+        out_dir, planning_date, target, yields, validation, districts,
+        scores.set_index("workplace_id")["score"], figures, office=department,
+    )
+    return files, target, yields, figures
 
 
 def planning_lists(

@@ -285,11 +285,11 @@ def _html(target: pd.DataFrame, yields: pd.DataFrame, validation: Mapping[str, A
 def write_planning_outputs(
     out_dir: Path, planning_date: pd.Timestamp, target: pd.DataFrame, yields: pd.DataFrame,
     validation: Mapping[str, Any], districts: pd.DataFrame, scores: pd.Series,
-    figures: Mapping[str, Figure],
+    figures: Mapping[str, Figure], office: str | None = None,
 ) -> dict[str, Path]:
-    """Write the dated list folder atomically; return the final paths by kind."""
+    """Write the dated list folder (`lista_<as-of>[_<office>]`) atomically; return its paths."""
     as_of = f"{planning_date.date()}"
-    final = Path(out_dir) / f"lista_{as_of}"
+    final = Path(out_dir) / (f"lista_{as_of}" + (f"_{office}" if office else ""))
     staging = Path(tempfile.mkdtemp(prefix=f".lista_{as_of}_", dir=out_dir))
     try:
         stable = target.drop(columns=["office_name", "eligible_mean_probability"],

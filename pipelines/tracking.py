@@ -157,6 +157,11 @@ def log_json(data: Mapping[str, Any], artifact_file: str) -> None:
     mlflow.log_text(json.dumps(data, indent=2, default=str, ensure_ascii=False), artifact_file)
 
 
+def load_run_json(run_id: str, artifact_file: str) -> dict[str, Any]:
+    """A JSON artifact of a run (written with `log_json`), e.g. what the champion's run measured."""
+    return json.loads(mlflow.artifacts.load_text(f"runs:/{run_id}/{artifact_file}"))
+
+
 def _flat(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     """Nested config flattened to dotted MLflow params (values as strings)."""
     flat: dict[str, str] = {}

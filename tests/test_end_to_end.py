@@ -197,3 +197,16 @@ def test_html_report_renders_lists_and_maps_in_chromium(run: dict) -> None:
     assert dom.count('<svg class="mapa"') == listing["office"].nunique()
     assert dom.count('class="listed"') >= 0.9 * len(listing)
     assert "CONFIDENCIAL" in dom
+
+
+def test_planner_ranks_one_office_with_the_champion(run: dict) -> None:
+    config = run["root"] / "config.yaml"
+    code = cli_main(["rank", "--data", str(run["data"]), "--out", str(run["root"] / "rank"),
+                     "--config", str(config), "--department", "16", "--capacity", "12"])
+    assert code == 0
+    listing = pd.read_csv(next((run["root"] / "rank").glob("lista_*_16/lista_priorizada.csv")),
+                          dtype=str)
+    assert set(listing["office"]) == {"16"}
+    assert len(listing) == 12
+    assert (listing["selection"] == "exploracion").sum() == 1
+    assert listing["reason_1"].str.len().gt(0).all()
