@@ -36,6 +36,7 @@ class BacktestResult:
 
     metrics: pd.DataFrame
     test_scores: pd.DataFrame  # split, model_group, workplace_id, score
+    test_labels: pd.DataFrame  # split, workplace_id, label (NaN: not inspected in the window)
     top_lists: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     training: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -70,7 +71,7 @@ def run_backtest(
     labels_cfg, model_cfg = config["labels"], config["model"]
     metrics_cfg = model_cfg.get("metrics", {})
     prior = float(config["features"]["area_prior_strength"])
-    metric_frames, score_frames, training_rows = [], [], []
+    metric_frames, score_frames, label_frames, training_rows = [], [], [], []
     top_lists: dict[str, dict[str, list[str]]] = {}
     for number, split in enumerate(plan, start=1):
         name = split_name(split)
@@ -87,6 +88,9 @@ def run_backtest(
             min_indicators=int(labels_cfg.get("min_indicators", 2)),
         )
         summary = label_summary(y_test)
+        label_frames.append(pd.DataFrame({
+            "split": name, "workplace_id": y_test.index, "label": y_test.to_numpy(),
+        }))
         log.info(
             "split %d/%d (test as-of %s): %d training rows (%d positive), test labels %s",
             number, len(plan), name, len(y), int(y.sum()), summary,
@@ -121,6 +125,7 @@ def run_backtest(
     return BacktestResult(
         metrics=metrics,
         test_scores=pd.concat(score_frames, ignore_index=True),
+        test_labels=pd.concat(label_frames, ignore_index=True),
         top_lists=top_lists,
         training=pd.DataFrame(training_rows),
     )

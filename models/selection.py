@@ -12,19 +12,24 @@ Worked example of the rule (config `selection:`):
    mean Jaccard overlap of its top-k lists between consecutive windows.
 2. Groups whose list is less stable than `min_top_k_jaccard` are set aside.
 3. Groups whose worst window is more than `worst_case_tolerance` behind the best worst window
-   are set aside: a good average that hides one bad window does not win.
+   are set aside: a good average that hides one bad window does not win. For precision the
+   worst window is judged by the Wilson upper bound of its counts (`worst_case_confidence`)
+   when the table carries them: 0 positives among 50 labelled workplaces is not evidence of a
+   bad list when the base rate is 1%, and a guard that reads it as such picks by luck.
 4. Among the rest, the best mean wins; ties go to the better worst case, then to the name.
 Baselines are ranked alongside for the explanation but not chosen unless `include_baselines`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from models.baselines import is_baseline
 from models.metrics import greater_is_better, top_k_jaccard
@@ -58,14 +63,42 @@ def top_k_stability(top_lists: Mapping[str, Mapping[Any, Sequence[str]]]) -> pd.
     return pd.DataFrame(rows, columns=["model_group", "split", "metric", "value"])
 
 
-def summarise(results: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Per model group: mean, worst, windows defined/total for `metric`, and mean stability."""
+def wilson_upper(positives: float, n: float, confidence: float) -> float:
+    """Upper end of the Wilson score interval of a proportion (NaN when n is 0)."""
+    if n <= 0:
+        return float("nan")
+    z = float(norm.ppf(0.5 + confidence / 2.0))
+    p = positives / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre + spread) / (1 + z * z / n)
+
+
+def summarise(results: pd.DataFrame, metric: str, confidence: float = 0.9) -> pd.DataFrame:
+    """Per model group: mean, worst (and its plausible best), windows, and mean stability.
+
+    `worst_plausible` is the worst window's Wilson upper bound when the table has the counts
+    behind a precision (`n_positives_in_top_k`, `n_labelled_in_top_k`), else its value.
+    """
     better_high = greater_is_better(metric)
     chosen = results[results["metric"] == metric]
     grouped = chosen.groupby("model_group")["value"]
+    worst_rows = chosen.dropna(subset=["value"]).sort_values(
+        "value", ascending=better_high, kind="stable"
+    ).groupby("model_group").head(1).set_index("model_group")
+    counted = metric.startswith("precision") and {
+        "n_positives_in_top_k", "n_labelled_in_top_k"} <= set(chosen.columns)
+    plausible = worst_rows["value"].copy()
+    if counted:
+        plausible = pd.Series({
+            group: wilson_upper(row["n_positives_in_top_k"], row["n_labelled_in_top_k"],
+                                confidence)
+            for group, row in worst_rows.iterrows()
+        }, dtype=float)
     summary = pd.DataFrame({
         "mean": grouped.mean(),
         "worst": grouped.min() if better_high else grouped.max(),
+        "worst_plausible": plausible.reindex(grouped.mean().index),
         "windows_defined": grouped.count(),
         "windows": grouped.size(),
     })
@@ -89,7 +122,8 @@ def select_model(results: pd.DataFrame, selection_config: Mapping[str, Any]) -> 
         raise ValueError(
             f"{n_windows} test window(s) with {metric}; selection needs at least {minimum}"
         )
-    summary = summarise(results, metric)
+    summary = summarise(results, metric,
+                        float(selection_config.get("worst_case_confidence", 0.9)))
     eligible = summary[summary["windows_defined"] > 0]
     if not selection_config.get("include_baselines", False):
         eligible = eligible[~eligible["is_baseline"]]
@@ -109,8 +143,8 @@ def select_model(results: pd.DataFrame, selection_config: Mapping[str, Any]) -> 
             eligible = eligible[~unstable]
     tolerance = float(selection_config.get("worst_case_tolerance", 0.0))
     best_worst = (sign * eligible["worst"]).max()
-    weak = sign * eligible["worst"] < best_worst - tolerance
-    set_aside += [f"{g} (worst window {eligible.at[g, 'worst']:.3f})" for g in eligible.index[weak]]
+    weak = sign * eligible["worst_plausible"] < best_worst - tolerance
+    set_aside += [_worst_note(g, eligible) for g in eligible.index[weak]]
     eligible = eligible[~weak]
 
     ordered = eligible.assign(
@@ -119,6 +153,14 @@ def select_model(results: pd.DataFrame, selection_config: Mapping[str, Any]) -> 
     choice = str(ordered.index[0])
     explanation = _explain(choice, ordered, summary, metric, n_windows, set_aside)
     return Selection(model_group=choice, summary=summary, explanation=explanation)
+
+
+def _worst_note(group: str, summary: pd.DataFrame) -> str:
+    worst, plausible = summary.at[group, "worst"], summary.at[group, "worst_plausible"]
+    note = f"{group} (worst window {worst:.3f}"
+    if not np.isclose(worst, plausible):
+        note += f", plausibly up to {plausible:.3f}"
+    return note + ")"
 
 
 def _describe(group: str, summary: pd.DataFrame, metric: str) -> str:

@@ -23,7 +23,7 @@ from features.catalog_doc import render_features_doc
 from features.splits import Split
 from models.backtest import BacktestResult
 from models.explain import Explanation, explain, importance_bar_figure
-from models.metrics import rank
+from models.metrics import calibration_table, plot_calibration, rank
 from models.promotion import WindowResult, decide_promotion
 from models.reasons import reasons_frame
 from models.selection import Selection
@@ -152,6 +152,10 @@ def publish(
         )
         for name, figure in figures.items():
             mlflow.log_figure(figure, f"explanations/{name}")
+        tracking.log_figure(
+            calibration_figure(backtest, selection.model_group, newest, config),
+            "calibration_newest_window.png",
+        )
         report = run_report(
             planning_date=planning_date, quality=quality, plan=plan, backtest=backtest,
             comparison=comparison, selection=selection, planning_model=planning_model,
@@ -172,6 +176,20 @@ def publish(
         "run_report": str(report_path), "report_markdown": report, "mlflow_run_id": run_id,
         "mlflow_tracking_uri": mlflow.get_tracking_uri(), "promotion": decision.reason,
     }
+
+
+def calibration_figure(
+    backtest: BacktestResult, model_group: str, split: str, config: dict
+) -> Any:
+    """Calibration curve of a model group's scores on one test window (labelled rows only)."""
+    scores = backtest.test_scores[(backtest.test_scores["model_group"] == model_group)
+                                  & (backtest.test_scores["split"] == split)]
+    labels = backtest.test_labels[backtest.test_labels["split"] == split]
+    table = calibration_table(
+        labels.set_index("workplace_id")["label"], scores.set_index("workplace_id")["score"],
+        int(config["model"]["metrics"].get("calibration_bins", 10)),
+    )
+    return plot_calibration(table, f"Calibration of {model_group.split(':')[0]} on {split}")
 
 
 def validation_for_planners(

@@ -91,3 +91,30 @@ def test_undefined_windows_are_skipped_and_counted() -> None:
     choice = select_model(table, CONFIG)
     assert choice.model_group == "a"
     assert choice.summary.at["a", "windows_defined"] == 3
+
+
+def _window(group: str, split: str, positives: int, labelled: int) -> dict:
+    return {"model_group": group, "split": split, "metric": "precision_at_capacity",
+            "value": positives / labelled, "n_positives_in_top_k": positives,
+            "n_labelled_in_top_k": labelled}
+
+
+def test_worst_window_with_few_labelled_rows_is_judged_by_its_noise() -> None:
+    rows = [
+        _window("sparse", "w1", 10, 50), _window("sparse", "w2", 0, 50),
+        _window("steady", "w1", 2, 50), _window("steady", "w2", 2, 50),
+    ]
+    choice = select_model(pd.DataFrame(rows), {"metric": "precision_at_capacity",
+                                               "worst_case_tolerance": 0.0})
+    assert choice.model_group == "sparse"
+
+
+def test_worst_window_that_is_bad_beyond_noise_is_set_aside() -> None:
+    rows = [
+        _window("lucky", "w1", 400, 2000), _window("lucky", "w2", 0, 2000),
+        _window("steady", "w1", 150, 2000), _window("steady", "w2", 150, 2000),
+    ]
+    choice = select_model(pd.DataFrame(rows), {"metric": "precision_at_capacity",
+                                               "worst_case_tolerance": 0.0})
+    assert choice.model_group == "steady"
+    assert "lucky (worst window 0.000" in choice.explanation
