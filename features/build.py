@@ -28,7 +28,12 @@ from features.catalog import (
     TOPIC_GROUPS,
     WINDOWS,
 )
-from features.contract import FL_INDICATORS, LABOUR_REGIMES, LIST_SEPARATOR, SIZE_BANDS
+from features.contract import (
+    FL_INDICATORS,
+    LABOUR_REGIMES,
+    SIZE_BANDS,
+    list_has_any_code,
+)
 
 LIMA_INEI = "150101"
 LOW_DENSITY_PER_KM2 = 10.0
@@ -67,16 +72,6 @@ class FeatureInputs:
     complaint_pos: np.ndarray
     received_on: np.ndarray
     complaint_counts: dict[str, np.ndarray]
-
-
-def _has_code(lists: pd.Series, codes: tuple[str, ...]) -> np.ndarray:
-    """True where a `;`-joined list holds any of `codes` (delimiters avoid substring matches)."""
-    padded = LIST_SEPARATOR + lists.fillna("").astype(str) + LIST_SEPARATOR
-    hit = np.zeros(len(lists), dtype=bool)
-    for code in codes:
-        token = f"{LIST_SEPARATOR}{code}{LIST_SEPARATOR}"
-        hit |= padded.str.contains(token, regex=False).to_numpy()
-    return hit
 
 
 def _haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -191,12 +186,12 @@ def prepare_feature_inputs(
     )
     n_indicators = np.zeros(len(ins))
     for code in FL_INDICATORS:
-        n_indicators += _has_code(indicators, (code,))
+        n_indicators += list_has_any_code(indicators, (code,))
     outcomes = {
         "infractions": ins["infraction_found"].to_numpy(float),
         "fl_indicators": n_indicators,
         **{
-            f"fl_{family}": _has_code(indicators, codes).astype(float)
+            f"fl_{family}": list_has_any_code(indicators, codes).astype(float)
             for family, (codes, _) in INDICATOR_FAMILIES.items()
         },
         "forced_labour_found": ins["forced_labour_found"].to_numpy(float),
@@ -210,7 +205,8 @@ def prepare_feature_inputs(
     com_pos = com_pos[com_pos >= 0]
     complaint_counts = {"complaints": np.ones(len(com))}
     for group, (codes, _) in TOPIC_GROUPS.items():
-        complaint_counts[f"complaints_{group}"] = _has_code(com["topics"], codes).astype(float)
+        has_topic = list_has_any_code(com["topics"], codes)
+        complaint_counts[f"complaints_{group}"] = has_topic.astype(float)
     for channel in CHANNEL_ES:
         is_channel = com["channel"].astype(str) == channel
         complaint_counts[f"complaints_{channel}"] = is_channel.to_numpy(float)

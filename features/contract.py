@@ -138,6 +138,16 @@ def valid_ruc_mask(rucs: pd.Series) -> pd.Series:
     return out
 
 
+def list_has_any_code(lists: pd.Series, codes: tuple[str, ...]) -> np.ndarray:
+    """True where a `;`-joined list column holds any of `codes` (delimiters avoid substrings)."""
+    padded = LIST_SEPARATOR + lists.fillna("").astype(str) + LIST_SEPARATOR
+    hit = np.zeros(len(lists), dtype=bool)
+    for code in codes:
+        token = f"{LIST_SEPARATOR}{code}{LIST_SEPARATOR}"
+        hit |= padded.str.contains(token, regex=False).to_numpy()
+    return hit
+
+
 def load_districts(path: Path = DISTRICTS_PATH) -> pd.DataFrame:
     """Real INEI district table with the INEI code as a 6-character string; rows without it dropped.
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.contract import LIST_SEPARATOR
+from features.contract import LIST_SEPARATOR, list_has_any_code
 
 LABEL_KINDS = ("forced_labour_found", "min_indicators", "fundamental_rights")
 FUNDAMENTAL_RIGHTS_SUBJECTS = ("forced_labour", "child_labour", "discrimination", "union_rights")
@@ -32,16 +32,6 @@ def _count_codes(lists: pd.Series) -> np.ndarray:
     ).to_numpy(dtype=int)
 
 
-def _has_any(lists: pd.Series, codes: tuple[str, ...]) -> np.ndarray:
-    """True where a `;`-joined list holds one of `codes`."""
-    padded = LIST_SEPARATOR + lists.fillna("").astype(str) + LIST_SEPARATOR
-    hit = np.zeros(len(lists), dtype=bool)
-    for code in codes:
-        token = f"{LIST_SEPARATOR}{code}{LIST_SEPARATOR}"
-        hit |= padded.str.contains(token, regex=False).to_numpy()
-    return hit
-
-
 def inspection_positive(inspections: pd.DataFrame, kind: str, min_indicators: int) -> np.ndarray:
     """Whether each inspection's outcome is positive under the label `kind`."""
     if kind == "forced_labour_found":
@@ -50,7 +40,7 @@ def inspection_positive(inspections: pd.DataFrame, kind: str, min_indicators: in
     if kind == "min_indicators":
         return n_indicators >= min_indicators
     if kind == "fundamental_rights":
-        rights_subject = _has_any(inspections["subjects"], FUNDAMENTAL_RIGHTS_SUBJECTS)
+        rights_subject = list_has_any_code(inspections["subjects"], FUNDAMENTAL_RIGHTS_SUBJECTS)
         return (
             inspections["forced_labour_found"].to_numpy(dtype=bool)
             | inspections["child_labour_found"].to_numpy(dtype=bool)
