@@ -142,7 +142,7 @@ def vigia_run(
     """Validate the inputs, backtest the grid, pick and register a champion, write the lists."""
     logger = get_run_logger()
     config = load_config(config_path)
-    data, out = Path(data_dir), Path(out_dir)
+    data, out = Path(data_dir).resolve(), Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     requested = date.fromisoformat(as_of) if as_of else None
 
@@ -184,7 +184,7 @@ def vigia_rank(
     """A planner's list from the registered champion, no retraining: one office or all of them."""
     logger = get_run_logger()
     config = load_config(config_path)
-    data, out = Path(data_dir), Path(out_dir)
+    data, out = Path(data_dir).resolve(), Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     quality = quality_gate(data, out, config, None)
     planning_date = pd.Timestamp(as_of) if as_of else (

@@ -66,7 +66,7 @@ def run_quality_gate(
     Raises `DataContractError` (bad input: the CLI exits non-zero) after the quarantine files and
     the summary are written, so the user can see why; `CleanDataRejectedError` on a gate bug.
     """
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()  # Great Expectations needs absolute Data Docs paths
     quality = config.get("quality", {})
     reference = reference_date or date.today()
     raw = load_raw_tables(Path(data_dir), _mapping(config))
