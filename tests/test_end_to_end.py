@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -44,7 +45,8 @@ opened: list[str] = []
 
 def _audit(event: str, args: tuple) -> None:
     if event == "open" and args and isinstance(args[0], str | bytes | Path):
-        opened.append(str(args[0]))
+        path = os.fsdecode(args[0])
+        opened.append(os.path.abspath(path))
 
 
 sys.addaudithook(_audit)
@@ -73,10 +75,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.INFO)
     opened.clear()
+    cwd = os.getcwd()
+    os.chdir(root)  # relative --data and --out, as `make run` passes them
     try:
-        code = cli_main(["run", "--data", str(data), "--out", str(out),
-                         "--config", str(config_path)])
+        code = cli_main(["run", "--data", "data", "--out", "out", "--config", "config.yaml"])
     finally:
+        os.chdir(cwd)
         logging.getLogger().removeHandler(handler)
         handler.close()
     return {"code": code, "root": root, "data": data, "out": out, "world": world,
