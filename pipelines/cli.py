@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 log = logging.getLogger("vigia")
+# Libraries whose INFO lines bury the pipeline's own progress.
+NOISY_LOGGERS = ("httpx", "great_expectations", "alembic", "mlflow.store")
 
 
 def _iso_date(text: str) -> date:
@@ -152,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for chatty in NOISY_LOGGERS:
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return args.func(args)
 
 
