@@ -11,6 +11,7 @@ import benchmarks
 
 
 def main(selected: list[str]) -> int:
+    sys.argv = sys.argv[:1]  # each benchmark parses its own options: defaults when run from here
     names = sorted(
         m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_")
     )
