@@ -131,6 +131,11 @@ def score_planning_date(
     return X.set_index(meta["workplace_id"]), scores
 
 
+@task(name="publish")
+def publish(**stages: Any) -> dict[str, Any]:
+    return outputs.publish(**stages)
+
+
 def _grid(config: dict, dtypes: pd.Series) -> dict:
     return build_grid(config["model"], dtypes, FEATURE_CATALOG)
 
@@ -165,7 +170,7 @@ def vigia_run(
     planning_model = train_for_planning_date(
         tables, districts, selection.model_group, planning_date, config
     )
-    summary = outputs.publish(
+    summary = publish(
         data_dir=data, out_dir=out, config=config, tables=tables, districts=districts,
         planning_date=planning_date, quality=quality, plan=plan, backtest=result,
         selection=selection, planning_model=planning_model,
