@@ -12,6 +12,7 @@ Every column returned has an entry in `features.catalog.FEATURE_CATALOG`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +116,21 @@ def _context_for(ubigeo: pd.Series, context: pd.DataFrame) -> pd.DataFrame:
     return out.fillna(context.mean())
 
 
+def _list_flags(lists: pd.Series) -> Callable[[tuple[str, ...]], np.ndarray]:
+    """`list_has_any_code` for one list column, evaluated once per distinct list value.
+
+    Lists repeat heavily (a few thousand distinct values over millions of rows), so the string
+    scans run on the distinct values and rows take their flags by integer code.
+    """
+    key, distinct = pd.factorize(lists.fillna("").astype(str).to_numpy())
+    distinct = pd.Series(distinct, dtype=str)
+
+    def has_any(codes: tuple[str, ...]) -> np.ndarray:
+        return list_has_any_code(distinct, codes)[key]
+
+    return has_any
+
+
 def _sector_risk_group(ciiu: pd.Series) -> np.ndarray:
     """2 for the classes DOMAIN.md ties most to forced labour, 1 for other named sectors, else 0."""
     division = ciiu.str[:2]
@@ -177,7 +193,7 @@ def prepare_feature_inputs(
     keep = ins_pos >= 0
     ins = ins.loc[keep]
     ins_pos = ins_pos[keep]
-    indicators = ins["fl_indicators"]
+    indicators = _list_flags(ins["fl_indicators"])
     existence = {"inspections": np.ones(len(ins))}
     for origin in ORIGIN_ES:
         existence[f"inspections_{origin}"] = (ins["origin"].astype(str) == origin).to_numpy(float)
@@ -186,12 +202,12 @@ def prepare_feature_inputs(
     )
     n_indicators = np.zeros(len(ins))
     for code in FL_INDICATORS:
-        n_indicators += list_has_any_code(indicators, (code,))
+        n_indicators += indicators((code,))
     outcomes = {
         "infractions": ins["infraction_found"].to_numpy(float),
         "fl_indicators": n_indicators,
         **{
-            f"fl_{family}": list_has_any_code(indicators, codes).astype(float)
+            f"fl_{family}": indicators(codes).astype(float)
             for family, (codes, _) in INDICATOR_FAMILIES.items()
         },
         "forced_labour_found": ins["forced_labour_found"].to_numpy(float),
@@ -204,8 +220,9 @@ def prepare_feature_inputs(
     com = com.loc[com_pos >= 0]
     com_pos = com_pos[com_pos >= 0]
     complaint_counts = {"complaints": np.ones(len(com))}
+    topics = _list_flags(com["topics"])
     for group, (codes, _) in TOPIC_GROUPS.items():
-        has_topic = list_has_any_code(com["topics"], codes)
+        has_topic = topics(codes)
         complaint_counts[f"complaints_{group}"] = has_topic.astype(float)
     for channel in CHANNEL_ES:
         is_channel = com["channel"].astype(str) == channel
@@ -244,8 +261,13 @@ def _windowed_sums(
     for window, (years, _) in WINDOWS.items():
         start = _window_start(as_of, years)
         mask = known if years is None else known & (dates >= start)
+        # The masked rows (and one reused weight buffer) are taken once per window, not once per
+        # value: at scale the per-value temporaries dominated through fresh-memory page faults.
+        rows = pos[mask]
+        weights = np.empty(len(rows), dtype=float)
         for name, column in values.items():
-            out[f"{name}_{window}"] = np.bincount(pos[mask], weights=column[mask], minlength=n)
+            np.compress(mask, column, out=weights)
+            out[f"{name}_{window}"] = np.bincount(rows, weights=weights, minlength=n)
     return out
 
 
