@@ -65,7 +65,7 @@ def scores_frame(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison_table(metrics: pd.DataFrame, metric: str = "precision_at_capacity") -> pd.DataFrame:
-    """Model groups x test windows for one metric, with the labelled counts behind each cell."""
+    """Model groups x test windows for one metric, best mean first."""
     chosen = metrics[metrics["metric"] == metric]
     table = chosen.pivot_table(index="model_group", columns="split", values="value")
     table["mean"] = table.mean(axis=1)
@@ -121,15 +121,17 @@ def publish(
         champion_version = tracking.alias_version(mlflow_cfg, tracking.CHAMPION)
         champion_result = None
         if champion_version is not None:
+            # The champion's group measured on the same newest window; a group no longer in the
+            # grid has no such result and counts as undefined there.
             champion_result = window_result(
                 backtest.metrics, champion_version.tags.get("model_group", ""), newest, metric
-            )
+            ) or WindowResult(math.nan, math.nan, math.nan)
         challenger_result = window_result(backtest.metrics, planning_model.model_group, newest,
                                           metric)
         checks = {"data_quality": True}  # the gate above stops the run on bad data
         decision = decide_promotion(
-            challenger_result, champion_result if champion_version is not None else None,
-            checks, config["promotion"]["required_checks"], metric,
+            challenger_result, champion_result, checks,
+            config["promotion"]["required_checks"], metric,
         )
         tracking.apply_promotion(mlflow_cfg, version, decision)
         mlflow.set_tag("promotion", decision.reason)

@@ -214,3 +214,21 @@ def test_planner_ranks_one_office_with_the_champion(run: dict) -> None:
     assert len(listing) == 12
     assert (listing["selection"] == "exploracion").sum() == 1
     assert listing["reason_1"].str.len().gt(0).all()
+
+
+def test_a_later_run_for_a_past_date_goes_through_the_promotion_gate(run: dict) -> None:
+    """A second run (planning date 2026-04-01) meets a champion and the gate decides."""
+    code = cli_main(["run", "--data", str(run["data"]), "--out", str(run["root"] / "past"),
+                     "--config", str(run["root"] / "config.yaml"), "--as-of", "2026-04-01"])
+    assert code == 0
+    assert (run["root"] / "past" / "planning_date.txt").read_text().strip() == "2026-04-01"
+    assert (run["root"] / "past" / "lista_2026-04-01" / "lista_priorizada.xlsx").exists()
+    mlflow.set_tracking_uri(run["config"]["mlflow"]["tracking_uri"])
+    client = MlflowClient()
+    versions = client.search_model_versions("name='vigia-risk'")
+    assert len(versions) >= 2
+    newest = max(versions, key=lambda v: int(v.version))
+    reason = client.get_model_version(newest.name, newest.version).tags["promotion_reason"]
+    assert reason.startswith(("Becomes champion: not worse", "Becomes champion: the champion",
+                              "Stays challenger"))
+    assert "first model" not in reason
