@@ -14,6 +14,7 @@ import pandas as pd
 
 from evaluation.truth import load_truth
 from evaluation.truth_eval import ORACLE, truth_table
+from pipelines.markdown import markdown_table
 
 BACKTEST_DIR = "backtest"
 
@@ -58,20 +59,12 @@ def summary_markdown(table: pd.DataFrame) -> str:
     pivot = table.pivot_table(index="model_group", columns="split", values="truth_precision_at_k")
     pivot["mean"] = pivot.mean(axis=1)
     order = [ORACLE] + [g for g in pivot.sort_values("mean", ascending=False).index if g != ORACLE]
-    pivot = pivot.reindex(order)
-    lines = [
-        "# Precision at capacity against the hidden truth",
-        "",
+    pivot = pivot.reindex(order).rename_axis("model group").reset_index()
+    return (
+        "# Precision at capacity against the hidden truth\n\n"
         "Share of each list's top k really in forced labour during the label window "
-        "(oracle: top k by hidden latent risk).",
-        "",
-        "| model group | " + " | ".join(map(str, pivot.columns)) + " |",
-        "|---|" + "---|" * len(pivot.columns),
-    ]
-    for group, row in pivot.iterrows():
-        cells = " | ".join("" if pd.isna(v) else f"{v:.3f}" for v in row)
-        lines.append(f"| {group} | {cells} |")
-    return "\n".join(lines) + "\n"
+        "(oracle: top k by hidden latent risk).\n\n" + markdown_table(pivot) + "\n"
+    )
 
 
 def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_months: int) -> Path:

@@ -30,6 +30,7 @@ from models.selection import Selection
 from models.targeting import build_target_lists, yield_by_office
 from pipelines import tracking
 from pipelines.config import lists_config
+from pipelines.markdown import markdown_table
 from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
 
@@ -213,16 +214,6 @@ def validation_for_planners(
     }
 
 
-def _markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
-    """A small DataFrame as a Markdown table (no extra dependency)."""
-    columns = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in frame.itertuples(index=False):
-        cells = [f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def run_report(
     *, planning_date: pd.Timestamp, quality: QualityResult, plan: list[Split],
     backtest: BacktestResult, comparison: pd.DataFrame, selection: Selection,
@@ -238,7 +229,7 @@ def run_report(
     sections = [
         f"# Vigía run report: planning date {planning_date.date()}",
         "## Data (rows in = clean + quarantined)",
-        _markdown_table(quality.accounting),
+        markdown_table(quality.accounting),
         "Validation details: `validation_summary.md`, Great Expectations Data Docs in "
         "`data_docs/` (offline they load no styling), quarantined rows in `quarantine/`.",
         "## Split plan",
@@ -249,9 +240,9 @@ def run_report(
             for s in plan
         ) + "\n\n![split plan](split_plan.png)",
         "## Precision at capacity per test window (labelled workplaces in the list only)",
-        _markdown_table(comparison.reset_index()),
+        markdown_table(comparison.reset_index()),
         "Labelled workplaces behind each figure (inspected in the label window, in the top k):",
-        _markdown_table(labelled.reset_index(), digits=0),
+        markdown_table(labelled.reset_index(), digits=0),
         "## Model selection",
         selection.explanation,
         "## Planning model and promotion gate",
@@ -261,10 +252,10 @@ def run_report(
         f"{planning_model.trained.note}.",
         f"Gate: {decision}",
         "## Lists",
-        _markdown_table(by_office.reset_index(), digits=0),
+        markdown_table(by_office.reset_index(), digits=0),
         "Expected forced-labour findings (sum of calibrated probabilities, exact "
         "Poisson-binomial interval) against a random list of the same size:",
-        _markdown_table(yields.reset_index()),
+        markdown_table(yields.reset_index()),
         "Files: " + ", ".join(f"`{Path(p).name}`" for p in files.values()),
     ]
     return "\n\n".join(sections) + "\n"
