@@ -52,8 +52,10 @@ lint: $(BIN)/.synced
 	$(BIN)/ruff check .
 
 # JupyterLab on notebooks/ (they read VIGIA_RUN_DIR / VIGIA_DATA_DIR, or build a small demo run).
+# Jupyter refuses root without --allow-root; the project's machines run as root.
 lab: $(BIN)/.synced
-	$(BIN)/jupyter lab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=vigia
+	$(BIN)/jupyter lab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=vigia \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(BIN)/.synced
 	$(BIN)/python -m benchmarks.run $(BENCH)

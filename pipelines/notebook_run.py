@@ -2,10 +2,11 @@
 
 Notebooks read a finished `vigia run`: its `--out` folder and its MLflow records.
 `VIGIA_RUN_DIR` names that folder, `VIGIA_DATA_DIR` its `--data` folder and `VIGIA_CONFIG` its
-`--config` file (default: config/default.yaml). Without `VIGIA_RUN_DIR`, a small demo world is
-generated and run through the CLI (`vigia demo-data`, `vigia run`) with config/demo_small.yaml,
-once: its folder (`VIGIA_DEMO_DIR`, default outputs/notebook_demo) is reused by later notebooks,
-and a file lock lets notebooks started together share one build.
+`--config` file (default: config/default.yaml); relative paths are taken from the project root.
+Without `VIGIA_RUN_DIR`, a small demo world is generated and run through the CLI
+(`vigia demo-data`, `vigia run`) with config/demo_small.yaml, once: its folder (`VIGIA_DEMO_DIR`,
+default outputs/notebook_demo) is reused by later notebooks, and a file lock lets notebooks
+started together share one build.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 DEMO_CONFIG = PROJECT_ROOT / "config" / "demo_small.yaml"
 DEFAULT_DEMO_DIR = PROJECT_ROOT / "outputs" / "notebook_demo"
+DEMO_PREFECT_HOME = PROJECT_ROOT / ".prefect" / "notebook_demo"
 PLANNING_DATE_FILE = "planning_date.txt"
 FINISHED_MARKER = "finished"
 
@@ -56,6 +58,11 @@ class NotebookRun:
         return pd.Timestamp((self.out_dir / PLANNING_DATE_FILE).read_text().strip())
 
 
+def _from_root(path: str | Path) -> Path:
+    """Relative paths are taken from the project root, as in config (kernels run in notebooks/)."""
+    return (PROJECT_ROOT / Path(path)).resolve()
+
+
 def notebook_run(run_dir: str | Path | None = None, data_dir: str | Path | None = None,
                  config: str | Path | None = None,
                  environ: Mapping[str, str] = os.environ) -> NotebookRun:
@@ -64,14 +71,14 @@ def notebook_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
     apply_offline_defaults()
     run_dir = run_dir or environ.get("VIGIA_RUN_DIR")
     if not run_dir:
-        return ensure_demo_run(Path(environ.get("VIGIA_DEMO_DIR") or DEFAULT_DEMO_DIR))
+        return ensure_demo_run(_from_root(environ.get("VIGIA_DEMO_DIR") or DEFAULT_DEMO_DIR))
     data_dir = data_dir or environ.get("VIGIA_DATA_DIR")
     if not data_dir:
         raise ValueError(f"run folder {run_dir} given: also give its --data folder "
                          "(DATA_DIR or VIGIA_DATA_DIR)")
     config = config or environ.get("VIGIA_CONFIG")
-    config_path = Path(config) if config else None
-    run = NotebookRun(Path(run_dir).resolve(), Path(data_dir).resolve(), config_path,
+    config_path = _from_root(config) if config else None
+    run = NotebookRun(_from_root(run_dir), _from_root(data_dir), config_path,
                       load_config(config_path))
     if not (run.out_dir / PLANNING_DATE_FILE).exists():
         raise FileNotFoundError(f"{run.out_dir} holds no finished run ({PLANNING_DATE_FILE})")
@@ -109,11 +116,19 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _vigia(args: list[str], log_path: Path) -> None:
-    """One `vigia` command in a child process; its output goes to `log_path`."""
+def _vigia(args: list[str], folder: Path) -> None:
+    """One `vigia` command in a child process, with the demo's Prefect home and a log in `folder`.
+
+    A Prefect home of its own keeps demo builds out of the project's Prefect database, which a
+    run started elsewhere at the same time (the end-to-end test) may be using; it persists, so
+    its database migrations run once per machine, not per build.
+    """
+    log_path = folder / "build.log"
+    environment = {**os.environ, "PREFECT_HOME": str(DEMO_PREFECT_HOME)}
     with log_path.open("a", encoding="utf-8") as output:
         code = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=PROJECT_ROOT,
-                              stdout=output, stderr=subprocess.STDOUT, check=False).returncode
+                              env=environment, stdout=output, stderr=subprocess.STDOUT,
+                              check=False).returncode
     if code != 0:
         tail = "".join(log_path.read_text(encoding="utf-8").splitlines(True)[-20:])
         raise RuntimeError(f"vigia {args[0]} failed (exit {code}); see {log_path}:\n{tail}")
@@ -134,11 +149,10 @@ def ensure_demo_run(folder: Path) -> NotebookRun:
             demo["mlflow"] = {"tracking_uri": f"sqlite:///{folder / 'mlruns' / 'mlflow.db'}",
                               "artifact_location": str(folder / "mlruns" / "artifacts")}
             config_path.write_text(yaml.safe_dump(demo, allow_unicode=True), encoding="utf-8")
-            log_path = folder / "build.log"
             _vigia(["demo-data", "--out", str(run.data_dir), "--config", str(config_path)],
-                   log_path)
+                   folder)
             _vigia(["run", "--data", str(run.data_dir), "--out", str(run.out_dir),
-                    "--config", str(config_path)], log_path)
+                    "--config", str(config_path)], folder)
             (folder / FINISHED_MARKER).write_text(f"{date.today()}\n")
     return NotebookRun(run.out_dir, run.data_dir, config_path, load_config(config_path))
 

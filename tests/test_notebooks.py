@@ -7,10 +7,12 @@ cover what running them cannot, plus how a notebook finds the run it reads.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
+from pipelines.config import PROJECT_ROOT
 from pipelines.notebook_run import PLANNING_DATE_FILE, notebook_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,3 +70,11 @@ def test_arguments_win_over_the_environment(tmp_path: Path) -> None:
     assert run.out_dir == tmp_path.resolve()
     assert run.data_dir == (tmp_path / "data").resolve()
     assert str(run.planning_date.date()) == "2026-07-01"
+
+
+def test_relative_folders_are_taken_from_the_project_root(tmp_path: Path) -> None:
+    """Kernels run in notebooks/, users type paths from the project root (outputs/demo)."""
+    (tmp_path / PLANNING_DATE_FILE).write_text("2026-07-01\n")
+    relative = os.path.relpath(tmp_path, PROJECT_ROOT)
+    run = notebook_run(environ={"VIGIA_RUN_DIR": relative, "VIGIA_DATA_DIR": relative})
+    assert run.out_dir == tmp_path.resolve()
