@@ -144,7 +144,7 @@ def ensure_demo_run(folder: Path) -> NotebookRun:
     run = NotebookRun(folder / "out", folder / "data", config_path, {})
     with _exclusive(folder / ".lock"):
         if not (folder / FINISHED_MARKER).exists():
-            log.info("Building the demo run in %s (about a minute)", folder)
+            log.info("Building the demo run in %s (one to three minutes)", folder)
             demo = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
             demo["mlflow"] = {"tracking_uri": f"sqlite:///{folder / 'mlruns' / 'mlflow.db'}",
                               "artifact_location": str(folder / "mlruns" / "artifacts")}
