@@ -140,8 +140,7 @@ def ensure_demo_run(folder: Path) -> NotebookRun:
     The MLflow store of the demo lives in `folder`/mlruns, apart from the project's store.
     """
     folder = Path(folder).resolve()
-    config_path = folder / "config.yaml"
-    run = NotebookRun(folder / "out", folder / "data", config_path, {})
+    config_path, data_dir, out_dir = folder / "config.yaml", folder / "data", folder / "out"
     with _exclusive(folder / ".lock"):
         if not (folder / FINISHED_MARKER).exists():
             log.info("Building the demo run in %s (one to three minutes)", folder)
@@ -149,12 +148,11 @@ def ensure_demo_run(folder: Path) -> NotebookRun:
             demo["mlflow"] = {"tracking_uri": f"sqlite:///{folder / 'mlruns' / 'mlflow.db'}",
                               "artifact_location": str(folder / "mlruns" / "artifacts")}
             config_path.write_text(yaml.safe_dump(demo, allow_unicode=True), encoding="utf-8")
-            _vigia(["demo-data", "--out", str(run.data_dir), "--config", str(config_path)],
-                   folder)
-            _vigia(["run", "--data", str(run.data_dir), "--out", str(run.out_dir),
+            _vigia(["demo-data", "--out", str(data_dir), "--config", str(config_path)], folder)
+            _vigia(["run", "--data", str(data_dir), "--out", str(out_dir),
                     "--config", str(config_path)], folder)
             (folder / FINISHED_MARKER).write_text(f"{date.today()}\n")
-    return NotebookRun(run.out_dir, run.data_dir, config_path, load_config(config_path))
+    return NotebookRun(out_dir, data_dir, config_path, load_config(config_path))
 
 
 def clean_tables(run: NotebookRun) -> dict[str, pd.DataFrame]:
