@@ -139,7 +139,15 @@ def _scenario_section(record: dict) -> str:
     default = asdict(Knobs())
     changed = {k: v for k, v in record["knobs"].items() if v != default[k]}
     ranges = record["ranges"]
-    rows = [f"| `{k}` | {v} | {default[k]} | {ranges.get(k, 'picked from a set')} |"
+    rows = [f"| `{k}` | {_text(v)} | {_text(default[k])} | "
+            f"{' to '.join(map(str, ranges[k])) if k in ranges else 'one of a set'} |"
             for k, v in changed.items()]
     return SCENARIO_TEMPLATE.format(name=record["scenario"], summary=record["summary"],
                                     seed=record["seed"], rows="\n".join(rows))
+
+
+def _text(value: object) -> str:
+    """A knob's value for a Markdown cell: sequences joined, empty ones as a dash."""
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "-"
+    return str(value) if value != "" else "-"
