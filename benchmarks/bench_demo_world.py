@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 
 from demo_world.generate import DemoWorld, generate_world, write_world
-from demo_world.scenarios import SCENARIO_NAMES
+from demo_world.scenarios import SCENARIO_NAMES, Knobs
 from evaluation.truth import forced_labour_active, load_truth
 from pipelines.config import load_config
 
@@ -73,7 +74,8 @@ def base_rates(world: DemoWorld, truth_dir: Path) -> list[tuple[str, str, str]]:
 
 SUMMARY_COLUMNS = ("scenario", "seconds", "orders/year", "from complaints", "infraction rate",
                    "FL findings per 6 months", "false positives", "regular detection",
-                   "prevalence mid / end", "complaints at FL", "FL with a case in its chain")
+                   "prevalence mid / end", "complaints at FL", "FL with a case in its chain",
+                   "drawn knobs")
 
 
 def prevalence(truth: dict[str, pd.DataFrame], date: pd.Timestamp) -> float:
@@ -117,7 +119,16 @@ def scenario_summary(name: str, world: DemoWorld, truth_dir: Path, seconds: floa
         f"{prevalence(truth, ordered.max().normalize()):.2%}",
         f"{world.truth['complaints']['fl_active'].mean():.2%}",
         f"{chain_share(truth):.1%}",
+        drawn_knobs(world),
     ]
+
+
+def drawn_knobs(world: DemoWorld) -> str:
+    """The knobs that differ from the baseline, compactly (what this seed drew)."""
+    default = asdict(Knobs())
+    knobs = world.scenario["knobs"]
+    return "; ".join(f"{k}={','.join(v) if isinstance(v, tuple) else v}"
+                     for k, v in knobs.items() if v != default[k]) or "-"
 
 
 def compare_scenarios(n: int, seed: int, cfg: dict) -> None:

@@ -91,8 +91,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         "so history holds few inspections and labels there.",
         ranges={"surge_factor": (4.0, 8.0), "surge_months": (15, 21)},
         pick_one=(
-            # Artisanal fishing fleets with migrant crews on the northern coast.
-            {"surge_group": "fishing", "surge_departments": ("20", "02")},
+            # Artisanal fishing fleets with migrant crews along the whole coast.
+            {"surge_group": "fishing",
+             "surge_departments": ("02", "04", "07", "11", "13", "14", "18", "20", "23", "24")},
             # Reconstruction works after El Niño floods.
             {"surge_group": "construction", "surge_departments": ("20", "16", "06", "12")},
             # Bars, hotels and restaurants in Amazon and northern cities.
