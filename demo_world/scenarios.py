@@ -82,7 +82,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "1-1.3 times): what changes is where the cases are. Network features (contractor_of) "
         "carry signal; most links stay hidden.",
         ranges={"chain_contagion": (3.0, 8.0), "intermediary_share_scale": (1.5, 2.5),
-                "involuntary_intercept": (-9.1, -8.9)},
+                "involuntary_intercept": (-9.3, -9.0)},
     ),
     Scenario(
         "regional_surge",
