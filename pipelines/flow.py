@@ -25,9 +25,11 @@ from features.training_set import build_scoring_set, build_training_set, tables_
 from models.backtest import BacktestResult, run_backtest, split_name, train_model
 from models.calibration import TrainedModel
 from models.candidates import build_grid
+from models.drift import drift_table, feature_profile
 from models.selection import Selection, select_model
 from pipelines import outputs, tracking
 from pipelines.config import lists_config, load_config, total_capacity
+from pipelines.gate import label_cutoff
 from pipelines.quality import QualityResult, run_quality_gate
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,18 @@ class PlanningModel:
     trained: TrainedModel
     train_as_of_dates: list[pd.Timestamp]
     training_labels: dict[str, float]
+    label_cutoff: pd.Timestamp  # end of the newest label window it trained on
+    profile: dict[str, Any]  # models.drift profile of its training frame
+    drift: pd.DataFrame | None  # its training frame against the champion's profile
+
+
+@dataclass
+class Champion:
+    """The registered champion version as the gate and the lists need it."""
+
+    model: Any
+    info: tracking.ChampionInfo
+    profile: dict[str, Any] | None
 
 
 def newest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
@@ -96,10 +110,20 @@ def select(result: BacktestResult, config: dict) -> Selection:
     return select_model(result.metrics, config["selection"])
 
 
+@task(name="load-champion")
+def load_champion(config: dict) -> Champion | None:
+    """The registered champion version with its training profile, or None before the first."""
+    try:
+        model, info = tracking.load_champion(config)
+    except LookupError:
+        return None
+    return Champion(model, info, tracking.load_training_profile(info.run_id))
+
+
 @task(name="train-for-planning-date")
 def train_for_planning_date(
     tables: dict[str, pd.DataFrame], districts: pd.DataFrame, model_group: str,
-    planning_date: pd.Timestamp, config: dict,
+    planning_date: pd.Timestamp, config: dict, reference_profile: dict[str, Any] | None,
 ) -> PlanningModel:
     span = int(config["labels"]["label_timespan_months"])
     dates = production_train_as_of_dates(
@@ -113,7 +137,9 @@ def train_for_planning_date(
     )
     estimator = _grid(config, X.dtypes)[model_group]
     trained = train_model(estimator, X, y, meta["as_of"], config["model"].get("calibration", {}))
-    return PlanningModel(model_group, trained, dates, label_summary(y))
+    drift = drift_table(reference_profile, X) if reference_profile else None
+    return PlanningModel(model_group, trained, dates, label_summary(y), label_cutoff(dates, span),
+                         feature_profile(X, int(config["drift"]["bins"])), drift)
 
 
 @task(name="score-planning-date")
@@ -167,13 +193,15 @@ def vigia_run(
     result = backtest(tables, districts, plan, config)
     selection = select(result, config)
     logger.info("Selection:\n%s", selection.explanation)
+    champion = load_champion(config)
     planning_model = train_for_planning_date(
-        tables, districts, selection.model_group, planning_date, config
+        tables, districts, selection.model_group, planning_date, config,
+        champion.profile if champion else None,
     )
     summary = publish(
         data_dir=data, out_dir=out, config=config, tables=tables, districts=districts,
         planning_date=planning_date, quality=quality, plan=plan, backtest=result,
-        selection=selection, planning_model=planning_model,
+        selection=selection, planning_model=planning_model, champion=champion,
         score=lambda model: score_planning_date(model, tables, districts, planning_date, config),
     )
     create_markdown_artifact(markdown=summary["report_markdown"], key="vigia-run-report")
@@ -205,5 +233,6 @@ def vigia_rank(
         model, X, scores, tables, districts, planning_date, config,
         validation=tracking.load_run_json(champion.run_id, outputs.VALIDATION_ARTIFACT),
         out_dir=out, department=department, capacity=capacity,
+        calibrated=champion.tags.get("calibrated") == "True",
     )
     return {"list_csv": str(files["list_csv"]), "report_html": str(files["report_html"])}

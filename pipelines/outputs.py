@@ -24,12 +24,12 @@ from features.splits import Split
 from models.backtest import BacktestResult
 from models.explain import Explanation, explain, importance_bar_figure
 from models.metrics import calibration_table, plot_calibration, rank
-from models.promotion import WindowResult, decide_promotion
 from models.reasons import reasons_frame
 from models.selection import Selection
 from models.targeting import build_target_lists, yield_by_office
 from pipelines import tracking
 from pipelines.config import lists_config
+from pipelines.gate import GateOutcome, promotion_gate
 from pipelines.markdown import markdown_table
 from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
@@ -40,18 +40,13 @@ SCORES_FILE = "scores.csv"
 VALIDATION_ARTIFACT = "validation_for_planners.json"
 
 
-def window_result(
-    metrics: pd.DataFrame, model_group: str, split: str, metric: str
-) -> WindowResult | None:
-    """A model group's metric on one test window, or None when the backtest did not run it."""
+def newest_window_value(metrics: pd.DataFrame, model_group: str, split: str, metric: str) -> float:
+    """A model group's metric on one test window (NaN when the backtest did not run it)."""
     rows = metrics[
         (metrics["model_group"] == model_group) & (metrics["split"] == split)
         & (metrics["metric"] == metric)
     ]
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    return WindowResult(float(row["value"]), float(row["ci_low"]), float(row["ci_high"]))
+    return float(rows["value"].iloc[0]) if len(rows) else math.nan
 
 
 def scores_frame(scores: pd.DataFrame) -> pd.DataFrame:
@@ -82,7 +77,7 @@ def publish(
     *, data_dir: Path, out_dir: Path, config: dict, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, quality: QualityResult,
     plan: list[Split], backtest: BacktestResult, selection: Selection, planning_model: Any,
-    score: Callable[[Any], tuple[pd.DataFrame, pd.DataFrame]],
+    champion: Any, score: Callable[[Any], tuple[pd.DataFrame, pd.DataFrame]],
 ) -> dict[str, Any]:
     """Record, gate, score with the champion, and write the outputs; returns their locations."""
     mlflow_cfg = config["mlflow"]
@@ -114,44 +109,44 @@ def publish(
                 tracking.log_metric_table(table)
         trained = planning_model.trained
         X_planning, planning_scores = score(trained.model)
+        tracking.log_json(planning_model.profile, tracking.PROFILE_ARTIFACT)
         version = tracking.log_and_register_model(
             trained.model, X_planning.reset_index(drop=True), mlflow_cfg,
             tags={"model_group": planning_model.model_group,
-                  "planning_date": str(planning_date.date())},
+                  "planning_date": str(planning_date.date()),
+                  "label_cutoff": str(planning_model.label_cutoff.date()),
+                  "calibrated": str(trained.calibrated)},
         )
-        champion_version = tracking.alias_version(mlflow_cfg, tracking.CHAMPION)
-        champion_result = None
-        if champion_version is not None:
-            # The champion's group measured on the same newest window; a group no longer in the
-            # grid has no such result and counts as undefined there.
-            champion_result = window_result(
-                backtest.metrics, champion_version.tags.get("model_group", ""), newest, metric
-            ) or WindowResult(math.nan, math.nan, math.nan)
-        challenger_result = window_result(backtest.metrics, planning_model.model_group, newest,
-                                          metric)
-        checks = {"data_quality": True}  # the gate above stops the run on bad data
-        decision = decide_promotion(
-            challenger_result, champion_result, checks,
-            config["promotion"]["required_checks"], metric,
+        gate = promotion_gate(
+            tables, districts, planning_date, quality.accounting, backtest, config,
+            challenger=trained.model, challenger_cutoff=planning_model.label_cutoff,
+            drift=planning_model.drift,
+            champion=champion.model if champion else None,
+            champion_tags=champion.info.tags if champion else None,
         )
+        decision = gate.decision
+        tracking.set_version_tags(version, gate.tags())
         tracking.apply_promotion(mlflow_cfg, version, decision)
         mlflow.set_tag("promotion", decision.reason)
-        if decision.promote:
-            champion_model, scores = trained.model, planning_scores
+        if planning_model.drift is not None:
+            tracking.log_text(planning_model.drift.to_csv(index=False), "drift/features.csv")
+        if decision.promote or champion is None:
+            champion_model, scores, calibrated = trained.model, planning_scores, trained.calibrated
+            listed_group = planning_model.model_group
         else:
-            champion_model, _ = tracking.load_champion(config)
+            champion_model = champion.model
             X_planning, scores = score(champion_model)
+            calibrated = champion.info.tags.get("calibrated") == "True"
+            listed_group = champion.info.tags.get("model_group", "unknown")
         ranked = scores_frame(scores)
         scores_path = out_dir / SCORES_FILE
         ranked.to_csv(scores_path, index=False)
         (out_dir / "planning_date.txt").write_text(f"{planning_date.date()}\n")
-        listed_group = (planning_model.model_group if decision.promote
-                        else champion_version.tags.get("model_group", "unknown"))
         validation = validation_for_planners(comparison, listed_group, backtest, newest)
         tracking.log_json(validation, VALIDATION_ARTIFACT)
         files, target, yields, figures = write_lists(
             champion_model, X_planning, scores, tables, districts, planning_date, config,
-            validation=validation, out_dir=out_dir,
+            validation=validation, out_dir=out_dir, calibrated=calibrated,
         )
         for name, figure in figures.items():
             mlflow.log_figure(figure, f"explanations/{name}")
@@ -162,7 +157,7 @@ def publish(
         report = run_report(
             planning_date=planning_date, quality=quality, plan=plan, backtest=backtest,
             comparison=comparison, selection=selection, planning_model=planning_model,
-            decision=decision.reason, target=target, yields=yields, files=files,
+            gate=gate, calibrated=calibrated, target=target, yields=yields, files=files,
         )
         report_path = out_dir / "run_report.md"
         report_path.write_text(report, encoding="utf-8")
@@ -171,7 +166,8 @@ def publish(
         mlflow.log_metrics({
             "listed_workplaces": float(len(target)),
             "expected_findings": float(yields.loc["TOTAL", "expected_findings"]),
-            f"newest_window_{metric}": challenger_result.value if challenger_result else math.nan,
+            f"newest_window_{metric}": newest_window_value(backtest.metrics, selection.model_group,
+                                                          newest, metric),
         })
         run_id = run.info.run_id
     return {
@@ -217,8 +213,8 @@ def validation_for_planners(
 def run_report(
     *, planning_date: pd.Timestamp, quality: QualityResult, plan: list[Split],
     backtest: BacktestResult, comparison: pd.DataFrame, selection: Selection,
-    planning_model: Any, decision: str, target: pd.DataFrame, yields: pd.DataFrame,
-    files: dict[str, Path],
+    planning_model: Any, gate: GateOutcome, calibrated: bool, target: pd.DataFrame,
+    yields: pd.DataFrame, files: dict[str, Path],
 ) -> str:
     """The run report for data scientists (English): data, validation, choice, gate, lists."""
     at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
@@ -250,27 +246,49 @@ def run_report(
         f"{[str(d.date()) for d in planning_model.train_as_of_dates]} with labels known before "
         f"{planning_date.date()}: {planning_model.training_labels}. "
         f"{planning_model.trained.note}.",
-        f"Gate: {decision}",
+        gate.report(),
+        "## Input drift against the champion's training data",
+        drift_section(planning_model.drift),
         "## Lists",
         markdown_table(by_office.reset_index(), digits=0),
-        "Expected forced-labour findings (sum of calibrated probabilities, exact "
-        "Poisson-binomial interval) against a random list of the same size:",
+        yield_note(calibrated),
         markdown_table(yields.reset_index()),
         "Files: " + ", ".join(f"`{Path(p).name}`" for p in files.values()),
     ]
     return "\n\n".join(sections) + "\n"
 
 
+def drift_section(drift: pd.DataFrame | None, rows: int = 10) -> str:
+    """The most drifted features (PSI first) or why drift was not measured."""
+    if drift is None:
+        return ("Not measured: no champion yet, or the champion was registered without a "
+                "training-data profile.")
+    return (f"Population stability index, missing share and share of new categories of the "
+            f"{rows} most shifted features (all of them in MLflow `drift/features.csv`):\n\n"
+            + markdown_table(drift.head(rows), digits=3))
+
+
+def yield_note(calibrated: bool) -> str:
+    """What the expected findings are: a sum of calibrated probabilities, or not."""
+    if calibrated:
+        return ("Expected forced-labour findings (sum of calibrated probabilities, exact "
+                "Poisson-binomial interval) against a random list of the same size:")
+    return ("Expected forced-labour findings: UNCALIBRATED ESTIMATE (estimación sin calibrar). "
+            "Calibration was skipped for the listing model (too few positives in its calibration "
+            "slice), so its scores are not probabilities; the figures below sum raw scores and "
+            "only rank offices, they do not predict how many findings to expect:")
+
+
 def write_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, config: dict, *,
     validation: dict[str, Any], out_dir: Path, department: str | None = None,
-    capacity: int | None = None,
+    capacity: int | None = None, calibrated: bool = True,
 ) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Lists, reasons and the global importance plot, written as the planners' files."""
     target, yields, explanation = planning_lists(
         model, features, scores, tables, districts, planning_date, config,
-        department=department, capacity=capacity,
+        department=department, capacity=capacity, calibrated=calibrated,
     )
     figures = {}
     if explanation is not None:
@@ -288,12 +306,13 @@ def write_lists(
 def planning_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, config: dict,
-    department: str | None = None, capacity: int | None = None,
+    department: str | None = None, capacity: int | None = None, calibrated: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Explanation | None]:
     """Target lists per office with Spanish reasons from the champion's SHAP values.
 
     Only the listed workplaces are explained (SHAP is costly); their explanation is returned for
-    the global importance plot.
+    the global importance plot. Without calibration the expected yield is labelled as an
+    uncalibrated estimate.
     """
     lists_cfg = lists_config(config)
     explained: dict[str, Explanation] = {}
@@ -311,7 +330,7 @@ def planning_lists(
         last_inspected, lists_cfg, planning_date, department=department, capacity=capacity,
         seed=int(config["model"]["seed"]), reasons_for=reasons_for,
     )
-    yields = yield_by_office(target, float(lists_cfg["yield_confidence"]))
+    yields = yield_by_office(target, float(lists_cfg["yield_confidence"]), calibrated)
     return target, yields, explained.get("listed")
 
 

@@ -32,6 +32,7 @@ from pipelines.config import PROJECT_ROOT
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+PROFILE_ARTIFACT = "feature_profile.json"  # models.drift profile of a version's training data
 
 # Types skops must load for our pipelines beyond the ones it trusts by default. This is a
 # security boundary: add a type only when a model family needs it, never by discovery.
@@ -152,6 +153,11 @@ def log_figure(figure: Any, artifact_file: str) -> None:
     mlflow.log_figure(figure, artifact_file)
 
 
+def log_text(text: str, artifact_file: str) -> None:
+    """A text artifact (e.g. a CSV table) in the active run."""
+    mlflow.log_text(text, artifact_file)
+
+
 def log_json(data: Mapping[str, Any], artifact_file: str) -> None:
     """A JSON artifact (feature catalog, validation summary, selection explanation)."""
     mlflow.log_text(json.dumps(data, indent=2, default=str, ensure_ascii=False), artifact_file)
@@ -196,12 +202,10 @@ def log_and_register_model(model: Any, input_example: pd.DataFrame,
         serialization_format="skops", skops_trusted_types=SKOPS_TRUSTED_TYPES,
         registered_model_name=mlflow_config["registered_model"],
     )
-    client = MlflowClient()
-    registered = client.get_model_version(
+    registered = MlflowClient().get_model_version(
         mlflow_config["registered_model"], str(info.registered_model_version)
     )
-    for key, value in (tags or {}).items():
-        client.set_model_version_tag(registered.name, registered.version, key, str(value))
+    set_version_tags(registered, tags or {})
     return registered
 
 
@@ -210,6 +214,21 @@ def alias_version(mlflow_config: Mapping[str, Any], alias: str) -> ModelVersion 
     try:
         return MlflowClient().get_model_version_by_alias(mlflow_config["registered_model"], alias)
     except MlflowException:
+        return None
+
+
+def set_version_tags(model_version: ModelVersion, tags: Mapping[str, str]) -> None:
+    """Tags on a registered version (the gate's figures, training cut-off, calibration)."""
+    client = MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(model_version.name, model_version.version, key, str(value))
+
+
+def load_training_profile(run_id: str) -> dict[str, Any] | None:
+    """The training-data profile logged with a version's run; None for versions without one."""
+    try:
+        return load_run_json(run_id, PROFILE_ARTIFACT)
+    except (MlflowException, OSError):
         return None
 
 
