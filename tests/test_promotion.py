@@ -112,3 +112,28 @@ def test_metric_cut_names() -> None:
     assert metric_and_cut("precision_at_capacity", 1000, 40)[1] == 40
     assert metric_and_cut("recall_at_top_5pct", 1000, 40)[1] == 50
     assert metric_and_cut("average_precision", 1000, 40)[1] is None
+
+
+def test_run_gate_refuses_a_noise_model_against_a_real_champion(world) -> None:
+    """The run-level gate with fitted models: a champion that learned the risk, a challenger
+    that scores constants (its order is the tie key's, i.e. noise)."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    from pipelines.config import load_config
+    from pipelines.gate import GateRows, run_gate
+
+    labels, good, _ = world
+    features = pd.DataFrame({"signal": good.to_numpy()}, index=good.index)
+    known = labels.notna()
+    champion = LogisticRegression().fit(features[known], labels[known])
+    noise = DummyClassifier(strategy="prior").fit(features[known], labels[known])
+    rows = GateRows(pd.Timestamp("2026-01-01"), features, labels, "test", "constructed rows")
+    config = load_config(None)
+    refused = run_gate(noise, champion, rows, CHECKS_OK, [], config, capacity=250)
+    assert not refused.decision.promote and refused.comparison.verdict == WORSE
+    assert refused.tags()["gate.decision"] == "refuse"
+    same = run_gate(champion, champion, rows, CHECKS_OK, [], config, capacity=250)
+    assert same.decision.promote and NO_DIFFERENCE in same.decision.reason
+    first = run_gate(champion, None, rows, CHECKS_OK, [], config, capacity=250)
+    assert first.decision.promote and "first model" in first.decision.reason
