@@ -88,11 +88,6 @@ def months_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
 
 
-def label_cutoff(train_as_of_dates: list[pd.Timestamp], label_timespan_months: int) -> pd.Timestamp:
-    """End of the newest label window a model trained on."""
-    return max(train_as_of_dates) + pd.DateOffset(months=label_timespan_months)
-
-
 def gate_rows(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
               planning_date: pd.Timestamp, cutoffs: list[pd.Timestamp],
               backtest: BacktestResult, config: dict) -> GateRows:

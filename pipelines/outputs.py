@@ -1,21 +1,17 @@
-"""The edge of a planning run: MLflow records, promotion gate, the champion's scores, files.
+"""The files a planning run writes, and what its records and reports say.
 
-`publish` is called once by the flow after model selection. It logs the run (parent run, child
-runs per model group and split), registers the retrained model, applies the promotion gate, scores
-the planning date with whichever version is champion afterwards (the list is always produced by the
-champion) and writes the outputs planners and data scientists read.
+Plain functions called by the flow's tasks (pipelines/flow.py): backtest files, scores, the
+planners' lists (written by pipelines/planner_report.py), the data scientists' run report, the
+Prefect summary and the per-office table. MLflow records go through pipelines/tracking.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import pandas as pd
 
 from features.catalog import FEATURE_CATALOG
@@ -27,9 +23,8 @@ from models.metrics import calibration_table, plot_calibration, rank
 from models.reasons import reasons_frame
 from models.selection import Selection
 from models.targeting import build_target_lists, yield_by_office
-from pipelines import tracking
 from pipelines.config import lists_config
-from pipelines.gate import GateOutcome, promotion_gate
+from pipelines.gate import GateOutcome
 from pipelines.markdown import markdown_table
 from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
@@ -73,108 +68,63 @@ def input_files(data_dir: Path) -> list[Path]:
     return sorted(p for p in Path(data_dir).iterdir() if p.is_file())
 
 
-def publish(
-    *, data_dir: Path, out_dir: Path, config: dict, tables: dict[str, pd.DataFrame],
-    districts: pd.DataFrame, planning_date: pd.Timestamp, quality: QualityResult,
-    plan: list[Split], backtest: BacktestResult, selection: Selection, planning_model: Any,
-    champion: Any, score: Callable[[Any], tuple[pd.DataFrame, pd.DataFrame]],
-) -> dict[str, Any]:
-    """Record, gate, score with the champion, and write the outputs; returns their locations."""
-    mlflow_cfg = config["mlflow"]
-    metric = config["promotion"]["metric"]
-    newest = max(backtest.metrics["split"].dropna().unique())
+def write_backtest_files(backtest: BacktestResult, out_dir: Path) -> Path:
+    """The backtest's metrics, training counts and test scores for data scientists."""
     backtest_dir = out_dir / "backtest"
     backtest_dir.mkdir(parents=True, exist_ok=True)
     backtest.metrics.to_csv(backtest_dir / "metrics.csv", index=False)
     backtest.training.to_csv(backtest_dir / "training.csv", index=False)
     backtest.test_scores.to_parquet(backtest_dir / "test_scores.parquet", index=False)
-    comparison = comparison_table(backtest.metrics, metric)
+    return backtest_dir
 
-    with tracking.pipeline_run(
-        mlflow_cfg, run_name=f"planning {planning_date.date()}", input_files=input_files(data_dir),
-        params=config,
-    ) as run:
-        mlflow.set_tags({"planning_date": str(planning_date.date()),
-                         "chosen_model_group": selection.model_group})
-        mlflow.log_artifact(str(out_dir / "split_plan.png"))
-        tracking.log_json(quality.summary, "data_validation/summary.json")
-        mlflow.log_artifacts(str(quality.docs_dir), "data_validation/data_docs")
-        mlflow.log_text(render_features_doc(), "feature_catalog.md")
-        mlflow.log_text(selection.explanation, "selection.txt")
-        mlflow.log_artifact(str(backtest_dir / "metrics.csv"), "backtest")
-        for (group, split), table in backtest.metrics.dropna(subset=["k"]).groupby(
-            ["model_group", "split"]
-        ):
-            with tracking.child_run(group, split):
-                tracking.log_metric_table(table)
-        trained = planning_model.trained
-        X_planning, planning_scores = score(trained.model)
-        tracking.log_json(planning_model.profile, tracking.PROFILE_ARTIFACT)
-        version = tracking.log_and_register_model(
-            trained.model, X_planning.reset_index(drop=True), mlflow_cfg,
-            tags={"model_group": planning_model.model_group,
-                  "planning_date": str(planning_date.date()),
-                  "label_cutoff": str(planning_model.label_cutoff.date()),
-                  "calibrated": str(trained.calibrated)},
-        )
-        gate = promotion_gate(
-            tables, districts, planning_date, quality.accounting, backtest, config,
-            challenger=trained.model, challenger_cutoff=planning_model.label_cutoff,
-            drift=planning_model.drift,
-            champion=champion.model if champion else None,
-            champion_tags=champion.info.tags if champion else None,
-        )
-        decision = gate.decision
-        tracking.set_version_tags(version, gate.tags())
-        tracking.apply_promotion(mlflow_cfg, version, decision)
-        mlflow.set_tag("promotion", decision.reason)
-        if planning_model.drift is not None:
-            tracking.log_text(planning_model.drift.to_csv(index=False), "drift/features.csv")
-        if decision.promote or champion is None:
-            champion_model, scores, calibrated = trained.model, planning_scores, trained.calibrated
-            listed_group = planning_model.model_group
-        else:
-            champion_model = champion.model
-            X_planning, scores = score(champion_model)
-            calibrated = champion.info.tags.get("calibrated") == "True"
-            listed_group = champion.info.tags.get("model_group", "unknown")
-        ranked = scores_frame(scores)
-        scores_path = out_dir / SCORES_FILE
-        ranked.to_csv(scores_path, index=False)
-        (out_dir / "planning_date.txt").write_text(f"{planning_date.date()}\n")
-        validation = validation_for_planners(comparison, listed_group, backtest, newest)
-        tracking.log_json(validation, VALIDATION_ARTIFACT)
-        files, target, yields, figures = write_lists(
-            champion_model, X_planning, scores, tables, districts, planning_date, config,
-            validation=validation, out_dir=out_dir, calibrated=calibrated,
-        )
-        for name, figure in figures.items():
-            mlflow.log_figure(figure, f"explanations/{name}")
-        tracking.log_figure(
-            calibration_figure(backtest, selection.model_group, newest, config),
-            "calibration_newest_window.png",
-        )
-        report = run_report(
-            planning_date=planning_date, quality=quality, plan=plan, backtest=backtest,
-            comparison=comparison, selection=selection, planning_model=planning_model,
-            gate=gate, calibrated=calibrated, target=target, yields=yields, files=files,
-        )
-        report_path = out_dir / "run_report.md"
-        report_path.write_text(report, encoding="utf-8")
-        mlflow.log_artifact(str(report_path))
-        mlflow.log_artifact(str(files["list_csv"]), "lists")
-        mlflow.log_metrics({
-            "listed_workplaces": float(len(target)),
-            "expected_findings": float(yields.loc["TOTAL", "expected_findings"]),
-            f"newest_window_{metric}": newest_window_value(backtest.metrics, selection.model_group,
-                                                          newest, metric),
-        })
-        run_id = run.info.run_id
+
+def backtest_records(out_dir: Path, quality: QualityResult, selection: Selection,
+                     validation: dict[str, Any]) -> dict[str, Any]:
+    """What the retraining logs to MLflow besides the metrics (arguments of log_backtest)."""
     return {
-        "scores": str(scores_path), "list_csv": str(files["list_csv"]),
-        "run_report": str(report_path), "report_markdown": report, "mlflow_run_id": run_id,
-        "mlflow_tracking_uri": mlflow.get_tracking_uri(), "promotion": decision.reason,
+        "files": [(out_dir / "split_plan.png", None),
+                  (out_dir / "backtest" / "metrics.csv", "backtest")],
+        "folders": {"data_validation/data_docs": quality.docs_dir},
+        "texts": {"feature_catalog.md": render_features_doc(), "selection.txt":
+                  selection.explanation},
+        "jsons": {"data_validation/summary.json": quality.summary,
+                  VALIDATION_ARTIFACT: validation},
     }
+
+
+def write_scores(scores: pd.DataFrame, planning_date: pd.Timestamp, out_dir: Path) -> Path:
+    """`scores.csv` (every workplace's score and rank) and the planning date beside it."""
+    path = out_dir / SCORES_FILE
+    scores_frame(scores).to_csv(path, index=False)
+    (out_dir / "planning_date.txt").write_text(f"{planning_date.date()}\n")
+    return path
+
+
+def office_table(target: pd.DataFrame, yields: pd.DataFrame) -> pd.DataFrame:
+    """List size per office and selection, with expected yield: no workplace, no personal data."""
+    sizes = target.groupby("office", sort=False)["selection"].value_counts().unstack(
+        fill_value=0)
+    table = sizes.join(yields[["expected_findings", "low", "high", "estimate"]], how="outer")
+    return table.rename_axis("office").reset_index()
+
+
+def summary_markdown(*, planning_date: pd.Timestamp, quality: QualityResult,
+                     selection: Selection, gate_reason: str, precision: dict[str, Any] | None,
+                     offices: pd.DataFrame) -> str:
+    """The Prefect summary artifact: rows, model, gate, validation figure, list sizes."""
+    accounting = quality.accounting
+    validated = (f"{int(accounting['rows_in'].sum())} rows read, "
+                 f"{int(accounting['rows_quarantined'].sum())} quarantined")
+    figure = "not measured"
+    if precision is not None and not pd.isna(precision["precision"]):
+        figure = (f"{precision['precision']:.3f} [{precision['ci_low']:.3f}, "
+                  f"{precision['ci_high']:.3f}] on the newest test window ({precision['as_of']})")
+    return "\n\n".join([
+        f"# Vigía: planning date {planning_date.date()}",
+        f"- Data: {validated}", f"- Model chosen: `{selection.model_group}`",
+        f"- Precision at capacity: {figure}", f"- Gate: {gate_reason}",
+        "## Lists per office", markdown_table(offices, digits=2),
+    ])
 
 
 def calibration_figure(
@@ -332,8 +282,3 @@ def planning_lists(
     )
     yields = yield_by_office(target, float(lists_cfg["yield_confidence"]), calibrated)
     return target, yields, explained.get("listed")
-
-
-def write_json(data: dict, path: Path) -> Path:
-    path.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
-    return path
