@@ -1,10 +1,14 @@
 """Input drift against a model's training data: a compact profile, PSI, missing and new categories.
 
 A registered model carries a `feature_profile` of the frame it was trained on (stored as a JSON
-artifact of its run). A later run compares its own frame with that profile, feature by feature:
+artifact of its run). A later run compares its own frame, or its own profile, with that profile,
+feature by feature:
 
 - numeric features: shares in the training deciles (edges from the profile; repeated edges
-  merge, so a mostly-zero count gets one bin for its zeros), plus a bin for missing values;
+  merge, so a mostly-zero count gets one bin for its zeros), plus a bin for missing values.
+  Profile against profile, the newer shares come from its `QUANTILE_POINTS` quantiles counted
+  in the older bins (a resolution of 0.5% of rows per edge), so no run has to keep the older
+  training frame, and the cached training of a rerun does not depend on the champion;
 - categorical features: shares of the training categories, plus one bin for categories the
   training data never held ("new categories") and one for missing values;
 - population stability index PSI = sum (a - e) * ln(a / e) over those bins, with shares floored
@@ -23,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 SHARE_FLOOR = 1e-4
+QUANTILE_POINTS = 201
 MISSING = "__missing__"
 NEW_CATEGORY = "__new__"
 
@@ -63,9 +68,12 @@ def feature_profile(frame: pd.DataFrame, bins: int = 10) -> dict[str, Any]:
             present = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
             quantiles = np.quantile(present, np.linspace(0, 1, bins + 1)) if len(present) else []
             edges = [-np.inf, *sorted(set(float(q) for q in quantiles[1:-1])), np.inf]
+            points = np.quantile(present, np.linspace(0, 1, QUANTILE_POINTS)) \
+                if len(present) else np.array([])
             profile["features"][column] = {
                 "kind": "numeric", "edges": [float(e) for e in edges],
                 "shares": _numeric_shares(values, edges),
+                "points": [float(p) for p in points],
             }
         else:
             shares = _category_shares(values, None)
@@ -81,23 +89,45 @@ def population_stability_index(expected: Mapping[str, float], actual: Mapping[st
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def drift_table(profile: Mapping[str, Any], frame: pd.DataFrame) -> pd.DataFrame:
+def _shares_from_profile(spec: Mapping[str, Any], newer: Mapping[str, Any]) -> dict[str, float]:
+    """A newer profile's shares of one feature in the older profile's bins or categories."""
+    then, missing = spec["shares"], newer["shares"].get(MISSING, 0.0)
+    if spec["kind"] == "numeric":
+        points = pd.Series(newer.get("points", []), dtype=float)
+        shares = _numeric_shares(points, spec["edges"]) if len(points) else {}
+        shares = {k: v * (1.0 - missing) for k, v in shares.items() if k != MISSING}
+    else:
+        known = [k for k in then if k != MISSING]
+        shares = {k: newer["shares"].get(k, 0.0) for k in known}
+        shares[NEW_CATEGORY] = sum(v for k, v in newer["shares"].items()
+                                   if k not in then and k != MISSING)
+    shares[MISSING] = missing
+    return shares
+
+
+def _shares_from_frame(spec: Mapping[str, Any], values: pd.Series) -> dict[str, float]:
+    if spec["kind"] == "numeric":
+        return _numeric_shares(values, spec["edges"])
+    return _category_shares(values, [k for k in spec["shares"] if k != MISSING])
+
+
+def drift_table(profile: Mapping[str, Any],
+                newer: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
     """Per feature: PSI, missing share then and now, share of new categories; worst PSI first.
 
-    Features absent from the new frame get PSI NaN and a note (the model cannot score them).
+    `newer` is a frame or a `feature_profile`. Features absent from it get PSI NaN (the model
+    cannot score them).
     """
+    columns = newer.columns if isinstance(newer, pd.DataFrame) else newer["features"]
     rows = []
     for column, spec in profile["features"].items():
         then = spec["shares"]
-        if column not in frame.columns:
+        if column not in columns:
             rows.append({"feature": column, "psi": np.nan, "missing_then": then.get(MISSING, 0.0),
                          "missing_now": 1.0, "new_category_share": 0.0})
             continue
-        if spec["kind"] == "numeric":
-            now = _numeric_shares(frame[column], spec["edges"])
-        else:
-            known = [k for k in then if k != MISSING]
-            now = _category_shares(frame[column], known)
+        now = (_shares_from_frame(spec, newer[column]) if isinstance(newer, pd.DataFrame)
+               else _shares_from_profile(spec, newer["features"][column]))
         rows.append({
             "feature": column, "psi": population_stability_index(then, now),
             "missing_then": then.get(MISSING, 0.0), "missing_now": now.get(MISSING, 0.0),

@@ -3,7 +3,7 @@
 It is trained on the newest label windows that end by the planning date (see
 `features.splits.production_train_as_of_dates`), calibrated like every backtest candidate, and
 carries what the promotion gate and the next run need: its label cut-off (end of the newest
-label window it saw) and a drift profile of its training frame.
+label window it saw) and a drift profile of its training frame (models/drift.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from features.training_set import build_training_set
 from models.backtest import train_model
 from models.calibration import TrainedModel
 from models.candidates import build_grid
-from models.drift import drift_table, feature_profile
+from models.drift import feature_profile
 
 
 @dataclass
@@ -34,7 +34,6 @@ class PlanningModel:
     training_labels: dict[str, float]
     label_cutoff: pd.Timestamp  # end of the newest label window it trained on
     profile: dict[str, Any]  # models.drift profile of its training frame
-    drift: pd.DataFrame | None  # its training frame against the champion's profile
 
 
 def label_cutoff(train_as_of_dates: list[pd.Timestamp], label_timespan_months: int) -> pd.Timestamp:
@@ -58,6 +57,5 @@ def train_planning_model(
     )
     estimator = build_grid(config["model"], X.dtypes, FEATURE_CATALOG)[model_group]
     trained = train_model(estimator, X, y, meta["as_of"], config["model"].get("calibration", {}))
-    drift = drift_table(reference_profile, X) if reference_profile else None
     return PlanningModel(model_group, trained, dates, label_summary(y), label_cutoff(dates, span),
-                         feature_profile(X, int(config["drift"]["bins"])), drift)
+                         feature_profile(X, int(config["drift"]["bins"])))

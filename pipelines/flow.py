@@ -37,6 +37,7 @@ from features.splits import Split, plot_split_plan, split_plan
 from features.training_set import build_scoring_set, tables_known_before
 from models.backtest import BacktestResult, run_backtest, split_name
 from models.candidates import build_grid
+from models.drift import drift_table
 from models.planning import PlanningModel, train_planning_model
 from models.selection import Selection, select_model
 from pipelines import outputs, tracking
@@ -112,6 +113,7 @@ class Retraining:
     backtest: BacktestResult
     selection: Selection
     planning_model: PlanningModel
+    drift: pd.DataFrame | None
     gate: GateOutcome
 
 
@@ -204,15 +206,20 @@ def load_champion(config: dict) -> tracking.Champion | None:
     return tracking.champion_or_none(config)
 
 
-@task(name="train-for-planning-date",
-      cache_policy=keyed_on("fingerprint", "model_group", "champion_version"),
+@task(name="train-for-planning-date", cache_policy=keyed_on("fingerprint", "model_group"),
       persist_result=True)
-def train_for_planning_date(prep: Prepared, model_group: str, champion: tracking.Champion | None,
-                            fingerprint: str, champion_version: str | None) -> PlanningModel:
-    return train_planning_model(
-        prep.tables, prep.districts, model_group, prep.planning_date, prep.history_start,
-        prep.config, champion.profile if champion else None,
-    )
+def train_for_planning_date(prep: Prepared, model_group: str, fingerprint: str) -> PlanningModel:
+    return train_planning_model(prep.tables, prep.districts, model_group, prep.planning_date,
+                                prep.history_start, prep.config)
+
+
+@task(name="measure-drift", cache_policy=NO_CACHE)
+def measure_drift(champion: tracking.Champion | None,
+                  planning_model: PlanningModel) -> pd.DataFrame | None:
+    """The new training data against the champion's (None: no champion or no profile)."""
+    if champion is None or champion.profile is None:
+        return None
+    return drift_table(champion.profile, planning_model.profile)
 
 
 @task(name="log-run", cache_policy=NO_CACHE)
@@ -239,11 +246,11 @@ def log_backtest(prep: Prepared, run_id: str, result: BacktestResult,
 
 @task(name="promotion-gate", cache_policy=NO_CACHE)
 def gate(prep: Prepared, result: BacktestResult, planning_model: PlanningModel,
-         champion: tracking.Champion | None) -> GateOutcome:
+         drift: pd.DataFrame | None, champion: tracking.Champion | None) -> GateOutcome:
     return promotion_gate(
         prep.tables, prep.districts, prep.planning_date, prep.quality.accounting, result,
         prep.config, challenger=planning_model.trained.model,
-        challenger_cutoff=planning_model.label_cutoff, drift=planning_model.drift,
+        challenger_cutoff=planning_model.label_cutoff, drift=drift,
         champion=champion.model if champion else None,
         champion_tags=champion.info.tags if champion else None,
     )
@@ -251,7 +258,7 @@ def gate(prep: Prepared, result: BacktestResult, planning_model: PlanningModel,
 
 @task(name="register-and-promote", cache_policy=NO_CACHE)
 def register_and_promote(prep: Prepared, run_id: str, planning_model: PlanningModel,
-                         outcome: GateOutcome) -> None:
+                         drift: pd.DataFrame | None, outcome: GateOutcome) -> None:
     trained = planning_model.trained
     version = tracking.register_planning_model(
         prep.config["mlflow"], run_id, trained.model,
@@ -261,7 +268,6 @@ def register_and_promote(prep: Prepared, run_id: str, planning_model: PlanningMo
               "label_cutoff": str(planning_model.label_cutoff.date()),
               "calibrated": str(trained.calibrated), **outcome.tags()},
     )
-    drift = planning_model.drift
     tracking.record_promotion(prep.config["mlflow"], run_id, version, outcome.decision,
                               drift.to_csv(index=False) if drift is not None else None)
 
@@ -279,18 +285,17 @@ def vigia_retrain(data_dir: str, out_dir: str, config_path: str | None = None,
     get_run_logger().info("Selection:\n%s", selection.explanation)
     champion = configured(load_champion, config, "mlflow", io=True)(config)
     planning_model = configured(train_for_planning_date, config, "train")(
-        prep, selection.model_group, champion, key, champion.info.version if champion else None)
+        prep, selection.model_group, key)
+    drift = configured(measure_drift, config, "drift")(champion, planning_model)
     run_id = configured(start_mlflow_run, config, "mlflow", io=True)(prep, selection)
     configured(log_backtest, config, "mlflow", io=True)(prep, run_id, result, selection)
-    outcome = configured(gate, config, "gate")(prep, result, planning_model, champion)
+    outcome = configured(gate, config, "gate")(prep, result, planning_model, drift, champion)
     configured(register_and_promote, config, "mlflow", io=True)(
-        prep, run_id, planning_model, outcome)
+        prep, run_id, planning_model, drift, outcome)
     get_run_logger().info("Promotion gate: %s", outcome.decision.reason)
-    if planning_model.drift is not None:
-        create_markdown_artifact(
-            key="vigia-drift", markdown=outputs.drift_section(planning_model.drift),
-            description="Input drift against the champion's training data")
-    return Retraining(run_id, plan, result, selection, planning_model, outcome)
+    create_markdown_artifact(key="vigia-drift", markdown=outputs.drift_section(drift),
+                             description="Input drift against the champion's training data")
+    return Retraining(run_id, plan, result, selection, planning_model, drift, outcome)
 
 
 @task(name="score-with-champion", cache_policy=NO_CACHE)
@@ -348,7 +353,7 @@ def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, 
         backtest=retraining.backtest,
         comparison=outputs.comparison_table(retraining.backtest.metrics, metric),
         selection=retraining.selection, planning_model=retraining.planning_model,
-        gate=retraining.gate, calibrated=listing["champion"].calibrated,
+        drift=retraining.drift, gate=retraining.gate, calibrated=listing["champion"].calibrated,
         target=listing["target"], yields=listing["yields"], files=listing["files"],
     )
     path = prep.out_dir / "run_report.md"

@@ -163,7 +163,8 @@ def validation_for_planners(
 def run_report(
     *, planning_date: pd.Timestamp, quality: QualityResult, plan: list[Split],
     backtest: BacktestResult, comparison: pd.DataFrame, selection: Selection,
-    planning_model: Any, gate: GateOutcome, calibrated: bool, target: pd.DataFrame,
+    planning_model: Any, drift: pd.DataFrame | None, gate: GateOutcome, calibrated: bool,
+    target: pd.DataFrame,
     yields: pd.DataFrame, files: dict[str, Path],
 ) -> str:
     """The run report for data scientists (English): data, validation, choice, gate, lists."""
@@ -198,7 +199,7 @@ def run_report(
         f"{planning_model.trained.note}.",
         gate.report(),
         "## Input drift against the champion's training data",
-        drift_section(planning_model.drift),
+        drift_section(drift),
         "## Lists",
         markdown_table(by_office.reset_index(), digits=0),
         yield_note(calibrated),

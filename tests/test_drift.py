@@ -70,3 +70,16 @@ def test_data_quality_fails_on_high_quarantine_share_and_on_drift(profile: dict)
     assert not ok and any("PSI" in f for f in failures)
     ok, _ = data_quality(accounting(0), drift_table(profile, frame(2)), config)
     assert ok
+
+
+def test_profile_against_profile_matches_the_frame_comparison(profile: dict) -> None:
+    """The next run compares profiles only; its PSI stays close to the exact one."""
+    for newer in (frame(1), frame(1, shift=1.5, missing=0.3, sectors=("01", "99"))):
+        exact = drift_table(profile, newer).set_index("feature")
+        approx = drift_table(profile, feature_profile(newer)).set_index("feature")
+        assert ((approx["psi"] - exact["psi"]).abs() <= 0.02 + 0.1 * exact["psi"]).all()
+        assert approx["missing_now"].equals(exact["missing_now"])
+        assert (approx["new_category_share"] - exact["new_category_share"]).abs().max() < 1e-9
+        named = [sorted(f.split(" ")[0] for f in drift_failures(t.reset_index(), THRESHOLDS))
+                 for t in (approx, exact)]
+        assert named[0] == named[1]
