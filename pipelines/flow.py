@@ -63,11 +63,17 @@ def keyed_on(*names: str) -> CachePolicy:
 
 
 def run_fingerprint(data_dir: Path, out_dir: Path, config: dict, as_of: str | None) -> str:
-    """sha256 over the inputs' bytes, the config, the as-of request, the output folder and code."""
+    """sha256 over the inputs' bytes, the config (with the files it names), the as-of request,
+    the output folder and Vigía's code: everything a cached task's result depends on."""
     digest = hashlib.sha256()
     for path in outputs.input_files(data_dir):
         digest.update(f"{path.name}:{tracking.file_sha256(path)}".encode())
-    digest.update(json.dumps(config, sort_keys=True, default=str).encode())
+    # The offices file (capacities) and a data mapping file count as config too.
+    for settings in (config, lists_config(config)):
+        digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    mapping = (config.get("data") or {}).get("mapping")
+    if mapping:
+        digest.update(tracking.file_sha256(PROJECT_ROOT / mapping).encode())
     digest.update(f"{as_of}|{out_dir}".encode())
     for folder in SOURCE_FOLDERS:
         for path in sorted((PROJECT_ROOT / folder).rglob("*")):
