@@ -153,11 +153,6 @@ def log_figure(figure: Any, artifact_file: str) -> None:
     mlflow.log_figure(figure, artifact_file)
 
 
-def log_text(text: str, artifact_file: str) -> None:
-    """A text artifact (e.g. a CSV table) in the active run."""
-    mlflow.log_text(text, artifact_file)
-
-
 def log_json(data: Mapping[str, Any], artifact_file: str) -> None:
     """A JSON artifact (feature catalog, validation summary, selection explanation)."""
     mlflow.log_text(json.dumps(data, indent=2, default=str, ensure_ascii=False), artifact_file)
