@@ -1,16 +1,19 @@
 """The promotion gate: a pure decision on whether a new model may replace the champion.
 
-Rule (config `promotion:`), on the NEWEST test window, both models scored on the same
-workplaces and labels:
+Both the registered champion VERSION and the challenger score the same workplaces at the same
+as-of date; their metric (config `promotion.metric`, direction from `models.metrics`) is compared
+through a PAIRED bootstrap: each resample draws the same workplaces for both models, so the
+interval is that of the difference, not of two independent estimates. Rule:
 
-- every named check in `required_checks` must be present and True (data quality now,
-  fairness once it exists); a missing check counts as failed;
-- the challenger's precision at capacity must be defined (its top k held labelled rows);
-- its bootstrap upper bound must reach the champion's point estimate:
-  `challenger.ci_high >= champion.value`. A challenger inside the noise of the champion is
-  accepted (the newer model learned from newer data); one whose whole interval lies below
-  the champion's estimate is refused and stays challenger;
-- the first model ever registered becomes champion if its checks pass.
+- every check in `required_checks` must be present and True (data quality now, fairness once
+  it exists); a missing check counts as failed;
+- the challenger's metric must be defined on the gate rows;
+- the first model ever registered becomes champion if its checks pass; a champion whose metric
+  is undefined there is replaced;
+- the challenger is refused when its improvement interval lies wholly below zero (worse beyond
+  paired-bootstrap noise). Above zero it is "better beyond noise"; an interval holding zero is
+  "no difference beyond noise" and the challenger is accepted (it learned from newer data) but
+  never called an improvement. An unchanged model gives the interval [0, 0]: no difference.
 The decision never touches MLflow; pipelines/tracking.py applies it to the aliases.
 """
 
@@ -18,16 +21,59 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.metrics import (
+    METRICS,
+    Metric,
+    bootstrap_weights,
+    greater_is_better,
+    k_for_top_percent,
+    rank,
+)
+
+NO_DIFFERENCE = "no difference beyond noise"
+BETTER = "better beyond noise"
+WORSE = "worse beyond noise"
 
 
 @dataclass(frozen=True)
-class WindowResult:
-    """A model's metric on the newest test window: point estimate and bootstrap interval."""
+class PairedComparison:
+    """Challenger vs champion on the same rows; `improvement` is signed so that > 0 is better."""
 
-    value: float
+    metric: str
+    challenger: float
+    champion: float
+    improvement: float
     ci_low: float
     ci_high: float
+    confidence: float
+    n_ranked: int
+    n_labelled: int
+    n_positives: int
+
+    @property
+    def verdict(self) -> str:
+        """BETTER, WORSE or NO_DIFFERENCE (also when the noise cannot be measured)."""
+        if self.ci_low > 0:
+            return BETTER
+        if self.ci_high < 0:
+            return WORSE
+        return NO_DIFFERENCE
+
+    def summary(self) -> str:
+        return (f"{self.metric}: challenger {self.challenger:.3f} vs champion "
+                f"{self.champion:.3f}, improvement {self.improvement:+.3f} "
+                f"[{self.ci_low:+.3f}, {self.ci_high:+.3f}] ({self.confidence:.0%} paired "
+                f"bootstrap, {self.n_labelled} labelled / {self.n_positives} positive of "
+                f"{self.n_ranked} ranked)")
+
+    def as_tags(self) -> dict[str, str]:
+        return {f"gate.{key}": f"{value:.6g}" if isinstance(value, float) else str(value)
+                for key, value in asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -38,29 +84,85 @@ class PromotionDecision:
     reason: str
 
 
-def decide_promotion(challenger: WindowResult, champion: WindowResult | None,
-                     checks: Mapping[str, bool], required_checks: Sequence[str],
-                     metric: str = "precision_at_capacity") -> PromotionDecision:
-    """Apply the gate in the module docstring."""
+def metric_and_cut(metric_name: str, n_ranked: int, capacity: int) -> tuple[Metric, int | None]:
+    """The metric function and its list length k for a result-table name such as
+    `precision_at_capacity`, `recall_at_top_1pct` or `average_precision`."""
+    base, _, cut = metric_name.partition("_at_")
+    metric = METRICS[base]
+    if not metric.needs_k:
+        return metric, None
+    if cut == "capacity":
+        return metric, capacity
+    if cut.startswith("top_") and cut.endswith("pct"):
+        return metric, k_for_top_percent(n_ranked, float(cut[len("top_"):-len("pct")]))
+    raise KeyError(f"metric {metric_name!r} needs a cut (capacity or top_<p>pct)")
+
+
+def paired_comparison(labels: pd.Series, challenger: pd.Series, champion: pd.Series,
+                      metric_name: str, capacity: int, n_samples: int = 500, seed: int = 0,
+                      confidence: float = 0.9) -> PairedComparison:
+    """Compare two models' scores of the same workplaces (index) on the same labels.
+
+    Each bootstrap resample weights every workplace by how often it was drawn, and the SAME
+    weights go to both models' rankings. Resamples where either metric is undefined are left
+    out; fewer than half defined gives a NaN interval (noise not measurable).
+    """
+    ids = challenger.index
+    champion = champion.reindex(ids)
+    y = labels.reindex(ids).astype(float)
+    metric, k = metric_and_cut(metric_name, len(ids), capacity)
+    rankings = [rank(y, scores) for scores in (challenger, champion)]
+    positions = [ids.get_indexer(r.ids) for r in rankings]
+    sign = 1.0 if greater_is_better(metric_name) else -1.0
+    values = [metric.function(r, k, None) for r in rankings]
+    weights = bootstrap_weights(len(ids), n_samples, seed).astype(float)
+    differences = np.array([
+        metric.function(rankings[0], k, w[positions[0]])
+        - metric.function(rankings[1], k, w[positions[1]])
+        for w in weights
+    ]) * sign
+    defined = differences[~np.isnan(differences)]
+    low = high = math.nan
+    if len(defined) >= max(n_samples, 1) / 2:
+        tail = (1.0 - confidence) / 2.0 * 100.0
+        low, high = (float(v) for v in np.percentile(defined, [tail, 100.0 - tail]))
+    return PairedComparison(
+        metric=metric_name, challenger=values[0], champion=values[1],
+        improvement=sign * (values[0] - values[1]), ci_low=low, ci_high=high,
+        confidence=confidence, n_ranked=len(ids), n_labelled=int(y.notna().sum()),
+        n_positives=int((y == 1.0).sum()),
+    )
+
+
+def decide_promotion(comparison: PairedComparison | None, checks: Mapping[str, bool],
+                     required_checks: Sequence[str], challenger_value: float | None = None,
+                     ) -> PromotionDecision:
+    """Apply the gate in the module docstring; `comparison` is None when there is no champion
+    (then `challenger_value` is the challenger's metric on the gate rows)."""
     failed = [name for name in required_checks if not checks.get(name, False)]
     if failed:
         return PromotionDecision(False, f"Stays challenger: check(s) failed or missing: "
                                         f"{', '.join(failed)}.")
-    if math.isnan(challenger.value):
-        return PromotionDecision(False, f"Stays challenger: {metric} is undefined on the newest "
-                                        "test window (no labelled workplace in its top k).")
-    if champion is None:
+    value = comparison.challenger if comparison is not None else challenger_value
+    if value is None or math.isnan(value):
+        return PromotionDecision(False, "Stays challenger: its metric is undefined on the gate "
+                                        "rows (no labelled workplace where the metric looks).")
+    if comparison is None:
         return PromotionDecision(True, f"Becomes champion: first model registered "
-                                       f"({metric} {challenger.value:.3f}).")
-    summary = (
-        f"challenger {metric} {challenger.value:.3f} "
-        f"[{challenger.ci_low:.3f}, {challenger.ci_high:.3f}] vs champion {champion.value:.3f}"
-    )
-    if math.isnan(champion.value):
-        return PromotionDecision(True, f"Becomes champion: the champion's {metric} is undefined "
-                                       f"on the newest test window; {summary}.")
-    if math.isnan(challenger.ci_high) or challenger.ci_high < champion.value:
-        return PromotionDecision(False, f"Stays challenger: worse than the champion beyond "
-                                        f"bootstrap noise; {summary}.")
-    return PromotionDecision(True, f"Becomes champion: not worse than the champion beyond "
-                                   f"bootstrap noise; {summary}.")
+                                       f"(metric {value:.3f} on the gate rows).")
+    summary = comparison.summary()
+    if math.isnan(comparison.champion):
+        return PromotionDecision(True, f"Becomes champion: the champion's metric is undefined "
+                                       f"on the gate rows; {summary}.")
+    verdict = comparison.verdict
+    if verdict == WORSE:
+        return PromotionDecision(False, f"Stays challenger: {WORSE} than the champion; "
+                                        f"{summary}.")
+    if verdict == BETTER:
+        return PromotionDecision(True, f"Becomes champion: {BETTER} than the champion; "
+                                       f"{summary}.")
+    unmeasured = " (noise not measurable: too few labelled rows)" if math.isnan(
+        comparison.ci_low) else ""
+    return PromotionDecision(True, f"Becomes champion: {NO_DIFFERENCE}{unmeasured}, not an "
+                                   f"improvement; the newer model learned from newer data; "
+                                   f"{summary}.")

@@ -249,8 +249,17 @@ def expected_yield(probabilities: np.ndarray, random_mean_probability: float,
     }
 
 
-def yield_by_office(target_list: pd.DataFrame, confidence: float = 0.90) -> pd.DataFrame:
-    """expected_yield per office and for all lists together (office "TOTAL")."""
+CALIBRATED_ESTIMATE = "probabilidad calibrada"
+UNCALIBRATED_ESTIMATE = "estimación sin calibrar"
+
+
+def yield_by_office(target_list: pd.DataFrame, confidence: float = 0.90,
+                    calibrated: bool = True) -> pd.DataFrame:
+    """expected_yield per office and for all lists together (office "TOTAL").
+
+    `estimate` says what was summed: calibrated probabilities, or raw scores of a model whose
+    calibration was skipped ("estimación sin calibrar": they order offices, they are not counts).
+    """
     rows = {
         office: expected_yield(group["probability"].to_numpy(),
                                float(group["eligible_mean_probability"].mean()), confidence)
@@ -261,4 +270,6 @@ def yield_by_office(target_list: pd.DataFrame, confidence: float = 0.90) -> pd.D
         sum(r["random_list_expected_findings"] for r in rows.values())
     )
     rows["TOTAL"] = total
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("office")
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("office")
+    table["estimate"] = CALIBRATED_ESTIMATE if calibrated else UNCALIBRATED_ESTIMATE
+    return table

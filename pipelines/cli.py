@@ -88,6 +88,20 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the scheduled deployments against the Prefect server at PREFECT_API_URL."""
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        print("vigia: PREFECT_API_URL is not set; start `prefect server start --host 127.0.0.1` "
+              "and export PREFECT_API_URL=http://127.0.0.1:4200/api", file=sys.stderr)
+        return 2
+    from pipelines.deployments import serve_deployments
+
+    serve_deployments(args.data, args.out, args.config)
+    return 0
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     """Demo worlds only: score a finished run against the world's hidden ground truth."""
     from evaluation.report import write_evaluation
@@ -141,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--capacity", type=int, default=None,
                       help="inspections this office can make (needs --department)")
     rank.set_defaults(func=_cmd_rank)
+
+    serve = sub.add_parser(
+        "serve", help="serve scheduled retraining and listing (server at PREFECT_API_URL)"
+    )
+    serve.add_argument("--data", required=True, type=Path)
+    serve.add_argument("--out", required=True, type=Path)
+    serve.add_argument("--config", type=Path, default=None)
+    serve.set_defaults(func=_cmd_serve)
 
     evaluate = sub.add_parser(
         "evaluate", help="demo worlds only: score a finished run against the hidden ground truth"

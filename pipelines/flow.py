@@ -1,46 +1,126 @@
-"""The main Prefect flow: it reads like the table of contents of a planning run.
+"""Vigía's Prefect flows; each reads like the table of contents of its job.
 
-Each task is a thin wrapper over plain functions in `features/` and `models/`; I/O, MLflow and
-reports stay at the edges in `pipelines/`. Everything runs on what was known before the planning
-date, so a run for a past date is identical on the full data and on a copy cut to that date.
+- `prepare` (subflow shared by both): validate the inputs, cut them to the planning date, load
+  the districts.
+- `vigia_retrain`: split plan, backtest, selection, retraining for the planning date, MLflow
+  records, registration and the promotion gate.
+- `vigia_rank`: lists from the registered champion (all offices, or one with its capacity).
+- `vigia_run`: the chain, retraining then lists, and the run report; `vigia run` and the
+  scheduled deployment run it, so each quarter ends with its lists.
+
+Tasks are thin wrappers over plain functions in `features/`, `models/` and `pipelines/`. Expensive
+tasks are cached on a run fingerprint (sha256 of the input files, the config, the planning date
+request, the output folder and Vigía's own source), so a rerun on unchanged data skips finished
+work and a rerun after a crash resumes from the last finished task. I/O tasks retry; every task
+has a timeout (config `orchestration:`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect import Task, flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy, CachePolicy
+from prefect.utilities.hashing import hash_objects
 
 from features.catalog import FEATURE_CATALOG
 from features.contract import load_districts
-from features.labels import label_summary
-from features.splits import Split, plot_split_plan, production_train_as_of_dates, split_plan
-from features.training_set import build_scoring_set, build_training_set, tables_known_before
-from models.backtest import BacktestResult, run_backtest, split_name, train_model
-from models.calibration import TrainedModel
+from features.splits import Split, plot_split_plan, split_plan
+from features.training_set import build_scoring_set, tables_known_before
+from models.backtest import BacktestResult, run_backtest, split_name
 from models.candidates import build_grid
+from models.drift import drift_table
+from models.planning import PlanningModel, train_planning_model
 from models.selection import Selection, select_model
 from pipelines import outputs, tracking
-from pipelines.config import lists_config, load_config, total_capacity
+from pipelines.config import PROJECT_ROOT, lists_config, load_config, total_capacity
+from pipelines.gate import GateOutcome, promotion_gate
+from pipelines.markdown import markdown_table
 from pipelines.quality import QualityResult, run_quality_gate
 
 log = logging.getLogger(__name__)
+SOURCE_FOLDERS = ("features", "models", "pipelines", "config")
+
+
+def keyed_on(*names: str) -> CachePolicy:
+    """Cache key: the task's source plus the named (small) inputs, the run fingerprint first.
+
+    Large inputs (tables, models) are left out of the key: the fingerprint already stands for
+    everything they were computed from.
+    """
+    def key(_context: Any, parameters: dict[str, Any]) -> str | None:
+        return hash_objects(*(parameters[name] for name in names))
+
+    return TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=key)
+
+
+def run_fingerprint(data_dir: Path, out_dir: Path, config: dict, as_of: str | None) -> str:
+    """sha256 over the inputs' bytes, the config (with the files it names), the as-of request,
+    the output folder and Vigía's code: everything a cached task's result depends on."""
+    digest = hashlib.sha256()
+    for path in outputs.input_files(data_dir):
+        digest.update(f"{path.name}:{tracking.file_sha256(path)}".encode())
+    # The offices file (capacities) and a data mapping file count as config too.
+    for settings in (config, lists_config(config)):
+        digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    mapping = (config.get("data") or {}).get("mapping")
+    if mapping:
+        digest.update(tracking.file_sha256(PROJECT_ROOT / mapping).encode())
+    digest.update(f"{as_of}|{out_dir}".encode())
+    for folder in SOURCE_FOLDERS:
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.suffix in {".py", ".yaml", ".csv"} and path.is_file():
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def configured(stage: Task, config: dict, name: str, io: bool = False) -> Task:
+    """A task with its timeout (and, for I/O, retries) from config `orchestration:`."""
+    settings = config["orchestration"]
+    minutes = settings["timeout_minutes"].get(name, settings["timeout_minutes"]["default"])
+    options: dict[str, Any] = {"timeout_seconds": float(minutes) * 60}
+    if io:
+        options.update(retries=int(settings["io_retries"]),
+                       retry_delay_seconds=float(settings["retry_delay_seconds"]))
+    if stage.cache_policy is not None and stage.persist_result:
+        options["cache_expiration"] = timedelta(days=float(settings["cache_days"]))
+    return stage.with_options(**options)
 
 
 @dataclass
-class PlanningModel:
-    """The chosen model group retrained for the planning date, with its training counts."""
+class Prepared:
+    """Validated inputs cut to the planning date, shared by both flows."""
 
-    model_group: str
-    trained: TrainedModel
-    train_as_of_dates: list[pd.Timestamp]
-    training_labels: dict[str, float]
+    config: dict
+    data_dir: Path
+    out_dir: Path
+    fingerprint: str
+    quality: QualityResult
+    planning_date: pd.Timestamp
+    tables: dict[str, pd.DataFrame]
+    history_start: pd.Timestamp
+    districts: pd.DataFrame
+
+
+@dataclass
+class Retraining:
+    """What the retraining hands to the run report."""
+
+    run_id: str
+    plan: list[Split]
+    backtest: BacktestResult
+    selection: Selection
+    planning_model: PlanningModel
+    drift: pd.DataFrame | None
+    gate: GateOutcome
 
 
 def newest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
@@ -61,149 +141,272 @@ def oldest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
     )
 
 
-@task(name="quality-gate")
-def quality_gate(
-    data_dir: Path, out_dir: Path, config: dict, reference: date | None
-) -> QualityResult:
-    return run_quality_gate(data_dir, out_dir, config, reference)
+@task(name="quality-gate", cache_policy=keyed_on("fingerprint"), persist_result=True)
+def quality_gate(data_dir: Path, out_dir: Path, config: dict, fingerprint: str) -> QualityResult:
+    # Future dates are judged against today: records after a past --as-of are real, and the
+    # planning-date cut hides them from the model.
+    return run_quality_gate(data_dir, out_dir, config, None)
 
 
-@task(name="plan-splits")
-def plan_splits(
-    tables: dict[str, pd.DataFrame], planning_date: pd.Timestamp, config: dict, out_dir: Path
-) -> list[Split]:
+@task(name="cut-to-planning-date", cache_policy=NO_CACHE)
+def cut_to_planning_date(
+    clean: dict[str, pd.DataFrame], as_of: str | None
+) -> tuple[pd.Timestamp, dict[str, pd.DataFrame]]:
+    planning_date = pd.Timestamp(date.fromisoformat(as_of)) if as_of else (
+        newest_record_date(clean) + pd.Timedelta(days=1)
+    ).normalize()
+    return planning_date, tables_known_before(clean, planning_date)
+
+
+@task(name="load-districts", cache_policy=NO_CACHE, retries=2)
+def districts_table() -> pd.DataFrame:
+    return load_districts()
+
+
+@flow(name="vigia-prepare")
+def prepare(data_dir: str, out_dir: str, config_path: str | None = None,
+            as_of: str | None = None) -> Prepared:
+    """Validate the inputs, cut them to the planning date, load the districts."""
+    config = load_config(config_path)
+    data, out = Path(data_dir).resolve(), Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    fingerprint = run_fingerprint(data, out, config, as_of)
+    quality = configured(quality_gate, config, "quality_gate", io=True)(
+        data, out, config, fingerprint)
+    planning_date, tables = cut_to_planning_date(quality.clean, as_of)
+    get_run_logger().info("Planning date (as-of) %s; history from %s", planning_date.date(),
+                          oldest_record_date(tables).date())
+    return Prepared(config, data, out, fingerprint, quality, planning_date, tables,
+                    oldest_record_date(tables), districts_table())
+
+
+@task(name="plan-splits", cache_policy=keyed_on("fingerprint"), persist_result=True)
+def plan_splits(prep: Prepared, fingerprint: str) -> list[Split]:
     plan = split_plan(
-        config["splits"], oldest_record_date(tables),
-        planning_date - pd.Timedelta(days=1),
-        label_timespan_months=int(config["labels"]["label_timespan_months"]),
+        prep.config["splits"], prep.history_start, prep.planning_date - pd.Timedelta(days=1),
+        label_timespan_months=int(prep.config["labels"]["label_timespan_months"]),
     )
-    plot_split_plan(plan, out_dir / "split_plan.png")
+    plot_split_plan(plan, prep.out_dir / "split_plan.png")
     return plan
 
 
-@task(name="backtest")
-def backtest(
-    tables: dict[str, pd.DataFrame], districts: pd.DataFrame, plan: list[Split], config: dict
-) -> BacktestResult:
-    capacity = total_capacity(lists_config(config))
-    return run_backtest(
-        tables, districts, plan, lambda dtypes: _grid(config, dtypes), config, capacity
+@task(name="backtest", cache_policy=keyed_on("fingerprint"), persist_result=True)
+def backtest(prep: Prepared, plan: list[Split], fingerprint: str) -> BacktestResult:
+    config = prep.config
+    result = run_backtest(
+        prep.tables, prep.districts, plan,
+        lambda dtypes: build_grid(config["model"], dtypes, FEATURE_CATALOG), config,
+        total_capacity(lists_config(config)),
     )
+    outputs.write_backtest_files(result, prep.out_dir)
+    return result
 
 
-@task(name="select-model")
+@task(name="select-model", cache_policy=NO_CACHE)
 def select(result: BacktestResult, config: dict) -> Selection:
     return select_model(result.metrics, config["selection"])
 
 
-@task(name="train-for-planning-date")
-def train_for_planning_date(
-    tables: dict[str, pd.DataFrame], districts: pd.DataFrame, model_group: str,
-    planning_date: pd.Timestamp, config: dict,
-) -> PlanningModel:
-    span = int(config["labels"]["label_timespan_months"])
-    dates = production_train_as_of_dates(
-        config["splits"], planning_date, oldest_record_date(tables), span
-    )
-    X, y, meta = build_training_set(
-        tables, districts, dates, span, known_before=planning_date,
-        label_kind=config["labels"]["kind"],
-        min_indicators=int(config["labels"].get("min_indicators", 2)),
-        area_prior_strength=float(config["features"]["area_prior_strength"]),
-    )
-    estimator = _grid(config, X.dtypes)[model_group]
-    trained = train_model(estimator, X, y, meta["as_of"], config["model"].get("calibration", {}))
-    return PlanningModel(model_group, trained, dates, label_summary(y))
+@task(name="load-champion", cache_policy=NO_CACHE)
+def load_champion(config: dict) -> tracking.Champion | None:
+    return tracking.champion_or_none(config)
 
 
-@task(name="score-planning-date")
-def score_planning_date(
-    model: Any, tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
-    planning_date: pd.Timestamp, config: dict,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    X, meta = build_scoring_set(
-        tables, districts, planning_date, float(config["features"]["area_prior_strength"])
+@task(name="train-for-planning-date", cache_policy=keyed_on("fingerprint", "model_group"),
+      persist_result=True)
+def train_for_planning_date(prep: Prepared, model_group: str, fingerprint: str) -> PlanningModel:
+    return train_planning_model(prep.tables, prep.districts, model_group, prep.planning_date,
+                                prep.history_start, prep.config)
+
+
+@task(name="measure-drift", cache_policy=NO_CACHE)
+def measure_drift(champion: tracking.Champion | None,
+                  planning_model: PlanningModel) -> pd.DataFrame | None:
+    """The new training data against the champion's (None: no champion or no profile)."""
+    if champion is None or champion.profile is None:
+        return None
+    return drift_table(champion.profile, planning_model.profile)
+
+
+@task(name="log-run", cache_policy=NO_CACHE)
+def start_mlflow_run(prep: Prepared, selection: Selection) -> str:
+    return tracking.start_planning_run(
+        prep.config["mlflow"], f"planning {prep.planning_date.date()}",
+        outputs.input_files(prep.data_dir), prep.config,
+        {"planning_date": str(prep.planning_date.date()),
+         "chosen_model_group": selection.model_group},
     )
-    scores = pd.DataFrame({
-        "workplace_id": meta["workplace_id"].to_numpy(),
-        "score": model.predict_proba(X)[:, 1],
-    })
+
+
+@task(name="log-backtest", cache_policy=NO_CACHE)
+def log_backtest(prep: Prepared, run_id: str, result: BacktestResult,
+                 selection: Selection) -> None:
+    metric = prep.config["promotion"]["metric"]
+    newest = max(result.metrics["split"].dropna().unique())
+    validation = outputs.validation_for_planners(
+        outputs.comparison_table(result.metrics, metric), selection.model_group, result, newest)
+    tracking.log_backtest(prep.config["mlflow"], run_id, metrics=result.metrics,
+                          **outputs.backtest_records(prep.out_dir, prep.quality, selection,
+                                                     validation))
+
+
+@task(name="promotion-gate", cache_policy=NO_CACHE)
+def gate(prep: Prepared, result: BacktestResult, planning_model: PlanningModel,
+         drift: pd.DataFrame | None, champion: tracking.Champion | None) -> GateOutcome:
+    return promotion_gate(
+        prep.tables, prep.districts, prep.planning_date, prep.quality.accounting, result,
+        prep.config, challenger=planning_model.trained.model,
+        challenger_cutoff=planning_model.label_cutoff, drift=drift,
+        champion=champion.model if champion else None,
+        champion_tags=champion.info.tags if champion else None,
+    )
+
+
+@task(name="register-and-promote", cache_policy=NO_CACHE)
+def register_and_promote(prep: Prepared, run_id: str, planning_model: PlanningModel,
+                         drift: pd.DataFrame | None, outcome: GateOutcome) -> None:
+    trained = planning_model.trained
+    version = tracking.register_planning_model(
+        prep.config["mlflow"], run_id, trained.model,
+        outcome.rows.features.reset_index(drop=True), planning_model.profile,
+        tags={"model_group": planning_model.model_group,
+              "planning_date": str(prep.planning_date.date()),
+              "label_cutoff": str(planning_model.label_cutoff.date()),
+              "calibrated": str(trained.calibrated), **outcome.tags()},
+    )
+    tracking.record_promotion(prep.config["mlflow"], run_id, version, outcome.decision,
+                              drift.to_csv(index=False) if drift is not None else None)
+
+
+@flow(name="vigia-retrain", log_prints=True)
+def vigia_retrain(data_dir: str, out_dir: str, config_path: str | None = None,
+                  as_of: str | None = None) -> Retraining:
+    """Validate, backtest the grid, select, retrain, register, and pass the promotion gate."""
+    prep = prepare(data_dir, out_dir, config_path, as_of)
+    config, key = prep.config, prep.fingerprint
+    plan = configured(plan_splits, config, "plan_splits")(prep, key)
+    get_run_logger().info("Split plan: test as-of dates %s", [split_name(s) for s in plan])
+    result = configured(backtest, config, "backtest")(prep, plan, key)
+    selection = configured(select, config, "select")(result, config)
+    get_run_logger().info("Selection:\n%s", selection.explanation)
+    champion = configured(load_champion, config, "mlflow", io=True)(config)
+    planning_model = configured(train_for_planning_date, config, "train")(
+        prep, selection.model_group, key)
+    drift = configured(measure_drift, config, "drift")(champion, planning_model)
+    run_id = configured(start_mlflow_run, config, "mlflow", io=True)(prep, selection)
+    configured(log_backtest, config, "mlflow", io=True)(prep, run_id, result, selection)
+    outcome = configured(gate, config, "gate")(prep, result, planning_model, drift, champion)
+    configured(register_and_promote, config, "mlflow", io=True)(
+        prep, run_id, planning_model, drift, outcome)
+    get_run_logger().info("Promotion gate: %s", outcome.decision.reason)
+    create_markdown_artifact(key="vigia-drift", markdown=outputs.drift_section(drift),
+                             description="Input drift against the champion's training data")
+    return Retraining(run_id, plan, result, selection, planning_model, drift, outcome)
+
+
+@task(name="score-with-champion", cache_policy=NO_CACHE)
+def score_planning_date(prep: Prepared, model: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    X, meta = build_scoring_set(prep.tables, prep.districts, prep.planning_date,
+                                float(prep.config["features"]["area_prior_strength"]))
+    scores = pd.DataFrame({"workplace_id": meta["workplace_id"].to_numpy(),
+                           "score": model.predict_proba(X)[:, 1]})
     return X.set_index(meta["workplace_id"]), scores
 
 
-@task(name="publish")
-def publish(**stages: Any) -> dict[str, Any]:
-    return outputs.publish(**stages)
-
-
-def _grid(config: dict, dtypes: pd.Series) -> dict:
-    return build_grid(config["model"], dtypes, FEATURE_CATALOG)
-
-
-@flow(name="vigia-run", log_prints=True)
-def vigia_run(
-    data_dir: str, out_dir: str, config_path: str | None = None, as_of: str | None = None
-) -> dict[str, Any]:
-    """Validate the inputs, backtest the grid, pick and register a champion, write the lists."""
-    logger = get_run_logger()
-    config = load_config(config_path)
-    data, out = Path(data_dir).resolve(), Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    requested = date.fromisoformat(as_of) if as_of else None
-
-    # Future dates are judged against today: records after a past --as-of are real, and the
-    # planning-date cut below hides them from the model.
-    quality = quality_gate(data, out, config, None)
-    planning_date = pd.Timestamp(requested) if requested else (
-        newest_record_date(quality.clean) + pd.Timedelta(days=1)
-    ).normalize()
-    tables = tables_known_before(quality.clean, planning_date)
-    logger.info("Planning date (as-of) %s; history from %s", planning_date.date(),
-                oldest_record_date(tables).date())
-    districts = load_districts()
-
-    plan = plan_splits(tables, planning_date, config, out)
-    logger.info("Split plan: test as-of dates %s", [split_name(s) for s in plan])
-    result = backtest(tables, districts, plan, config)
-    selection = select(result, config)
-    logger.info("Selection:\n%s", selection.explanation)
-    planning_model = train_for_planning_date(
-        tables, districts, selection.model_group, planning_date, config
+@task(name="write-lists", cache_policy=NO_CACHE)
+def write_lists(prep: Prepared, champion: tracking.Champion, X: pd.DataFrame,
+                scores: pd.DataFrame, department: str | None, capacity: int | None,
+                out_dir: Path) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame, dict]:
+    """Explain the listed workplaces, build the lists, write the planners' files (atomically)."""
+    outputs.write_scores(scores, prep.planning_date, out_dir)
+    return outputs.write_lists(
+        champion.model, X, scores, prep.tables, prep.districts, prep.planning_date, prep.config,
+        validation=tracking.load_run_json(champion.info.run_id, outputs.VALIDATION_ARTIFACT),
+        out_dir=out_dir, department=department, capacity=capacity,
+        calibrated=champion.calibrated,
     )
-    summary = publish(
-        data_dir=data, out_dir=out, config=config, tables=tables, districts=districts,
-        planning_date=planning_date, quality=quality, plan=plan, backtest=result,
-        selection=selection, planning_model=planning_model,
-        score=lambda model: score_planning_date(model, tables, districts, planning_date, config),
-    )
-    create_markdown_artifact(markdown=summary["report_markdown"], key="vigia-run-report")
-    return summary
-
 
 
 @flow(name="vigia-rank", log_prints=True)
-def vigia_rank(
-    data_dir: str, out_dir: str, config_path: str | None = None, as_of: str | None = None,
-    department: str | None = None, capacity: int | None = None,
-) -> dict[str, Any]:
+def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
+               as_of: str | None = None, department: str | None = None,
+               capacity: int | None = None) -> dict[str, Any]:
     """A planner's list from the registered champion, no retraining: one office or all of them."""
-    logger = get_run_logger()
-    config = load_config(config_path)
-    data, out = Path(data_dir).resolve(), Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    quality = quality_gate(data, out, config, None)
-    planning_date = pd.Timestamp(as_of) if as_of else (
-        newest_record_date(quality.clean) + pd.Timedelta(days=1)
-    ).normalize()
-    tables = tables_known_before(quality.clean, planning_date)
-    districts = load_districts()
-    model, champion = tracking.load_champion(config)
-    logger.info("Champion %s v%s (%s)", champion.name, champion.version,
-                champion.tags.get("model_group"))
-    X, scores = score_planning_date(model, tables, districts, planning_date, config)
-    files, _, _, _ = outputs.write_lists(
-        model, X, scores, tables, districts, planning_date, config,
-        validation=tracking.load_run_json(champion.run_id, outputs.VALIDATION_ARTIFACT),
-        out_dir=out, department=department, capacity=capacity,
+    prep = prepare(data_dir, out_dir, config_path, as_of)
+    config = prep.config
+    champion = configured(load_champion, config, "mlflow", io=True)(config)
+    if champion is None:
+        raise LookupError(f"no champion version of {config['mlflow']['registered_model']} yet")
+    get_run_logger().info("Champion %s v%s (%s)", champion.info.name, champion.info.version,
+                          champion.info.tags.get("model_group"))
+    X, scores = configured(score_planning_date, config, "score")(prep, champion.model)
+    files, target, yields, figures = configured(write_lists, config, "lists", io=True)(
+        prep, champion, X, scores, department, capacity, prep.out_dir)
+    offices = outputs.office_table(target, yields)
+    create_table_artifact(key="vigia-lists", table=offices.to_dict(orient="records"),
+                          description="List sizes and expected yield per office")
+    return {"list_csv": str(files["list_csv"]), "report_html": str(files["report_html"]),
+            "scores": str(prep.out_dir / outputs.SCORES_FILE), "files": files, "target": target,
+            "yields": yields, "figures": figures, "champion": champion, "offices": offices,
+            "planning_date": prep.planning_date, "prepared": prep}
+
+
+@task(name="write-run-report", cache_policy=NO_CACHE)
+def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, Any]) -> Path:
+    metric = prep.config["promotion"]["metric"]
+    report = outputs.run_report(
+        planning_date=prep.planning_date, quality=prep.quality, plan=retraining.plan,
+        backtest=retraining.backtest,
+        comparison=outputs.comparison_table(retraining.backtest.metrics, metric),
+        selection=retraining.selection, planning_model=retraining.planning_model,
+        drift=retraining.drift, gate=retraining.gate, calibrated=listing["champion"].calibrated,
+        target=listing["target"], yields=listing["yields"], files=listing["files"],
     )
-    return {"list_csv": str(files["list_csv"]), "report_html": str(files["report_html"])}
+    path = prep.out_dir / "run_report.md"
+    path.write_text(report, encoding="utf-8")
+    return path
+
+
+@task(name="log-listing", cache_policy=NO_CACHE)
+def log_listing(prep: Prepared, retraining: Retraining, listing: dict[str, Any],
+                report_path: Path) -> None:
+    result, metric = retraining.backtest, prep.config["promotion"]["metric"]
+    newest = max(result.metrics["split"].dropna().unique())
+    figures = {f"explanations/{name}": figure for name, figure in listing["figures"].items()}
+    figures["calibration_newest_window.png"] = outputs.calibration_figure(
+        result, retraining.selection.model_group, newest, prep.config)
+    tracking.log_listing(
+        prep.config["mlflow"], retraining.run_id, figures=figures,
+        files=[(report_path, None), (listing["files"]["list_csv"], "lists")],
+        metrics={"listed_workplaces": len(listing["target"]),
+                 "expected_findings": listing["yields"].loc["TOTAL", "expected_findings"],
+                 f"newest_window_{metric}": outputs.newest_window_value(
+                     result.metrics, retraining.selection.model_group, newest, metric)},
+    )
+
+
+@flow(name="vigia-run", log_prints=True)
+def vigia_run(data_dir: str, out_dir: str, config_path: str | None = None,
+              as_of: str | None = None) -> dict[str, Any]:
+    """Retrain and gate, then the lists from whichever version is champion, then the report."""
+    retraining = vigia_retrain(data_dir, out_dir, config_path, as_of)
+    listing = vigia_rank(data_dir, out_dir, config_path, as_of)
+    prep: Prepared = listing["prepared"]
+    config = prep.config
+    report_path = configured(write_run_report, config, "report", io=True)(
+        prep, retraining, listing)
+    configured(log_listing, config, "mlflow", io=True)(prep, retraining, listing, report_path)
+    windows = tracking.load_run_json(listing["champion"].info.run_id,
+                                     outputs.VALIDATION_ARTIFACT)["windows"]
+    create_markdown_artifact(key="vigia-run-summary", markdown=outputs.summary_markdown(
+        planning_date=prep.planning_date, quality=prep.quality, selection=retraining.selection,
+        gate_reason=retraining.gate.decision.reason, precision=windows[-1] if windows else None,
+        offices=listing["offices"]))
+    create_markdown_artifact(key="vigia-run-report", markdown=report_path.read_text("utf-8"))
+    return {
+        "scores": listing["scores"], "list_csv": listing["list_csv"],
+        "run_report": str(report_path), "mlflow_run_id": retraining.run_id,
+        "mlflow_tracking_uri": tracking.resolve_store(config["mlflow"])[0],
+        "promotion": retraining.gate.decision.reason,
+        "offices": markdown_table(listing["offices"], digits=2),
+    }

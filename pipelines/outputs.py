@@ -1,21 +1,17 @@
-"""The edge of a planning run: MLflow records, promotion gate, the champion's scores, files.
+"""The files a planning run writes, and what its records and reports say.
 
-`publish` is called once by the flow after model selection. It logs the run (parent run, child
-runs per model group and split), registers the retrained model, applies the promotion gate, scores
-the planning date with whichever version is champion afterwards (the list is always produced by the
-champion) and writes the outputs planners and data scientists read.
+Plain functions called by the flow's tasks (pipelines/flow.py): backtest files, scores, the
+planners' lists (written by pipelines/planner_report.py), the data scientists' run report, the
+Prefect summary and the per-office table. MLflow records go through pipelines/tracking.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import pandas as pd
 
 from features.catalog import FEATURE_CATALOG
@@ -24,12 +20,11 @@ from features.splits import Split
 from models.backtest import BacktestResult
 from models.explain import Explanation, explain, importance_bar_figure
 from models.metrics import calibration_table, plot_calibration, rank
-from models.promotion import WindowResult, decide_promotion
 from models.reasons import reasons_frame
 from models.selection import Selection
 from models.targeting import build_target_lists, yield_by_office
-from pipelines import tracking
 from pipelines.config import lists_config
+from pipelines.gate import GateOutcome
 from pipelines.markdown import markdown_table
 from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
@@ -40,18 +35,13 @@ SCORES_FILE = "scores.csv"
 VALIDATION_ARTIFACT = "validation_for_planners.json"
 
 
-def window_result(
-    metrics: pd.DataFrame, model_group: str, split: str, metric: str
-) -> WindowResult | None:
-    """A model group's metric on one test window, or None when the backtest did not run it."""
+def newest_window_value(metrics: pd.DataFrame, model_group: str, split: str, metric: str) -> float:
+    """A model group's metric on one test window (NaN when the backtest did not run it)."""
     rows = metrics[
         (metrics["model_group"] == model_group) & (metrics["split"] == split)
         & (metrics["metric"] == metric)
     ]
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    return WindowResult(float(row["value"]), float(row["ci_low"]), float(row["ci_high"]))
+    return float(rows["value"].iloc[0]) if len(rows) else math.nan
 
 
 def scores_frame(scores: pd.DataFrame) -> pd.DataFrame:
@@ -78,107 +68,63 @@ def input_files(data_dir: Path) -> list[Path]:
     return sorted(p for p in Path(data_dir).iterdir() if p.is_file())
 
 
-def publish(
-    *, data_dir: Path, out_dir: Path, config: dict, tables: dict[str, pd.DataFrame],
-    districts: pd.DataFrame, planning_date: pd.Timestamp, quality: QualityResult,
-    plan: list[Split], backtest: BacktestResult, selection: Selection, planning_model: Any,
-    score: Callable[[Any], tuple[pd.DataFrame, pd.DataFrame]],
-) -> dict[str, Any]:
-    """Record, gate, score with the champion, and write the outputs; returns their locations."""
-    mlflow_cfg = config["mlflow"]
-    metric = config["promotion"]["metric"]
-    newest = max(backtest.metrics["split"].dropna().unique())
+def write_backtest_files(backtest: BacktestResult, out_dir: Path) -> Path:
+    """The backtest's metrics, training counts and test scores for data scientists."""
     backtest_dir = out_dir / "backtest"
     backtest_dir.mkdir(parents=True, exist_ok=True)
     backtest.metrics.to_csv(backtest_dir / "metrics.csv", index=False)
     backtest.training.to_csv(backtest_dir / "training.csv", index=False)
     backtest.test_scores.to_parquet(backtest_dir / "test_scores.parquet", index=False)
-    comparison = comparison_table(backtest.metrics, metric)
+    return backtest_dir
 
-    with tracking.pipeline_run(
-        mlflow_cfg, run_name=f"planning {planning_date.date()}", input_files=input_files(data_dir),
-        params=config,
-    ) as run:
-        mlflow.set_tags({"planning_date": str(planning_date.date()),
-                         "chosen_model_group": selection.model_group})
-        mlflow.log_artifact(str(out_dir / "split_plan.png"))
-        tracking.log_json(quality.summary, "data_validation/summary.json")
-        mlflow.log_artifacts(str(quality.docs_dir), "data_validation/data_docs")
-        mlflow.log_text(render_features_doc(), "feature_catalog.md")
-        mlflow.log_text(selection.explanation, "selection.txt")
-        mlflow.log_artifact(str(backtest_dir / "metrics.csv"), "backtest")
-        for (group, split), table in backtest.metrics.dropna(subset=["k"]).groupby(
-            ["model_group", "split"]
-        ):
-            with tracking.child_run(group, split):
-                tracking.log_metric_table(table)
-        trained = planning_model.trained
-        X_planning, planning_scores = score(trained.model)
-        version = tracking.log_and_register_model(
-            trained.model, X_planning.reset_index(drop=True), mlflow_cfg,
-            tags={"model_group": planning_model.model_group,
-                  "planning_date": str(planning_date.date())},
-        )
-        champion_version = tracking.alias_version(mlflow_cfg, tracking.CHAMPION)
-        champion_result = None
-        if champion_version is not None:
-            # The champion's group measured on the same newest window; a group no longer in the
-            # grid has no such result and counts as undefined there.
-            champion_result = window_result(
-                backtest.metrics, champion_version.tags.get("model_group", ""), newest, metric
-            ) or WindowResult(math.nan, math.nan, math.nan)
-        challenger_result = window_result(backtest.metrics, planning_model.model_group, newest,
-                                          metric)
-        checks = {"data_quality": True}  # the gate above stops the run on bad data
-        decision = decide_promotion(
-            challenger_result, champion_result, checks,
-            config["promotion"]["required_checks"], metric,
-        )
-        tracking.apply_promotion(mlflow_cfg, version, decision)
-        mlflow.set_tag("promotion", decision.reason)
-        if decision.promote:
-            champion_model, scores = trained.model, planning_scores
-        else:
-            champion_model, _ = tracking.load_champion(config)
-            X_planning, scores = score(champion_model)
-        ranked = scores_frame(scores)
-        scores_path = out_dir / SCORES_FILE
-        ranked.to_csv(scores_path, index=False)
-        (out_dir / "planning_date.txt").write_text(f"{planning_date.date()}\n")
-        listed_group = (planning_model.model_group if decision.promote
-                        else champion_version.tags.get("model_group", "unknown"))
-        validation = validation_for_planners(comparison, listed_group, backtest, newest)
-        tracking.log_json(validation, VALIDATION_ARTIFACT)
-        files, target, yields, figures = write_lists(
-            champion_model, X_planning, scores, tables, districts, planning_date, config,
-            validation=validation, out_dir=out_dir,
-        )
-        for name, figure in figures.items():
-            mlflow.log_figure(figure, f"explanations/{name}")
-        tracking.log_figure(
-            calibration_figure(backtest, selection.model_group, newest, config),
-            "calibration_newest_window.png",
-        )
-        report = run_report(
-            planning_date=planning_date, quality=quality, plan=plan, backtest=backtest,
-            comparison=comparison, selection=selection, planning_model=planning_model,
-            decision=decision.reason, target=target, yields=yields, files=files,
-        )
-        report_path = out_dir / "run_report.md"
-        report_path.write_text(report, encoding="utf-8")
-        mlflow.log_artifact(str(report_path))
-        mlflow.log_artifact(str(files["list_csv"]), "lists")
-        mlflow.log_metrics({
-            "listed_workplaces": float(len(target)),
-            "expected_findings": float(yields.loc["TOTAL", "expected_findings"]),
-            f"newest_window_{metric}": challenger_result.value if challenger_result else math.nan,
-        })
-        run_id = run.info.run_id
+
+def backtest_records(out_dir: Path, quality: QualityResult, selection: Selection,
+                     validation: dict[str, Any]) -> dict[str, Any]:
+    """What the retraining logs to MLflow besides the metrics (arguments of log_backtest)."""
     return {
-        "scores": str(scores_path), "list_csv": str(files["list_csv"]),
-        "run_report": str(report_path), "report_markdown": report, "mlflow_run_id": run_id,
-        "mlflow_tracking_uri": mlflow.get_tracking_uri(), "promotion": decision.reason,
+        "files": [(out_dir / "split_plan.png", None),
+                  (out_dir / "backtest" / "metrics.csv", "backtest")],
+        "folders": {"data_validation/data_docs": quality.docs_dir},
+        "texts": {"feature_catalog.md": render_features_doc(), "selection.txt":
+                  selection.explanation},
+        "jsons": {"data_validation/summary.json": quality.summary,
+                  VALIDATION_ARTIFACT: validation},
     }
+
+
+def write_scores(scores: pd.DataFrame, planning_date: pd.Timestamp, out_dir: Path) -> Path:
+    """`scores.csv` (every workplace's score and rank) and the planning date beside it."""
+    path = out_dir / SCORES_FILE
+    scores_frame(scores).to_csv(path, index=False)
+    (out_dir / "planning_date.txt").write_text(f"{planning_date.date()}\n")
+    return path
+
+
+def office_table(target: pd.DataFrame, yields: pd.DataFrame) -> pd.DataFrame:
+    """List size per office and selection, with expected yield: no workplace, no personal data."""
+    sizes = target.groupby("office", sort=False)["selection"].value_counts().unstack(
+        fill_value=0)
+    table = sizes.join(yields[["expected_findings", "low", "high", "estimate"]], how="outer")
+    return table.rename_axis("office").reset_index()
+
+
+def summary_markdown(*, planning_date: pd.Timestamp, quality: QualityResult,
+                     selection: Selection, gate_reason: str, precision: dict[str, Any] | None,
+                     offices: pd.DataFrame) -> str:
+    """The Prefect summary artifact: rows, model, gate, validation figure, list sizes."""
+    accounting = quality.accounting
+    validated = (f"{int(accounting['rows_in'].sum())} rows read, "
+                 f"{int(accounting['rows_quarantined'].sum())} quarantined")
+    figure = "not measured"
+    if precision is not None and not pd.isna(precision["precision"]):
+        figure = (f"{precision['precision']:.3f} [{precision['ci_low']:.3f}, "
+                  f"{precision['ci_high']:.3f}] on the newest test window ({precision['as_of']})")
+    return "\n\n".join([
+        f"# Vigía: planning date {planning_date.date()}",
+        f"- Data: {validated}", f"- Model chosen: `{selection.model_group}`",
+        f"- Precision at capacity: {figure}", f"- Gate: {gate_reason}",
+        "## Lists per office", markdown_table(offices, digits=2),
+    ])
 
 
 def calibration_figure(
@@ -217,8 +163,9 @@ def validation_for_planners(
 def run_report(
     *, planning_date: pd.Timestamp, quality: QualityResult, plan: list[Split],
     backtest: BacktestResult, comparison: pd.DataFrame, selection: Selection,
-    planning_model: Any, decision: str, target: pd.DataFrame, yields: pd.DataFrame,
-    files: dict[str, Path],
+    planning_model: Any, drift: pd.DataFrame | None, gate: GateOutcome, calibrated: bool,
+    target: pd.DataFrame,
+    yields: pd.DataFrame, files: dict[str, Path],
 ) -> str:
     """The run report for data scientists (English): data, validation, choice, gate, lists."""
     at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
@@ -250,27 +197,49 @@ def run_report(
         f"{[str(d.date()) for d in planning_model.train_as_of_dates]} with labels known before "
         f"{planning_date.date()}: {planning_model.training_labels}. "
         f"{planning_model.trained.note}.",
-        f"Gate: {decision}",
+        gate.report(),
+        "## Input drift against the champion's training data",
+        drift_section(drift),
         "## Lists",
         markdown_table(by_office.reset_index(), digits=0),
-        "Expected forced-labour findings (sum of calibrated probabilities, exact "
-        "Poisson-binomial interval) against a random list of the same size:",
+        yield_note(calibrated),
         markdown_table(yields.reset_index()),
         "Files: " + ", ".join(f"`{Path(p).name}`" for p in files.values()),
     ]
     return "\n\n".join(sections) + "\n"
 
 
+def drift_section(drift: pd.DataFrame | None, rows: int = 10) -> str:
+    """The most drifted features (PSI first) or why drift was not measured."""
+    if drift is None:
+        return ("Not measured: no champion yet, or the champion was registered without a "
+                "training-data profile.")
+    return (f"Population stability index, missing share and share of new categories of the "
+            f"{rows} most shifted features (all of them in MLflow `drift/features.csv`):\n\n"
+            + markdown_table(drift.head(rows), digits=3))
+
+
+def yield_note(calibrated: bool) -> str:
+    """What the expected findings are: a sum of calibrated probabilities, or not."""
+    if calibrated:
+        return ("Expected forced-labour findings (sum of calibrated probabilities, exact "
+                "Poisson-binomial interval) against a random list of the same size:")
+    return ("Expected forced-labour findings: UNCALIBRATED ESTIMATE (estimación sin calibrar). "
+            "Calibration was skipped for the listing model (too few positives in its calibration "
+            "slice), so its scores are not probabilities; the figures below sum raw scores and "
+            "only rank offices, they do not predict how many findings to expect:")
+
+
 def write_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, config: dict, *,
     validation: dict[str, Any], out_dir: Path, department: str | None = None,
-    capacity: int | None = None,
+    capacity: int | None = None, calibrated: bool = True,
 ) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Lists, reasons and the global importance plot, written as the planners' files."""
     target, yields, explanation = planning_lists(
         model, features, scores, tables, districts, planning_date, config,
-        department=department, capacity=capacity,
+        department=department, capacity=capacity, calibrated=calibrated,
     )
     figures = {}
     if explanation is not None:
@@ -288,12 +257,13 @@ def write_lists(
 def planning_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, config: dict,
-    department: str | None = None, capacity: int | None = None,
+    department: str | None = None, capacity: int | None = None, calibrated: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Explanation | None]:
     """Target lists per office with Spanish reasons from the champion's SHAP values.
 
     Only the listed workplaces are explained (SHAP is costly); their explanation is returned for
-    the global importance plot.
+    the global importance plot. Without calibration the expected yield is labelled as an
+    uncalibrated estimate.
     """
     lists_cfg = lists_config(config)
     explained: dict[str, Explanation] = {}
@@ -311,10 +281,5 @@ def planning_lists(
         last_inspected, lists_cfg, planning_date, department=department, capacity=capacity,
         seed=int(config["model"]["seed"]), reasons_for=reasons_for,
     )
-    yields = yield_by_office(target, float(lists_cfg["yield_confidence"]))
+    yields = yield_by_office(target, float(lists_cfg["yield_confidence"]), calibrated)
     return target, yields, explained.get("listed")
-
-
-def write_json(data: dict, path: Path) -> Path:
-    path.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
-    return path

@@ -25,6 +25,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from models.targeting import UNCALIBRATED_ESTIMATE
+
 CONFIDENTIAL = "CONFIDENCIAL"
 CLASSIFICATION_COLUMN = "clasificacion"
 LIST_FILE = "lista_priorizada"
@@ -179,8 +181,11 @@ def _table_html(rows: pd.DataFrame) -> str:
 
 
 def _yield_sentence(row: Mapping[str, Any]) -> str:
+    uncalibrated = row.get("estimate") == UNCALIBRATED_ESTIMATE
     return (
-        f"Hallazgos de trabajo forzoso esperados: {row['expected_findings']:.1f} "
+        ("Estimación sin calibrar (el puntaje no es una probabilidad; sirve para comparar, no "
+         "para contar): " if uncalibrated else "")
+        + f"Hallazgos de trabajo forzoso esperados: {row['expected_findings']:.1f} "
         f"(intervalo del {row['confidence']:.0%}: {row['low']:.0f} a {row['high']:.0f}) en "
         f"{row['visits']:.0f} visitas; una lista al azar del mismo tamaño: "
         f"{row['random_list_expected_findings']:.1f}."

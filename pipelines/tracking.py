@@ -32,6 +32,7 @@ from pipelines.config import PROJECT_ROOT
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+PROFILE_ARTIFACT = "feature_profile.json"  # models.drift profile of a version's training data
 
 # Types skops must load for our pipelines beyond the ones it trusts by default. This is a
 # security boundary: add a type only when a model family needs it, never by discovery.
@@ -196,12 +197,10 @@ def log_and_register_model(model: Any, input_example: pd.DataFrame,
         serialization_format="skops", skops_trusted_types=SKOPS_TRUSTED_TYPES,
         registered_model_name=mlflow_config["registered_model"],
     )
-    client = MlflowClient()
-    registered = client.get_model_version(
+    registered = MlflowClient().get_model_version(
         mlflow_config["registered_model"], str(info.registered_model_version)
     )
-    for key, value in (tags or {}).items():
-        client.set_model_version_tag(registered.name, registered.version, key, str(value))
+    set_version_tags(registered, tags or {})
     return registered
 
 
@@ -210,6 +209,21 @@ def alias_version(mlflow_config: Mapping[str, Any], alias: str) -> ModelVersion 
     try:
         return MlflowClient().get_model_version_by_alias(mlflow_config["registered_model"], alias)
     except MlflowException:
+        return None
+
+
+def set_version_tags(model_version: ModelVersion, tags: Mapping[str, str]) -> None:
+    """Tags on a registered version (the gate's figures, training cut-off, calibration)."""
+    client = MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(model_version.name, model_version.version, key, str(value))
+
+
+def load_training_profile(run_id: str) -> dict[str, Any] | None:
+    """The training-data profile logged with a version's run; None for versions without one."""
+    try:
+        return load_run_json(run_id, PROFILE_ARTIFACT)
+    except (MlflowException, OSError):
         return None
 
 
@@ -246,3 +260,94 @@ def load_champion(config: Mapping[str, Any], root: Path | None = None) -> tuple[
     info = ChampionInfo(champion.name, str(champion.version), str(champion.run_id),
                         dict(champion.tags))
     return model, info
+
+
+# --- Stage-level records of a planning run. Each Prefect task resumes the parent run by id, so
+# --- no task depends on another task's active-run state.
+
+@dataclass
+class Champion:
+    """The registered champion version as the gate and the lists need it."""
+
+    model: Any
+    info: ChampionInfo
+    profile: dict[str, Any] | None
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether its scores are calibrated probabilities (untagged versions: assume not)."""
+        return self.info.tags.get("calibrated") == "True"
+
+
+def champion_or_none(config: Mapping[str, Any]) -> Champion | None:
+    """The champion with its training profile, or None before the first model is registered."""
+    try:
+        model, info = load_champion(config)
+    except LookupError:
+        return None
+    return Champion(model, info, load_training_profile(info.run_id))
+
+
+@contextmanager
+def resumed_run(mlflow_config: Mapping[str, Any], run_id: str) -> Iterator[mlflow.ActiveRun]:
+    """The pipeline's parent run, active again for one stage."""
+    setup_tracking(mlflow_config)
+    with mlflow.start_run(run_id=run_id) as run:
+        yield run
+
+
+def start_planning_run(mlflow_config: Mapping[str, Any], run_name: str, input_files: list[Path],
+                       params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
+    """Open the parent run of a planning run (commit, input hashes, config); return its id."""
+    with pipeline_run(mlflow_config, run_name, input_files=input_files, params=params) as run:
+        mlflow.set_tags(dict(tags))
+        return run.info.run_id
+
+
+def log_backtest(mlflow_config: Mapping[str, Any], run_id: str, *,
+                 files: Iterable[tuple[Path, str | None]],
+                 folders: Mapping[str, Path], texts: Mapping[str, str],
+                 jsons: Mapping[str, Mapping[str, Any]], metrics: pd.DataFrame) -> None:
+    """Validation, split plan, selection and one child run per model group and test window."""
+    with resumed_run(mlflow_config, run_id):
+        for path, artifact_dir in files:
+            mlflow.log_artifact(str(path), artifact_dir)
+        for artifact_dir, folder in folders.items():
+            mlflow.log_artifacts(str(folder), artifact_dir)
+        for name, text in texts.items():
+            mlflow.log_text(text, name)
+        for name, data in jsons.items():
+            log_json(data, name)
+        for (group, split), table in metrics.dropna(subset=["k"]).groupby(["model_group", "split"]):
+            with child_run(group, split):
+                log_metric_table(table)
+
+
+def register_planning_model(mlflow_config: Mapping[str, Any], run_id: str, model: Any,
+                            input_example: pd.DataFrame, profile: Mapping[str, Any],
+                            tags: Mapping[str, str]) -> ModelVersion:
+    """Log and register the planning model with its training-data profile and tags."""
+    with resumed_run(mlflow_config, run_id):
+        log_json(profile, PROFILE_ARTIFACT)
+        return log_and_register_model(model, input_example, mlflow_config, tags=tags)
+
+
+def record_promotion(mlflow_config: Mapping[str, Any], run_id: str, model_version: ModelVersion,
+                     decision: PromotionDecision, drift_csv: str | None) -> None:
+    """Apply the gate's decision to the aliases, and keep it and the drift table on the run."""
+    apply_promotion(mlflow_config, model_version, decision)
+    with resumed_run(mlflow_config, run_id):
+        mlflow.set_tag("promotion", decision.reason)
+        if drift_csv is not None:
+            mlflow.log_text(drift_csv, "drift/features.csv")
+
+
+def log_listing(mlflow_config: Mapping[str, Any], run_id: str, *, figures: Mapping[str, Any],
+                files: Iterable[tuple[Path, str | None]], metrics: Mapping[str, float]) -> None:
+    """The listing stage: figures, report and list files, headline metrics."""
+    with resumed_run(mlflow_config, run_id):
+        for name, figure in figures.items():
+            mlflow.log_figure(figure, name)
+        for path, artifact_dir in files:
+            mlflow.log_artifact(str(path), artifact_dir)
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})

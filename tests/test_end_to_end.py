@@ -218,7 +218,16 @@ def test_a_later_run_for_a_past_date_goes_through_the_promotion_gate(run: dict) 
     versions = client.search_model_versions("name='vigia-risk'")
     assert len(versions) >= 2
     newest = max(versions, key=lambda v: int(v.version))
-    reason = client.get_model_version(newest.name, newest.version).tags["promotion_reason"]
-    assert reason.startswith(("Becomes champion: not worse", "Becomes champion: the champion",
-                              "Stays challenger"))
+    tags = client.get_model_version(newest.name, newest.version).tags
+    reason = tags["promotion_reason"]
+    assert reason.startswith(("Becomes champion: no difference beyond noise",
+                              "Becomes champion: better beyond noise",
+                              "Becomes champion: the champion", "Stays challenger"))
     assert "first model" not in reason
+    # The registered champion version itself was scored on the gate rows (paired bootstrap).
+    assert tags["gate.metric"] == "precision_at_capacity"
+    assert {"gate.champion", "gate.challenger", "gate.ci_low", "gate.ci_high",
+            "gate.check.data_quality", "gate.rows", "label_cutoff", "calibrated"} <= set(tags)
+    report = (run["root"] / "past" / "run_report.md").read_text(encoding="utf-8")
+    assert "Gate rows:" in report
+    assert "## Input drift against the champion's training data" in report

@@ -1,45 +1,139 @@
-"""The gate refuses a challenger worse beyond noise and accepts one equal within noise."""
+"""The gate: paired bootstrap of champion vs challenger on the same rows, and its decision rule."""
 
 from __future__ import annotations
 
 import math
 
-from models.promotion import WindowResult, decide_promotion
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.metrics import bootstrap_interval, rank
+from models.promotion import (
+    BETTER,
+    NO_DIFFERENCE,
+    WORSE,
+    PairedComparison,
+    decide_promotion,
+    metric_and_cut,
+    paired_comparison,
+)
 
 CHECKS_OK = {"data_quality": True}
 REQUIRED = ["data_quality"]
-CHAMPION = WindowResult(value=0.20, ci_low=0.15, ci_high=0.25)
+
+
+@pytest.fixture(scope="module")
+def world() -> tuple[pd.Series, pd.Series, pd.Series]:
+    """5,000 workplaces, a hidden risk, 1,500 inspected; a good model sees the risk with noise."""
+    rng = np.random.default_rng(3)
+    n = 5000
+    ids = pd.Index([f"W{i:05d}" for i in range(n)], name="workplace_id")
+    risk = rng.beta(0.5, 8.0, n)
+    labels = pd.Series(np.where(rng.random(n) < 0.3, (rng.random(n) < risk) * 1.0, np.nan),
+                       index=ids)
+    good = pd.Series(risk + rng.normal(0, 0.02, n), index=ids)
+    noise = pd.Series(rng.random(n), index=ids)
+    return labels, good, noise
+
+
+def compare(labels: pd.Series, challenger: pd.Series, champion: pd.Series,
+            metric: str = "precision_at_capacity") -> PairedComparison:
+    return paired_comparison(labels, challenger, champion, metric, capacity=250, n_samples=200,
+                             seed=1)
+
+
+def test_a_challenger_scoring_noise_is_refused(world) -> None:
+    labels, good, noise = world
+    comparison = compare(labels, noise, good)
+    assert comparison.verdict == WORSE and comparison.ci_high < 0
+    decision = decide_promotion(comparison, CHECKS_OK, REQUIRED)
+    assert not decision.promote and WORSE in decision.reason
+
+
+def test_an_unchanged_model_is_no_difference_not_an_improvement(world) -> None:
+    labels, good, _ = world
+    comparison = compare(labels, good, good.copy())
+    assert comparison.improvement == 0 and comparison.ci_low == comparison.ci_high == 0
+    assert comparison.verdict == NO_DIFFERENCE
+    decision = decide_promotion(comparison, CHECKS_OK, REQUIRED)
+    assert decision.promote and NO_DIFFERENCE in decision.reason
+    assert "not an improvement" in decision.reason and BETTER not in decision.reason
+
+
+def test_a_clearly_better_challenger_is_better_beyond_noise(world) -> None:
+    labels, good, noise = world
+    comparison = compare(labels, good, noise)
+    assert comparison.verdict == BETTER
+    assert decide_promotion(comparison, CHECKS_OK, REQUIRED).promote
+
+
+def test_direction_comes_from_the_metric(world) -> None:
+    """Brier score: lower is better, so a noisy challenger's improvement is still negative."""
+    labels, good, noise = world
+    comparison = compare(labels, noise, good.clip(0, 1), metric="brier_score")
+    assert comparison.challenger > comparison.champion  # a worse (higher) Brier score
+    assert comparison.improvement < 0 and comparison.verdict == WORSE
+
+
+def test_the_bootstrap_is_paired(world) -> None:
+    """Two close models drawn on the same resamples: the difference's interval is far narrower
+    than either model's own interval (independent resamples would add their noise)."""
+    labels, good, _ = world
+    close = good + np.random.default_rng(5).normal(0, 0.01, len(good))
+    comparison = compare(labels, close, good)
+    ranking = rank(labels, close)
+    metric, k = metric_and_cut("precision_at_capacity", len(close), 250)
+    low, high = bootstrap_interval(ranking, metric, k, 200, seed=1)
+    assert comparison.ci_high - comparison.ci_low < 0.5 * (high - low)
+    assert comparison.verdict == NO_DIFFERENCE
 
 
 def test_first_model_becomes_champion() -> None:
-    decision = decide_promotion(WindowResult(0.1, 0.05, 0.15), None, CHECKS_OK, REQUIRED)
+    decision = decide_promotion(None, CHECKS_OK, REQUIRED, challenger_value=0.1)
     assert decision.promote and "first model" in decision.reason
 
 
-def test_worse_beyond_noise_stays_challenger() -> None:
-    decision = decide_promotion(WindowResult(0.12, 0.08, 0.18), CHAMPION, CHECKS_OK, REQUIRED)
-    assert not decision.promote
-    assert "beyond bootstrap noise" in decision.reason and "0.200" in decision.reason
-
-
-def test_equal_within_noise_is_accepted() -> None:
-    decision = decide_promotion(WindowResult(0.18, 0.13, 0.23), CHAMPION, CHECKS_OK, REQUIRED)
-    assert decision.promote
-
-
-def test_upper_bound_exactly_at_the_champion_estimate_is_accepted() -> None:
-    assert decide_promotion(WindowResult(0.15, 0.1, 0.20), CHAMPION, CHECKS_OK, REQUIRED).promote
-
-
-def test_failed_or_missing_check_blocks_even_a_better_model() -> None:
-    better = WindowResult(0.40, 0.35, 0.45)
-    failed = decide_promotion(better, CHAMPION, {"data_quality": False}, REQUIRED)
+def test_failed_or_missing_check_blocks_even_a_better_model(world) -> None:
+    labels, good, noise = world
+    better = compare(labels, good, noise)
+    failed = decide_promotion(better, {"data_quality": False}, REQUIRED)
     assert not failed.promote and "data_quality" in failed.reason
-    missing = decide_promotion(better, CHAMPION, CHECKS_OK, [*REQUIRED, "fairness"])
+    missing = decide_promotion(better, CHECKS_OK, [*REQUIRED, "fairness"])
     assert not missing.promote and "fairness" in missing.reason
-    assert not decide_promotion(better, None, {}, REQUIRED).promote
+    assert not decide_promotion(None, {}, REQUIRED, challenger_value=0.3).promote
 
 
 def test_undefined_challenger_metric_is_not_promoted() -> None:
-    undefined = WindowResult(math.nan, math.nan, math.nan)
-    assert not decide_promotion(undefined, CHAMPION, CHECKS_OK, REQUIRED).promote
+    assert not decide_promotion(None, CHECKS_OK, REQUIRED, challenger_value=math.nan).promote
+
+
+def test_metric_cut_names() -> None:
+    assert metric_and_cut("precision_at_capacity", 1000, 40)[1] == 40
+    assert metric_and_cut("recall_at_top_5pct", 1000, 40)[1] == 50
+    assert metric_and_cut("average_precision", 1000, 40)[1] is None
+
+
+def test_run_gate_refuses_a_noise_model_against_a_real_champion(world) -> None:
+    """The run-level gate with fitted models: a champion that learned the risk, a challenger
+    that scores constants (its order is the tie key's, i.e. noise)."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    from pipelines.config import load_config
+    from pipelines.gate import GateRows, run_gate
+
+    labels, good, _ = world
+    features = pd.DataFrame({"signal": good.to_numpy()}, index=good.index)
+    known = labels.notna()
+    champion = LogisticRegression().fit(features[known], labels[known])
+    noise = DummyClassifier(strategy="prior").fit(features[known], labels[known])
+    rows = GateRows(pd.Timestamp("2026-01-01"), features, labels, "test", "constructed rows")
+    config = load_config(None)
+    refused = run_gate(noise, champion, rows, CHECKS_OK, [], config, capacity=250)
+    assert not refused.decision.promote and refused.comparison.verdict == WORSE
+    assert refused.tags()["gate.decision"] == "refuse"
+    same = run_gate(champion, champion, rows, CHECKS_OK, [], config, capacity=250)
+    assert same.decision.promote and NO_DIFFERENCE in same.decision.reason
+    first = run_gate(champion, None, rows, CHECKS_OK, [], config, capacity=250)
+    assert first.decision.promote and "first model" in first.decision.reason

@@ -1,0 +1,85 @@
+"""Drift against a training profile and the data_quality check of the promotion gate."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.drift import drift_failures, drift_table, feature_profile
+from pipelines.config import load_config
+from pipelines.gate import data_quality
+
+THRESHOLDS = {"max_psi": 0.25, "max_missing_increase": 0.10, "max_new_category_share": 0.05}
+
+
+def frame(seed: int, n: int = 4000, shift: float = 0.0, missing: float = 0.0,
+          sectors: tuple[str, ...] = ("01", "14", "47")) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(1.0 + shift, n).astype(float)
+    counts[rng.random(n) < missing] = np.nan
+    return pd.DataFrame({
+        "complaints_3y": counts,
+        "workers": rng.lognormal(2.0 + shift, 1.0, n),
+        "ciiu_division": pd.Series(rng.choice(sectors, n), dtype=object),
+    })
+
+
+@pytest.fixture(scope="module")
+def profile() -> dict:
+    # Round trip through JSON: the profile is stored as an MLflow artifact.
+    return json.loads(json.dumps(feature_profile(frame(0))))
+
+
+def accounting(quarantined: int) -> pd.DataFrame:
+    return pd.DataFrame({"table": ["workplaces", "inspections"], "rows_in": [1000, 1000],
+                         "rows_clean": [1000 - quarantined, 1000],
+                         "rows_quarantined": [quarantined, 0]})
+
+
+def test_same_process_does_not_drift(profile: dict) -> None:
+    table = drift_table(profile, frame(1))
+    assert table["psi"].max() < 0.02
+    assert drift_failures(table, THRESHOLDS) == []
+
+
+def test_strong_shift_missing_values_and_new_categories_are_named(profile: dict) -> None:
+    table = drift_table(profile, frame(1, shift=1.5, missing=0.3, sectors=("01", "99")))
+    failures = " | ".join(drift_failures(table, THRESHOLDS))
+    assert "workers PSI" in failures and "complaints_3y PSI" in failures
+    assert "complaints_3y missing share 0.0% -> 3" in failures
+    assert "ciiu_division new categories" in failures
+
+
+def test_a_feature_gone_from_the_data_fails(profile: dict) -> None:
+    table = drift_table(profile, frame(1).drop(columns=["workers"]))
+    assert "workers is missing from the new data" in drift_failures(table, THRESHOLDS)
+
+
+def test_data_quality_fails_on_high_quarantine_share_and_on_drift(profile: dict) -> None:
+    config = load_config(None)
+    limit = config["quality"]["max_quarantine_share"]
+    ok, failures = data_quality(accounting(int(1000 * limit)), None, config)
+    assert ok and failures == []
+    ok, failures = data_quality(accounting(int(1000 * limit) + 30), None, config)
+    assert not ok and failures[0].startswith("workplaces:")
+    drifted = drift_table(profile, frame(1, shift=1.5))
+    ok, failures = data_quality(accounting(0), drifted, config)
+    assert not ok and any("PSI" in f for f in failures)
+    ok, _ = data_quality(accounting(0), drift_table(profile, frame(2)), config)
+    assert ok
+
+
+def test_profile_against_profile_matches_the_frame_comparison(profile: dict) -> None:
+    """The next run compares profiles only; its PSI stays close to the exact one."""
+    for newer in (frame(1), frame(1, shift=1.5, missing=0.3, sectors=("01", "99"))):
+        exact = drift_table(profile, newer).set_index("feature")
+        approx = drift_table(profile, feature_profile(newer)).set_index("feature")
+        assert ((approx["psi"] - exact["psi"]).abs() <= 0.02 + 0.1 * exact["psi"]).all()
+        assert approx["missing_now"].equals(exact["missing_now"])
+        assert (approx["new_category_share"] - exact["new_category_share"]).abs().max() < 1e-9
+        named = [sorted(f.split(" ")[0] for f in drift_failures(t.reset_index(), THRESHOLDS))
+                 for t in (approx, exact)]
+        assert named[0] == named[1]

@@ -1,0 +1,122 @@
+"""Orchestration: a rerun on unchanged data is served from cache, I/O tasks retry, lists are
+written whole or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from prefect import flow, task  # noqa: E402
+from prefect.client.orchestration import get_client  # noqa: E402
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId  # noqa: E402
+from test_targeting import AS_OF, lists_settings, synthetic_world  # noqa: E402
+
+from demo_world.generate import generate_world, write_world  # noqa: E402
+from features.contract import load_districts  # noqa: E402
+from models.targeting import build_target_lists, yield_by_office  # noqa: E402
+from pipelines.config import load_config  # noqa: E402
+from pipelines.flow import configured, vigia_retrain  # noqa: E402
+from pipelines.planner_report import write_planning_outputs  # noqa: E402
+
+TINY_GRID = {
+    "model": {"families": {"logistic_regression": {"C": [0.5]}},
+              "metrics": {"bootstrap_samples": 20}},
+    "splits": {"test_splits": 2, "training_as_of_dates": 3},
+    "promotion": {"bootstrap_samples": 50},
+}
+CACHED_TASKS = {"quality-gate", "plan-splits", "backtest", "train-for-planning-date"}
+
+
+def tiny_run(root: Path) -> dict[str, str]:
+    data = root / "data"
+    write_world(generate_world(n_workplaces=1200, seed=11, start="2019-07-01", end="2026-06-30"),
+                data)
+    config = dict(TINY_GRID, mlflow={"tracking_uri": f"sqlite:///{root}/mlruns/mlflow.db",
+                                     "artifact_location": str(root / "mlruns" / "artifacts")})
+    (root / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return {"data_dir": str(data), "out_dir": str(root / "out"),
+            "config_path": str(root / "config.yaml")}
+
+
+async def task_states(flow_run_id) -> dict[str, str]:
+    """Task name -> final state name, over a flow run and its subflow runs."""
+    async with get_client() as client:
+        children = await client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id])))
+        states = {}
+        for run_id in [flow_run_id, *(c.id for c in children)]:
+            for task_run in await client.read_task_runs(flow_run_filter=FlowRunFilter(
+                    id={"any_": [run_id]})):
+                states[task_run.name.rsplit("-", 1)[0]] = task_run.state.name
+        return states
+
+
+def test_rerun_on_unchanged_data_is_served_from_cache(tmp_path: Path) -> None:
+    parameters = tiny_run(tmp_path)
+    first = vigia_retrain(**parameters, return_state=True)
+    assert first.is_completed()
+    second = vigia_retrain(**parameters, return_state=True)
+    assert second.is_completed()
+    before = asyncio.run(task_states(first.state_details.flow_run_id))
+    after = asyncio.run(task_states(second.state_details.flow_run_id))
+    assert {before[name] for name in CACHED_TASKS} == {"Completed"}
+    assert {after[name] for name in CACHED_TASKS} == {"Cached"}, sorted(after.items())
+    # Registry work is never cached: the rerun registers and gates a new version.
+    assert after["register-and-promote"] == "Completed"
+    if first.result().gate.decision.promote:  # the same model met itself in the registry
+        reason = second.result().gate.decision.reason
+        assert "no difference beyond noise" in reason and "not an improvement" in reason
+
+
+def test_an_io_task_that_fails_once_is_retried_and_the_flow_completes(tmp_path: Path) -> None:
+    attempts = tmp_path / "attempts.txt"
+
+    @task(name="flaky-write")
+    def flaky_write(path: Path) -> str:
+        tried = int(attempts.read_text()) + 1 if attempts.exists() else 1
+        attempts.write_text(str(tried))
+        if tried == 1:
+            raise OSError("disk briefly unavailable")
+        path.write_text("ok")
+        return "written"
+
+    config = load_config(None)
+    config["orchestration"]["retry_delay_seconds"] = 0
+
+    @flow(name="retry-check")
+    def retry_check() -> str:
+        return configured(flaky_write, config, "lists", io=True)(tmp_path / "out.txt")
+
+    state = retry_check(return_state=True)
+    assert state.is_completed() and state.result() == "written"
+    assert attempts.read_text() == "2" and (tmp_path / "out.txt").read_text() == "ok"
+
+
+class BrokenFigure(Figure):
+    """A figure whose rendering fails: the writer dies after some files were written."""
+
+    def savefig(self, *args, **kwargs) -> None:
+        raise KeyboardInterrupt("killed while rendering the report")
+
+
+def test_a_run_killed_midway_leaves_no_half_written_list(tmp_path: Path) -> None:
+    scores, workplaces, last = synthetic_world()
+    districts = load_districts()
+    target = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
+                                seed=1)
+    yields = yield_by_office(target)
+    arguments = (tmp_path, AS_OF, target, yields, {"windows": [], "model_group": "m"}, districts,
+                 scores.set_index("workplace_id")["score"])
+    with pytest.raises(KeyboardInterrupt):
+        write_planning_outputs(*arguments, {"importancia_global.png": BrokenFigure()})
+    assert list(tmp_path.iterdir()) == []  # neither the list folder nor its staging copy
+    files = write_planning_outputs(*arguments, {})
+    assert files["list_csv"].exists() and files["report_html"].exists()
+    assert len(pd.read_csv(files["list_csv"])) == len(target)

@@ -1,0 +1,38 @@
+"""Expected yield from an uncalibrated model is labelled as an estimate, never as a count."""
+
+from __future__ import annotations
+
+import pytest
+from test_targeting import AS_OF, lists_settings, synthetic_world
+
+from features.contract import load_districts
+from models.targeting import (
+    CALIBRATED_ESTIMATE,
+    UNCALIBRATED_ESTIMATE,
+    build_target_lists,
+    yield_by_office,
+)
+from pipelines.outputs import yield_note
+from pipelines.planner_report import _yield_sentence
+
+
+@pytest.fixture(scope="module")
+def target():
+    scores, workplaces, last = synthetic_world()
+    return build_target_lists(scores, workplaces, load_districts(), last, lists_settings(), AS_OF,
+                              seed=1)
+
+
+def test_uncalibrated_yield_is_labelled_for_planners_and_in_the_report(target) -> None:
+    table = yield_by_office(target, calibrated=False)
+    assert (table["estimate"] == UNCALIBRATED_ESTIMATE).all()
+    sentence = _yield_sentence(table.loc["TOTAL"])
+    assert sentence.startswith("Estimación sin calibrar")
+    assert "UNCALIBRATED ESTIMATE" in yield_note(False)
+
+
+def test_calibrated_yield_reads_as_expected_findings(target) -> None:
+    table = yield_by_office(target)
+    assert (table["estimate"] == CALIBRATED_ESTIMATE).all()
+    assert _yield_sentence(table.loc["TOTAL"]).startswith("Hallazgos de trabajo forzoso esperados")
+    assert "calibrated probabilities" in yield_note(True)
