@@ -19,7 +19,7 @@ export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: run test lint bench venv demo-data clean
+.PHONY: run test lint bench bench-models venv demo-data clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -51,5 +51,9 @@ lint: $(BIN)/.synced
 bench: $(BIN)/.synced
 	$(BIN)/python -m benchmarks.run $(BENCH)
 
+# Model quality across the demo-world family (long: about 3 minutes a world; not in `make test`).
+bench-models: $(BIN)/.synced
+	$(BIN)/python -m benchmarks.model_quality $(ARGS)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .prefect outputs mlruns $(DEMO)
+	rm -rf $(VENV) $(TOOLS) .prefect outputs mlruns $(DEMO) .bench

@@ -25,7 +25,7 @@ from features.training_set import build_scoring_set, build_training_set, tables_
 from models.backtest import BacktestResult, run_backtest, split_name, train_model
 from models.calibration import TrainedModel
 from models.candidates import build_grid
-from models.selection import Selection, select_model
+from models.selection import Selection, SelectionEvidence, select_model
 from pipelines import outputs, tracking
 from pipelines.config import lists_config, load_config, total_capacity
 from pipelines.quality import QualityResult, run_quality_gate
@@ -93,7 +93,8 @@ def backtest(
 
 @task(name="select-model")
 def select(result: BacktestResult, config: dict) -> Selection:
-    return select_model(result.metrics, config["selection"])
+    evidence = SelectionEvidence.from_backtest(result, total_capacity(lists_config(config)))
+    return select_model(evidence, config["selection"])
 
 
 @task(name="train-for-planning-date")
