@@ -51,9 +51,10 @@ lint: $(BIN)/.synced
 bench: $(BIN)/.synced
 	$(BIN)/python -m benchmarks.run $(BENCH)
 
-# Model quality across the demo-world family (long: about 3 minutes a world; not in `make test`).
+# Model quality across the demo-world family (long: minutes a world; not in `make test`).
+# One OpenMP thread: HistGradientBoosting's threads spin badly when the cores are shared.
 bench-models: $(BIN)/.synced
-	$(BIN)/python -m benchmarks.model_quality $(ARGS)
+	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.model_quality $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .prefect outputs mlruns $(DEMO) .bench

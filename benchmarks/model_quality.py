@@ -43,7 +43,7 @@ from features.validation import validate_tables
 from models.backtest import BacktestResult
 from models.baselines import is_baseline
 from models.metrics import k_for_top_percent
-from pipelines.config import PROJECT_ROOT, lists_config, load_config, total_capacity
+from pipelines.config import PROJECT_ROOT, deep_merge, lists_config, load_config, total_capacity
 from pipelines.flow import newest_record_date, oldest_record_date
 from pipelines.ingest import load_raw_tables
 from pipelines.markdown import markdown_table
@@ -54,6 +54,7 @@ CACHE = PROJECT_ROOT / ".bench"
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 DEFAULT_SCENARIOS = ("baseline",)
 DEFAULT_SEEDS = (1, 2)
+NOISE_CONFIDENCES = (0.75, 0.95)  # replayed besides the configured one
 
 
 @dataclass
@@ -158,14 +159,19 @@ def replay_rules(evidence: WorldEvidence, config: dict) -> pd.DataFrame:
     truth = evidence.truth.set_index("model_group")
     candidates = truth.loc[[g for g in truth.index if g != "oracle" and not is_baseline(g)]]
     best = candidates["truth_precision_at_1pct"].max()
+    variants = [(rule, {}) for rule in RULES]
+    variants += [(rule, {"noise_confidence": c}) for rule, spec in RULES.items()
+                 if spec is not None and spec.within_noise for c in NOISE_CONFIDENCES]
     rows = []
-    for rule in RULES:
-        selection_config = {**config["selection"], "rule": rule}
+    for rule, override in variants:
+        selection_config = {**config["selection"], "rule": rule, **override}
         choice = select_model(SelectionEvidence.from_backtest(evidence.backtest, evidence.capacity),
                               selection_config).model_group
         chosen = truth.loc[choice]
         rows.append({
-            "world": evidence.world, "rule": rule, "chosen": choice,
+            "world": evidence.world,
+            "rule": rule + "".join(f" ({k} {v})" for k, v in override.items()),
+            "chosen": choice,
             "truth_precision_at_1pct": chosen["truth_precision_at_1pct"],
             "truth_precision_at_capacity": chosen["truth_precision_at_capacity"],
             "best_candidate_at_1pct": best,
@@ -291,7 +297,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     for noisy in ("models", "features", "pipelines"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    config = load_config(args.config)
+    # The rules need no per-window bootstrap intervals (selection draws its own paired ones).
+    config = deep_merge(load_config(args.config), {"model": {"metrics": {"bootstrap_samples": 0}}})
     from models.selection import SelectionEvidence, select_model
 
     summaries, replays, candidates = [], [], []
