@@ -19,14 +19,17 @@ export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: run test lint bench bench-models venv demo-data clean
+.PHONY: run test lint bench bench-models venv demo-data clean lab
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# The Jupyter kernel `vigia` is registered inside .venv (never in the user's home), so notebooks
+# run on the project's interpreter in JupyterLab and under nbmake alike.
 $(BIN)/.synced: $(UV) uv.lock pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON)
+	$(BIN)/python -m ipykernel install --sys-prefix --name vigia --display-name "Python (Vigía .venv)"
 	touch $@
 
 venv: $(BIN)/.synced
@@ -47,6 +50,12 @@ test: $(BIN)/.synced
 
 lint: $(BIN)/.synced
 	$(BIN)/ruff check .
+
+# JupyterLab on notebooks/ (they read VIGIA_RUN_DIR / VIGIA_DATA_DIR, or build a small demo run).
+# Jupyter refuses root without --allow-root; the project's machines run as root.
+lab: $(BIN)/.synced
+	$(BIN)/jupyter lab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=vigia \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(BIN)/.synced
 	$(BIN)/python -m benchmarks.run $(BENCH)

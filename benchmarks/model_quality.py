@@ -74,10 +74,8 @@ def _generate(scenario: str, seed: int, workplaces: int, folder: Path) -> None:
     from demo_world import generate
 
     config = load_config()["demo_world"]
-    kwargs: dict[str, Any] = {}
-    if scenario != "baseline" or hasattr(generate, "SCENARIOS"):
-        kwargs["scenario"] = scenario
-    world = generate.generate_world(workplaces, seed, config["start"], config["end"], **kwargs)
+    world = generate.generate_world(workplaces, seed, config["start"], config["end"],
+                                    scenario=scenario)
     generate.write_world(world, folder)
 
 

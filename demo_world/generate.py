@@ -11,7 +11,8 @@ appear in CSV; the truth tables are written to a separate folder that only `eval
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 
 from demo_world import names, spec
 from demo_world.defects import inject_defects
+from demo_world.scenarios import BASELINE, Knobs, draw_knobs, scenario_record
 from demo_world.truth_readme import render_truth_readme
 from features.contract import (
     CHANNELS,
@@ -42,7 +44,6 @@ AUTHORITY_PER_WORKPLACE_YEAR = 0.002
 COMPLAINT_TO_ORDER = 0.62
 
 # Intercepts of the hidden log-hazards (per month) and mean durations (months).
-INVOLUNTARY_INTERCEPT = -8.6
 COERCION_INTERCEPT = -3.6
 CHILD_LABOUR_INTERCEPT = -8.0
 COERCION_WITHOUT_INVOLUNTARY = 0.15
@@ -53,7 +54,7 @@ DETERRENCE_MONTHS = 24
 DETERRENCE_FACTOR = 0.3
 
 SPECIALIZED_DETECTION = 0.65
-REGULAR_DETECTION = 0.2
+SURGE_RAMP_MONTHS = 6
 
 FL_TOPICS = ("withheld_documents", "threats_violence", "confinement", "debt",
              "recruitment_deception")
@@ -101,6 +102,7 @@ class DemoWorld:
     inspections: pd.DataFrame
     complaints: pd.DataFrame
     truth: dict[str, pd.DataFrame]
+    scenario: dict[str, object] = field(default_factory=dict)  # truth/scenario.json
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ def _rucs(rng: np.random.Generator, prefixes: np.ndarray) -> np.ndarray:
 
 
 def _registry(
-    rng: np.random.Generator, n: int, districts: pd.DataFrame, cal: Calendar
+    rng: np.random.Generator, n: int, districts: pd.DataFrame, cal: Calendar, knobs: Knobs
 ) -> pd.DataFrame:
     """The hidden registry: one row per workplace with public and latent attributes."""
     sectors = spec.SECTORS
@@ -303,7 +305,7 @@ def _registry(
     wp["informality"] = 1.0 - declared / real
     wp["size_band"] = size_band
     wp["labour_regime"] = regime
-    _assign_principals(rng, wp)
+    _assign_principals(rng, wp, knobs.intermediary_share_scale)
     active_days = (np.datetime64(cal.end.date(), "D") - activity_start).astype(int)
     closes = rng.random(n) < 0.08
     close_after = (rng.random(n) * np.maximum(active_days, 0)).astype(int)
@@ -313,10 +315,11 @@ def _registry(
     return wp
 
 
-def _assign_principals(rng: np.random.Generator, wp: pd.DataFrame) -> None:
+def _assign_principals(rng: np.random.Generator, wp: pd.DataFrame, share_scale: float) -> None:
     """Subcontractors and recruiters: truth knows the principal; the registry shows it rarely."""
     n = len(wp)
     share = np.array([s.intermediary_share for s in spec.SECTORS])[wp["sector_idx"]]
+    share = np.minimum(share * share_scale, 0.9)
     group = wp["group"].to_numpy()
     principal_candidate = (~wp["person"].to_numpy()) & np.isin(
         wp["size_band"].to_numpy(), ["pequena", "mediana", "grande"])
@@ -345,7 +348,7 @@ def _assign_principals(rng: np.random.Generator, wp: pd.DataFrame) -> None:
     wp["contractor_of"] = np.where(reported, principal, None)
 
 
-def _hazards(rng: np.random.Generator, wp: pd.DataFrame) -> dict[str, np.ndarray]:
+def _hazards(rng: np.random.Generator, wp: pd.DataFrame, knobs: Knobs) -> dict[str, np.ndarray]:
     """Static monthly log-hazards and exit rates of the hidden processes, per workplace."""
     n = len(wp)
     sec = wp["sector_idx"].to_numpy()
@@ -359,7 +362,7 @@ def _hazards(rng: np.random.Generator, wp: pd.DataFrame) -> dict[str, np.ndarray
     hidden_inv = 0.7 * shared + 0.7 * rng.standard_normal(n)
     hidden_coe = 0.5 * shared + 0.8 * rng.standard_normal(n)
     poverty_z = _zscore(wp["poverty"].to_numpy())
-    eta_inv = (INVOLUNTARY_INTERCEPT + inv_sector + 0.45 * remote + 1.3 * informality
+    eta_inv = (knobs.involuntary_intercept + inv_sector + 0.45 * remote + 1.3 * informality
                + 0.7 * intermediary + 1.5 * wp["migrant_share"].to_numpy() + 0.9 * hidden_inv)
     eta_coe = (COERCION_INTERCEPT + coe_sector + 0.35 * remote + 0.6 * intermediary
                + 0.8 * informality + 0.8 * hidden_coe)
@@ -380,15 +383,19 @@ def _onset(eta: np.ndarray, multiplier: np.ndarray) -> np.ndarray:
     return 1.0 - np.exp(-np.exp(eta) * multiplier)
 
 
-def _choose_campaigns(rng: np.random.Generator, years: np.ndarray) -> pd.DataFrame:
+def _choose_campaigns(rng: np.random.Generator, years: np.ndarray, knobs: Knobs) -> pd.DataFrame:
+    """Campaigns per year: a random few, or every campaign of a concentrated pool each year."""
+    pool = [k for k, c in enumerate(spec.CAMPAIGNS) if c.name in knobs.campaign_pool]
     rows = []
     for year in years:
-        picked = rng.choice(len(spec.CAMPAIGNS), size=spec.CAMPAIGNS_PER_YEAR, replace=False)
+        picked = pool or rng.choice(len(spec.CAMPAIGNS), size=spec.CAMPAIGNS_PER_YEAR,
+                                    replace=False)
         for k in sorted(picked):
             c = spec.CAMPAIGNS[k]
             rows.append({"year": int(year), "campaign_idx": int(k), "campaign": c.name,
                          "groups": ";".join(c.groups), "departments": ";".join(c.departments),
-                         "factor": c.factor, "specialized_share": c.specialized_share})
+                         "factor": c.factor * knobs.campaign_factor_scale,
+                         "specialized_share": c.specialized_share})
     return pd.DataFrame(rows)
 
 
@@ -427,8 +434,26 @@ def _topics(
     return chosen
 
 
+def _surge(wp: pd.DataFrame, cal: Calendar, knobs: Knobs) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the surging sector group and departments, and their onset multiplier by month."""
+    rows = ((wp["group"] == knobs.surge_group)
+            & wp["department_code"].isin(knobs.surge_departments)).to_numpy()
+    months_in = np.arange(cal.n_months) - (cal.n_months - knobs.surge_months) + 1
+    ramp = np.clip(months_in / SURGE_RAMP_MONTHS, 0.0, 1.0)
+    return rows, 1.0 + (knobs.surge_factor - 1.0) * ramp
+
+
+def _chain_exposure(chain: np.ndarray, forced: np.ndarray, contagion: float) -> np.ndarray:
+    """Onset multiplier: `contagion` where another workplace of the same chain is in forced labour.
+
+    A chain is a principal's RUC with its own establishments and its contractors and recruiters.
+    """
+    cases = np.bincount(chain, weights=forced.astype(float))
+    return np.where(cases[chain] - forced > 0, contagion, 1.0)
+
+
 def _simulate(rng: np.random.Generator, wp: pd.DataFrame, hz: dict[str, np.ndarray],
-              cal: Calendar, campaigns: pd.DataFrame) -> dict[str, object]:
+              cal: Calendar, campaigns: pd.DataFrame, knobs: Knobs) -> dict[str, object]:
     """Month-by-month hidden states, complaints and inspection visits."""
     n, T = len(wp), cal.n_months
     groups = wp["group"].to_numpy()
@@ -463,11 +488,19 @@ def _simulate(rng: np.random.Generator, wp: pd.DataFrame, hz: dict[str, np.ndarr
     complaint_count = 0
     last_t = T - 1
     campaign_cache: dict[int, np.ndarray] = {}
+    campaign_factors = np.array([c.factor for c in spec.CAMPAIGNS]) * knobs.campaign_factor_scale
+    surge_rows, surge_by_month = _surge(wp, cal, knobs)
+    chain = pd.factorize(wp["principal_ruc"].fillna(wp["ruc"]))[0]
 
     for t in range(T):
         active = (t >= start_t) & (t < end_t)
         mult = seasons[:, month_of_year[t]] * spec.trend_factor(
             groups, month_years[t] + month_of_year[t] / 12)
+        if knobs.surge_factor != 1.0:
+            mult = np.where(surge_rows, mult * surge_by_month[t], mult)
+        if knobs.chain_contagion != 1.0 and t > 0:
+            mult = mult * _chain_exposure(chain, states["involuntary"][:, t - 1]
+                                          & states["coercion"][:, t - 1], knobs.chain_contagion)
         deter = np.where(deter_until >= t, DETERRENCE_FACTOR, 1.0)
         a_inv = _onset(hz["involuntary"], mult * deter)
         a_coe = _onset(hz["coercion"], mult * deter)
@@ -512,6 +545,8 @@ def _simulate(rng: np.random.Generator, wp: pd.DataFrame, hz: dict[str, np.ndarr
 
         # Complaints: driven by violations, muted where forced labour isolates workers.
         state_factor = np.where(forced, 1.2 * isolation, np.where(inv | coe, 1.5, 1.0))
+        if knobs.coercion_silence:
+            state_factor = state_factor * np.where(coe, 1.0 - knobs.coercion_silence, 1.0)
         lam = k_complaint * w_complaint * state_factor * factor_c * active
         counts = rng.poisson(lam)
         c_wp = np.repeat(np.arange(n), counts)
@@ -541,8 +576,8 @@ def _simulate(rng: np.random.Generator, wp: pd.DataFrame, hz: dict[str, np.ndarr
         pending = {k: v[~due] for k, v in pending.items()}
 
         # Other origins.
-        camp_factor = np.where(campaign >= 0,
-                               np.array([c.factor for c in spec.CAMPAIGNS])[campaign], 1.0)
+        camp_factor = np.where(campaign >= 0, campaign_factors[campaign],
+                               knobs.planned_outside_campaigns)
         n_plan = rng.poisson(k_planned * w_planned * camp_factor * factor_i * active)
         n_exoff = rng.poisson(k_exoff * w_exoff * np.where(forced, 4.0, 1.0) * factor_i * active)
         authority_lam = (AUTHORITY_PER_WORKPLACE_YEAR / 12
@@ -576,8 +611,10 @@ def _simulate(rng: np.random.Generator, wp: pd.DataFrame, hz: dict[str, np.ndarr
                               u[1] < 0.03 + 0.87 * has_cl + 0.57 * camp_cl)
         v_fl, v_inv, v_coe, v_cl = forced[v_wp], inv[v_wp], coe[v_wp], child[v_wp]
         remote_penalty = np.exp(-0.15 * np.maximum(remote[v_wp], 0))
-        p_detect = np.where(specialized, SPECIALIZED_DETECTION, REGULAR_DETECTION) * remote_penalty
-        p_false = np.where(v_inv | v_coe, np.where(specialized, 0.04, 0.02), 0.0015)
+        p_detect = (np.where(specialized, SPECIALIZED_DETECTION, knobs.regular_detection)
+                    * remote_penalty)
+        false_scale = np.where(specialized, 1.0, knobs.regular_false_positive_scale)
+        p_false = np.where(v_inv | v_coe, np.where(specialized, 0.04, 0.02), 0.0015) * false_scale
         fl_found = fl_subject & np.where(v_fl, u[2] < p_detect, u[2] < p_false)
         cl_found = cl_subject & np.where(v_cl, u[3] < np.where(specialized, 0.7, 0.45),
                                          u[3] < 0.002)
@@ -801,17 +838,25 @@ def _spells(states: np.ndarray, wp: pd.DataFrame, cal: Calendar) -> pd.DataFrame
 
 def generate_world(
     n_workplaces: int, seed: int, start: str, end: str,
-    defect_share: float = DEFAULT_DEFECT_SHARE,
+    defect_share: float = DEFAULT_DEFECT_SHARE, scenario: str = BASELINE,
 ) -> DemoWorld:
-    """Simulate the whole demo world; same arguments give identical tables."""
+    """Simulate the whole demo world of a scenario (demo_world/scenarios.py).
+
+    Same arguments give identical tables. The scenario's knobs are drawn from the seed; a
+    scenario with a short history moves `start` to that many months before `end`.
+    """
+    knobs = draw_knobs(scenario, seed)
+    if knobs.history_months:
+        start = str((pd.Timestamp(end) + pd.Timedelta(days=1)
+                     - pd.DateOffset(months=knobs.history_months)).date())
     rng = np.random.default_rng(seed)
     cal = _calendar(start, end)
     districts = _district_context(load_districts())
-    wp = _registry(rng, n_workplaces, districts, cal)
-    hz = _hazards(rng, wp)
+    wp = _registry(rng, n_workplaces, districts, cal, knobs)
+    hz = _hazards(rng, wp, knobs)
     years = np.unique(cal.month_starts[cal.burn_in:].astype("datetime64[Y]").astype(int) + 1970)
-    campaigns = _choose_campaigns(rng, years)
-    sim = _simulate(rng, wp, hz, cal, campaigns)
+    campaigns = _choose_campaigns(rng, years, knobs)
+    sim = _simulate(rng, wp, hz, cal, campaigns, knobs)
     inspections, inspection_truth = _inspections(rng, wp, hz, sim, cal)
     complaints, complaint_truth = _complaints(rng, wp, sim)
 
@@ -863,7 +908,8 @@ def generate_world(
         "campaigns": campaigns.drop(columns="campaign_idx"),
         "injected_defects": defects,
     }
-    return DemoWorld(tables["workplaces"], tables["inspections"], tables["complaints"], truth)
+    return DemoWorld(tables["workplaces"], tables["inspections"], tables["complaints"], truth,
+                     scenario_record(scenario, seed, knobs))
 
 
 def write_world(world: DemoWorld, out_dir: Path) -> dict[str, Path]:
@@ -880,6 +926,9 @@ def write_world(world: DemoWorld, out_dir: Path) -> dict[str, Path]:
         path = truth_dir / f"{name}.csv"
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         paths[f"truth/{name}"] = path
+    scenario = truth_dir / "scenario.json"
+    scenario.write_text(json.dumps(world.scenario, indent=2) + "\n", encoding="utf-8")
+    paths["truth/scenario"] = scenario
     readme = truth_dir / "README.md"
     readme.write_text(render_truth_readme(world), encoding="utf-8")
     paths["truth/README"] = readme

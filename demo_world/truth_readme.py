@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from demo_world.scenarios import BASELINE, Knobs
 
 if TYPE_CHECKING:
     from demo_world.generate import DemoWorld
@@ -89,6 +92,17 @@ team's small share) imitates SUNAFIL's published figures.
 ## This world
 {summary}
 """
+SCENARIO_TEMPLATE = """
+## Scenario `{name}`
+{summary}
+
+These knobs (drawn for seed {seed}, also in `scenario.json`) override the description above;
+`demo_world/scenarios.py` documents each one.
+
+| knob | this world | baseline | drawn from |
+|---|---|---|---|
+{rows}
+"""
 
 
 def render_truth_readme(world: DemoWorld) -> str:
@@ -115,4 +129,25 @@ def render_truth_readme(world: DemoWorld) -> str:
         lines.append(f"- prevalence on {date.date()}: {n_fl:,} of {active:,} active workplaces "
                      f"({n_fl / max(active, 1):.2%})")
     lines.append(f"- injected defects: {len(world.truth['injected_defects']):,}")
-    return TEMPLATE.format(summary="\n".join(lines))
+    return TEMPLATE.format(summary="\n".join(lines)) + _scenario_section(world.scenario)
+
+
+def _scenario_section(record: dict) -> str:
+    """The scenario's mechanism and the knobs drawn for this seed (nothing for the baseline)."""
+    if not record or record["scenario"] == BASELINE:
+        return ""
+    default = asdict(Knobs())
+    changed = {k: v for k, v in record["knobs"].items() if v != default[k]}
+    ranges = record["ranges"]
+    rows = [f"| `{k}` | {_text(v)} | {_text(default[k])} | "
+            f"{' to '.join(map(str, ranges[k])) if k in ranges else 'one of a set'} |"
+            for k, v in changed.items()]
+    return SCENARIO_TEMPLATE.format(name=record["scenario"], summary=record["summary"],
+                                    seed=record["seed"], rows="\n".join(rows))
+
+
+def _text(value: object) -> str:
+    """A knob's value for a Markdown cell: sequences joined, empty ones as a dash."""
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "-"
+    return str(value) if value != "" else "-"

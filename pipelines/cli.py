@@ -22,15 +22,21 @@ def _iso_date(text: str) -> date:
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
     from demo_world.generate import generate_world, write_world
+    from demo_world.scenarios import UnknownScenarioError, get_scenario
     from pipelines.config import load_config
 
+    try:
+        get_scenario(args.scenario)
+    except UnknownScenarioError as exc:
+        print(f"vigia: {exc}", file=sys.stderr)
+        return 2
     cfg = load_config(args.config)["demo_world"]
     n = args.workplaces or cfg["workplaces"]
     seed = args.seed if args.seed is not None else cfg["seed"]
-    log.info("Generating a demo world of %d workplaces (seed %d)", n, seed)
+    log.info("Generating a %s demo world of %d workplaces (seed %d)", args.scenario, n, seed)
     world = generate_world(
         n_workplaces=n, seed=seed, start=cfg["start"], end=cfg["end"],
-        defect_share=float(cfg["defect_share"]),
+        defect_share=float(cfg["defect_share"]), scenario=args.scenario,
     )
     paths = write_world(world, Path(args.out))
     for name, path in paths.items():
@@ -108,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", required=True, type=Path)
     demo.add_argument("--workplaces", type=int, default=None)
     demo.add_argument("--seed", type=int, default=None)
+    demo.add_argument("--scenario", default="baseline",
+                      help="which world of the family (demo_world/scenarios.py); default baseline")
     demo.add_argument("--config", type=Path, default=None)
     demo.set_defaults(func=_cmd_demo_data)
 

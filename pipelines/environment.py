@@ -15,6 +15,7 @@ OFFLINE_DEFAULTS = {
     # The ephemeral Prefect API needs 10-25 s to start on 2 cores; 20 s is too tight.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     "MPLBACKEND": "Agg",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }
 
 
