@@ -19,7 +19,7 @@ export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: run test lint bench venv demo-data clean lab
+.PHONY: run test lint bench bench-models venv demo-data clean lab
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -60,5 +60,10 @@ lab: $(BIN)/.synced
 bench: $(BIN)/.synced
 	$(BIN)/python -m benchmarks.run $(BENCH)
 
+# Model quality across the demo-world family (long: minutes a world; not in `make test`).
+# One OpenMP thread: HistGradientBoosting's threads spin badly when the cores are shared.
+bench-models: $(BIN)/.synced
+	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.model_quality $(ARGS)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .prefect outputs mlruns $(DEMO)
+	rm -rf $(VENV) $(TOOLS) .prefect outputs mlruns $(DEMO) .bench

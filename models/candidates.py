@@ -96,22 +96,24 @@ def _preprocessor(numeric: list[str], categorical: list[str], family: str) -> Co
 
 def _estimator(family: str, params: dict[str, Any], numeric: list[str], categorical: list[str],
                constraints: dict[str, int], seed: int) -> BaseEstimator:
+    """The family's estimator; grid keys override its defaults, `monotonic: false` drops the
+    catalog's constraints."""
+    params = dict(params)
+    if not params.pop("monotonic", True):
+        constraints = {}
     if family == "logistic_regression":
-        return LogisticRegression(
-            class_weight="balanced", max_iter=2000, random_state=seed, **params
-        )
+        return LogisticRegression(**{
+            "class_weight": "balanced", "max_iter": 2000, "random_state": seed, **params})
     if family == "hist_gradient_boosting":
-        return HistGradientBoostingClassifier(
-            class_weight="balanced", categorical_features=None,
-            monotonic_cst=constraints or None, random_state=seed, **params,
-        )
+        return HistGradientBoostingClassifier(**{
+            "class_weight": "balanced", "categorical_features": None,
+            "monotonic_cst": constraints or None, "random_state": seed, **params})
     if family == "random_forest":
         # Column order after preprocessing: numerics, then the ordinal categoricals.
         ordered = [constraints.get(c, 0) for c in numeric] + [0] * len(categorical)
-        return RandomForestClassifier(
-            class_weight="balanced_subsample", n_jobs=1, random_state=seed,
-            monotonic_cst=ordered if constraints else None, **params,
-        )
+        return RandomForestClassifier(**{
+            "class_weight": "balanced_subsample", "n_jobs": 1, "random_state": seed,
+            "monotonic_cst": ordered if constraints else None, **params})
     raise ValueError(f"unknown model family {family!r}; known: {FAMILIES}")
 
 

@@ -1,30 +1,38 @@
-"""Choose a model group by its results across ALL test windows, never the last one alone.
+"""Choose a model group on ALL the evidence of the backtest, and never on noise.
 
-Worked example of the rule (config `selection:`):
+A real office's backtest has few labelled workplaces in any top k (a dozen or two per window),
+so a mean of per-window precisions follows luck. The rules here pool the evidence instead:
 
-    metric: precision_at_capacity   # direction read from models/metrics.py
-    min_test_windows: 2
-    worst_case_tolerance: 0.02
-    min_top_k_jaccard: 0.0
+- every labelled row of every test window counts, not only those in the top k;
+- windows are pooled by summing counts (positives, labelled rows, squared errors), never by
+  averaging ratios;
+- candidates are compared by a PAIRED bootstrap (the same resampled workplaces score every
+  candidate), and a candidate within noise of the best is not beaten by it: among those the
+  preferred one wins (config `selection.prefer`: the most stable top-k list, or the simplest
+  family), so a lucky difference cannot decide.
 
-1. Per model group: mean and worst case of `metric` over the test windows (undefined values,
-   e.g. a window whose top k held no labelled workplace, are skipped and counted), and the
-   mean Jaccard overlap of its top-k lists between consecutive windows.
-2. Groups whose list is less stable than `min_top_k_jaccard` are set aside.
-3. Groups whose worst window is more than `worst_case_tolerance` behind the best worst window
-   are set aside: a good average that hides one bad window does not win. For precision the
-   worst window is judged by the Wilson upper bound of its counts (`worst_case_confidence`)
-   when the table carries them: 0 positives among 50 labelled workplaces is not evidence of a
-   bad list when the base rate is 1%, and a guard that reads it as such picks by luck.
-4. Among the rest, the best mean wins; ties go to the better worst case, then to the name.
-Baselines are ranked alongside for the explanation but not chosen unless `include_baselines`.
+Pooled metrics (`POOLED_METRICS`, each with its direction):
+
+- `average_precision`: over the labelled rows of each window; pooled as the mean over all
+  positives of all windows of the precision at that positive's rank (sum of counts);
+- `precision_at_labelled_share`: the labelled rows of a window ranked by score, cut at the
+  share of the population the list can visit (capacity / ranked workplaces): positives in that
+  cut over its size, summed over windows. It measures the list's order where labels exist;
+- `precision_at_capacity`: positives over labelled rows in the top k of every window, summed;
+- `brier_score`: squared errors over all labelled rows, summed (lower is better).
+
+Rules (`RULES`; config `selection.rule`) are replayed side by side by `make bench-models` on the
+demo-world family and picked by their regret against each world's hidden truth; the table of
+rules tried is in benchmarks/results/model_quality.md. `mean_window_precision` is the former
+rule (mean precision at capacity over windows with a Wilson-guarded worst window), kept for that
+comparison.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,7 +40,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from models.baselines import is_baseline
-from models.metrics import greater_is_better, top_k_jaccard
+from models.metrics import greater_is_better, stable_tie_key, top_k_jaccard, top_k_weights
 
 STABILITY_METRIC = "top_k_jaccard"
 
@@ -45,6 +53,126 @@ class Selection:
     summary: pd.DataFrame
     explanation: str
 
+
+@dataclass(frozen=True)
+class WindowScores:
+    """One test window: its labels and every group's scores over the same ranked workplaces."""
+
+    labels: np.ndarray  # float, NaN where nobody inspected
+    scores: pd.DataFrame  # one column per model group, rows aligned with `labels`
+    tie_key: np.ndarray
+    _orders: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def order(self, group: str, labelled_only: bool) -> np.ndarray:
+        """Row positions by the group's score, highest first, ties by the id hash (cached:
+        bootstrap resamples reweight rows, they never reorder them)."""
+        key = (group, labelled_only)
+        if key not in self._orders:
+            rows = np.flatnonzero(~np.isnan(self.labels)) if labelled_only else np.arange(
+                len(self.labels))
+            scores = self.scores[group].to_numpy()[rows]
+            self._orders[key] = rows[np.lexsort((self.tie_key[rows], -scores))]
+        return self._orders[key]
+
+
+@dataclass(frozen=True)
+class SelectionEvidence:
+    """What selection reads from a backtest: the metric table and the scores behind it."""
+
+    metrics: pd.DataFrame
+    windows: dict[str, WindowScores]
+    capacity: int
+
+    @classmethod
+    def from_backtest(cls, result: Any, capacity: int) -> SelectionEvidence:
+        """Evidence from a `models.backtest.BacktestResult`."""
+        windows = {}
+        for split, frame in result.test_scores.groupby("split", sort=True):
+            scores = frame.pivot(index="workplace_id", columns="model_group", values="score")
+            labels = result.test_labels[result.test_labels["split"] == split].set_index(
+                "workplace_id")["label"].reindex(scores.index)
+            windows[str(split)] = WindowScores(
+                labels.to_numpy(dtype=float), scores.reset_index(drop=True),
+                stable_tie_key(scores.index),
+            )
+        return cls(result.metrics, windows, int(capacity))
+
+
+# --- pooled metrics: per window, counts a bootstrap can reweight ------------------------------
+
+def _labelled_share_counts(window: WindowScores, group: str, share: float,
+                           weights: np.ndarray) -> tuple[float, float]:
+    order = window.order(group, labelled_only=True)
+    w = weights[order]
+    k = share * w.sum()
+    in_top = top_k_weights(w, max(k, 1.0))
+    return float(np.sum(in_top * window.labels[order])), float(in_top.sum())
+
+
+def _capacity_counts(window: WindowScores, group: str, capacity: int,
+                     weights: np.ndarray) -> tuple[float, float]:
+    order = window.order(group, labelled_only=False)[:capacity]
+    labels = window.labels[order]
+    labelled = ~np.isnan(labels)
+    w = weights[order]
+    return float(np.sum(w * np.nan_to_num(labels))), float(np.sum(w * labelled))
+
+
+def _average_precision_counts(window: WindowScores, group: str,
+                              weights: np.ndarray) -> tuple[float, float]:
+    order = window.order(group, labelled_only=True)
+    w, y = weights[order], window.labels[order]
+    precision_at_row = np.cumsum(w * y) / np.maximum(np.cumsum(w), 1e-12)
+    return float(np.sum(w * y * precision_at_row)), float(np.sum(w * y))
+
+
+def _brier_counts(window: WindowScores, group: str, weights: np.ndarray) -> tuple[float, float]:
+    labelled = ~np.isnan(window.labels)
+    errors = (window.scores[group].to_numpy() - np.nan_to_num(window.labels)) ** 2
+    return float(np.sum(weights * errors * labelled)), float(np.sum(weights * labelled))
+
+
+CountFunction = Callable[[WindowScores, str, SelectionEvidence, np.ndarray], tuple[float, float]]
+
+POOLED_METRICS: dict[str, tuple[bool, CountFunction]] = {
+    "average_precision": (True, lambda w, g, e, wt: _average_precision_counts(w, g, wt)),
+    "precision_at_labelled_share": (True, lambda w, g, e, wt: _labelled_share_counts(
+        w, g, e.capacity / len(w.labels), wt)),
+    "precision_at_capacity": (True, lambda w, g, e, wt: _capacity_counts(w, g, e.capacity, wt)),
+    "brier_score": (False, lambda w, g, e, wt: _brier_counts(w, g, wt)),
+}
+
+
+def pooled_metric(evidence: SelectionEvidence, group: str, metric: str,
+                  weights: Mapping[str, np.ndarray] | None = None) -> float:
+    """`metric` for one group with counts summed over every test window (NaN if none)."""
+    count = POOLED_METRICS[metric][1]
+    numerator = denominator = 0.0
+    for split, window in evidence.windows.items():
+        w = np.ones(len(window.labels)) if weights is None else weights[split]
+        top, bottom = count(window, group, evidence, w)
+        numerator, denominator = numerator + top, denominator + bottom
+    return numerator / denominator if denominator > 0 else math.nan
+
+
+def paired_bootstrap(evidence: SelectionEvidence, groups: Sequence[str], metric: str,
+                     n_samples: int, seed: int) -> pd.DataFrame:
+    """Pooled `metric` of every group on the same resamples (rows: resamples, columns: groups).
+
+    Workplaces are resampled with replacement within each window, so every group is judged on
+    the same draw and differences between groups keep their pairing.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n_samples):
+        weights = {split: rng.multinomial(len(w.labels), np.full(len(w.labels),
+                                                                   1 / len(w.labels)))
+                   .astype(float) for split, w in evidence.windows.items()}
+        rows.append({g: pooled_metric(evidence, g, metric, weights) for g in groups})
+    return pd.DataFrame(rows, columns=list(groups))
+
+
+# --- summaries shared by every rule ----------------------------------------------------------
 
 def top_k_stability(top_lists: Mapping[str, Mapping[Any, Sequence[str]]]) -> pd.DataFrame:
     """Jaccard overlap of each group's top-k lists between consecutive test windows.
@@ -75,7 +203,7 @@ def wilson_upper(positives: float, n: float, confidence: float) -> float:
 
 
 def summarise(results: pd.DataFrame, metric: str, confidence: float = 0.9) -> pd.DataFrame:
-    """Per model group: mean, worst (and its plausible best), windows, and mean stability.
+    """Per model group over the windows of the metric table: mean, worst, stability.
 
     `worst_plausible` is the worst window's Wilson upper bound when the table has the counts
     behind a precision (`n_positives_in_top_k`, `n_labelled_in_top_k`), else its value.
@@ -108,51 +236,160 @@ def summarise(results: pd.DataFrame, metric: str, confidence: float = 0.9) -> pd
     return summary
 
 
-def select_model(results: pd.DataFrame, selection_config: Mapping[str, Any]) -> Selection:
-    """Apply the rule in the module docstring to a long table (model_group, split, metric, value).
+# --- rules ------------------------------------------------------------------------------------
 
-    Raises ValueError when the table covers fewer than `min_test_windows` test windows, so
-    a choice can never rest on the final window alone.
+@dataclass(frozen=True)
+class Rule:
+    """A pooled metric, and whether differences within paired-bootstrap noise are ignored."""
+
+    metric: str
+    within_noise: bool = False
+    prefer: str = "stable"  # among groups within noise: "stable" | "simple" | "metric"
+
+
+RULES: dict[str, Rule | None] = {
+    "mean_window_precision": None,  # the former rule, kept for the comparison table
+    "pooled_precision_at_capacity": Rule("precision_at_capacity"),
+    "pooled_precision_at_labelled_share": Rule("precision_at_labelled_share"),
+    "pooled_average_precision": Rule("average_precision"),
+    "pooled_brier_score": Rule("brier_score"),
+    "noise_aware_average_precision_stable": Rule("average_precision", True, "stable"),
+    "noise_aware_average_precision_simple": Rule("average_precision", True, "simple"),
+    "noise_aware_labelled_share_stable": Rule("precision_at_labelled_share", True, "stable"),
+    "noise_aware_labelled_share_simple": Rule("precision_at_labelled_share", True, "simple"),
+}
+
+
+def select_model(evidence: SelectionEvidence, selection_config: Mapping[str, Any]) -> Selection:
+    """Apply the configured rule (`selection.rule`) to the backtest evidence.
+
+    Raises ValueError when fewer than `min_test_windows` test windows hold labels, so a choice
+    never rests on the final window alone, or when no eligible group has a defined metric.
     """
-    metric = selection_config["metric"]
-    sign = 1.0 if greater_is_better(metric) else -1.0
-    n_windows = results.loc[results["metric"] == metric, "split"].nunique()
-    minimum = int(selection_config.get("min_test_windows", 2))
-    if n_windows < minimum:
-        raise ValueError(
-            f"{n_windows} test window(s) with {metric}; selection needs at least {minimum}"
-        )
-    summary = summarise(results, metric,
-                        float(selection_config.get("worst_case_confidence", 0.9)))
+    name = str(selection_config["rule"])
+    if name not in RULES:
+        raise ValueError(f"selection.rule {name!r} is unknown; known: {sorted(RULES)}")
+    labelled_windows = sum(bool(np.any(~np.isnan(w.labels))) for w in evidence.windows.values())
+    minimum = int(selection_config["min_test_windows"])
+    if labelled_windows < minimum:
+        raise ValueError(f"{labelled_windows} test window(s) with labels; selection needs at "
+                         f"least {minimum}")
+    rule = RULES[name]
+    if rule is None:
+        return _mean_window_rule(evidence.metrics, selection_config)
+    return _pooled_rule(evidence, rule, name, selection_config)
+
+
+def _eligible(groups: Sequence[str], include_baselines: bool) -> list[str]:
+    return [g for g in groups if include_baselines or not is_baseline(g)]
+
+
+def _pooled_rule(evidence: SelectionEvidence, rule: Rule, name: str,
+                 config: Mapping[str, Any]) -> Selection:
+    groups = sorted(next(iter(evidence.windows.values())).scores.columns)
+    sign = 1.0 if POOLED_METRICS[rule.metric][0] else -1.0
+    summary = pd.DataFrame(
+        {metric: [pooled_metric(evidence, g, metric) for g in groups]
+         for metric in POOLED_METRICS}, index=pd.Index(groups, name="model_group"))
+    stability = evidence.metrics[evidence.metrics["metric"] == STABILITY_METRIC]
+    summary["mean_top_k_jaccard"] = stability.groupby("model_group")["value"].mean().reindex(
+        summary.index)
+    summary["is_baseline"] = [is_baseline(g) for g in groups]
+    eligible = [g for g in _eligible(groups, bool(config["include_baselines"]))
+                if not math.isnan(summary.at[g, rule.metric])]
+    if not eligible:
+        raise ValueError(f"no eligible model group has a defined pooled {rule.metric}")
+    best = max(eligible, key=lambda g: (sign * summary.at[g, rule.metric], g))
+    contenders = [best]
+    if rule.within_noise and len(eligible) > 1:
+        draws = paired_bootstrap(evidence, eligible, rule.metric,
+                                 int(config["bootstrap_samples"]), int(config["seed"]))
+        behind = sign * (draws[best].to_numpy()[:, None] - draws[eligible].to_numpy())
+        # Share of resamples in which the best point estimate really is ahead of each group.
+        ahead = pd.Series(np.nanmean(behind > 0, axis=0), index=eligible)
+        summary["best_ahead_share"] = ahead.reindex(summary.index)
+        contenders = [g for g in eligible if ahead[g] < float(config["noise_confidence"])]
+    choice = _preferred(contenders, summary, rule, sign, config)
+    explanation = _explain_pooled(choice, best, contenders, summary, rule, name, evidence)
+    return Selection(model_group=choice, summary=summary, explanation=explanation)
+
+
+def _preferred(contenders: list[str], summary: pd.DataFrame, rule: Rule, sign: float,
+               config: Mapping[str, Any]) -> str:
+    """The preferred group among those the evidence cannot tell apart."""
+    order = list(config["simplicity_order"])
+
+    def simplicity(group: str) -> int:
+        family = group.split(":")[0]
+        return order.index(family) if family in order else len(order)
+
+    def key(group: str) -> tuple:
+        point = sign * summary.at[group, rule.metric]
+        stable = summary.at[group, "mean_top_k_jaccard"]
+        stable = -1.0 if math.isnan(stable) else stable
+        if rule.prefer == "simple":
+            return (-simplicity(group), point, group)
+        if rule.prefer == "stable":
+            return (stable, point, group)
+        return (point, group)
+
+    return max(contenders, key=key)
+
+
+def _explain_pooled(choice: str, best: str, contenders: list[str], summary: pd.DataFrame,
+                    rule: Rule, name: str, evidence: SelectionEvidence) -> str:
+    labelled = sum(int(np.sum(~np.isnan(w.labels))) for w in evidence.windows.values())
+    positives = sum(int(np.nansum(w.labels)) for w in evidence.windows.values())
+    lines = [
+        f"Rule {name}: pooled {rule.metric} over {len(evidence.windows)} test windows "
+        f"({labelled} labelled workplaces, {positives} positive).",
+        f"Chosen {_describe_pooled(choice, summary)}.",
+    ]
+    if choice != best:
+        lines.append(
+            f"Best point estimate {_describe_pooled(best, summary)}; {len(contenders)} group(s) "
+            f"within paired-bootstrap noise of it, of which the {rule.prefer} preference "
+            f"picks {choice}.")
+    baselines = summary[summary["is_baseline"]].dropna(subset=[rule.metric])
+    if not baselines.empty:
+        sign = 1.0 if POOLED_METRICS[rule.metric][0] else -1.0
+        best_baseline = str((sign * baselines[rule.metric]).idxmax())
+        lines.append(f"Best baseline {_describe_pooled(best_baseline, summary)}.")
+        if sign * baselines.at[best_baseline, rule.metric] >= sign * summary.at[
+                choice, rule.metric]:
+            lines.append("WARNING: the best baseline is at least as good as the chosen model.")
+    return "\n".join(lines)
+
+
+def _describe_pooled(group: str, summary: pd.DataFrame) -> str:
+    row = summary.loc[group]
+    parts = ", ".join(f"{metric} {row[metric]:.3f}" for metric in POOLED_METRICS)
+    return f"{group} ({parts})"
+
+
+def _mean_window_rule(results: pd.DataFrame, selection_config: Mapping[str, Any]) -> Selection:
+    """The former rule: best mean precision at capacity with a noise-aware worst-window guard."""
+    metric = "precision_at_capacity"
+    summary = summarise(results, metric, float(selection_config["worst_case_confidence"]))
     eligible = summary[summary["windows_defined"] > 0]
-    if not selection_config.get("include_baselines", False):
+    if not selection_config["include_baselines"]:
         eligible = eligible[~eligible["is_baseline"]]
     if eligible.empty:
         raise ValueError(f"no eligible model group has a defined {metric}")
-
     set_aside: list[str] = []
-    min_jaccard = float(selection_config.get("min_top_k_jaccard", 0.0))
-    if summary["mean_top_k_jaccard"].notna().any() and min_jaccard > 0:
-        unstable = eligible["mean_top_k_jaccard"].fillna(-1.0) < min_jaccard
-        if unstable.all():
-            set_aside.append(f"none (every group below top-k Jaccard {min_jaccard:.2f}; "
-                             "stability rule not applied)")
-        else:
-            set_aside += [f"{g} (top-k Jaccard {eligible.at[g, 'mean_top_k_jaccard']:.2f})"
-                          for g in eligible.index[unstable]]
-            eligible = eligible[~unstable]
-    tolerance = float(selection_config.get("worst_case_tolerance", 0.0))
-    best_worst = (sign * eligible["worst"]).max()
-    weak = sign * eligible["worst_plausible"] < best_worst - tolerance
+    tolerance = float(selection_config["worst_case_tolerance"])
+    weak = eligible["worst_plausible"] < eligible["worst"].max() - tolerance
     set_aside += [_worst_note(g, eligible) for g in eligible.index[weak]]
     eligible = eligible[~weak]
-
-    ordered = eligible.assign(
-        _mean=sign * eligible["mean"], _worst=sign * eligible["worst"], _name=eligible.index
-    ).sort_values(["_mean", "_worst", "_name"], ascending=[False, False, True])
+    ordered = eligible.assign(_name=eligible.index).sort_values(
+        ["mean", "worst", "_name"], ascending=[False, False, True])
     choice = str(ordered.index[0])
-    explanation = _explain(choice, ordered, summary, metric, n_windows, set_aside)
-    return Selection(model_group=choice, summary=summary, explanation=explanation)
+    lines = [f"Rule mean_window_precision: chosen {choice} by mean {metric} "
+             f"{summary.at[choice, 'mean']:.3f} over {int(summary.at[choice, 'windows'])} "
+             "windows with a worst-window guard."]
+    if set_aside:
+        lines.append("Set aside: " + "; ".join(set_aside) + ".")
+    return Selection(model_group=choice, summary=summary, explanation="\n".join(lines))
 
 
 def _worst_note(group: str, summary: pd.DataFrame) -> str:
@@ -161,35 +398,3 @@ def _worst_note(group: str, summary: pd.DataFrame) -> str:
     if not np.isclose(worst, plausible):
         note += f", plausibly up to {plausible:.3f}"
     return note + ")"
-
-
-def _describe(group: str, summary: pd.DataFrame, metric: str) -> str:
-    row = summary.loc[group]
-    text = (
-        f"{group}: mean {metric} {row['mean']:.3f}, worst window {row['worst']:.3f} "
-        f"({int(row['windows_defined'])}/{int(row['windows'])} windows defined"
-    )
-    if not np.isnan(row["mean_top_k_jaccard"]):
-        text += f", mean top-k Jaccard {row['mean_top_k_jaccard']:.2f}"
-    return text + ")"
-
-
-def _explain(choice: str, ordered: pd.DataFrame, summary: pd.DataFrame, metric: str,
-             n_windows: int, set_aside: list[str]) -> str:
-    """English account of the choice for the run report."""
-    lines = [
-        f"Chosen over {n_windows} test windows by mean {metric} with a worst-window guard.",
-        f"Chosen {_describe(choice, summary, metric)}.",
-    ]
-    if len(ordered) > 1:
-        lines.append(f"Runner-up {_describe(str(ordered.index[1]), summary, metric)}.")
-    baselines = summary[summary["is_baseline"]].dropna(subset=["mean"])
-    if not baselines.empty:
-        sign = 1.0 if greater_is_better(metric) else -1.0
-        best_baseline = str((sign * baselines["mean"]).idxmax())
-        lines.append(f"Best baseline {_describe(best_baseline, summary, metric)}.")
-        if sign * baselines.at[best_baseline, "mean"] >= sign * summary.at[choice, "mean"]:
-            lines.append("WARNING: the best baseline is at least as good as the chosen model.")
-    if set_aside:
-        lines.append("Set aside: " + "; ".join(set_aside) + ".")
-    return "\n".join(lines)

@@ -39,7 +39,7 @@ from models.backtest import BacktestResult, run_backtest, split_name
 from models.candidates import build_grid
 from models.drift import drift_table
 from models.planning import PlanningModel, train_planning_model
-from models.selection import Selection, select_model
+from models.selection import Selection, SelectionEvidence, select_model
 from pipelines import outputs, tracking
 from pipelines.config import PROJECT_ROOT, lists_config, load_config, total_capacity
 from pipelines.gate import GateOutcome, promotion_gate
@@ -204,7 +204,8 @@ def backtest(prep: Prepared, plan: list[Split], fingerprint: str) -> BacktestRes
 
 @task(name="select-model", cache_policy=NO_CACHE)
 def select(result: BacktestResult, config: dict) -> Selection:
-    return select_model(result.metrics, config["selection"])
+    evidence = SelectionEvidence.from_backtest(result, total_capacity(lists_config(config)))
+    return select_model(evidence, config["selection"])
 
 
 @task(name="load-champion", cache_policy=NO_CACHE)

@@ -1,120 +1,169 @@
-"""Selection picks the group that is good across windows, not the one lucky in the last one."""
+"""Selection pools every labelled row of every window and does not follow noise."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from models.selection import select_model, summarise, top_k_stability
+from models.metrics import stable_tie_key
+from models.selection import (
+    SelectionEvidence,
+    WindowScores,
+    paired_bootstrap,
+    pooled_metric,
+    select_model,
+    top_k_stability,
+)
 
 CONFIG = {
-    "metric": "precision_at_capacity", "min_test_windows": 2, "worst_case_tolerance": 0.02,
-    "min_top_k_jaccard": 0.0, "include_baselines": False,
+    "rule": "noise_aware_average_precision_stable", "min_test_windows": 2,
+    "include_baselines": False, "bootstrap_samples": 200, "noise_confidence": 0.9,
+    "seed": 7, "simplicity_order": ["logistic_regression", "random_forest",
+                                    "hist_gradient_boosting"],
+    "worst_case_tolerance": 0.02, "worst_case_confidence": 0.9,
 }
-SPLITS = ["2025-01-01", "2025-04-01", "2025-07-01", "2025-10-01"]
 
 
-def long_table(values: dict[str, list[float]], metric: str = "precision_at_capacity"):
-    return pd.DataFrame([
-        {"model_group": group, "split": split, "metric": metric, "value": value}
-        for group, series in values.items() for split, value in zip(SPLITS, series, strict=True)
-    ])
+def evidence(windows: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]], capacity: int,
+             stability: dict[str, float] | None = None) -> SelectionEvidence:
+    """Evidence from hand-made windows: labels (NaN = not inspected) and scores per group."""
+    built = {}
+    for split, (labels, scores) in windows.items():
+        ids = [f"{split}-{i}" for i in range(len(labels))]
+        built[split] = WindowScores(np.asarray(labels, dtype=float), pd.DataFrame(scores),
+                                    stable_tie_key(ids))
+    rows = [{"model_group": g, "split": s, "metric": "top_k_jaccard", "value": v}
+            for g, v in (stability or {}).items() for s in list(windows)[1:]]
+    metrics = pd.DataFrame(rows, columns=["model_group", "split", "metric", "value"])
+    return SelectionEvidence(metrics, built, capacity)
 
 
-def test_steady_group_beats_one_that_only_shines_in_the_last_window() -> None:
-    table = long_table({
-        "hist_gradient_boosting:a": [0.20, 0.21, 0.19, 0.20],
-        "random_forest:b": [0.10, 0.12, 0.11, 0.60],  # best last window and best mean
-        "logistic_regression:c": [0.18, 0.19, 0.18, 0.19],
-        "baseline:random": [0.02, 0.02, 0.03, 0.02],
-    })
-    choice = select_model(table, CONFIG)
-    assert choice.summary.at["random_forest:b", "mean"] > choice.summary.at[
-        "hist_gradient_boosting:a", "mean"
-    ]
-    assert choice.model_group == "hist_gradient_boosting:a"
-    assert "Best baseline baseline:random" in choice.explanation
-    assert "random_forest:b (worst window 0.100)" in choice.explanation
+def test_precision_at_capacity_is_pooled_by_counts_not_by_averaging_ratios() -> None:
+    # Window A: top 2 hold 1 labelled positive (1/1). Window B: top 2 hold 2 labelled, 0 positive.
+    nan = np.nan
+    a = (np.array([1.0, nan, 0.0, 0.0]), {"m": np.array([0.9, 0.8, 0.2, 0.1])})
+    b = (np.array([0.0, 0.0, 1.0, nan]), {"m": np.array([0.9, 0.8, 0.2, 0.1])})
+    ev = evidence({"2025-01-01": a, "2025-04-01": b}, capacity=2)
+    assert pooled_metric(ev, "m", "precision_at_capacity") == pytest.approx(1 / 3)  # not 0.5
 
 
-def test_best_mean_wins_among_groups_with_a_comparable_worst_window() -> None:
-    table = long_table({
-        "a": [0.20, 0.20, 0.20, 0.20],
-        "b": [0.30, 0.19, 0.30, 0.30],    # worst 0.19, within 0.02 of a's 0.20
-        "c": [0.50, 0.05, 0.50, 0.50],    # best mean, one collapse: set aside
-    })
-    choice = select_model(table, CONFIG)
-    assert choice.model_group == "b"
-    assert "c (worst window 0.050)" in choice.explanation
+def test_pooled_average_precision_averages_over_every_positive() -> None:
+    # Window A ranks its positive 1st (precision 1); window B ranks its two positives 2nd and
+    # 4th among labelled rows (precisions 1/2 and 2/4): pooled AP = (1 + 0.5 + 0.5) / 3.
+    a = (np.array([1.0, 0.0, 0.0]), {"m": np.array([0.9, 0.5, 0.1])})
+    b = (np.array([0.0, 1.0, 0.0, 1.0]), {"m": np.array([0.9, 0.8, 0.7, 0.6])})
+    ev = evidence({"2025-01-01": a, "2025-04-01": b}, capacity=1)
+    assert pooled_metric(ev, "m", "average_precision") == pytest.approx(2 / 3)
+
+
+def test_labelled_share_cuts_the_labelled_rows_at_the_lists_share() -> None:
+    # 10 workplaces, capacity 5: the list visits half; 4 labelled rows -> the top 2 of them.
+    nan = np.nan
+    labels = np.array([nan, 1.0, nan, 0.0, nan, 1.0, nan, 0.0, nan, nan])
+    scores = {"m": np.linspace(1.0, 0.1, 10)}
+    ev = evidence({"w1": (labels, scores), "w2": (labels, scores)}, capacity=5)
+    assert pooled_metric(ev, "m", "precision_at_labelled_share") == pytest.approx(0.5)
+
+
+def _noisy_windows(rng: np.random.Generator, n: int = 400) -> dict:
+    """Two groups with the same skill and independent noise: which one is ahead is luck."""
+    windows = {}
+    for split in ("2025-01-01", "2025-04-01", "2025-07-01"):
+        risk = rng.random(n)
+        labels = (rng.random(n) < 0.05 + 0.15 * risk).astype(float)
+        labels[rng.random(n) < 0.5] = np.nan
+        steady = risk + rng.normal(0, 0.3, n)
+        lucky = risk + rng.normal(0, 0.3, n)
+        windows[split] = (labels, {"random_forest:steady": steady,
+                                   "hist_gradient_boosting:lucky": lucky})
+    return windows
+
+
+def test_a_noisy_winner_within_noise_loses_to_a_stable_one() -> None:
+    ev = evidence(_noisy_windows(np.random.default_rng(1)), capacity=40,
+                  stability={"random_forest:steady": 0.8, "hist_gradient_boosting:lucky": 0.3})
+    lucky_ap = pooled_metric(ev, "hist_gradient_boosting:lucky", "average_precision")
+    assert lucky_ap > pooled_metric(ev, "random_forest:steady", "average_precision")
+    plain = select_model(ev, {**CONFIG, "rule": "pooled_average_precision"})
+    assert plain.model_group == "hist_gradient_boosting:lucky"
+    aware = select_model(ev, CONFIG)
+    assert aware.model_group == "random_forest:steady"
+    assert "within paired-bootstrap noise" in aware.explanation
+    simple = select_model(ev, {**CONFIG, "rule": "noise_aware_average_precision_simple"})
+    assert simple.model_group == "random_forest:steady"
+
+
+def test_a_winner_beyond_noise_is_chosen_even_if_less_stable() -> None:
+    rng = np.random.default_rng(5)
+    windows = {}
+    for split in ("2025-01-01", "2025-04-01", "2025-07-01"):
+        risk = rng.random(600)
+        labels = (rng.random(600) < 0.02 + 0.3 * risk**3).astype(float)
+        windows[split] = (labels, {"good": risk, "poor": rng.random(600)})
+    ev = evidence(windows, capacity=30, stability={"good": 0.1, "poor": 0.9})
+    choice = select_model(ev, CONFIG)
+    assert choice.model_group == "good"
+    assert choice.summary.at["poor", "best_ahead_share"] > 0.9
+
+
+def test_paired_bootstrap_gives_identical_groups_identical_draws() -> None:
+    windows = _noisy_windows(np.random.default_rng(1))
+    for _labels, scores in windows.values():
+        scores["twin"] = scores["random_forest:steady"].copy()
+    ev = evidence(windows, capacity=40)
+    draws = paired_bootstrap(ev, ["random_forest:steady", "twin"], "average_precision", 50, 0)
+    assert np.allclose(draws["twin"], draws["random_forest:steady"])
+    assert draws["twin"].std() > 0
 
 
 def test_direction_comes_from_the_metric() -> None:
-    table = long_table({"a": [0.05, 0.05, 0.05, 0.05], "b": [0.09, 0.09, 0.09, 0.09]},
-                       metric="brier_score")
-    choice = select_model(table, {**CONFIG, "metric": "brier_score"})
-    assert choice.model_group == "a"
+    labels = np.array([1.0, 0.0, 0.0, 1.0])
+    windows = {s: (labels, {"sharp": np.array([0.9, 0.1, 0.1, 0.8]),
+                            "vague": np.array([0.5, 0.5, 0.5, 0.5])}) for s in ("a", "b")}
+    choice = select_model(evidence(windows, capacity=2), {**CONFIG, "rule": "pooled_brier_score"})
+    assert choice.model_group == "sharp"
 
 
-def test_a_single_test_window_is_refused() -> None:
-    table = long_table({"a": [0.2, 0.2, 0.2, 0.2]})
+def test_baselines_are_not_chosen_unless_allowed() -> None:
+    labels = np.array([1.0, 0.0, 0.0, 1.0, 0.0])
+    windows = {s: (labels, {"baseline:oracle_like": np.array([0.9, 0.1, 0.1, 0.8, 0.1]),
+                            "model": np.array([0.1, 0.9, 0.1, 0.8, 0.1])}) for s in ("a", "b")}
+    ev = evidence(windows, capacity=2)
+    config = {**CONFIG, "rule": "pooled_average_precision"}
+    choice = select_model(ev, config)
+    assert choice.model_group == "model"
+    assert "WARNING: the best baseline is at least as good" in choice.explanation
+    assert select_model(ev, {**config, "include_baselines": True}).model_group == (
+        "baseline:oracle_like")
+
+
+def test_too_few_labelled_windows_and_unknown_rules_are_refused() -> None:
+    nan = np.nan
+    windows = {"a": (np.array([1.0, 0.0]), {"m": np.array([0.6, 0.4])}),
+               "b": (np.array([nan, nan]), {"m": np.array([0.6, 0.4])})}
     with pytest.raises(ValueError, match="at least 2"):
-        select_model(table[table["split"] == SPLITS[-1]], CONFIG)
+        select_model(evidence(windows, capacity=1), CONFIG)
+    windows["b"] = windows["a"]
+    with pytest.raises(ValueError, match="unknown"):
+        select_model(evidence(windows, capacity=1), {**CONFIG, "rule": "best_last_window"})
 
 
-def test_baselines_are_not_chosen_unless_allowed_and_a_better_baseline_is_flagged() -> None:
-    table = long_table({"a": [0.10] * 4, "baseline:most_past_infractions": [0.30] * 4})
-    choice = select_model(table, CONFIG)
+def test_the_former_mean_window_rule_still_guards_the_worst_window() -> None:
+    splits = ["2025-01-01", "2025-04-01", "2025-07-01"]
+    values = {"a": [0.20, 0.20, 0.20], "c": [0.50, 0.05, 0.50]}
+    metrics = pd.DataFrame([
+        {"model_group": g, "split": s, "metric": "precision_at_capacity", "value": v}
+        for g, series in values.items() for s, v in zip(splits, series, strict=True)])
+    windows = {s: (np.array([1.0, 0.0]), {"a": np.array([0.6, 0.4]), "c": np.array([0.5, 0.5])})
+               for s in splits}
+    ev = evidence(windows, capacity=1)
+    ev = SelectionEvidence(metrics, ev.windows, ev.capacity)
+    choice = select_model(ev, {**CONFIG, "rule": "mean_window_precision"})
     assert choice.model_group == "a"
-    assert "WARNING" in choice.explanation
-    assert select_model(table, {**CONFIG, "include_baselines": True}).model_group == (
-        "baseline:most_past_infractions"
-    )
+    assert "c (worst window 0.050)" in choice.explanation
 
 
-def test_unstable_lists_are_set_aside_and_stability_is_summarised() -> None:
-    lists = {
-        "steady": {s: ["w1", "w2", "w3"] for s in SPLITS},
-        "jumpy": {s: [f"{s}-{i}" for i in range(3)] for s in SPLITS},
-    }
-    stability = top_k_stability(lists)
-    assert len(stability) == 2 * (len(SPLITS) - 1)
-    table = pd.concat([long_table({"steady": [0.20] * 4, "jumpy": [0.21] * 4}), stability])
-    summary = summarise(table, "precision_at_capacity")
-    assert summary.at["steady", "mean_top_k_jaccard"] == 1.0
-    assert summary.at["jumpy", "mean_top_k_jaccard"] == 0.0
-    assert select_model(table, CONFIG).model_group == "jumpy"
-    assert select_model(table, {**CONFIG, "min_top_k_jaccard": 0.5}).model_group == "steady"
-
-
-def test_undefined_windows_are_skipped_and_counted() -> None:
-    table = long_table({"a": [0.2, float("nan"), 0.2, 0.2], "b": [0.1, 0.1, 0.1, 0.1]})
-    choice = select_model(table, CONFIG)
-    assert choice.model_group == "a"
-    assert choice.summary.at["a", "windows_defined"] == 3
-
-
-def _window(group: str, split: str, positives: int, labelled: int) -> dict:
-    return {"model_group": group, "split": split, "metric": "precision_at_capacity",
-            "value": positives / labelled, "n_positives_in_top_k": positives,
-            "n_labelled_in_top_k": labelled}
-
-
-def test_worst_window_with_few_labelled_rows_is_judged_by_its_noise() -> None:
-    rows = [
-        _window("sparse", "w1", 10, 50), _window("sparse", "w2", 0, 50),
-        _window("steady", "w1", 2, 50), _window("steady", "w2", 2, 50),
-    ]
-    choice = select_model(pd.DataFrame(rows), {"metric": "precision_at_capacity",
-                                               "worst_case_tolerance": 0.0})
-    assert choice.model_group == "sparse"
-
-
-def test_worst_window_that_is_bad_beyond_noise_is_set_aside() -> None:
-    rows = [
-        _window("lucky", "w1", 400, 2000), _window("lucky", "w2", 0, 2000),
-        _window("steady", "w1", 150, 2000), _window("steady", "w2", 150, 2000),
-    ]
-    choice = select_model(pd.DataFrame(rows), {"metric": "precision_at_capacity",
-                                               "worst_case_tolerance": 0.0})
-    assert choice.model_group == "steady"
-    assert "lucky (worst window 0.000" in choice.explanation
+def test_stability_is_the_jaccard_of_consecutive_top_lists() -> None:
+    table = top_k_stability({"g": {"2025-01-01": ["a", "b"], "2025-04-01": ["b", "c"]}})
+    assert table["value"].tolist() == [pytest.approx(1 / 3)]
