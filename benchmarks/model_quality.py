@@ -95,15 +95,14 @@ def _planning_date(tables: dict[str, pd.DataFrame], span_months: int) -> pd.Time
 def evaluate_world(scenario: str, seed: int, workplaces: int, config: dict) -> WorldEvidence:
     """Backtest, select and score every candidate against the truth on one generated world."""
     from features.catalog import FEATURE_CATALOG
-    from features.splits import production_train_as_of_dates
+    from features.splits import production_train_as_of_dates, split_plan
     from features.training_set import build_training_set
-    from models.backtest import train_model
+    from models.backtest import run_backtest, train_model
     from models.candidates import build_grid
-    from pipelines.flow import backtest, plan_splits
 
     started = time.perf_counter()
     name = f"{scenario}-{seed}"
-    folder = CACHE / "worlds" / name
+    folder = CACHE / "worlds" / f"{name}-{workplaces}"
     if not (folder / "workplaces.csv").exists():
         folder.mkdir(parents=True, exist_ok=True)
         _generate(scenario, seed, workplaces, folder)
@@ -112,9 +111,12 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: dict) -> W
     planning_date = _planning_date(clean, span)
     tables = tables_known_before(clean, planning_date)
     districts = load_districts()
-    plan = plan_splits.fn(tables, planning_date, config, CACHE / "worlds" / name)
-    result = backtest.fn(tables, districts, plan, config)
+    plan = split_plan(config["splits"], oldest_record_date(tables),
+                      planning_date - pd.Timedelta(days=1), label_timespan_months=span)
     capacity = total_capacity(lists_config(config))
+    result = run_backtest(tables, districts, plan,
+                          lambda dtypes: build_grid(config["model"], dtypes, FEATURE_CATALOG),
+                          config, capacity)
 
     truth = load_truth(folder / "truth")
     active = forced_labour_active(truth, planning_date, span)
