@@ -8,6 +8,7 @@ Worked example (config/default.yaml, data from 2018-07-01 to 2026-06-30)::
       update_frequency_months: 3   # as-of dates every 3 months (a new list each quarter)
       test_splits: 4               # four held-out test as-of dates at the end of the history
       training_as_of_dates: 8      # training history: up to 8 as-of dates stacked per split
+                                   # (the shipped default uses 6 and 20; the example is shorter)
       burn_in_months: 24           # no as-of date before 2020-07-01: features need a past
       outcome_lag_months: 6        # a label window ends 6 months before what is known, so
                                    # its inspections had time to close

@@ -295,10 +295,18 @@ def _pooled_rule(evidence: SelectionEvidence, rule: Rule, name: str,
     summary["mean_top_k_jaccard"] = stability.groupby("model_group")["value"].mean().reindex(
         summary.index)
     summary["is_baseline"] = [is_baseline(g) for g in groups]
-    eligible = [g for g in _eligible(groups, bool(config["include_baselines"]))
-                if not math.isnan(summary.at[g, rule.metric])]
+    candidates = _eligible(groups, bool(config["include_baselines"]))
+    if not candidates:
+        raise ValueError("no eligible model group in the backtest")
+    eligible = [g for g in candidates if not math.isnan(summary.at[g, rule.metric])]
     if not eligible:
-        raise ValueError(f"no eligible model group has a defined pooled {rule.metric}")
+        # No positive (or no labelled row) anywhere: the evidence cannot rank the candidates,
+        # so the preference alone decides, and the explanation says so.
+        choice = _preferred(candidates, summary.fillna({rule.metric: -math.inf}), rule, sign,
+                            config)
+        return Selection(choice, summary, f"Rule {name}: pooled {rule.metric} is undefined for "
+                         f"every candidate (no positive in the test windows); {choice} chosen "
+                         f"by the {rule.prefer} preference alone.")
     best = max(eligible, key=lambda g: (sign * summary.at[g, rule.metric], g))
     contenders = [best]
     if rule.within_noise and len(eligible) > 1:

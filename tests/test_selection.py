@@ -167,3 +167,15 @@ def test_the_former_mean_window_rule_still_guards_the_worst_window() -> None:
 def test_stability_is_the_jaccard_of_consecutive_top_lists() -> None:
     table = top_k_stability({"g": {"2025-01-01": ["a", "b"], "2025-04-01": ["b", "c"]}})
     assert table["value"].tolist() == [pytest.approx(1 / 3)]
+
+
+def test_without_any_positive_the_preference_decides_and_says_so() -> None:
+    labels = np.array([0.0, 0.0, np.nan, 0.0])
+    windows = {s: (labels, {"hist_gradient_boosting:a": np.array([0.9, 0.1, 0.5, 0.2]),
+                            "random_forest:b": np.array([0.1, 0.9, 0.5, 0.2])})
+               for s in ("2025-01-01", "2025-04-01")}
+    ev = evidence(windows, capacity=2, stability={"hist_gradient_boosting:a": 0.2,
+                                                   "random_forest:b": 0.7})
+    choice = select_model(ev, CONFIG)
+    assert choice.model_group == "random_forest:b"
+    assert "undefined for every candidate" in choice.explanation

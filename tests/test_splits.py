@@ -15,7 +15,8 @@ FIRST, LAST = pd.Timestamp("2018-07-01"), pd.Timestamp("2026-06-30")
 
 def test_worked_example_of_the_module_docstring() -> None:
     config = load_config()
-    plan = split_plan(config["splits"], FIRST, LAST, config["labels"]["label_timespan_months"])
+    example = {**config["splits"], "test_splits": 4, "training_as_of_dates": 8}
+    plan = split_plan(example, FIRST, LAST, config["labels"]["label_timespan_months"])
     assert [s.test_as_of for s in plan] == pd.to_datetime(
         ["2024-10-01", "2025-01-01", "2025-04-01", "2025-07-01"]
     ).tolist()
