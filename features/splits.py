@@ -23,14 +23,23 @@ window, and the model for 2024-10-01 is also trained only on labels whose outcom
 
 The production plan for a planning date T is the same rule with T as the test as-of date:
 `production_train_as_of_dates`.
+
+A history shorter than the configured plan needs (about burn-in + (training dates - 1) x
+frequency + 2 x (label timespan + outcome lag) + (test splits - 1) x frequency) is met by
+`fit_split_plan`, which shrinks the plan one step at a time in this order: fewer test splits,
+then fewer training as-of dates, then a shorter burn-in (by the update frequency), each down to
+its floor (`splits.floor`). Label timespan and outcome lag are never shortened: they keep
+the labels honest. Below the floor the run stops with the history needed and the history given.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from features.errors import InputError
 
 DEFAULT_LABEL_TIMESPAN_MONTHS = 6
 DEFAULT_UPDATE_FREQUENCY_MONTHS = 3
@@ -38,6 +47,9 @@ DEFAULT_TEST_SPLITS = 4
 DEFAULT_TRAINING_AS_OF_DATES = 8
 DEFAULT_BURN_IN_MONTHS = 24
 DEFAULT_OUTCOME_LAG_MONTHS = 0
+DEFAULT_FLOOR = {"test_splits": 2, "training_as_of_dates": 2, "burn_in_months": 3}
+# What `fit_split_plan` shrinks, in order.
+SHRINK_ORDER = ("test_splits", "training_as_of_dates", "burn_in_months")
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,29 @@ def _month_floor(date: pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(date).to_period("M").to_timestamp()
 
 
-def _settings(splits_config: dict, label_timespan_months: int | None) -> dict[str, int]:
+@dataclass(frozen=True)
+class FittedPlan:
+    """The split plan that fits the history, the settings behind it and what was shrunk."""
+
+    splits: list[Split]
+    settings: dict[str, int]
+    changes: list[str] = field(default_factory=list)  # "test_splits 4 -> 2", ..., why
+
+    @property
+    def note(self) -> str:
+        """One sentence for the log and the run report; empty when nothing was shrunk."""
+        if not self.changes:
+            return ""
+        return "Split plan shrunk to fit the history: " + ", ".join(self.changes[:-1]) + (
+            f" {self.changes[-1]}.")
+
+    def splits_config(self, splits_config: dict) -> dict:
+        """`splits_config` with the shrunk settings, for the planning model's training dates."""
+        shrunk = {key: self.settings[key] for key in SHRINK_ORDER}
+        return {**splits_config, **shrunk}
+
+
+def split_settings(splits_config: dict, label_timespan_months: int | None) -> dict[str, int]:
     """Config values with defaults; the label timespan comes from `labels:` when passed."""
     span = label_timespan_months or splits_config.get(
         "label_timespan_months", DEFAULT_LABEL_TIMESPAN_MONTHS
@@ -78,7 +112,7 @@ def _settings(splits_config: dict, label_timespan_months: int | None) -> dict[st
     }
     for key, value in settings.items():
         if value < (0 if key in ("burn_in_months", "outcome_lag_months") else 1):
-            raise ValueError(f"splits: {key} must be positive, got {value}")
+            raise InputError(f"splits: {key} must be positive, got {value}")
     return settings
 
 
@@ -94,7 +128,7 @@ def production_train_as_of_dates(
     before T); earlier ones step back by the update frequency, at most `training_as_of_dates`
     of them, none before `first_date` + burn-in.
     """
-    s = _settings(splits_config, label_timespan_months)
+    s = split_settings(splits_config, label_timespan_months)
     newest = pd.Timestamp(planning_date) - _months(
         s["label_timespan_months"] + s["outcome_lag_months"]
     )
@@ -117,7 +151,7 @@ def split_plan(
     the inspections of every test window had time to close. Splits without any training as-of
     date after burn-in are dropped; no split at all is an error (too little history).
     """
-    s = _settings(splits_config, label_timespan_months)
+    s = split_settings(splits_config, label_timespan_months)
     span = s["label_timespan_months"]
     data_end = pd.Timestamp(last_date).normalize() + pd.Timedelta(days=1)
     last_test = _month_floor(data_end - _months(span + s["outcome_lag_months"]))
@@ -131,10 +165,80 @@ def split_plan(
             plan.append(Split(train_as_of_dates=train, test_as_of=test_as_of,
                               label_timespan_months=span))
     if not plan:
-        raise ValueError(
-            f"no split fits between {first_date} and {last_date} with {s}: history too short"
+        raise InputError(
+            f"no split fits between {first_date.date()} and {last_date.date()} with {s}: "
+            "history too short"
         )
     return plan
+
+
+def months_needed(settings: dict[str, int]) -> int:
+    """History (months) a plan needs: burn-in, training dates, test dates, two label windows."""
+    s = settings
+    return (s["burn_in_months"] + 2 * (s["label_timespan_months"] + s["outcome_lag_months"])
+            + (s["training_as_of_dates"] + s["test_splits"] - 2) * s["update_frequency_months"])
+
+
+def _months_between(first: pd.Timestamp, last: pd.Timestamp) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _fits(settings: dict[str, int], first_date: pd.Timestamp, last_date: pd.Timestamp) -> bool:
+    """Every test split of the plan gets its full number of training as-of dates."""
+    try:
+        plan = split_plan(settings, first_date, last_date, settings["label_timespan_months"])
+    except InputError:
+        return False
+    return len(plan) == settings["test_splits"] and all(
+        len(split.train_as_of_dates) == settings["training_as_of_dates"] for split in plan
+    )
+
+
+def _shrink_once(settings: dict[str, int], floor: dict[str, int]) -> str | None:
+    """Shrink the first setting above its floor (SHRINK_ORDER); its name, None at the floor."""
+    for key in SHRINK_ORDER:
+        lowest = min(int(floor.get(key, DEFAULT_FLOOR[key])), settings[key])
+        if settings[key] > lowest:
+            step = settings["update_frequency_months"] if key == "burn_in_months" else 1
+            settings[key] = max(lowest, settings[key] - step)
+            return key
+    return None
+
+
+def fit_split_plan(
+    splits_config: dict,
+    first_date: pd.Timestamp,
+    last_date: pd.Timestamp,
+    label_timespan_months: int | None = None,
+) -> FittedPlan:
+    """The configured plan when the history holds it, else the plan shrunk until it fits.
+
+    Raises `InputError` naming the history needed (at the floor) and the history given.
+    """
+    configured = split_settings(splits_config, label_timespan_months)
+    settings = dict(configured)
+    floor = splits_config.get("floor") or {}
+    first, last = pd.Timestamp(first_date), pd.Timestamp(last_date)
+    while not _fits(settings, first, last):
+        if _shrink_once(settings, floor) is None:
+            raise InputError(
+                f"history too short: records from {first.date()} to {last.date()} "
+                f"({_months_between(first, last)} months); even the smallest split plan "
+                f"({', '.join(f'{k}={settings[k]}' for k in SHRINK_ORDER)}, label timespan "
+                f"{settings['label_timespan_months']} + outcome lag "
+                f"{settings['outcome_lag_months']} months) needs about "
+                f"{months_needed(settings)} months"
+            )
+    plan = split_plan(settings, first, last, settings["label_timespan_months"])
+    changes = [f"{key} {configured[key]} -> {settings[key]}"
+               for key in SHRINK_ORDER if settings[key] != configured[key]]
+    if changes:
+        changes.append(
+            f"because the history ({first.date()} to {last.date()}, {_months_between(first, last)}"
+            f" months) is shorter than the configured plan needs (about "
+            f"{months_needed(configured)} months)"
+        )
+    return FittedPlan(plan, settings, changes)
 
 
 def plot_split_plan(splits: list[Split], path: str | Path) -> Path:

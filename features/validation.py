@@ -24,6 +24,7 @@ from datetime import date
 import pandas as pd
 
 from features.contract import LIST_SEPARATOR, PERSONAL_COLUMNS, TABLES, Column, valid_ruc_mask
+from features.errors import InputError
 
 # Stable rule ids (they appear in quarantine/<table>.csv and in the validation summary).
 RULES: dict[str, str] = {
@@ -68,7 +69,7 @@ DETAIL_SEPARATOR = " | "
 QUARANTINE_COLUMNS = ["source_row", "rule", "detail"]
 
 
-class DataContractError(ValueError):
+class DataContractError(InputError):
     """The input breaks the contract at table level: the run must stop before any model work."""
 
 

@@ -19,14 +19,22 @@ from prefect.artifacts import create_markdown_artifact
 
 from features.catalog import FEATURE_CATALOG
 from features.contract import load_districts
+from features.errors import InputError
 from features.labels import label_summary
-from features.splits import Split, plot_split_plan, production_train_as_of_dates, split_plan
+from features.splits import (
+    FittedPlan,
+    Split,
+    fit_split_plan,
+    plot_split_plan,
+    production_train_as_of_dates,
+)
 from features.training_set import build_scoring_set, build_training_set, tables_known_before
 from models.backtest import BacktestResult, run_backtest, split_name, train_model
 from models.calibration import TrainedModel
 from models.candidates import build_grid
+from models.degenerate import drop_degenerate_columns
 from models.selection import Selection, select_model
-from pipelines import outputs, tracking
+from pipelines import adaptations, outputs, tracking
 from pipelines.config import lists_config, load_config, total_capacity
 from pipelines.quality import QualityResult, run_quality_gate
 
@@ -41,6 +49,7 @@ class PlanningModel:
     trained: TrainedModel
     train_as_of_dates: list[pd.Timestamp]
     training_labels: dict[str, float]
+    dropped_columns: dict[str, str]
 
 
 def newest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
@@ -50,15 +59,21 @@ def newest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
         tables["inspections"]["closed_on"].max(),
         tables["complaints"]["received_on"].max(),
     ]
-    return max(pd.Timestamp(c) for c in candidates if pd.notna(c))
+    return _known(max, candidates)
 
 
 def oldest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
     """The oldest order or complaint: history starts here."""
-    return min(
-        pd.Timestamp(tables["inspections"]["ordered_on"].min()),
-        pd.Timestamp(tables["complaints"]["received_on"].min()),
-    )
+    return _known(min, [tables["inspections"]["ordered_on"].min(),
+                        tables["complaints"]["received_on"].min()])
+
+
+def _known(pick: Any, dates: list) -> pd.Timestamp:
+    """min or max of the dates that exist (a table may be empty); no dates is a user error."""
+    known = [pd.Timestamp(d) for d in dates if pd.notna(d)]
+    if not known:
+        raise InputError("no inspections and no complaints: there is no history to learn from")
+    return pick(known)
 
 
 @task(name="quality-gate")
@@ -71,14 +86,14 @@ def quality_gate(
 @task(name="plan-splits")
 def plan_splits(
     tables: dict[str, pd.DataFrame], planning_date: pd.Timestamp, config: dict, out_dir: Path
-) -> list[Split]:
-    plan = split_plan(
+) -> FittedPlan:
+    fitted = fit_split_plan(
         config["splits"], oldest_record_date(tables),
         planning_date - pd.Timedelta(days=1),
         label_timespan_months=int(config["labels"]["label_timespan_months"]),
     )
-    plot_split_plan(plan, out_dir / "split_plan.png")
-    return plan
+    plot_split_plan(fitted.splits, out_dir / "split_plan.png")
+    return fitted
 
 
 @task(name="backtest")
@@ -111,9 +126,10 @@ def train_for_planning_date(
         min_indicators=int(config["labels"].get("min_indicators", 2)),
         area_prior_strength=float(config["features"]["area_prior_strength"]),
     )
+    X, dropped = drop_degenerate_columns(X)
     estimator = _grid(config, X.dtypes)[model_group]
     trained = train_model(estimator, X, y, meta["as_of"], config["model"].get("calibration", {}))
-    return PlanningModel(model_group, trained, dates, label_summary(y))
+    return PlanningModel(model_group, trained, dates, label_summary(y), dropped)
 
 
 @task(name="score-planning-date")
@@ -161,8 +177,12 @@ def vigia_run(
     logger.info("Planning date (as-of) %s; history from %s", planning_date.date(),
                 oldest_record_date(tables).date())
     districts = load_districts()
+    notes = adaptations.empty_table_notes(tables)
 
-    plan = plan_splits(tables, planning_date, config, out)
+    fitted = plan_splits(tables, planning_date, config, out)
+    plan = fitted.splits
+    notes.append(fitted.note)
+    config = {**config, "splits": fitted.splits_config(config["splits"])}
     logger.info("Split plan: test as-of dates %s", [split_name(s) for s in plan])
     result = backtest(tables, districts, plan, config)
     selection = select(result, config)
@@ -170,10 +190,15 @@ def vigia_run(
     planning_model = train_for_planning_date(
         tables, districts, selection.model_group, planning_date, config
     )
+    notes += [adaptations.dropped_columns_note(planning_model.dropped_columns),
+              adaptations.registry_snapshot_note()]
+    notes = [note for note in notes if note]
+    for note in notes:
+        logger.warning("Adapted to the data: %s", note)
     summary = publish(
         data_dir=data, out_dir=out, config=config, tables=tables, districts=districts,
         planning_date=planning_date, quality=quality, plan=plan, backtest=result,
-        selection=selection, planning_model=planning_model,
+        selection=selection, planning_model=planning_model, notes=notes,
         score=lambda model: score_planning_date(model, tables, districts, planning_date, config),
     )
     create_markdown_artifact(markdown=summary["report_markdown"], key="vigia-run-report")

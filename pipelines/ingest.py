@@ -39,6 +39,7 @@ import yaml
 
 from features.contract import LIST_SEPARATOR, PERSONAL_COLUMNS, TABLE_NAMES, TABLES
 from features.validation import DataContractError
+from pipelines.config import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,23 @@ def load_mapping(path: Path) -> dict[str, Any]:
                 " [rule mapping_invalid]"
             )
     return mapping
+
+
+def mapping_from_config(config: dict) -> dict | None:
+    """The mapping named by `data.mapping` (absolute, or relative to the project root)."""
+    name = (config.get("data") or {}).get("mapping")
+    if not name:
+        return None
+    path = Path(name) if Path(name).is_absolute() else PROJECT_ROOT / name
+    if not path.is_file():
+        raise DataContractError(f"{path}: mapping file not found [rule mapping_invalid]")
+    return load_mapping(path)
+
+
+def find_table_files(data_dir: Path, mapping: dict | None = None) -> dict[str, Path]:
+    """The file of every table (canonical name or the mapping's); `file_missing` if absent."""
+    specs = (mapping or {}).get("tables", {})
+    return {table: _find_file(data_dir, table, specs.get(table) or {}) for table in TABLE_NAMES}
 
 
 def load_raw_tables(data_dir: Path, mapping: dict | None = None) -> dict[str, RawTable]:

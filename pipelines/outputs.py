@@ -22,6 +22,7 @@ from features.catalog import FEATURE_CATALOG
 from features.catalog_doc import render_features_doc
 from features.splits import Split
 from models.backtest import BacktestResult
+from models.degenerate import describe_dropped
 from models.explain import Explanation, explain, importance_bar_figure
 from models.metrics import calibration_table, plot_calibration, rank
 from models.promotion import WindowResult, decide_promotion
@@ -29,6 +30,7 @@ from models.reasons import reasons_frame
 from models.selection import Selection
 from models.targeting import build_target_lists, yield_by_office
 from pipelines import tracking
+from pipelines.adaptations import NOTES_ARTIFACT, render_notes
 from pipelines.config import lists_config
 from pipelines.markdown import markdown_table
 from pipelines.planner_report import write_planning_outputs
@@ -82,7 +84,7 @@ def publish(
     *, data_dir: Path, out_dir: Path, config: dict, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, quality: QualityResult,
     plan: list[Split], backtest: BacktestResult, selection: Selection, planning_model: Any,
-    score: Callable[[Any], tuple[pd.DataFrame, pd.DataFrame]],
+    score: Callable[[Any], tuple[pd.DataFrame, pd.DataFrame]], notes: list[str] = (),
 ) -> dict[str, Any]:
     """Record, gate, score with the champion, and write the outputs; returns their locations."""
     mlflow_cfg = config["mlflow"]
@@ -106,6 +108,8 @@ def publish(
         mlflow.log_artifacts(str(quality.docs_dir), "data_validation/data_docs")
         mlflow.log_text(render_features_doc(), "feature_catalog.md")
         mlflow.log_text(selection.explanation, "selection.txt")
+        mlflow.log_text(render_notes(list(notes)), NOTES_ARTIFACT)
+        mlflow.log_param("dropped_columns", describe_dropped(planning_model.dropped_columns))
         mlflow.log_artifact(str(backtest_dir / "metrics.csv"), "backtest")
         for (group, split), table in backtest.metrics.dropna(subset=["k"]).groupby(
             ["model_group", "split"]
@@ -163,6 +167,7 @@ def publish(
             planning_date=planning_date, quality=quality, plan=plan, backtest=backtest,
             comparison=comparison, selection=selection, planning_model=planning_model,
             decision=decision.reason, target=target, yields=yields, files=files,
+            notes=list(notes),
         )
         report_path = out_dir / "run_report.md"
         report_path.write_text(report, encoding="utf-8")
@@ -218,7 +223,7 @@ def run_report(
     *, planning_date: pd.Timestamp, quality: QualityResult, plan: list[Split],
     backtest: BacktestResult, comparison: pd.DataFrame, selection: Selection,
     planning_model: Any, decision: str, target: pd.DataFrame, yields: pd.DataFrame,
-    files: dict[str, Path],
+    files: dict[str, Path], notes: list[str] = (),
 ) -> str:
     """The run report for data scientists (English): data, validation, choice, gate, lists."""
     at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
@@ -230,6 +235,8 @@ def run_report(
         f"# Vigía run report: planning date {planning_date.date()}",
         "## Data (rows in = clean + quarantined)",
         markdown_table(quality.accounting),
+        "## Adapted to the data",
+        render_notes(list(notes)),
         "Validation details: `validation_summary.md`, Great Expectations Data Docs in "
         "`data_docs/` (offline they load no styling), quarantined rows in `quarantine/`.",
         "## Split plan",

@@ -35,8 +35,7 @@ from features.validation import (
     kept_columns,
     validate_tables,
 )
-from pipelines.config import PROJECT_ROOT
-from pipelines.ingest import load_mapping, load_raw_tables
+from pipelines.ingest import load_raw_tables, mapping_from_config
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ def run_quality_gate(
     out_dir = Path(out_dir).resolve()  # Great Expectations needs absolute Data Docs paths
     quality = config.get("quality", {})
     reference = reference_date or date.today()
-    raw = load_raw_tables(Path(data_dir), _mapping(config))
+    raw = load_raw_tables(Path(data_dir), mapping_from_config(config))
     sources = {table: raw[table].source for table in raw}
     known_ubigeos = load_districts()["inei"]
     outcome = validate_tables(
@@ -99,15 +98,6 @@ def run_quality_gate(
         docs_dir=docs_dir,
         quarantine_paths=quarantine_paths,
     )
-
-
-def _mapping(config: dict) -> dict | None:
-    """The mapping named by `data.mapping` (absolute, or relative to the project root)."""
-    name = (config.get("data") or {}).get("mapping")
-    if not name:
-        return None
-    path = Path(name)
-    return load_mapping(path if path.is_absolute() else PROJECT_ROOT / path)
 
 
 def write_quarantine(outcome: ValidationOutcome, folder: Path) -> dict[str, Path]:
