@@ -30,6 +30,8 @@ frequency + 2 x (label timespan + outcome lag) + (test splits - 1) x frequency) 
 then fewer training as-of dates, then a shorter burn-in (by the update frequency), each down to
 its floor (`splits.floor`). Label timespan and outcome lag are never shortened: they keep
 the labels honest. Below the floor the run stops with the history needed and the history given.
+The planning model needs no test windows: it keeps the configured number of training dates,
+as many as the (shrunk) burn-in allows (`FittedPlan.production_splits_config`).
 """
 
 from __future__ import annotations
@@ -85,10 +87,10 @@ class FittedPlan:
         return "Split plan shrunk to fit the history: " + ", ".join(self.changes[:-1]) + (
             f" {self.changes[-1]}.")
 
-    def splits_config(self, splits_config: dict) -> dict:
-        """`splits_config` with the shrunk settings, for the planning model's training dates."""
-        shrunk = {key: self.settings[key] for key in SHRINK_ORDER}
-        return {**splits_config, **shrunk}
+    def production_splits_config(self, splits_config: dict) -> dict:
+        """`splits_config` for the planning model: the shrunk burn-in, the configured number of
+        training dates (it needs no test windows, so it may use every date the burn-in allows)."""
+        return {**splits_config, "burn_in_months": self.settings["burn_in_months"]}
 
 
 def split_settings(splits_config: dict, label_timespan_months: int | None) -> dict[str, int]:

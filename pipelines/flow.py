@@ -182,7 +182,7 @@ def vigia_run(
     fitted = plan_splits(tables, planning_date, config, out)
     plan = fitted.splits
     notes.append(fitted.note)
-    config = {**config, "splits": fitted.splits_config(config["splits"])}
+    config = {**config, "splits": fitted.production_splits_config(config["splits"])}
     logger.info("Split plan: test as-of dates %s", [split_name(s) for s in plan])
     result = backtest(tables, districts, plan, config)
     selection = select(result, config)

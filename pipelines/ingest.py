@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 ENCODINGS = {"utf-8", "utf-8-sig", "latin-1", "iso-8859-1", "cp1252"}
 SEPARATORS = {",", ";"}
 ISO_DATE = "%Y-%m-%d"
+# A source may have no complaints, or (a new office) no inspections yet; never no registry.
+TABLES_THAT_MAY_BE_EMPTY = ("inspections", "complaints")
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,9 @@ def _load_table(data_dir: Path, table: str, spec: dict[str, Any]) -> RawTable:
         )
     frame = frame.rename(columns={str(k): v for k, v in (spec.get("columns") or {}).items()})
     frame = _keep_contract_columns(frame, table, path)
-    if len(frame) == 0:
+    if len(frame) == 0 and table in TABLES_THAT_MAY_BE_EMPTY:
+        log.warning("%s: no data rows; a source without %s is valid", path.name, table)
+    elif len(frame) == 0:
         raise DataContractError(f"{path.name}: the file has no data rows [rule file_empty]")
     frame = _normalise_text(frame)
     frame = _apply_mapping(frame, table, spec)

@@ -7,7 +7,13 @@ import itertools
 import pandas as pd
 import pytest
 
-from features.splits import plot_split_plan, production_train_as_of_dates, split_plan
+from features.errors import InputError
+from features.splits import (
+    fit_split_plan,
+    plot_split_plan,
+    production_train_as_of_dates,
+    split_plan,
+)
 from pipelines.config import load_config
 
 FIRST, LAST = pd.Timestamp("2018-07-01"), pd.Timestamp("2026-06-30")
@@ -61,3 +67,40 @@ def test_plot_writes_a_png(tmp_path) -> None:
     plan = split_plan({}, FIRST, LAST, 6)
     path = plot_split_plan(plan, tmp_path / "plan.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_plan_that_fits_is_left_as_configured() -> None:
+    config = load_config()
+    fitted = fit_split_plan(config["splits"], FIRST, LAST, 6)
+    assert fitted.changes == [] and fitted.note == ""
+    assert fitted.splits == split_plan(config["splits"], FIRST, LAST, 6)
+
+
+def test_a_short_history_shrinks_tests_then_training_dates_then_burn_in() -> None:
+    config = load_config()["splits"]
+    first = pd.Timestamp("2023-01-01")
+    fitted = fit_split_plan(config, first, LAST, 6)
+    assert fitted.settings["test_splits"] == 2
+    assert fitted.settings["training_as_of_dates"] == 2
+    assert 3 <= fitted.settings["burn_in_months"] < 24
+    assert fitted.note.startswith("Split plan shrunk to fit the history: test_splits 4 -> 2, "
+                                  "training_as_of_dates 8 -> 2, burn_in_months 24 -> ")
+    assert all(len(s.train_as_of_dates) == 2 for s in fitted.splits)
+    for split in fitted.splits:
+        assert split.train_as_of_dates[0] >= first + pd.DateOffset(
+            months=fitted.settings["burn_in_months"])
+    # Test windows shrink first: a longer history brings back training dates before them.
+    longer = fit_split_plan(config, pd.Timestamp("2021-01-01"), LAST, 6)
+    assert longer.settings["test_splits"] == 2 and longer.settings["training_as_of_dates"] > 2
+    production = fitted.production_splits_config(config)
+    assert production["training_as_of_dates"] == 8
+    assert production["burn_in_months"] == fitted.settings["burn_in_months"]
+
+
+def test_below_the_floor_the_message_names_history_needed_and_given() -> None:
+    with pytest.raises(InputError, match=r"history too short: records from 2024-07-01 to "
+                       r"2026-06-30 \(24 months\); .* needs about 33 months"):
+        fit_split_plan(load_config()["splits"], pd.Timestamp("2024-07-01"), LAST, 6)
+    floor = {**load_config()["splits"], "floor": {"burn_in_months": 12}}
+    with pytest.raises(InputError, match="needs about 42 months"):
+        fit_split_plan(floor, pd.Timestamp("2023-07-01"), LAST, 6)
