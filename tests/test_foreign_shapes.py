@@ -108,7 +108,8 @@ def test_short_history_with_timestamps_and_same_day_closures(world, root) -> Non
     assert "Split plan shrunk to fit the history: test_splits 4 -> 2" in report
     rules = ";".join(_quarantined(out, "inspections")["rule"])
     assert "bad_type" not in rules and "date_order" not in rules
-    assert len(pd.read_csv(out / "scores.csv")) == len(world["workplaces"])
+    scored = len(pd.read_csv(out / "scores.csv"))
+    assert scored + len(_quarantined(out, "workplaces")) == len(world["workplaces"])
 
 
 def test_no_complaints_and_ubigeo_without_leading_zeros(world, root) -> None:
@@ -125,7 +126,7 @@ def test_no_complaints_and_ubigeo_without_leading_zeros(world, root) -> None:
     report = _report(out)
     assert "No complaints in the input" in report
     assert "days_since_last_complaint (all missing)" in report
-    assert _quarantined(out, "workplaces").empty
+    assert "unknown_ubigeo" not in ";".join(_quarantined(out, "workplaces")["rule"])
     training = pd.read_csv(out / "backtest" / "training.csv")
     assert training["dropped_columns"].str.contains("complaints_3y").all()
     assert training["model_group"].str.startswith("hist_gradient_boosting").any()
@@ -145,7 +146,9 @@ def test_one_region_with_unseen_classes_and_districts_at_scoring(world, root) ->
     out = _run(root, "one_region", tables)
     assert "department_code (one category)" in _report(out)
     scores = pd.read_csv(out / "scores.csv", dtype={"workplace_id": str})
-    assert set(scores["workplace_id"]) == set(wp["workplace_id"])
+    quarantined = set(_quarantined(out, "workplaces")["workplace_id"])
+    assert set(scores["workplace_id"]) == set(wp["workplace_id"]) - quarantined
+    assert scores["workplace_id"].isin(wp.loc[unseen, "workplace_id"]).sum() > 100
     assert np.isfinite(scores["score"]).all()
 
 

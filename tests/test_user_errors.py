@@ -94,7 +94,7 @@ def test_data_errors_inside_the_flow_print_no_traceback_unless_debug(
         frame[frame[column] >= "2024-07-01"].to_csv(short / f"{table}.csv", index=False)
     (short / "workplaces.csv").write_text((world / "workplaces.csv").read_text())
     result = vigia("run", "--data", str(short), "--out", str(tmp_path / "out"), cwd=tmp_path)
-    assert_user_error(result, "history too short: records from 2024-07-01")
+    assert_user_error(result, "history too short: records from 2024-07-")
     assert "needs about 33 months" in result.stderr
 
     header = (world / "workplaces.csv").read_text().splitlines()[0]

@@ -150,6 +150,15 @@ def test_unknown_ubigeo() -> None:
     assert "ubigeo='999999'" in outcome.quarantine["workplaces"]["detail"].iloc[0]
 
 
+def test_ubigeo_that_lost_its_leading_zero_is_quarantined_by_name() -> None:
+    """A spreadsheet turns 010101 into 10101; without `zero_pad` in the mapping it is named."""
+    world = canonical_world()
+    world["workplaces"].loc[2, "ubigeo"] = "10101"
+    outcome = run(world)
+    assert quarantined(outcome, "workplaces") == {3: "unknown_ubigeo"}
+    assert "ubigeo='10101'" in outcome.quarantine["workplaces"]["detail"].iloc[0]
+
+
 def test_duplicate_id_keeps_the_first_occurrence() -> None:
     world = canonical_world()
     world["inspections"].loc[7, "inspection_id"] = "I0002"
