@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,7 @@ def publish(
     *, data_dir: Path, out_dir: Path, config: dict, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, quality: QualityResult,
     plan: list[Split], backtest: BacktestResult, selection: Selection, planning_model: Any,
-    score: Callable[[Any], tuple[pd.DataFrame, pd.DataFrame]], notes: list[str] = (),
+    score: Callable[[Any], tuple[pd.DataFrame, pd.DataFrame]], notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Record, gate, score with the champion, and write the outputs; returns their locations."""
     mlflow_cfg = config["mlflow"]
@@ -223,7 +223,7 @@ def run_report(
     *, planning_date: pd.Timestamp, quality: QualityResult, plan: list[Split],
     backtest: BacktestResult, comparison: pd.DataFrame, selection: Selection,
     planning_model: Any, decision: str, target: pd.DataFrame, yields: pd.DataFrame,
-    files: dict[str, Path], notes: list[str] = (),
+    files: dict[str, Path], notes: Sequence[str] = (),
 ) -> str:
     """The run report for data scientists (English): data, validation, choice, gate, lists."""
     at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
