@@ -2,8 +2,8 @@
 
 The CLI runs in a subprocess so that everything any logger prints is captured. Errors found
 before Prefect starts (paths, configuration, arguments) answer in seconds; one data error found
-inside the flow (a history too short for any split plan) checks Prefect's loggers stay quiet,
-and `--debug` brings the traceback back.
+inside the flow (a history too short for any split plan) checks Prefect's loggers stay quiet;
+`--debug` brings the traceback back.
 """
 
 from __future__ import annotations
@@ -82,11 +82,9 @@ def test_errors_found_before_prefect_starts(world: Path, tmp_path: Path, case: s
     assert_user_error(vigia(*args, cwd=tmp_path), fragment)
 
 
-def test_data_errors_inside_the_flow_print_no_traceback_unless_debug(
-    world: Path, tmp_path: Path
-) -> None:
-    """Two years of history cannot hold even the smallest split plan; an empty registry stops
-    in the quality gate. Prefect's loggers must not print the tracebacks; --debug does."""
+def test_a_data_error_inside_the_flow_prints_no_traceback(world: Path, tmp_path: Path) -> None:
+    """Two years of history cannot hold even the smallest split plan: found inside the flow,
+    where Prefect's loggers would print the traceback."""
     short = tmp_path / "short"
     short.mkdir()
     for table, column in (("inspections", "ordered_on"), ("complaints", "received_on")):
@@ -97,10 +95,10 @@ def test_data_errors_inside_the_flow_print_no_traceback_unless_debug(
     assert_user_error(result, "history too short: records from 2024-07-")
     assert "needs about 33 months" in result.stderr
 
-    header = (world / "workplaces.csv").read_text().splitlines()[0]
-    (short / "workplaces.csv").write_text(header + "\n")
-    debug = vigia("--debug", "run", "--data", str(short), "--out", str(tmp_path / "out2"),
-                  cwd=tmp_path)
-    assert debug.returncode == 2
-    assert "workplaces.csv: the file has no data rows" in debug.stderr
-    assert "Traceback" in debug.stdout + debug.stderr
+
+def test_debug_shows_the_traceback_of_a_user_error(world: Path, tmp_path: Path) -> None:
+    result = vigia("--debug", "rank", "--data", str(world), "--out", str(tmp_path / "out"),
+                   "--capacity", "5", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "vigia: --capacity needs --department" in result.stderr
+    assert "Traceback" in result.stderr
