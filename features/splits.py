@@ -140,6 +140,21 @@ def production_train_as_of_dates(
     return sorted(d for d in dates if d >= earliest)
 
 
+def every_train_as_of_date(
+    splits_config: dict,
+    planning_date: pd.Timestamp,
+    first_date: pd.Timestamp,
+    label_timespan_months: int | None = None,
+) -> list[pd.Timestamp]:
+    """`production_train_as_of_dates` without the count limit: every date the burn-in allows."""
+    s = split_settings(splits_config, label_timespan_months)
+    span = _months_between(pd.Timestamp(first_date), pd.Timestamp(planning_date))
+    unlimited = {**splits_config,
+                 "training_as_of_dates": span // s["update_frequency_months"] + 1}
+    return production_train_as_of_dates(unlimited, planning_date, first_date,
+                                        label_timespan_months)
+
+
 def split_plan(
     splits_config: dict,
     first_date: pd.Timestamp,

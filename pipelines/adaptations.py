@@ -29,6 +29,16 @@ def empty_table_notes(tables: dict[str, pd.DataFrame]) -> list[str]:
     return notes
 
 
+def planning_history_note(train_as_of_dates: list[pd.Timestamp], config: dict) -> str:
+    """Said when the planning model had to reach back past its configured training dates."""
+    configured = int(config["splits"].get("training_as_of_dates", len(train_as_of_dates)))
+    if len(train_as_of_dates) <= configured:
+        return ""
+    return (f"The planning model's {configured} newest training as-of dates held labels of one "
+            f"class only, so it learned from all {len(train_as_of_dates)} dates from "
+            f"{train_as_of_dates[0].date()} to {train_as_of_dates[-1].date()}.")
+
+
 def dropped_columns_note(dropped: dict[str, str]) -> str:
     """The planning model's dropped feature columns (the backtest's are in training.csv)."""
     if not dropped:

@@ -24,6 +24,7 @@ from features.labels import label_summary
 from features.splits import (
     FittedPlan,
     Split,
+    every_train_as_of_date,
     fit_split_plan,
     plot_split_plan,
     production_train_as_of_dates,
@@ -117,15 +118,18 @@ def train_for_planning_date(
     planning_date: pd.Timestamp, config: dict,
 ) -> PlanningModel:
     span = int(config["labels"]["label_timespan_months"])
-    dates = production_train_as_of_dates(
-        config["splits"], planning_date, oldest_record_date(tables), span
-    )
-    X, y, meta = build_training_set(
-        tables, districts, dates, span, known_before=planning_date,
-        label_kind=config["labels"]["kind"],
-        min_indicators=int(config["labels"].get("min_indicators", 2)),
-        area_prior_strength=float(config["features"]["area_prior_strength"]),
-    )
+    first = oldest_record_date(tables)
+    # Labels of one class teach nothing: then learn from every date the burn-in allows.
+    for dates in (production_train_as_of_dates(config["splits"], planning_date, first, span),
+                  every_train_as_of_date(config["splits"], planning_date, first, span)):
+        X, y, meta = build_training_set(
+            tables, districts, dates, span, known_before=planning_date,
+            label_kind=config["labels"]["kind"],
+            min_indicators=int(config["labels"].get("min_indicators", 2)),
+            area_prior_strength=float(config["features"]["area_prior_strength"]),
+        )
+        if y.nunique() == 2:
+            break
     X, dropped = drop_degenerate_columns(X)
     estimator = _grid(config, X.dtypes)[model_group]
     trained = train_model(estimator, X, y, meta["as_of"], config["model"].get("calibration", {}))
@@ -190,7 +194,8 @@ def vigia_run(
     planning_model = train_for_planning_date(
         tables, districts, selection.model_group, planning_date, config
     )
-    notes += [adaptations.dropped_columns_note(planning_model.dropped_columns),
+    notes += [adaptations.planning_history_note(planning_model.train_as_of_dates, config),
+              adaptations.dropped_columns_note(planning_model.dropped_columns),
               adaptations.registry_snapshot_note()]
     notes = [note for note in notes if note]
     for note in notes:

@@ -12,7 +12,7 @@ from features.errors import InputError
 from features.training_set import build_scoring_set, build_training_set
 from models.calibration import fit_calibrated
 from models.degenerate import drop_degenerate_columns
-from pipelines.adaptations import empty_table_notes
+from pipelines.adaptations import empty_table_notes, planning_history_note
 
 AS_OF = [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-04-01")]
 
@@ -57,3 +57,11 @@ def test_labels_of_one_class_stop_with_the_counts() -> None:
 def test_an_empty_registry_stops(tables) -> None:
     with pytest.raises(InputError, match="workplaces: no clean rows"):
         empty_table_notes({**tables, "workplaces": tables["workplaces"].iloc[0:0]})
+
+
+def test_a_planning_model_that_reached_back_says_so() -> None:
+    dates = list(pd.date_range("2021-01-01", periods=8, freq="QS"))
+    assert planning_history_note(dates[-4:], {"splits": {"training_as_of_dates": 4}}) == ""
+    assert planning_history_note(dates, {"splits": {"training_as_of_dates": 4}}) == (
+        "The planning model's 4 newest training as-of dates held labels of one class only, so "
+        "it learned from all 8 dates from 2021-01-01 to 2022-10-01.")

@@ -9,6 +9,7 @@ import pytest
 
 from features.errors import InputError
 from features.splits import (
+    every_train_as_of_date,
     fit_split_plan,
     plot_split_plan,
     production_train_as_of_dates,
@@ -104,3 +105,12 @@ def test_below_the_floor_the_message_names_history_needed_and_given() -> None:
     floor = {**load_config()["splits"], "floor": {"burn_in_months": 12}}
     with pytest.raises(InputError, match="needs about 42 months"):
         fit_split_plan(floor, pd.Timestamp("2023-07-01"), LAST, 6)
+
+
+def test_every_training_date_the_burn_in_allows_for_a_planning_model() -> None:
+    config = {"training_as_of_dates": 4, "outcome_lag_months": 6}
+    dates = every_train_as_of_date(config, pd.Timestamp("2026-04-01"), FIRST, 6)
+    assert dates[0] == pd.Timestamp("2020-07-01") and dates[-1] == pd.Timestamp("2025-04-01")
+    assert len(dates) == 20
+    assert dates[-4:] == production_train_as_of_dates(config, pd.Timestamp("2026-04-01"),
+                                                      FIRST, 6)
