@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,13 @@ from features.catalog import FEATURE_CATALOG
 from features.catalog_doc import render_features_doc
 from features.splits import Split
 from models.backtest import BacktestResult
+from models.degenerate import describe_dropped
 from models.explain import Explanation, explain, importance_bar_figure
 from models.metrics import calibration_table, plot_calibration, rank
 from models.reasons import reasons_frame
 from models.selection import Selection
 from models.targeting import build_target_lists, yield_by_office
+from pipelines.adaptations import NOTES_ARTIFACT, render_notes
 from pipelines.config import lists_config
 from pipelines.gate import GateOutcome
 from pipelines.markdown import markdown_table
@@ -79,16 +82,18 @@ def write_backtest_files(backtest: BacktestResult, out_dir: Path) -> Path:
 
 
 def backtest_records(out_dir: Path, quality: QualityResult, selection: Selection,
-                     validation: dict[str, Any]) -> dict[str, Any]:
+                     validation: dict[str, Any], notes: Sequence[str],
+                     dropped_columns: dict[str, str]) -> dict[str, Any]:
     """What the retraining logs to MLflow besides the metrics (arguments of log_backtest)."""
     return {
         "files": [(out_dir / "split_plan.png", None),
                   (out_dir / "backtest" / "metrics.csv", "backtest")],
         "folders": {"data_validation/data_docs": quality.docs_dir},
         "texts": {"feature_catalog.md": render_features_doc(), "selection.txt":
-                  selection.explanation},
+                  selection.explanation, NOTES_ARTIFACT: render_notes(list(notes))},
         "jsons": {"data_validation/summary.json": quality.summary,
                   VALIDATION_ARTIFACT: validation},
+        "params": {"dropped_columns": describe_dropped(dropped_columns)},
     }
 
 
@@ -165,7 +170,7 @@ def run_report(
     backtest: BacktestResult, comparison: pd.DataFrame, selection: Selection,
     planning_model: Any, drift: pd.DataFrame | None, gate: GateOutcome, calibrated: bool,
     target: pd.DataFrame,
-    yields: pd.DataFrame, files: dict[str, Path],
+    yields: pd.DataFrame, files: dict[str, Path], notes: Sequence[str] = (),
 ) -> str:
     """The run report for data scientists (English): data, validation, choice, gate, lists."""
     at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
@@ -177,6 +182,8 @@ def run_report(
         f"# Vigía run report: planning date {planning_date.date()}",
         "## Data (rows in = clean + quarantined)",
         markdown_table(quality.accounting),
+        "## Adapted to the data",
+        render_notes(list(notes)),
         "Validation details: `validation_summary.md`, Great Expectations Data Docs in "
         "`data_docs/` (offline they load no styling), quarantined rows in `quarantine/`.",
         "## Split plan",

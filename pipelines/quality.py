@@ -35,8 +35,7 @@ from features.validation import (
     kept_columns,
     validate_tables,
 )
-from pipelines.config import PROJECT_ROOT
-from pipelines.ingest import load_mapping, load_raw_tables
+from pipelines.ingest import load_raw_tables, mapping_from_config
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ def validate_inputs(
 
     The quality gate starts here; notebooks call it for the clean tables a run worked on.
     """
-    raw = load_raw_tables(Path(data_dir), _mapping(config))
+    raw = load_raw_tables(Path(data_dir), mapping_from_config(config))
     sources = {table: raw[table].source for table in raw}
     outcome = validate_tables(
         {table: raw[table].frame for table in raw},
@@ -110,15 +109,6 @@ def validate_inputs(
         wrong_type_stop_share=config.get("quality", {}).get("max_wrong_type_share", 0.5),
     )
     return outcome, sources
-
-
-def _mapping(config: dict) -> dict | None:
-    """The mapping named by `data.mapping` (absolute, or relative to the project root)."""
-    name = (config.get("data") or {}).get("mapping")
-    if not name:
-        return None
-    path = Path(name)
-    return load_mapping(path if path.is_absolute() else PROJECT_ROOT / path)
 
 
 def write_quarantine(outcome: ValidationOutcome, folder: Path) -> dict[str, Path]:

@@ -157,16 +157,26 @@ def test_semicolon_file_without_a_mapping_stops_naming_the_separator(tmp_path: P
     assert validate(load_raw_tables(folder, mapping)).accounting["rows_quarantined"].sum() == 0
 
 
-def test_empty_file_and_header_only_file_stop(tmp_path: Path) -> None:
+def test_empty_file_and_header_only_registry_stop(tmp_path: Path) -> None:
     folder = write_canonical(canonical_world(), tmp_path)
     (folder / "complaints.csv").write_bytes(b"")
     with pytest.raises(DataContractError, match=r"complaints\.csv: the file is empty"):
         load_raw_tables(folder, None)
-    header = (folder / "inspections.csv").read_text().splitlines()[0]
-    (folder / "complaints.csv").write_text("complaint_id,workplace_id,received_on\n")
-    with pytest.raises(DataContractError, match=r"complaints\.csv: the file has no data rows"):
+    folder = write_canonical(canonical_world(), tmp_path / "registry")
+    header = (folder / "workplaces.csv").read_text().splitlines()[0]
+    (folder / "workplaces.csv").write_text(header + "\n")
+    with pytest.raises(DataContractError, match=r"workplaces\.csv: the file has no data rows"):
         load_raw_tables(folder, None)
-    assert header.startswith("inspection_id")
+
+
+def test_header_only_complaints_and_inspections_are_valid(tmp_path: Path, caplog) -> None:
+    folder = write_canonical(canonical_world(), tmp_path)
+    for table in ("complaints", "inspections"):
+        header = (folder / f"{table}.csv").read_text().splitlines()[0]
+        (folder / f"{table}.csv").write_text(header + "\n")
+    raw = load_raw_tables(folder, None)
+    assert len(raw["complaints"].frame) == 0 and len(raw["inspections"].frame) == 0
+    assert "complaints.csv: no data rows; a source without complaints is valid" in caplog.text
 
 
 def test_missing_file_stops(tmp_path: Path) -> None:
