@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import numpy as np
@@ -25,7 +26,7 @@ def explanation_of(values: list[list[float]], data: list[list[object]]) -> Expla
     )
 
 
-def test_top_three_positive_contributions_become_spanish_sentences():
+def test_top_three_positive_contributions_become_spanish_sentences_by_level():
     explanation = explanation_of(
         [[0.9, 0.5, 0.3, 0.0, 0.0, 0.0, 0.2]],
         [[3.0, 68.4, 1.0, 0.0, 0.0, np.nan, "07"]],
@@ -33,8 +34,8 @@ def test_top_three_positive_contributions_become_spanish_sentences():
     reasons = reasons_frame(explanation, FEATURE_CATALOG).loc["w0"]
     assert reasons.tolist() == [
         "3 hallazgos de trabajo forzoso en otros locales de la misma empresa",
-        "distrito con 68% de pobreza",
         "subcontratista o intermediario de otra empresa",
+        "actividad: extracción de minerales metalíferos",
     ]
 
 
@@ -54,23 +55,82 @@ def test_accents_and_enye_are_rendered_in_composed_form():
     assert sentence == "4 indicadores OIT de trabajo forzoso en los últimos 3 años"
     assert sentence == unicodedata.normalize("NFC", sentence) and "ñ" in sentence
     assert render_reason(FEATURE_CATALOG["ciiu_division"], "07", reasons_settings(None)) == (
-        "actividad económica de la división CIIU 07"
+        "actividad: extracción de minerales metalíferos"
     )
+
+
+def explanation_from(rows: dict[str, dict[str, tuple[float, object]]]) -> Explanation:
+    """Explanation from {workplace: {feature: (contribution, value)}}."""
+    index = pd.Index(list(rows), name="workplace_id")
+    features = sorted({f for row in rows.values() for f in row})
+    values = pd.DataFrame([[row.get(f, (0.0, np.nan))[0] for f in features]
+                           for row in rows.values()], index=index, columns=features)
+    data = pd.DataFrame([[row.get(f, (0.0, np.nan))[1] for f in features]
+                         for row in rows.values()], index=index, columns=features)
+    return Explanation(values=values, expected_value=-3.0, output="log_odds", data=data)
 
 
 def test_coarse_privacy_rule_hides_small_counts_dates_and_channels():
     settings = {"complaints": "coarse", "min_complaint_count": 5}
-    explanation = explanation_of(
-        [[0.0, 0.0, 0.0, 0.9, 0.8, 0.7, 0.0], [0.0, 0.0, 0.0, 0.9, 0.8, 0.7, 0.0]],
-        [[0.0, 20.0, 0.0, 2.0, 1.0, 12.0, "01"], [0.0, 20.0, 0.0, 7.0, 6.0, 3.0, "01"]],
-    )
+    complaint_row = {"complaints_1y": (0.9, 2.0), "complaints_phone_1y": (0.8, 1.0),
+                     "days_since_last_complaint": (0.7, 12.0)}
+    explanation = explanation_from({
+        "big": {**complaint_row, "declared_workers": (0.0, 80.0)},
+        "small": {**complaint_row, "declared_workers": (0.0, 6.0)},
+        "many": {"complaints_3y": (0.9, 7.0), "complaints_phone_3y": (0.8, 6.0),
+                 "days_since_last_complaint": (0.7, 3.0), "declared_workers": (0.0, 6.0)},
+    })
     reasons = reasons_frame(explanation, FEATURE_CATALOG, settings)
     # two complaints: no number; the channel and the days since are never said; no duplicates
-    assert reasons.loc["w0"].tolist() == ["tiene denuncias recientes", "", ""]
-    # seven complaints reach the minimum; the channel (six by phone) and the days stay hidden
-    assert reasons.loc["w1"].tolist() == [
-        "7 denuncias en los últimos 3 años", "tiene denuncias recientes", "",
+    assert reasons.loc["big"].tolist() == ["tiene denuncias recientes", "", ""]
+    # a small workplace below the minimum gets no complaint mention at all
+    assert "denuncia" not in " ".join(reasons.loc["small"])
+    # seven complaints reach the minimum; the channel (six by phone) stays coarse, the days hidden
+    assert reasons.loc["many"].tolist()[0] == "7 denuncias en los últimos 3 años"
+    assert "6" not in " ".join(reasons.loc["many"])
+
+
+def test_complaint_originated_inspections_fall_under_the_privacy_rule():
+    settings = reasons_settings(None)
+    explanation = explanation_from({
+        "small": {"inspections_complaint_1y": (0.9, 1.0), "declared_workers": (0.0, 4.0),
+                  "district_poverty_pct": (0.2, 40.0)},
+        "old": {"inspections_complaint_all": (0.9, 2.0), "declared_workers": (0.0, 300.0)},
+        "many": {"inspections_complaint_3y": (0.9, 6.0), "declared_workers": (0.0, 4.0)},
+    })
+    reasons = reasons_frame(explanation, FEATURE_CATALOG, settings)
+    assert reasons.loc["small"].tolist() == ["distrito con 40% de pobreza", "", ""]
+    # "recientes" only for the last year: an all-time count says "en su historial"
+    assert reasons.loc["old", "reason_1"] == "tiene denuncias en su historial"
+    assert reasons.loc["many", "reason_1"] == (
+        "6 inspecciones originadas en denuncia en los últimos 3 años")
+
+
+def test_workplace_evidence_comes_before_area_and_only_one_area_reason():
+    explanation = explanation_from({"w": {
+        "area_fl_rate_ciiu_department": (2.0, 0.069), "district_poverty_pct": (1.5, 70.0),
+        "area_fl_rate_district": (1.2, 0.05), "infractions_3y": (0.3, 2.0),
+        "sector_risk_group": (0.4, 1.0), "ciiu_class": (-0.1, "1410"),
+    }})
+    reasons = reasons_frame(explanation, FEATURE_CATALOG).loc["w"].tolist()
+    assert reasons == [
+        "2 inspecciones con infracción en los últimos 3 años",
+        "sector de riesgo medio de trabajo forzoso (confección de prendas de vestir)",
+        "6.9% de las inspecciones en su actividad en el departamento hallaron trabajo forzoso",
     ]
+
+
+def test_no_bare_codes_and_every_row_gets_a_reason():
+    explanation = explanation_from({
+        "coded": {"ciiu_class": (0.5, "1410"), "department_code": (0.4, "16"),
+                  "labour_regime": (0.3, "other")},
+        "unknown": {"ciiu_class": (0.5, "9999"), "is_subcontractor": (0.4, 0.0)},
+    })
+    reasons = reasons_frame(explanation, FEATURE_CATALOG)
+    assert reasons.loc["coded"].tolist() == ["actividad: confección de prendas de vestir", "", ""]
+    assert reasons.loc["unknown", "reason_1"] == reasons_settings(None)["fallback_es"]
+    for sentence in reasons.to_numpy().ravel():
+        assert not re.search(r"CIIU \d|código|grupo \d", sentence)
 
 
 def test_none_privacy_rule_drops_complaint_reasons_and_unknown_modes_fail():
