@@ -36,19 +36,17 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from features.catalog import FeatureSpec
 from features.contract import CHANNELS
+from models.activity import activity_title
 from models.explain import DEFAULT_BACKGROUND_ROWS, Explanation, explain
 
 log = logging.getLogger(__name__)
 
-CIIU_TITLES_PATH = Path(__file__).resolve().parent.parent / "data/reference/ciiu_rev4_es.csv"
 COMPLAINT_MODES = ("coarse", "none")
 COMPLAINT_ORIGIN_PREFIX = "inspections_complaint_"
 DEFAULT_REASONS_CONFIG: dict[str, Any] = {
@@ -79,20 +77,6 @@ REGIME_ES = {
     "hogar": "régimen de trabajo del hogar", "micro": "régimen laboral de microempresa",
     "pequena": "régimen laboral de pequeña empresa", "general": "régimen laboral general",
 }
-
-
-@cache
-def ciiu_titles(path: Path = CIIU_TITLES_PATH) -> dict[str, str]:
-    """Spanish titles of CIIU Rev.4 divisions (2 digits) and classes (4 digits), reference data."""
-    table = pd.read_csv(path, dtype=str)
-    return dict(zip(table["code"], table["title_es"], strict=True))
-
-
-def activity_title(ciiu: object) -> str | None:
-    """The class title, else its division's title, else None (a bare code is never said)."""
-    code = str(ciiu)
-    titles = ciiu_titles()
-    return titles.get(code) or titles.get(code[:2])
 
 
 def reason_level(spec: FeatureSpec) -> int:

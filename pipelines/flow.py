@@ -204,6 +204,6 @@ def vigia_rank(
     files, _, _, _ = outputs.write_lists(
         model, X, scores, tables, districts, planning_date, config,
         validation=tracking.load_run_json(champion.run_id, outputs.VALIDATION_ARTIFACT),
-        out_dir=out, department=department, capacity=capacity,
+        out_dir=out, department=department, capacity=capacity, data_dir=data,
     )
     return {"list_csv": str(files["list_csv"]), "report_html": str(files["report_html"])}

@@ -27,12 +27,13 @@ from models.metrics import calibration_table, plot_calibration, rank
 from models.promotion import WindowResult, decide_promotion
 from models.reasons import reasons_frame
 from models.selection import Selection
-from models.targeting import build_target_lists, yield_by_office
+from models.targeting import build_target_lists, with_context, yield_by_office
 from pipelines import tracking
 from pipelines.config import lists_config
+from pipelines.ingest import read_employer_identity
 from pipelines.markdown import markdown_table
 from pipelines.planner_report import write_planning_outputs
-from pipelines.quality import QualityResult
+from pipelines.quality import QualityResult, _mapping
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def publish(
         tracking.log_json(validation, VALIDATION_ARTIFACT)
         files, target, yields, figures = write_lists(
             champion_model, X_planning, scores, tables, districts, planning_date, config,
-            validation=validation, out_dir=out_dir,
+            validation=validation, out_dir=out_dir, data_dir=data_dir,
         )
         for name, figure in figures.items():
             mlflow.log_figure(figure, f"explanations/{name}")
@@ -265,9 +266,13 @@ def write_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, config: dict, *,
     validation: dict[str, Any], out_dir: Path, department: str | None = None,
-    capacity: int | None = None,
+    capacity: int | None = None, data_dir: Path | None = None,
 ) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Lists, reasons and the global importance plot, written as the planners' files."""
+    """Lists, reasons and the global importance plot, written as the planners' files.
+
+    With `data_dir`, the employer's name and address are read from the raw registry here, at the
+    last step, and go into the confidential xlsx/html list files only (CONTRACT.md).
+    """
     target, yields, explanation = planning_lists(
         model, features, scores, tables, districts, planning_date, config,
         department=department, capacity=capacity,
@@ -278,9 +283,11 @@ def write_lists(
         figures["importancia_global.png"] = importance_bar_figure(
             explanation, labels_es, int(config["explain"]["plot_top_features"])
         )
+    identity = None if data_dir is None else read_employer_identity(data_dir, _mapping(config))
     files = write_planning_outputs(
         out_dir, planning_date, target, yields, validation, districts,
         scores.set_index("workplace_id")["score"], figures, office=department,
+        identity=identity, team_code=lists_config(config)["specialized_team"]["code"],
     )
     return files, target, yields, figures
 
@@ -312,6 +319,7 @@ def planning_lists(
         seed=int(config["model"]["seed"]), reasons_for=reasons_for,
     )
     yields = yield_by_office(target, float(lists_cfg["yield_confidence"]))
+    target = with_context(target, tables["workplaces"], tables["inspections"], planning_date)
     return target, yields, explained.get("listed")
 
 
