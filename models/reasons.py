@@ -8,8 +8,8 @@ poverty), so the positive contributions are said in three levels, strongest firs
 
 1. evidence about the workplace: its own inspections and findings, its principal's, recruiter's
    or sister establishments' findings, its complaints (under the privacy rule below);
-2. what the registry says about it: activity (with its title, never a bare code), risk tier
-   of the sector named truthfully, size, regime, subcontracting;
+2. what the registry says about it: its activity (one reason: the sector's risk tier named
+   truthfully, or the activity's title, never a bare code), size, regime, subcontracting;
 3. at most ONE area-level reason (district context or area finding rates).
 
 A contribution is only said when its value means something in words: a missing value, or a zero
@@ -65,6 +65,7 @@ DEFAULT_REASONS_CONFIG: dict[str, Any] = {
 
 EVIDENCE, REGISTRY, AREA = 0, 1, 2
 AREA_SOURCES = ("districts", "area_rates")
+ACTIVITY_FEATURES = ("sector_risk_group", "ciiu_class", "ciiu_division")  # one activity reason
 NEVER_SAID = ("department_code",)  # the office's own territory: tells a planner nothing
 # Ordinal and coded registry values in words (the catalog's template would print a bare code).
 SECTOR_TIER_ES = {
@@ -72,6 +73,14 @@ SECTOR_TIER_ES = {
     2: "sector de riesgo alto de trabajo forzoso",
 }
 SIZE_ES = {0: "microempresa", 1: "pequeña empresa", 2: "mediana empresa", 3: "gran empresa"}
+# Plural words a catalog sentence puts after its count, for a count of one.
+SINGULAR_ES = {
+    "inspecciones": "inspección", "hallazgos": "hallazgo", "denuncias": "denuncia",
+    "indicadores": "indicador", "infracciones": "infracción", "víctimas": "víctima",
+    "identificadas": "identificada", "planificadas": "planificada", "originadas": "originada",
+    "establecimientos": "establecimiento", "trabajadores": "trabajador",
+    "declarados": "declarado", "años": "año", "días": "día",
+}
 REGIME_ES = {
     "agrario": "régimen laboral agrario", "construccion": "régimen de construcción civil",
     "hogar": "régimen de trabajo del hogar", "micro": "régimen laboral de microempresa",
@@ -84,6 +93,13 @@ def reason_level(spec: FeatureSpec) -> int:
     if spec.source in AREA_SOURCES:
         return AREA
     return REGISTRY if spec.source == "workplaces" else EVIDENCE
+
+
+def reason_topic(spec: FeatureSpec) -> str:
+    """Reasons on one topic are said once: all area features, all activity features."""
+    if reason_level(spec) == AREA:
+        return "area"
+    return "activity" if spec.name in ACTIVITY_FEATURES else spec.name
 
 
 def is_complaint_based(spec: FeatureSpec) -> bool:
@@ -137,6 +153,23 @@ def _registry_sentence(spec: FeatureSpec, value: object,
     return spec.reason_es.format(value=value if spec.kind == "categorical" else float(value))
 
 
+def _singular(sentence: str) -> str:
+    """'1 inspecciones planificadas' -> '1 inspección planificada' (the count's two words)."""
+    def one(match: re.Match) -> str:
+        words = match.group(2).split(" ")
+        return match.group(1) + " ".join(SINGULAR_ES.get(w, w) for w in words)
+    return re.sub(r"((?<![\d.,])1 )(\w+(?: \w+)?)", one, sentence)
+
+
+def _time_since(days: float) -> str:
+    """A gap in days as a planner says it: in years from one year on, else in months."""
+    if days >= 365:
+        years = days / 365.25
+        return f"última inspección hace {years:.0f} año{'s' if round(years) != 1 else ''}"
+    months = max(1, round(days / 30.4))
+    return f"última inspección hace {months} mes{'es' if months != 1 else ''}"
+
+
 def render_reason(spec: FeatureSpec, value: object, settings: Mapping[str, Any],
                   row: Mapping[str, Any] | None = None) -> str | None:
     """One Spanish sentence for a feature and the workplace's value; None if it cannot be said.
@@ -150,9 +183,11 @@ def render_reason(spec: FeatureSpec, value: object, settings: Mapping[str, Any],
         sentence = _complaint_sentence(spec, float(value), settings, row)
     elif spec.source == "workplaces":
         sentence = _registry_sentence(spec, value, row)
+    elif spec.name == "days_since_last_inspection":
+        sentence = _time_since(float(value))
     else:
         sentence = spec.reason_es.format(value=float(value))
-    return None if sentence is None else unicodedata.normalize("NFC", sentence)
+    return None if sentence is None else unicodedata.normalize("NFC", _singular(sentence))
 
 
 def reasons_settings(config_reasons: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -167,7 +202,7 @@ def reasons_settings(config_reasons: Mapping[str, Any] | None) -> dict[str, Any]
 
 def workplace_reasons(contributions: pd.Series, values: pd.Series,
                       catalog: Mapping[str, FeatureSpec], settings: Mapping[str, Any]) -> list[str]:
-    """Up to `top` distinct sentences: evidence, then registry, then at most one area reason.
+    """Up to `top` distinct sentences: evidence, then registry, then area; one per topic.
 
     Within a level the larger contribution comes first. A workplace with positive
     contributions of which none can be said gets the fallback sentence.
@@ -179,13 +214,14 @@ def workplace_reasons(contributions: pd.Series, values: pd.Series,
             continue
         sentence = render_reason(spec, values[feature], settings, values)
         if sentence is not None:
-            candidates.append((reason_level(spec), -float(contribution), sentence))
+            candidates.append((reason_level(spec), -float(contribution), sentence,
+                               reason_topic(spec)))
     sentences: list[str] = []
-    area_said = False
-    for level, _, sentence in sorted(candidates):
-        if sentence in sentences or (level == AREA and area_said):
+    topics: set[str] = set()
+    for _, _, sentence, topic in sorted(candidates):
+        if sentence in sentences or topic in topics:
             continue
-        area_said = area_said or level == AREA
+        topics.add(topic)
         sentences.append(sentence)
         if len(sentences) == int(settings["top"]):
             break

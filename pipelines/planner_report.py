@@ -265,34 +265,52 @@ LEGEND = (
     "<li><b>7</b> = visitas en el mismo distrito</li>"
     '<li><span class="punto territorio"></span>distritos de la oficina</li></ul>'
 )
-TABLE_COLUMNS = ["rank", "selection", "workplace_id", "name", "address", "district", "province",
-                 "activity", "probability", "last_inspection_on", "last_inspection_result",
-                 "principal_ruc", "reason_1", "reason_2", "reason_3"]
+TABLE_HEADERS_ES = ["Prioridad", "Selección", "Centro de trabajo", "Ubicación", "Actividad",
+                    "Probabilidad estimada de hallazgo", "Última inspección", "Razones"]
 
 
-def _cell(column: str, value: object, chance: str) -> str:
-    if column == "probability":
-        return f"{float(value):.1%}"
-    if column == "selection":
-        return (f"Exploración ({chance})" if value == EXPLORATION
-                else SELECTION_ES.get(str(value), str(value)))
-    return "" if pd.isna(value) else str(value)
+def _lines(*parts: object) -> str:
+    """Escaped non-empty parts, one per line."""
+    return "<br>".join(html.escape(p) for p in parts if isinstance(p, str) and p)
+
+
+def _row_cells(row: pd.Series) -> list[tuple[str, str]]:
+    """(css class, inner html) of one visit: compact, so reasons stay in view at 1024 px."""
+    exploring = row["selection"] == EXPLORATION
+    principal = row.get("principal_ruc", "")
+    name = row.get("name", "")
+    workplace = (f"<strong>{html.escape(name)}</strong><br>" if name else "") + _lines(
+        row["workplace_id"], row.get("address", ""),
+        f"subcontratista de RUC {principal}" if principal else "")
+    if row["n_establishments"] > 1:
+        workplace += html.escape(f" (+{row['n_establishments'] - 1} establecimientos)")
+    reasons = "".join(f"<li>{html.escape(str(row[c]))}</li>"
+                      for c in ("reason_1", "reason_2", "reason_3") if row[c])
+    return [
+        ("rank", str(row["rank"])),
+        ("selection", html.escape(f"Exploración ({row.get('chance', '')})" if exploring
+                                  else SELECTION_ES.get(str(row["selection"]), ""))),
+        ("centro", workplace),
+        ("ubicacion", _lines(row["district"], row["province"])),
+        ("actividad", _lines(row.get("activity", ""), f"CIIU {row['ciiu']}")),
+        ("probabilidad", f"{float(row['probability']):.1%}"),
+        ("inspeccion", _lines(row.get("last_inspection_on", ""),
+                              row.get("last_inspection_result", ""))),
+        ("razon", f"<ol>{reasons}</ol>"),
+    ]
 
 
 def _table_html(rows: pd.DataFrame, css_class: str = "lista") -> str:
-    columns = [c for c in TABLE_COLUMNS if c in rows.columns]
-    head = "".join(f"<th>{html.escape(HEADERS_ES[c])}</th>" for c in columns)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in TABLE_HEADERS_ES)
     body = []
     for _, row in rows.iterrows():
-        cells = "".join(
-            f'<td class="{"razon" if c.startswith("reason") else c}">'
-            f"{html.escape(_cell(c, row[c], row.get('chance', '')))}</td>"
-            for c in columns
-        )
+        cells = "".join(f'<td class="{c}">{inner}</td>' for c, inner in _row_cells(row))
         marker = ' class="exploracion"' if row["selection"] == EXPLORATION else ""
         body.append(f"<tr{marker}>{cells}</tr>")
     return (f'<div class="tabla"><table class="{css_class}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
 def _yield_sentence(row: Mapping[str, Any]) -> str:
     return (
         f"Hallazgos de trabajo forzoso esperados: {row['expected_findings']:.1f} "
@@ -353,7 +371,9 @@ body{font-family:Arial,Helvetica,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;font-size:12px;margin:.5em 0}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#eee}
-td.razon{min-width:12em;max-width:24em}
+td.razon{min-width:16em}
+td.razon ol{margin:0;padding-left:1.2em}
+td.centro{min-width:11em}
 tr.exploracion td{background:#d6eaf8}
 tr.exploracion td.selection{font-weight:bold;color:#1a5276}
 .nota-exploracion{border-left:5px solid #2e86c1;background:#eaf2f8;padding:.4em .8em}
@@ -368,6 +388,7 @@ svg.mapa .listed.exploracion circle{fill:#2e86c1}
 svg.mapa .listed.mixto circle{stroke:#2e86c1;stroke-width:calc(var(--u)*.45)}
 svg.mapa text{fill:#fff;font-weight:bold;text-anchor:middle}
 .tabla{flex:1 1 520px;min-width:0;overflow-x:auto}
+@media (max-width:1280px){.fila{display:block}figure.mapa-fig{max-width:520px}}
 ul.leyenda{list-style:none;padding:0;font-size:12px;margin:.4em 0}
 ul.leyenda li{display:inline-block;margin-right:1em}
 .punto{display:inline-block;width:.8em;height:.8em;border-radius:50%;margin-right:.3em;
@@ -375,10 +396,12 @@ ul.leyenda li{display:inline-block;margin-right:1em}
 .punto.exploracion{background:#2e86c1}.punto.mixto{border:3px solid #2e86c1;width:.5em;height:.5em}
 .punto.territorio{background:#c8c8c8;width:.5em;height:.5em}
 @media print{
- @page{size:A4 landscape;margin:10mm}
+ @page{size:A4 landscape;margin:10mm;@top-right{content:"CONFIDENCIAL";color:#b03a2e}}
  body{margin:0;font-size:9pt}
- .indice,.resumen-grafico{display:none}
- section.oficina{break-before:page;border-top:none;margin-top:0}
+ .confidencial,.resumen-grafico,.una-oficina h1,.una-oficina .metodo{display:none}
+ section.oficina{break-before:page;border-top:none;margin-top:0;padding-top:0}
+ .una-oficina section.oficina{break-before:auto}
+ section.oficina h2::before{content:"CONFIDENCIAL - ";color:#b03a2e}
  .fila{flex-wrap:nowrap}
  figure.mapa-fig{flex:0 0 7cm}
  svg.mapa{max-height:9cm}
@@ -391,13 +414,18 @@ ul.leyenda li{display:inline-block;margin-right:1em}
 """
 
 
-def _page(title: str, body: str) -> str:
-    """A self-contained Spanish page marked CONFIDENCIAL at both ends."""
+def _page(title: str, body: str, single_office: bool = False) -> str:
+    """A self-contained Spanish page marked CONFIDENCIAL at both ends (and on printed pages).
+
+    Printed, every office starts a page of its own; an office's own report prints just its
+    section, so its pages are the same as in the national report.
+    """
     return (
         '<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{CONFIDENTIAL} - {html.escape(title)}</title><style>{STYLE}</style></head>"
-        f'<body><div class="confidencial">{CONFIDENTIAL} - uso exclusivo de SUNAFIL</div>'
+        f'<body class="{"una-oficina" if single_office else "nacional"}">'
+        f'<div class="confidencial">{CONFIDENTIAL} - uso exclusivo de SUNAFIL</div>'
         f'{body}<div class="confidencial">{CONFIDENTIAL}</div></body></html>'
     )
 
@@ -481,9 +509,9 @@ def _office_html(office: str, rows: pd.DataFrame, team_rows: pd.DataFrame,
     name = str(rows["office_name"].iloc[0])
     return _page(f"{name} {as_of}", (
         f"<h1>{html.escape(name)}: lista priorizada de inspección - planificación {as_of}</h1>"
-        f"<p>{html.escape(METHOD_ES)}</p>"
+        f'<p class="metodo">{html.escape(METHOD_ES)}</p>'
         f"{_office_section(office, rows, yields, districts, team_rows)}"
-    ))
+    ), single_office=True)
 
 
 def _write_office_files(staging: Path, target: pd.DataFrame, yields: pd.DataFrame,
