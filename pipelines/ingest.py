@@ -123,7 +123,10 @@ def read_employer_identity(data_dir: Path, mapping: dict | None = None) -> pd.Da
     path = _find_file(Path(data_dir), "workplaces", spec)
     frame = _read_parquet(path) if path.suffix == ".parquet" else _read_csv(path, spec)
     frame = frame.rename(columns={str(k): v for k, v in (spec.get("columns") or {}).items()})
-    frame = _normalise_text(frame.reindex(columns=["workplace_id", *EMPLOYER_IDENTITY]))
+    for column in EMPLOYER_IDENTITY:
+        if column not in frame:
+            frame[column] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    frame = _normalise_text(frame[["workplace_id", *EMPLOYER_IDENTITY]])
     return frame.dropna(subset=["workplace_id"]).drop_duplicates("workplace_id").set_index(
         "workplace_id")
 

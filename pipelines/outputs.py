@@ -231,8 +231,9 @@ def run_report(
         f"# Vigía run report: planning date {planning_date.date()}",
         "## Data (rows in = clean + quarantined)",
         markdown_table(quality.accounting),
-        "Validation details: `validation_summary.md`, Great Expectations Data Docs in "
-        "`data_docs/` (offline they load no styling), quarantined rows in `quarantine/`.",
+        "Validation details: `validation_summary.md` and `validation_summary.html` (offline), "
+        "Great Expectations Data Docs in `data_docs/` (blank offline: they load their scripts "
+        "from the internet), quarantined rows in `quarantine/`.",
         "## Split plan",
         "\n".join(
             f"- test as-of {s.test_as_of.date()}: training as-of dates "
