@@ -96,9 +96,11 @@ def reason_level(spec: FeatureSpec) -> int:
 
 
 def reason_topic(spec: FeatureSpec) -> str:
-    """Reasons on one topic are said once: all area features, all activity features."""
+    """Reasons on one topic are said once: area, activity, the principal of a subcontractor."""
     if reason_level(spec) == AREA:
         return "area"
+    if spec.name == "is_subcontractor" or spec.name.startswith("principal_"):
+        return "principal"  # "subcontratista de una empresa con 6 infracciones" says both
     return "activity" if spec.name in ACTIVITY_FEATURES else spec.name
 
 
@@ -150,6 +152,8 @@ def _registry_sentence(spec: FeatureSpec, value: object,
         return SIZE_ES.get(int(float(value)))
     if spec.name == "labour_regime":
         return REGIME_ES.get(str(value))
+    if spec.name == "establishments_same_ruc" and float(value) == 1:
+        return "empresa de un solo establecimiento"
     return spec.reason_es.format(value=value if spec.kind == "categorical" else float(value))
 
 
@@ -228,9 +232,16 @@ def workplace_reasons(contributions: pd.Series, values: pd.Series,
     return sentences or [str(settings["fallback_es"])]
 
 
+PLURAL_ES = {singular: plural for plural, singular in SINGULAR_ES.items()}
+
+
 def reason_template(sentence: str) -> str:
-    """A sentence with its numbers masked: reasons that differ only in a count share it."""
-    return re.sub(r"\d+(?:[.,]\d+)?", "#", sentence)
+    """A sentence with its numbers masked and words in plural: reasons that differ only in a
+    count ("1 inspección", "3 inspecciones") share one template."""
+    def plural(match: re.Match) -> str:
+        return "# " + " ".join(PLURAL_ES.get(w, w) for w in match.group(1).split(" "))
+    masked = re.sub(r"\d+(?:[.,]\d+)?", "#", sentence)
+    return re.sub(r"# (\w+(?: \w+)?)", plural, masked)
 
 
 def reasons_frame(explanation: Explanation, catalog: Mapping[str, FeatureSpec],

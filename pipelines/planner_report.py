@@ -300,11 +300,19 @@ def _row_cells(row: pd.Series) -> list[tuple[str, str]]:
     ]
 
 
+CONTEXT_CELLS = ("rank", "centro", "ubicacion", "actividad", "probabilidad", "inspeccion")
+
+
 def _table_html(rows: pd.DataFrame, css_class: str = "lista") -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in TABLE_HEADERS_ES)
+    """The list as a table; the team's visits shown as context keep only who, where, what."""
+    keep = [css_class == "lista" or cell in CONTEXT_CELLS
+            for cell, _ in _row_cells(rows.iloc[0])] if len(rows) else []
+    head = "".join(f"<th>{html.escape(h)}</th>"
+                   for h, kept in zip(TABLE_HEADERS_ES, keep, strict=True) if kept)
     body = []
     for _, row in rows.iterrows():
-        cells = "".join(f'<td class="{c}">{inner}</td>' for c, inner in _row_cells(row))
+        cells = "".join(f'<td class="{c}">{inner}</td>'
+                        for (c, inner), kept in zip(_row_cells(row), keep, strict=True) if kept)
         marker = ' class="exploracion"' if row["selection"] == EXPLORATION else ""
         body.append(f"<tr{marker}>{cells}</tr>")
     return (f'<div class="tabla"><table class="{css_class}"><thead><tr>{head}</tr></thead>'
@@ -402,9 +410,10 @@ ul.leyenda li{display:inline-block;margin-right:1em}
  section.oficina{break-before:page;border-top:none;margin-top:0;padding-top:0}
  .una-oficina section.oficina{break-before:auto}
  section.oficina h2::before{content:"CONFIDENCIAL - ";color:#b03a2e}
- .fila{flex-wrap:nowrap}
- figure.mapa-fig{flex:0 0 7cm}
- svg.mapa{max-height:9cm}
+ .fila{display:block}
+ figure.mapa-fig{max-width:none}
+ svg.mapa{width:auto;max-width:100%;height:7cm;max-height:none}
+ ul.leyenda{margin-bottom:.2em}
  .tabla{overflow:visible}
  table{font-size:7.5pt;break-inside:auto}
  thead{display:table-header-group}
@@ -473,16 +482,15 @@ def _national_summary(target: pd.DataFrame, yields: pd.DataFrame) -> str:
 
 def _html(target: pd.DataFrame, yields: pd.DataFrame, validation: Mapping[str, Any],
           districts: pd.DataFrame, scores: pd.Series, figures: Mapping[str, Figure],
-          as_of: str, team_code: str | None) -> str:
+          as_of: str) -> str:
     """The national report for headquarters: method, validation, summary, every list."""
     images = "".join(
         f'<img alt="{html.escape(name)}" src="{_png_data_uri(figure)}"/>'
         for name, figure in figures.items()
     )
     cut = float(target.loc[target["selection"] == "modelo", "score"].min()) if len(target) else 0
-    sections = "".join(
-        _office_section(str(office), rows, yields, districts,
-                        _team_rows_in(target, team_code, str(office)))
+    sections = "".join(  # the team's own section replaces its context in each office here
+        _office_section(str(office), rows, yields, districts, None)
         for office, rows in target.groupby("office", sort=False)
     )
     return _page(f"Lista priorizada {as_of}", (
@@ -559,7 +567,7 @@ def write_planning_outputs(
         _write_excel(dict(iter(named.groupby("office", sort=False))),
                      staging / f"{LIST_FILE}.xlsx", as_of)
         (staging / "reporte.html").write_text(
-            _html(named, yields, validation, districts, scores, figures, as_of, team_code),
+            _html(named, yields, validation, districts, scores, figures, as_of),
             encoding="utf-8",
         )
         _write_office_files(staging, named, yields, districts, as_of, team_code)

@@ -169,3 +169,14 @@ def test_the_activity_is_said_once_and_counts_of_one_are_singular():
         "última inspección hace 2 años",
         "sector de riesgo alto de trabajo forzoso (extracción de madera)",
     ]
+
+
+def test_a_subcontractor_is_said_once_with_its_principals_findings():
+    explanation = explanation_from({"w": {
+        "principal_infractions": (0.6, 6.0), "is_subcontractor": (0.5, 1.0),
+        "establishments_same_ruc": (0.2, 1.0),
+    }})
+    assert reasons_frame(explanation, FEATURE_CATALOG).loc["w"].tolist() == [
+        "subcontratista de una empresa con 6 infracciones",
+        "empresa de un solo establecimiento", "",
+    ]
