@@ -4,7 +4,8 @@ Each listed workplace gets up to `top` sentences (default 3) from the features t
 risk, rendered from the catalog's `reason_es` with the workplace's own value, e.g.
 "3 hallazgos de trabajo forzoso en otros locales de la misma empresa". A planner needs reasons
 about the workplace, not about its area (every workplace of a district shares the district's
-poverty), so the positive contributions are said in three levels, strongest first in each:
+poverty), so the positive contributions are said in three levels, in each what sets the
+workplace apart from the other listed ones first (see `workplace_reasons`):
 
 1. evidence about the workplace: its own inspections and findings, its principal's, recruiter's
    or sister establishments' findings, its complaints (under the privacy rule below);
@@ -205,12 +206,17 @@ def reasons_settings(config_reasons: Mapping[str, Any] | None) -> dict[str, Any]
 
 
 def workplace_reasons(contributions: pd.Series, values: pd.Series,
-                      catalog: Mapping[str, FeatureSpec], settings: Mapping[str, Any]) -> list[str]:
+                      catalog: Mapping[str, FeatureSpec], settings: Mapping[str, Any],
+                      typical: pd.Series | None = None) -> list[str]:
     """Up to `top` distinct sentences: evidence, then registry, then area; one per topic.
 
-    Within a level the larger contribution comes first. A workplace with positive
-    contributions of which none can be said gets the fallback sentence.
+    Within a level, what sets this workplace apart comes first: its contribution above the
+    `typical` one (the mean positive contribution of that feature over the listed workplaces),
+    then the larger contribution. A factor that pushes every listed workplace alike would
+    otherwise open every row and tell the planner nothing about this one. A workplace with
+    positive contributions of which none can be said gets the fallback sentence.
     """
+    typical = pd.Series(0.0, index=contributions.index) if typical is None else typical
     candidates = []
     for feature, contribution in contributions[contributions > 0].items():
         spec = catalog.get(str(feature))
@@ -218,11 +224,12 @@ def workplace_reasons(contributions: pd.Series, values: pd.Series,
             continue
         sentence = render_reason(spec, values[feature], settings, values)
         if sentence is not None:
-            candidates.append((reason_level(spec), -float(contribution), sentence,
+            distinct = float(contribution) - float(typical.get(feature, 0.0))
+            candidates.append((reason_level(spec), -distinct, -float(contribution), sentence,
                                reason_topic(spec)))
     sentences: list[str] = []
     topics: set[str] = set()
-    for _, _, sentence, topic in sorted(candidates):
+    for *_, sentence, topic in sorted(candidates):
         if sentence in sentences or topic in topics:
             continue
         topics.add(topic)
@@ -251,9 +258,10 @@ def reasons_frame(explanation: Explanation, catalog: Mapping[str, FeatureSpec],
     uncatalogued = [c for c in explanation.values.columns if c not in catalog]
     if uncatalogued:
         log.warning("features without a catalog entry never become reasons: %s", uncatalogued)
+    typical = explanation.values.clip(lower=0).mean()
     rows = {
         workplace: workplace_reasons(explanation.values.loc[workplace],
-                                     explanation.data.loc[workplace], catalog, settings)
+                                     explanation.data.loc[workplace], catalog, settings, typical)
         for workplace in explanation.values.index
     }
     columns = [f"reason_{i + 1}" for i in range(int(settings["top"]))]

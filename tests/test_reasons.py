@@ -180,3 +180,16 @@ def test_a_subcontractor_is_said_once_with_its_principals_findings():
         "subcontratista de una empresa con 6 infracciones",
         "empresa de un solo establecimiento", "",
     ]
+
+
+def test_what_sets_a_workplace_apart_opens_its_reasons():
+    both = {"fines_uit_all": (1.0, 3.0)}
+    explanation = explanation_from({
+        "w1": {**both, "fl_documents_all": (0.6, 2.0)},
+        "w2": {**both, "fl_documents_all": (0.0, 0.0)},
+    })
+    reasons = reasons_frame(explanation, FEATURE_CATALOG)
+    # the fines push both alike; the document findings are what w1 has and w2 has not
+    assert reasons.loc["w1", "reason_1"] == (
+        "2 hallazgos de retención de documentos en todo el historial")
+    assert reasons.loc["w2", "reason_1"] == "multas propuestas por 3.0 UIT en todo el historial"
