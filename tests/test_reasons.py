@@ -12,7 +12,13 @@ from test_explain import MODEL_CONFIG, synthetic_features
 
 from features.catalog import FEATURE_CATALOG
 from models.explain import Explanation
-from models.reasons import reasons_for_workplaces, reasons_frame, reasons_settings, render_reason
+from models.reasons import (
+    reason_template,
+    reasons_for_workplaces,
+    reasons_frame,
+    reasons_settings,
+    render_reason,
+)
 
 COLUMNS = ["same_ruc_fl_findings", "district_poverty_pct", "is_subcontractor",
            "complaints_3y", "complaints_phone_1y", "days_since_last_complaint", "ciiu_division"]
@@ -193,3 +199,17 @@ def test_what_sets_a_workplace_apart_opens_its_reasons():
     assert reasons.loc["w1", "reason_1"] == (
         "2 hallazgos de retención de documentos en todo el historial")
     assert reasons.loc["w2", "reason_1"] == "multas propuestas por 3.0 UIT en todo el historial"
+
+
+def test_first_reasons_stay_diverse_when_one_factor_pushes_every_listed_workplace():
+    """The issue's target: no first-reason template on more than 25% of the rows."""
+    others = ["fl_documents_all", "infractions_3y", "victims_all", "same_ruc_fl_findings",
+              "principal_fl_findings", "complaints_3y", "fl_debt_all",
+              "inspections_specialized_all"]
+    rows = {f"w{i}": {"fines_uit_all": (1.0, 3.0), others[i % len(others)]: (0.5, 6.0),
+                      "declared_workers": (0.0, 50.0)} for i in range(40)}
+    reasons = reasons_frame(explanation_from(rows), FEATURE_CATALOG)
+    share = reasons["reason_1"].map(reason_template).value_counts(normalize=True)
+    assert share.iloc[0] <= 0.25, share.head(3)
+    assert (reasons["reason_2"].map(reason_template)
+            == "multas propuestas por # UIT en todo el historial").all()
