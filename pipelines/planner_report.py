@@ -86,7 +86,9 @@ COLUMN_NOTES_ES: dict[str, str] = {
     "principal_ruc": "Si es subcontratista o intermediario: RUC de la empresa principal.",
     "n_establishments": "Establecimientos del mismo RUC en el distrito, agrupados en una visita.",
     "establishments": "Códigos de los establecimientos de la visita.",
-    "reason_1": "Principal razón del puntaje (explicación SHAP del modelo).",
+    "reason_1": "Primera razón del puntaje (explicación SHAP del modelo): primero los hechos del "
+                "propio centro, luego su registro y a lo sumo una de su zona; en cada grupo, lo "
+                "que más lo distingue de los demás listados. En exploración, por qué se sorteó.",
     "reason_2": "Segunda razón del puntaje.",
     "reason_3": "Tercera razón del puntaje.",
 }
