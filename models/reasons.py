@@ -97,12 +97,15 @@ def reason_level(spec: FeatureSpec) -> int:
 
 
 def reason_topic(spec: FeatureSpec) -> str:
-    """Reasons on one topic are said once: area, activity, the principal of a subcontractor."""
+    """Reasons on one topic are said once: area, activity, the principal of a subcontractor,
+    a count over several windows ("2 inspecciones ... historial", "1 ... últimos 3 años")."""
     if reason_level(spec) == AREA:
         return "area"
     if spec.name == "is_subcontractor" or spec.name.startswith("principal_"):
         return "principal"  # "subcontratista de una empresa con 6 infracciones" says both
-    return "activity" if spec.name in ACTIVITY_FEATURES else spec.name
+    if spec.name in ACTIVITY_FEATURES:
+        return "activity"
+    return spec.name.removesuffix(f"_{spec.window}")  # one count per family, whatever window
 
 
 def is_complaint_based(spec: FeatureSpec) -> bool:

@@ -164,10 +164,11 @@ def test_reasons_for_listed_workplaces_from_a_fitted_pipeline():
     assert "infracciones en todo el historial" in said or "pobreza" in said
 
 
-def test_the_activity_is_said_once_and_counts_of_one_are_singular():
+def test_the_activity_and_a_count_family_are_said_once_and_counts_of_one_are_singular():
     explanation = explanation_from({"w": {
         "sector_risk_group": (0.9, 2.0), "ciiu_class": (0.8, "0220"),
         "ciiu_division": (0.7, "02"), "inspections_planned_all": (0.1, 1.0),
+        "inspections_planned_3y": (0.09, 1.0),
         "days_since_last_inspection": (0.05, 800.0),
     }})
     assert reasons_frame(explanation, FEATURE_CATALOG).loc["w"].tolist() == [
