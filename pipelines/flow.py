@@ -355,7 +355,7 @@ def write_lists(prep: Prepared, champion: tracking.Champion, X: pd.DataFrame,
         champion.model, X, scores, prep.tables, prep.districts, prep.planning_date, prep.config,
         validation=tracking.load_run_json(champion.info.run_id, outputs.VALIDATION_ARTIFACT),
         out_dir=out_dir, department=department, capacity=capacity,
-        calibrated=champion.calibrated,
+        calibrated=champion.calibrated, data_dir=prep.data_dir,
     )
 
 

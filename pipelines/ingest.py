@@ -127,6 +127,30 @@ def load_raw_tables(data_dir: Path, mapping: dict | None = None) -> dict[str, Ra
     }
 
 
+EMPLOYER_IDENTITY = ("name", "address")
+
+
+def read_employer_identity(data_dir: Path, mapping: dict | None = None) -> pd.DataFrame:
+    """Employer `name` and `address` per workplace_id, for the planner's list files ONLY.
+
+    The one narrow way around the door above (CONTRACT.md, Personal data): inspectors need the
+    employer's identity to visit, so the list writer reads it from the raw registry at its last
+    step and joins it into the confidential `lista_*` / `reporte*` files. It must never reach
+    features, models, MLflow, logs, quarantine or Data Docs: never log or return its values
+    anywhere else. `address` is optional in the contract; a missing column comes back empty.
+    """
+    spec = ((mapping or {}).get("tables") or {}).get("workplaces") or {}
+    path = _find_file(Path(data_dir), "workplaces", spec)
+    frame = _read_parquet(path) if path.suffix == ".parquet" else _read_csv(path, spec)
+    frame = frame.rename(columns={str(k): v for k, v in (spec.get("columns") or {}).items()})
+    for column in EMPLOYER_IDENTITY:
+        if column not in frame:
+            frame[column] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    frame = _normalise_text(frame[["workplace_id", *EMPLOYER_IDENTITY]])
+    return frame.dropna(subset=["workplace_id"]).drop_duplicates("workplace_id").set_index(
+        "workplace_id")
+
+
 def _find_file(data_dir: Path, table: str, spec: dict[str, Any]) -> Path:
     candidates = (
         [data_dir / spec["file"]]
