@@ -147,6 +147,19 @@ def test_mlflow_has_the_run_and_a_champion(run: dict) -> None:
     assert champion.run_id == parent.info.run_id
 
 
+def test_what_the_run_adapted_is_in_mlflow_and_the_report(run: dict) -> None:
+    mlflow.set_tracking_uri(run["config"]["mlflow"]["tracking_uri"])
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("vigia")
+    for parent in client.search_runs([experiment.experiment_id], "tags.planning_date != ''"):
+        assert "dropped_columns" in parent.data.params
+        notes = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/adapted_to_the_data.md")
+        assert "Registry fields that inspections can change" in notes
+    report = (run["out"] / "run_report.md").read_text(encoding="utf-8")
+    section = report.split("## Adapted to the data", 1)[1].split("\n## ", 1)[0]
+    assert "- Registry fields that inspections can change" in section
+
+
 def test_pipeline_never_opens_the_hidden_truth(run: dict) -> None:
     truth = str(run["data"] / "truth")
     assert any(str(run["data"]) in p for p in run["opened"]), "the audit hook saw no input file"
