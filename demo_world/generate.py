@@ -836,6 +836,17 @@ def _spells(states: np.ndarray, wp: pd.DataFrame, cal: Calendar) -> pd.DataFrame
     })
 
 
+ADDRESS_STREAM = 1  # addresses come from their own generator: every other column is unchanged
+
+
+def _addresses(seed: int, wp: pd.DataFrame) -> np.ndarray:
+    """Plausible establishment addresses in each workplace's real district (names.addresses)."""
+    district_names = load_districts().set_index("inei")["distrito"].str.title()
+    return names.addresses(np.random.default_rng([seed, ADDRESS_STREAM]),
+                           district_names.reindex(wp["ubigeo"]).fillna("").to_numpy(),
+                           wp["density"].to_numpy() < 10)
+
+
 def generate_world(
     n_workplaces: int, seed: int, start: str, end: str,
     defect_share: float = DEFAULT_DEFECT_SHARE, scenario: str = BASELINE,
@@ -864,6 +875,7 @@ def generate_world(
         "workplace_id": wp["workplace_id"].astype(object),
         "ruc": wp["ruc"].astype(object),
         "name": wp["name"],
+        "address": _addresses(seed, wp),
         "ciiu": wp["ciiu"].astype(object),
         "ubigeo": wp["ubigeo"].astype(object),
         "size_band": wp["size_band"].astype(object),

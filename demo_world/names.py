@@ -113,3 +113,30 @@ def identity_documents(rng: np.random.Generator, foreign: np.ndarray) -> np.ndar
         np.char.zfill(card.astype(str), 9).astype(object),
         dni.astype(str).astype(object),
     )
+
+
+STREET_TYPES = ("Av.", "Jr.", "Calle", "Psje.", "Prol.")
+STREET_TYPE_WEIGHTS = np.array([0.3, 0.3, 0.25, 0.08, 0.07])
+STREET_NAMES = (
+    "Grau", "Bolognesi", "Túpac Amaru", "Arequipa", "Los Incas", "San Martín", "Ramón Castilla",
+    "Próspero", "Sargento Lores", "Andrés Avelino Cáceres", "Huáscar", "Las Begonias",
+    "Mariscal Nieto", "José Olaya", "Señor de los Milagros", "Micaela Bastidas", "Ayacucho",
+    "Independencia", "La Marina", "Miraflores", "28 de Julio", "Amazonas", "Ucayali", "Ñaña",
+)
+RURAL_PLACES = ("Caserío", "Centro Poblado", "Comunidad Nativa", "Anexo", "Fundo")
+
+
+def addresses(rng: np.random.Generator, districts: np.ndarray, rural: np.ndarray) -> np.ndarray:
+    """Establishment addresses: 'Jr. Próspero 452, Iquitos', or a rural place; some unknown.
+
+    `rural` marks sparsely populated districts, where addresses name a place, not a street.
+    Draw them from their own generator so no other column of the demo world changes.
+    """
+    n = len(districts)
+    kinds = np.asarray(STREET_TYPES, dtype=object)[
+        rng.choice(len(STREET_TYPES), size=n, p=STREET_TYPE_WEIGHTS)]
+    numbers = rng.integers(1, 2000, n).astype(str)
+    street = kinds + " " + _pick(rng, STREET_NAMES, n) + " " + numbers
+    place = _pick(rng, RURAL_PLACES, n) + " " + _pick(rng, BUSINESS_CORES, n)
+    text = np.where(rural, place, street) + ", " + districts.astype(object)
+    return np.where(rng.random(n) < 0.04, None, text)

@@ -267,7 +267,9 @@ def _windowed_sums(
         weights = np.empty(len(rows), dtype=float)
         for name, column in values.items():
             np.compress(mask, column, out=weights)
-            out[f"{name}_{window}"] = np.bincount(rows, weights=weights, minlength=n)
+            # float even when no row is known (bincount of nothing gives integers)
+            out[f"{name}_{window}"] = np.bincount(rows, weights=weights, minlength=n).astype(
+                float, copy=False)
     return out
 
 

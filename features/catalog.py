@@ -6,7 +6,7 @@ reach a planner. `docs/FEATURES.md` is generated from this catalog.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,9 @@ class FeatureSpec:
       0 when the domain is silent; tree models may use it as a monotonic constraint.
     - `complaint_derived` marks features computed from complaints, whose rendering in reasons is
       limited by the privacy rule in config so that no complainant can be singled out.
+    - `registry_snapshot` marks features read from registry fields that inspections can change
+      (declared workers, size band, establishments, contractor links): the contract holds
+      today's value only, so at a past as-of date they may carry what an inspection caused.
     """
 
     name: str
@@ -30,6 +33,7 @@ class FeatureSpec:
     kind: str = "numeric"  # numeric or categorical
     monotonic: int = 0
     complaint_derived: bool = False
+    registry_snapshot: bool = False
 
 
 # Windows over the history before the as-of date; the Spanish phrase closes a reason sentence.
@@ -289,6 +293,15 @@ def _area_specs() -> list[FeatureSpec]:
     ]
 
 
+# Registry fields an inspection can change (an employer formalises workers, splits or closes
+# establishments, ends a subcontract): today's values at every past as-of date.
+REGISTRY_SNAPSHOT_FEATURES = frozenset({
+    "size_band_ordinal", "declared_workers", "establishments_same_ruc", "is_subcontractor",
+    "principal_fl_findings", "principal_indicator_findings", "principal_infractions",
+    "co_contractor_fl_findings",
+})
+
 FEATURE_CATALOG: dict[str, FeatureSpec] = {
-    spec.name: spec for spec in [*_history_specs(), *_OTHER_SPECS, *_area_specs()]
+    spec.name: replace(spec, registry_snapshot=spec.name in REGISTRY_SNAPSHOT_FEATURES)
+    for spec in [*_history_specs(), *_OTHER_SPECS, *_area_specs()]
 }

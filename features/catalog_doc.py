@@ -21,16 +21,18 @@ History windows (1y, 3y, all) are placed on `ordered_on` / `received_on`. `days_
 when there is no event. District values missing in the INEI table are imputed from the province,
 then department, then national mean. Area rates are leave-one-out (the workplace's own
 inspections are excluded) and smoothed toward the parent area with an additive prior
-(`features.area_prior_strength`). Registry fields (size band, declared workers) are the current
-snapshot: the contract carries no history for them.
+(`features.area_prior_strength`). Registry fields that inspections can change (column
+`snapshot`: declared workers, size band, establishments, contractor links) are today's values at
+every past as-of date: the contract carries no history for them, so a backtest may see what an
+inspection caused (the run report says so).
 
 `monotonic`: +1 more never lowers risk, -1 the reverse, 0 silent. `complaint`: derived from
 complaints (limited in reasons by the privacy rule).
 
 """
 
-COLUMNS = ("name", "source", "window", "kind", "monotonic", "complaint", "meaning", "label_es",
-           "reason_es")
+COLUMNS = ("name", "source", "window", "kind", "monotonic", "complaint", "snapshot", "meaning",
+           "label_es", "reason_es")
 
 
 def _cell(text: str) -> str:
@@ -41,7 +43,8 @@ def _cell(text: str) -> str:
 def _row(spec: FeatureSpec) -> str:
     monotonic = f"{spec.monotonic:+d}" if spec.monotonic else "0"
     values = (f"`{spec.name}`", spec.source, spec.window, spec.kind, monotonic,
-              "yes" if spec.complaint_derived else "", spec.meaning, spec.label_es, spec.reason_es)
+              "yes" if spec.complaint_derived else "",
+              "yes" if spec.registry_snapshot else "", spec.meaning, spec.label_es, spec.reason_es)
     return "| " + " | ".join(_cell(v) for v in values) + " |"
 
 

@@ -41,7 +41,7 @@ RUC_WEIGHTS = np.array([5, 4, 3, 2, 7, 6, 5, 4, 3, 2])
 # Columns that hold personal data: dropped at ingestion, never stored past the loader.
 PERSONAL_COLUMNS = {
     "complaints": ("complainant_name", "complainant_doc"),
-    "workplaces": ("name",),
+    "workplaces": ("name", "address"),
 }
 
 
@@ -62,6 +62,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("workplace_id", "str", unique=True),
         Column("ruc", "str"),
         Column("name", "str", nullable=True),
+        Column("address", "str", nullable=True),
         Column("ciiu", "str"),
         Column("ubigeo", "str"),
         Column("size_band", "cat", codes=SIZE_BANDS),

@@ -24,6 +24,7 @@ from datetime import date
 import pandas as pd
 
 from features.contract import LIST_SEPARATOR, PERSONAL_COLUMNS, TABLES, Column, valid_ruc_mask
+from features.errors import InputError
 
 # Stable rule ids (they appear in quarantine/<table>.csv and in the validation summary).
 RULES: dict[str, str] = {
@@ -62,13 +63,14 @@ ID_PATTERNS: dict[str, str] = {
     "contractor_of": r"^(10|15|17|20)\d{9}$",
 }
 ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+ISO_TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
 TRUE_TEXT = frozenset({"true", "1", "t"})
 FALSE_TEXT = frozenset({"false", "0", "f"})
 DETAIL_SEPARATOR = " | "
 QUARANTINE_COLUMNS = ["source_row", "rule", "detail"]
 
 
-class DataContractError(ValueError):
+class DataContractError(InputError):
     """The input breaks the contract at table level: the run must stop before any model work."""
 
 
@@ -275,6 +277,8 @@ def _parse_column(text: pd.Series, kind: str) -> tuple[pd.Series, str]:
         values[folded.isin(FALSE_TEXT).to_numpy()] = False
         return values, "true/false"
     if kind == "date":
+        # Exports often write dates as timestamps: the date as written is the fact's day.
+        text = text.where(~text.str.match(ISO_TIMESTAMP_PATTERN, na=False), text.str[:10])
         parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
         return parsed.astype("datetime64[ns]"), "an ISO date YYYY-MM-DD"
     return text, "text"

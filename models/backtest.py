@@ -22,6 +22,7 @@ from features.labels import build_labels, label_summary
 from features.splits import Split
 from features.training_set import build_scoring_set, build_training_set
 from models.calibration import TrainedModel, fit_calibrated
+from models.degenerate import drop_degenerate_columns
 from models.metrics import score_table, top_k_ids
 from models.selection import top_k_stability
 
@@ -82,6 +83,7 @@ def run_backtest(
             min_indicators=int(labels_cfg.get("min_indicators", 2)),
             area_prior_strength=prior,
         )
+        X, dropped = drop_degenerate_columns(X)  # the grid below is built on the kept columns
         X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior)
         y_test = build_labels(
             tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg["kind"],
@@ -116,6 +118,7 @@ def run_backtest(
                 "fit_rows": trained.fit_rows, "fit_positives": trained.fit_positives,
                 "calibration_rows": trained.calibration_rows,
                 "calibration_positives": trained.calibration_positives, "note": trained.note,
+                "dropped_columns": ";".join(dropped),
             })
             log.info("  %s: precision at capacity %.3f", group,
                      table.loc[table["metric"] == "precision_at_capacity", "value"].iloc[0])

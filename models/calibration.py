@@ -25,6 +25,8 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 
+from features.errors import InputError
+
 log = logging.getLogger(__name__)
 
 
@@ -65,6 +67,7 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
     labels = np.asarray(y, dtype=float)
     dates = pd.to_datetime(pd.Series(np.asarray(as_of)))
     labelled = ~np.isnan(labels)
+    _require_both_classes(labels[labelled], dates[labelled])
     labelled_dates = sorted(dates[labelled].unique())
     calibration_dates = labelled_dates[-calibration_as_of_dates:] if calibration_as_of_dates else []
     in_calibration = dates.isin(calibration_dates).to_numpy() & labelled
@@ -103,6 +106,20 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
         calibration_rows=int(in_calibration.sum()), calibration_positives=int(cal_labels.sum()),
         calibration_as_of=[pd.Timestamp(d) for d in calibration_dates],
         note=f"{method} calibration on {len(cal_labels)} labelled rows",
+    )
+
+
+def _require_both_classes(labels: np.ndarray, dates: pd.Series) -> None:
+    """A model cannot learn from labels of one class: say what the training set held."""
+    positives, negatives = int(labels.sum()), int((labels == 0).sum())
+    if positives and negatives:
+        return
+    span = (f" for as-of dates {dates.min().date()} .. {dates.max().date()}"
+            if len(dates) else "")
+    raise InputError(
+        f"nothing to learn from: the training labels{span} hold {positives} positive(s) and "
+        f"{negatives} negative(s) among inspected workplaces; the history needs inspections "
+        "with and without findings whose outcomes closed in time"
     )
 
 

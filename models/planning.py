@@ -1,8 +1,10 @@
 """The planning model: the chosen model group retrained on every label window before the date.
 
 It is trained on the newest label windows that end by the planning date (see
-`features.splits.production_train_as_of_dates`), calibrated like every backtest candidate, and
-carries what the promotion gate and the next run need: its label cut-off (end of the newest
+`features.splits.production_train_as_of_dates`); when their labels are all of one class it
+learns from every date the burn-in allows instead. Feature columns that carry nothing in its
+training set are dropped (models/degenerate.py). It is calibrated like every backtest candidate,
+and carries what the promotion gate and the next run need: its label cut-off (end of the newest
 label window it saw) and a drift profile of its training frame (models/drift.py).
 """
 
@@ -16,11 +18,12 @@ import pandas as pd
 
 from features.catalog import FEATURE_CATALOG
 from features.labels import label_summary
-from features.splits import production_train_as_of_dates
+from features.splits import every_train_as_of_date, production_train_as_of_dates
 from features.training_set import build_training_set
 from models.backtest import train_model
 from models.calibration import TrainedModel
 from models.candidates import build_grid
+from models.degenerate import drop_degenerate_columns
 from models.drift import feature_profile
 
 
@@ -34,6 +37,7 @@ class PlanningModel:
     training_labels: dict[str, float]
     label_cutoff: pd.Timestamp  # end of the newest label window it trained on
     profile: dict[str, Any]  # models.drift profile of its training frame
+    dropped_columns: dict[str, str]  # degenerate feature columns left out, with why
 
 
 def label_cutoff(train_as_of_dates: list[pd.Timestamp], label_timespan_months: int) -> pd.Timestamp:
@@ -47,15 +51,22 @@ def train_planning_model(
     reference_profile: Mapping[str, Any] | None = None,
 ) -> PlanningModel:
     """Retrain `model_group` for the planning date; drift against `reference_profile` if given."""
-    span = int(config["labels"]["label_timespan_months"])
-    dates = production_train_as_of_dates(config["splits"], planning_date, history_start, span)
-    X, y, meta = build_training_set(
-        tables, districts, dates, span, known_before=planning_date,
-        label_kind=config["labels"]["kind"],
-        min_indicators=int(config["labels"].get("min_indicators", 2)),
-        area_prior_strength=float(config["features"]["area_prior_strength"]),
-    )
-    estimator = build_grid(config["model"], X.dtypes, FEATURE_CATALOG)[model_group]
-    trained = train_model(estimator, X, y, meta["as_of"], config["model"].get("calibration", {}))
+    span, splits = int(config["labels"]["label_timespan_months"]), config["splits"]
+    # Labels of one class teach nothing: then learn from every date the burn-in allows.
+    for dates in (production_train_as_of_dates(splits, planning_date, history_start, span),
+                  every_train_as_of_date(splits, planning_date, history_start, span)):
+        X, y, meta = build_training_set(
+            tables, districts, dates, span, known_before=planning_date,
+            label_kind=config["labels"]["kind"],
+            min_indicators=int(config["labels"].get("min_indicators", 2)),
+            area_prior_strength=float(config["features"]["area_prior_strength"]),
+        )
+        if y.nunique() == 2:
+            break
+    kept, dropped = drop_degenerate_columns(X)
+    estimator = build_grid(config["model"], kept.dtypes, FEATURE_CATALOG)[model_group]
+    trained = train_model(estimator, kept, y, meta["as_of"],
+                          config["model"].get("calibration", {}))
+    # The drift profile covers every column, dropped ones too: what the data held, not the model.
     return PlanningModel(model_group, trained, dates, label_summary(y), label_cutoff(dates, span),
-                         feature_profile(X, int(config["drift"]["bins"])))
+                         feature_profile(X, int(config["drift"]["bins"])), dropped)

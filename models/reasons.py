@@ -1,21 +1,32 @@
-"""Reasons in plain Spanish: the top positive SHAP contributions of a workplace as sentences.
+"""Reasons in plain Spanish: what about THIS workplace raised its risk, from its SHAP values.
 
 Each listed workplace gets up to `top` sentences (default 3) from the features that RAISE its
-risk most, rendered from the catalog's `reason_es` with the workplace's own value, e.g.
-"3 hallazgos de trabajo forzoso en otros locales de la misma empresa" or
-"distrito con 68% de pobreza". When fewer features raise the risk (or can be said), the
-workplace gets fewer reasons; the empty slots stay "" rather than inventing one.
+risk, rendered from the catalog's `reason_es` with the workplace's own value, e.g.
+"3 hallazgos de trabajo forzoso en otros locales de la misma empresa". A planner needs reasons
+about the workplace, not about its area (every workplace of a district shares the district's
+poverty), so the positive contributions are said in three levels, in each what sets the
+workplace apart from the other listed ones first (see `workplace_reasons`):
+
+1. evidence about the workplace: its own inspections and findings, its principal's, recruiter's
+   or sister establishments' findings, its complaints (under the privacy rule below);
+2. what the registry says about it: its activity (one reason: the sector's risk tier named
+   truthfully, or the activity's title, never a bare code), size, regime, subcontracting;
+3. at most ONE area-level reason (district context or area finding rates).
 
 A contribution is only said when its value means something in words: a missing value, or a zero
 (no complaints, not a subcontractor) that happens to push the score up, is skipped, because
-"0 denuncias" or "subcontratista" for a firm that is not one would mislead a planner.
+"0 denuncias" or "subcontratista" for a firm that is not one would mislead a planner. The
+department is never said: it is the office's own territory. A workplace whose positive
+contributions cannot be said gets `reasons.fallback_es`, so no row is left without a reason.
 
-Privacy (config `reasons.complaints`): complaint-derived features must never single out a
-complainant.
-- `coarse` (default): channels and the days since the last complaint are never said; counts
-  of complaints (total or by topic) below `reasons.min_complaint_count` become the generic
-  `reasons.complaint_phrase_es` ("tiene denuncias recientes"), with no number, date or channel;
-  counts at or above it are said with the catalog sentence.
+Privacy (config `reasons.complaints`): nothing may let an employer infer that a worker
+complained. The rule covers EVERY complaint-derived feature, including inspections that a
+complaint originated (`inspections_complaint_*`).
+- `coarse` (default): channels and the days since the last complaint are never said; counts at
+  or above `reasons.min_complaint_count` are said with the catalog sentence; smaller counts
+  become the window's generic phrase (`reasons.complaint_phrases_es`: "recientes" only for the
+  last year), and for a small workplace (fewer than `reasons.min_workers_for_complaint_mention`
+  declared workers, or unknown) they are not mentioned at all.
 - `none`: complaint-derived features never become reasons.
 """
 
@@ -23,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -31,17 +43,74 @@ import pandas as pd
 
 from features.catalog import FeatureSpec
 from features.contract import CHANNELS
+from models.activity import activity_title
 from models.explain import DEFAULT_BACKGROUND_ROWS, Explanation, explain
 
 log = logging.getLogger(__name__)
 
 COMPLAINT_MODES = ("coarse", "none")
+COMPLAINT_ORIGIN_PREFIX = "inspections_complaint_"
 DEFAULT_REASONS_CONFIG: dict[str, Any] = {
     "top": 3,
     "complaints": "coarse",
     "min_complaint_count": 5,
-    "complaint_phrase_es": "tiene denuncias recientes",
+    "min_workers_for_complaint_mention": 20,
+    "complaint_phrases_es": {
+        "1y": "tiene denuncias recientes",
+        "3y": "tiene denuncias en los últimos 3 años",
+        "all": "tiene denuncias en su historial",
+    },
+    "fallback_es": "ningún dato propio destaca: el puntaje resulta de la combinación de rasgos "
+                   "del centro y de su zona",
 }
+
+EVIDENCE, REGISTRY, AREA = 0, 1, 2
+AREA_SOURCES = ("districts", "area_rates")
+ACTIVITY_FEATURES = ("sector_risk_group", "ciiu_class", "ciiu_division")  # one activity reason
+NEVER_SAID = ("department_code",)  # the office's own territory: tells a planner nothing
+# Ordinal and coded registry values in words (the catalog's template would print a bare code).
+SECTOR_TIER_ES = {
+    1: "sector de riesgo medio de trabajo forzoso",
+    2: "sector de riesgo alto de trabajo forzoso",
+}
+SIZE_ES = {0: "microempresa", 1: "pequeña empresa", 2: "mediana empresa", 3: "gran empresa"}
+# Plural words a catalog sentence puts after its count, for a count of one.
+SINGULAR_ES = {
+    "inspecciones": "inspección", "hallazgos": "hallazgo", "denuncias": "denuncia",
+    "indicadores": "indicador", "infracciones": "infracción", "víctimas": "víctima",
+    "identificadas": "identificada", "planificadas": "planificada", "originadas": "originada",
+    "establecimientos": "establecimiento", "trabajadores": "trabajador",
+    "declarados": "declarado", "años": "año", "días": "día",
+}
+REGIME_ES = {
+    "agrario": "régimen laboral agrario", "construccion": "régimen de construcción civil",
+    "hogar": "régimen de trabajo del hogar", "micro": "régimen laboral de microempresa",
+    "pequena": "régimen laboral de pequeña empresa", "general": "régimen laboral general",
+}
+
+
+def reason_level(spec: FeatureSpec) -> int:
+    """EVIDENCE (history, network, complaints), REGISTRY (the workplace's record) or AREA."""
+    if spec.source in AREA_SOURCES:
+        return AREA
+    return REGISTRY if spec.source == "workplaces" else EVIDENCE
+
+
+def reason_topic(spec: FeatureSpec) -> str:
+    """Reasons on one topic are said once: area, activity, the principal of a subcontractor,
+    a count over several windows ("2 inspecciones ... historial", "1 ... últimos 3 años")."""
+    if reason_level(spec) == AREA:
+        return "area"
+    if spec.name == "is_subcontractor" or spec.name.startswith("principal_"):
+        return "principal"  # "subcontratista de una empresa con 6 infracciones" says both
+    if spec.name in ACTIVITY_FEATURES:
+        return "activity"
+    return spec.name.removesuffix(f"_{spec.window}")  # one count per family, whatever window
+
+
+def is_complaint_based(spec: FeatureSpec) -> bool:
+    """Complaint-derived, counting inspections a complaint originated: both reveal a complaint."""
+    return spec.complaint_derived or spec.name.startswith(COMPLAINT_ORIGIN_PREFIX)
 
 
 def _is_missing(value: object) -> bool:
@@ -52,29 +121,81 @@ def _is_zero(value: object) -> bool:
     return not isinstance(value, str) and pd.api.types.is_number(value) and value == 0
 
 
-def _complaint_sentence(spec: FeatureSpec, value: float, settings: Mapping[str, Any]) -> str | None:
-    """What the privacy rule lets a list say about a complaint-derived feature."""
-    if settings["complaints"] == "none":
+def _row_value(row: Mapping[str, Any] | None, feature: str) -> object:
+    return None if row is None or feature not in row else row[feature]
+
+
+def _complaint_sentence(spec: FeatureSpec, value: float, settings: Mapping[str, Any],
+                        row: Mapping[str, Any] | None) -> str | None:
+    """What the privacy rule lets a list say about a complaint-based feature."""
+    if settings["complaints"] == "none" or spec.name.startswith("days_since"):
         return None
-    phrase = str(settings["complaint_phrase_es"])
-    is_count = "{value" in spec.reason_es and not spec.name.startswith("days_since")
     is_channel = any(spec.name.startswith(f"complaints_{c}_") for c in CHANNELS)
-    if not is_count or is_channel or float(value) < float(settings["min_complaint_count"]):
-        return phrase
-    return spec.reason_es.format(value=value)
+    if not is_channel and value >= float(settings["min_complaint_count"]):
+        return spec.reason_es.format(value=value)
+    workers = _row_value(row, "declared_workers")
+    small = float(settings["min_workers_for_complaint_mention"])
+    if _is_missing(workers) or float(workers) < small:
+        return None  # a small workplace could tell who complained from any mention at all
+    return settings["complaint_phrases_es"].get(spec.window)
 
 
-def render_reason(spec: FeatureSpec, value: object, settings: Mapping[str, Any]) -> str | None:
-    """One Spanish sentence for a feature and the workplace's value; None if it cannot be said."""
+def _registry_sentence(spec: FeatureSpec, value: object,
+                       row: Mapping[str, Any] | None) -> str | None:
+    """Coded registry values in words; None where only a bare code could be said."""
+    if spec.name in NEVER_SAID:
+        return None
+    if spec.name in ("ciiu_class", "ciiu_division"):
+        title = activity_title(value)
+        return None if title is None else f"actividad: {title}"
+    if spec.name == "sector_risk_group":
+        tier = SECTOR_TIER_ES.get(int(float(value)))
+        title = activity_title(_row_value(row, "ciiu_class"))
+        return tier if tier is None or title is None else f"{tier} ({title})"
+    if spec.name == "size_band_ordinal":
+        return SIZE_ES.get(int(float(value)))
+    if spec.name == "labour_regime":
+        return REGIME_ES.get(str(value))
+    if spec.name == "establishments_same_ruc" and float(value) == 1:
+        return "empresa de un solo establecimiento"
+    return spec.reason_es.format(value=value if spec.kind == "categorical" else float(value))
+
+
+def _singular(sentence: str) -> str:
+    """'1 inspecciones planificadas' -> '1 inspección planificada' (the count's two words)."""
+    def one(match: re.Match) -> str:
+        words = match.group(2).split(" ")
+        return match.group(1) + " ".join(SINGULAR_ES.get(w, w) for w in words)
+    return re.sub(r"((?<![\d.,])1 )(\w+(?: \w+)?)", one, sentence)
+
+
+def _time_since(days: float) -> str:
+    """A gap in days as a planner says it: in years from one year on, else in months."""
+    if days >= 365:
+        years = days / 365.25
+        return f"última inspección hace {years:.0f} año{'s' if round(years) != 1 else ''}"
+    months = max(1, round(days / 30.4))
+    return f"última inspección hace {months} mes{'es' if months != 1 else ''}"
+
+
+def render_reason(spec: FeatureSpec, value: object, settings: Mapping[str, Any],
+                  row: Mapping[str, Any] | None = None) -> str | None:
+    """One Spanish sentence for a feature and the workplace's value; None if it cannot be said.
+
+    `row` is the workplace's whole feature row: the privacy rule reads its declared workers and
+    the sector sentence its activity.
+    """
     if _is_missing(value) or _is_zero(value):
         return None
-    if spec.complaint_derived:
-        sentence = _complaint_sentence(spec, float(value), settings)
-    elif spec.kind == "categorical":
-        sentence = spec.reason_es.format(value=str(value))
+    if is_complaint_based(spec):
+        sentence = _complaint_sentence(spec, float(value), settings, row)
+    elif spec.source == "workplaces":
+        sentence = _registry_sentence(spec, value, row)
+    elif spec.name == "days_since_last_inspection":
+        sentence = _time_since(float(value))
     else:
         sentence = spec.reason_es.format(value=float(value))
-    return None if sentence is None else unicodedata.normalize("NFC", sentence)
+    return None if sentence is None else unicodedata.normalize("NFC", _singular(sentence))
 
 
 def reasons_settings(config_reasons: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -88,19 +209,49 @@ def reasons_settings(config_reasons: Mapping[str, Any] | None) -> dict[str, Any]
 
 
 def workplace_reasons(contributions: pd.Series, values: pd.Series,
-                      catalog: Mapping[str, FeatureSpec], settings: Mapping[str, Any]) -> list[str]:
-    """Up to `settings["top"]` distinct sentences from the largest positive contributions."""
-    sentences: list[str] = []
-    for feature, contribution in contributions.sort_values(ascending=False).items():
-        if contribution <= 0 or len(sentences) == int(settings["top"]):
-            break
+                      catalog: Mapping[str, FeatureSpec], settings: Mapping[str, Any],
+                      typical: pd.Series | None = None) -> list[str]:
+    """Up to `top` distinct sentences: evidence, then registry, then area; one per topic.
+
+    Within a level, what sets this workplace apart comes first: its contribution above the
+    `typical` one (the mean positive contribution of that feature over the listed workplaces),
+    then the larger contribution. A factor that pushes every listed workplace alike would
+    otherwise open every row and tell the planner nothing about this one. A workplace with
+    positive contributions of which none can be said gets the fallback sentence.
+    """
+    typical = pd.Series(0.0, index=contributions.index) if typical is None else typical
+    candidates = []
+    for feature, contribution in contributions[contributions > 0].items():
         spec = catalog.get(str(feature))
         if spec is None:
             continue
-        sentence = render_reason(spec, values[feature], settings)
-        if sentence is not None and sentence not in sentences:
-            sentences.append(sentence)
-    return sentences
+        sentence = render_reason(spec, values[feature], settings, values)
+        if sentence is not None:
+            distinct = float(contribution) - float(typical.get(feature, 0.0))
+            candidates.append((reason_level(spec), -distinct, -float(contribution), sentence,
+                               reason_topic(spec)))
+    sentences: list[str] = []
+    topics: set[str] = set()
+    for *_, sentence, topic in sorted(candidates):
+        if sentence in sentences or topic in topics:
+            continue
+        topics.add(topic)
+        sentences.append(sentence)
+        if len(sentences) == int(settings["top"]):
+            break
+    return sentences or [str(settings["fallback_es"])]
+
+
+PLURAL_ES = {singular: plural for plural, singular in SINGULAR_ES.items()}
+
+
+def reason_template(sentence: str) -> str:
+    """A sentence with its numbers masked and words in plural: reasons that differ only in a
+    count ("1 inspección", "3 inspecciones") share one template."""
+    def plural(match: re.Match) -> str:
+        return "# " + " ".join(PLURAL_ES.get(w, w) for w in match.group(1).split(" "))
+    masked = re.sub(r"\d+(?:[.,]\d+)?", "#", sentence)
+    return re.sub(r"# (\w+(?: \w+)?)", plural, masked)
 
 
 def reasons_frame(explanation: Explanation, catalog: Mapping[str, FeatureSpec],
@@ -110,9 +261,10 @@ def reasons_frame(explanation: Explanation, catalog: Mapping[str, FeatureSpec],
     uncatalogued = [c for c in explanation.values.columns if c not in catalog]
     if uncatalogued:
         log.warning("features without a catalog entry never become reasons: %s", uncatalogued)
+    typical = explanation.values.clip(lower=0).mean()
     rows = {
         workplace: workplace_reasons(explanation.values.loc[workplace],
-                                     explanation.data.loc[workplace], catalog, settings)
+                                     explanation.data.loc[workplace], catalog, settings, typical)
         for workplace in explanation.values.index
     }
     columns = [f"reason_{i + 1}" for i in range(int(settings["top"]))]

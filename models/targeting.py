@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.activity import activity_title
+
 LIMA_METROPOLITANA_PROVINCE = "1501"
 LIMA_METROPOLITANA_OFFICE = "ILM"
 MODEL = "modelo"
@@ -214,7 +216,35 @@ def build_target_lists(
         result[reason_columns] = reasons.reindex(result["workplace_id"])[reason_columns].fillna(
             ""
         ).to_numpy()
-    return result[LIST_COLUMNS]
+    return with_exploration_reason(result[LIST_COLUMNS])
+
+
+def one_in(probability: float) -> str:
+    """A selection chance as planners read it: "1 en 37" (certain = "1 en 1")."""
+    return f"1 en {max(1, round(1.0 / probability)):,}".replace(",", ".")
+
+
+def exploration_sentence(probability: float) -> str:
+    """Why an exploration visit is on the list, and why it must be made as drawn."""
+    return (f"visita de exploración sorteada con probabilidad {one_in(probability)}: debe "
+            "realizarse y no reemplazarse por otra, porque mide sin sesgo dónde acierta y dónde "
+            "falla el modelo")
+
+
+def with_exploration_reason(target: pd.DataFrame) -> pd.DataFrame:
+    """Exploration rows say first why they are there; their model reasons follow."""
+    target = target.copy()
+    drawn = target["selection"] == EXPLORATION
+    reason_columns = ["reason_1", "reason_2", "reason_3"]
+    shifted = [
+        [exploration_sentence(p), *[r for r in reasons if r][:len(reason_columns) - 1]]
+        for p, reasons in zip(target.loc[drawn, "selection_probability"],
+                              target.loc[drawn, reason_columns].to_numpy().tolist(), strict=True)
+    ]
+    padded = [row + [""] * (len(reason_columns) - len(row)) for row in shifted]
+    if padded:
+        target.loc[drawn, reason_columns] = padded
+    return target
 
 
 def poisson_binomial_pmf(probabilities: np.ndarray) -> np.ndarray:
@@ -273,3 +303,46 @@ def yield_by_office(target_list: pd.DataFrame, confidence: float = 0.90,
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("office")
     table["estimate"] = CALIBRATED_ESTIMATE if calibrated else UNCALIBRATED_ESTIMATE
     return table
+
+
+CONTEXT_COLUMNS = ["activity", "last_inspection_on", "last_inspection_result",
+                   "other_establishments_same_ruc", "principal_ruc", "chance"]
+
+
+def last_inspection(inspections: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Date and known result of each workplace's last inspection ordered before `as_of`.
+
+    The result is only what was known before `as_of` (closed earlier); otherwise "en curso".
+    """
+    known = inspections[inspections["ordered_on"] < as_of].sort_values(
+        ["ordered_on", "inspection_id"])
+    last = known.groupby("workplace_id").tail(1).set_index("workplace_id")
+    closed = (last["closed_on"] < as_of).fillna(False).to_numpy(dtype=bool)
+    result = np.select(
+        [~closed, last["forced_labour_found"].to_numpy(dtype=bool),
+         last["infraction_found"].to_numpy(dtype=bool)],
+        ["en curso", "trabajo forzoso", "con infracción"], "sin infracción",
+    )
+    return pd.DataFrame({"last_inspection_on": last["ordered_on"].dt.strftime("%Y-%m-%d"),
+                         "last_inspection_result": result}, index=last.index)
+
+
+def with_context(target: pd.DataFrame, workplaces: pd.DataFrame, inspections: pd.DataFrame,
+                 as_of: pd.Timestamp) -> pd.DataFrame:
+    """The list with what a planner needs before a visit (CONTEXT_COLUMNS), no personal data."""
+    registry = workplaces.set_index("workplace_id")
+    per_ruc = workplaces.groupby("ruc").size()
+    leading = target["workplace_id"]
+    context = pd.DataFrame({
+        "activity": [activity_title(c) or "" for c in target["ciiu"]],
+        "other_establishments_same_ruc": (
+            target["ruc"].map(per_ruc).fillna(0).astype(int) - target["n_establishments"]
+        ).to_numpy(),
+        "principal_ruc": registry["contractor_of"].reindex(leading).fillna("").to_numpy(),
+        "chance": [one_in(p) for p in target["selection_probability"]],
+    }, index=target.index)
+    last = last_inspection(inspections, as_of).reindex(leading)
+    context["last_inspection_on"] = last["last_inspection_on"].fillna("").to_numpy()
+    context["last_inspection_result"] = last["last_inspection_result"].fillna(
+        "nunca inspeccionado").to_numpy()
+    return pd.concat([target, context[CONTEXT_COLUMNS]], axis=1)

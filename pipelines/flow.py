@@ -33,14 +33,15 @@ from prefect.utilities.hashing import hash_objects
 
 from features.catalog import FEATURE_CATALOG
 from features.contract import load_districts
-from features.splits import Split, plot_split_plan, split_plan
+from features.errors import InputError
+from features.splits import FittedPlan, Split, fit_split_plan, plot_split_plan
 from features.training_set import build_scoring_set, tables_known_before
 from models.backtest import BacktestResult, run_backtest, split_name
 from models.candidates import build_grid
 from models.drift import drift_table
 from models.planning import PlanningModel, train_planning_model
 from models.selection import Selection, SelectionEvidence, select_model
-from pipelines import outputs, tracking
+from pipelines import adaptations, outputs, tracking
 from pipelines.config import PROJECT_ROOT, lists_config, load_config, total_capacity
 from pipelines.gate import GateOutcome, promotion_gate
 from pipelines.markdown import markdown_table
@@ -108,6 +109,7 @@ class Prepared:
     tables: dict[str, pd.DataFrame]
     history_start: pd.Timestamp
     districts: pd.DataFrame
+    notes: list[str]  # what the run adapted to the data (pipelines/adaptations.py)
 
 
 @dataclass
@@ -121,6 +123,7 @@ class Retraining:
     planning_model: PlanningModel
     drift: pd.DataFrame | None
     gate: GateOutcome
+    notes: list[str]
 
 
 def newest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
@@ -130,15 +133,21 @@ def newest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
         tables["inspections"]["closed_on"].max(),
         tables["complaints"]["received_on"].max(),
     ]
-    return max(pd.Timestamp(c) for c in candidates if pd.notna(c))
+    return _known(max, candidates)
 
 
 def oldest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
     """The oldest order or complaint: history starts here."""
-    return min(
-        pd.Timestamp(tables["inspections"]["ordered_on"].min()),
-        pd.Timestamp(tables["complaints"]["received_on"].min()),
-    )
+    return _known(min, [tables["inspections"]["ordered_on"].min(),
+                        tables["complaints"]["received_on"].min()])
+
+
+def _known(pick: Any, dates: list) -> pd.Timestamp:
+    """min or max of the dates that exist (a table may be empty); no dates is a user error."""
+    known = [pd.Timestamp(d) for d in dates if pd.notna(d)]
+    if not known:
+        raise InputError("no inspections and no complaints: there is no history to learn from")
+    return pick(known)
 
 
 @task(name="quality-gate", cache_policy=keyed_on("fingerprint"), persist_result=True)
@@ -177,17 +186,19 @@ def prepare(data_dir: str, out_dir: str, config_path: str | None = None,
     get_run_logger().info("Planning date (as-of) %s; history from %s", planning_date.date(),
                           oldest_record_date(tables).date())
     return Prepared(config, data, out, fingerprint, quality, planning_date, tables,
-                    oldest_record_date(tables), districts_table())
+                    oldest_record_date(tables), districts_table(),
+                    adaptations.empty_table_notes(tables))
 
 
 @task(name="plan-splits", cache_policy=keyed_on("fingerprint"), persist_result=True)
-def plan_splits(prep: Prepared, fingerprint: str) -> list[Split]:
-    plan = split_plan(
+def plan_splits(prep: Prepared, fingerprint: str) -> FittedPlan:
+    """The configured split plan, shrunk when the history is too short for it."""
+    fitted = fit_split_plan(
         prep.config["splits"], prep.history_start, prep.planning_date - pd.Timedelta(days=1),
         label_timespan_months=int(prep.config["labels"]["label_timespan_months"]),
     )
-    plot_split_plan(plan, prep.out_dir / "split_plan.png")
-    return plan
+    plot_split_plan(fitted.splits, prep.out_dir / "split_plan.png")
+    return fitted
 
 
 @task(name="backtest", cache_policy=keyed_on("fingerprint"), persist_result=True)
@@ -215,9 +226,25 @@ def load_champion(config: dict) -> tracking.Champion | None:
 
 @task(name="train-for-planning-date", cache_policy=keyed_on("fingerprint", "model_group"),
       persist_result=True)
-def train_for_planning_date(prep: Prepared, model_group: str, fingerprint: str) -> PlanningModel:
+def train_for_planning_date(prep: Prepared, model_group: str, fitted: FittedPlan,
+                            fingerprint: str) -> PlanningModel:
+    """The planning model on the burn-in the fitted split plan kept (a short history shrinks it)."""
+    config = {**prep.config, "splits": fitted.production_splits_config(prep.config["splits"])}
     return train_planning_model(prep.tables, prep.districts, model_group, prep.planning_date,
-                                prep.history_start, prep.config)
+                                prep.history_start, config)
+
+
+def adaptation_notes(prep: Prepared, fitted: FittedPlan,
+                     planning_model: PlanningModel) -> list[str]:
+    """What this run shrank, dropped or assumed to fit its data; each also logged as a warning."""
+    notes = [*prep.notes, fitted.note,
+             adaptations.planning_history_note(planning_model.train_as_of_dates, prep.config),
+             adaptations.dropped_columns_note(planning_model.dropped_columns),
+             adaptations.registry_snapshot_note()]
+    notes = [note for note in notes if note]
+    for note in notes:
+        get_run_logger().warning("Adapted to the data: %s", note)
+    return notes
 
 
 @task(name="measure-drift", cache_policy=NO_CACHE)
@@ -240,15 +267,16 @@ def start_mlflow_run(prep: Prepared, selection: Selection) -> str:
 
 
 @task(name="log-backtest", cache_policy=NO_CACHE)
-def log_backtest(prep: Prepared, run_id: str, result: BacktestResult,
-                 selection: Selection) -> None:
+def log_backtest(prep: Prepared, run_id: str, result: BacktestResult, selection: Selection,
+                 planning_model: PlanningModel, notes: list[str]) -> None:
     metric = prep.config["promotion"]["metric"]
     newest = max(result.metrics["split"].dropna().unique())
     validation = outputs.validation_for_planners(
         outputs.comparison_table(result.metrics, metric), selection.model_group, result, newest)
     tracking.log_backtest(prep.config["mlflow"], run_id, metrics=result.metrics,
                           **outputs.backtest_records(prep.out_dir, prep.quality, selection,
-                                                     validation))
+                                                     validation, notes,
+                                                     planning_model.dropped_columns))
 
 
 @task(name="promotion-gate", cache_policy=NO_CACHE)
@@ -285,24 +313,27 @@ def vigia_retrain(data_dir: str, out_dir: str, config_path: str | None = None,
     """Validate, backtest the grid, select, retrain, register, and pass the promotion gate."""
     prep = prepare(data_dir, out_dir, config_path, as_of)
     config, key = prep.config, prep.fingerprint
-    plan = configured(plan_splits, config, "plan_splits")(prep, key)
+    fitted = configured(plan_splits, config, "plan_splits")(prep, key)
+    plan = fitted.splits
     get_run_logger().info("Split plan: test as-of dates %s", [split_name(s) for s in plan])
     result = configured(backtest, config, "backtest")(prep, plan, key)
     selection = configured(select, config, "select")(result, config)
     get_run_logger().info("Selection:\n%s", selection.explanation)
     champion = configured(load_champion, config, "mlflow", io=True)(config)
     planning_model = configured(train_for_planning_date, config, "train")(
-        prep, selection.model_group, key)
+        prep, selection.model_group, fitted, key)
+    notes = adaptation_notes(prep, fitted, planning_model)
     drift = configured(measure_drift, config, "drift")(champion, planning_model)
     run_id = configured(start_mlflow_run, config, "mlflow", io=True)(prep, selection)
-    configured(log_backtest, config, "mlflow", io=True)(prep, run_id, result, selection)
+    configured(log_backtest, config, "mlflow", io=True)(
+        prep, run_id, result, selection, planning_model, notes)
     outcome = configured(gate, config, "gate")(prep, result, planning_model, drift, champion)
     configured(register_and_promote, config, "mlflow", io=True)(
         prep, run_id, planning_model, drift, outcome)
     get_run_logger().info("Promotion gate: %s", outcome.decision.reason)
     create_markdown_artifact(key="vigia-drift", markdown=outputs.drift_section(drift),
                              description="Input drift against the champion's training data")
-    return Retraining(run_id, plan, result, selection, planning_model, drift, outcome)
+    return Retraining(run_id, plan, result, selection, planning_model, drift, outcome, notes)
 
 
 @task(name="score-with-champion", cache_policy=NO_CACHE)
@@ -324,7 +355,7 @@ def write_lists(prep: Prepared, champion: tracking.Champion, X: pd.DataFrame,
         champion.model, X, scores, prep.tables, prep.districts, prep.planning_date, prep.config,
         validation=tracking.load_run_json(champion.info.run_id, outputs.VALIDATION_ARTIFACT),
         out_dir=out_dir, department=department, capacity=capacity,
-        calibrated=champion.calibrated,
+        calibrated=champion.calibrated, data_dir=prep.data_dir,
     )
 
 
@@ -362,6 +393,7 @@ def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, 
         selection=retraining.selection, planning_model=retraining.planning_model,
         drift=retraining.drift, gate=retraining.gate, calibrated=listing["champion"].calibrated,
         target=listing["target"], yields=listing["yields"], files=listing["files"],
+        notes=retraining.notes,
     )
     path = prep.out_dir / "run_report.md"
     path.write_text(report, encoding="utf-8")

@@ -39,12 +39,15 @@ import yaml
 
 from features.contract import LIST_SEPARATOR, PERSONAL_COLUMNS, TABLE_NAMES, TABLES
 from features.validation import DataContractError
+from pipelines.config import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
 ENCODINGS = {"utf-8", "utf-8-sig", "latin-1", "iso-8859-1", "cp1252"}
 SEPARATORS = {",", ";"}
 ISO_DATE = "%Y-%m-%d"
+# A source may have no complaints, or (a new office) no inspections yet; never no registry.
+TABLES_THAT_MAY_BE_EMPTY = ("inspections", "complaints")
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,23 @@ def load_mapping(path: Path) -> dict[str, Any]:
     return mapping
 
 
+def mapping_from_config(config: dict) -> dict | None:
+    """The mapping named by `data.mapping` (absolute, or relative to the project root)."""
+    name = (config.get("data") or {}).get("mapping")
+    if not name:
+        return None
+    path = Path(name) if Path(name).is_absolute() else PROJECT_ROOT / name
+    if not path.is_file():
+        raise DataContractError(f"{path}: mapping file not found [rule mapping_invalid]")
+    return load_mapping(path)
+
+
+def find_table_files(data_dir: Path, mapping: dict | None = None) -> dict[str, Path]:
+    """The file of every table (canonical name or the mapping's); `file_missing` if absent."""
+    specs = (mapping or {}).get("tables", {})
+    return {table: _find_file(data_dir, table, specs.get(table) or {}) for table in TABLE_NAMES}
+
+
 def load_raw_tables(data_dir: Path, mapping: dict | None = None) -> dict[str, RawTable]:
     """Read workplaces, inspections and complaints as raw string tables, personal columns dropped.
 
@@ -105,6 +125,30 @@ def load_raw_tables(data_dir: Path, mapping: dict | None = None) -> dict[str, Ra
         table: _load_table(Path(data_dir), table, specs.get(table) or {})
         for table in TABLE_NAMES
     }
+
+
+EMPLOYER_IDENTITY = ("name", "address")
+
+
+def read_employer_identity(data_dir: Path, mapping: dict | None = None) -> pd.DataFrame:
+    """Employer `name` and `address` per workplace_id, for the planner's list files ONLY.
+
+    The one narrow way around the door above (CONTRACT.md, Personal data): inspectors need the
+    employer's identity to visit, so the list writer reads it from the raw registry at its last
+    step and joins it into the confidential `lista_*` / `reporte*` files. It must never reach
+    features, models, MLflow, logs, quarantine or Data Docs: never log or return its values
+    anywhere else. `address` is optional in the contract; a missing column comes back empty.
+    """
+    spec = ((mapping or {}).get("tables") or {}).get("workplaces") or {}
+    path = _find_file(Path(data_dir), "workplaces", spec)
+    frame = _read_parquet(path) if path.suffix == ".parquet" else _read_csv(path, spec)
+    frame = frame.rename(columns={str(k): v for k, v in (spec.get("columns") or {}).items()})
+    for column in EMPLOYER_IDENTITY:
+        if column not in frame:
+            frame[column] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    frame = _normalise_text(frame[["workplace_id", *EMPLOYER_IDENTITY]])
+    return frame.dropna(subset=["workplace_id"]).drop_duplicates("workplace_id").set_index(
+        "workplace_id")
 
 
 def _find_file(data_dir: Path, table: str, spec: dict[str, Any]) -> Path:
@@ -130,7 +174,9 @@ def _load_table(data_dir: Path, table: str, spec: dict[str, Any]) -> RawTable:
         )
     frame = frame.rename(columns={str(k): v for k, v in (spec.get("columns") or {}).items()})
     frame = _keep_contract_columns(frame, table, path)
-    if len(frame) == 0:
+    if len(frame) == 0 and table in TABLES_THAT_MAY_BE_EMPTY:
+        log.warning("%s: no data rows; a source without %s is valid", path.name, table)
+    elif len(frame) == 0:
         raise DataContractError(f"{path.name}: the file has no data rows [rule file_empty]")
     frame = _normalise_text(frame)
     frame = _apply_mapping(frame, table, spec)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,16 @@ from features.catalog import FEATURE_CATALOG
 from features.catalog_doc import render_features_doc
 from features.splits import Split
 from models.backtest import BacktestResult
+from models.degenerate import describe_dropped
 from models.explain import Explanation, explain, importance_bar_figure
 from models.metrics import calibration_table, plot_calibration, rank
 from models.reasons import reasons_frame
 from models.selection import Selection
-from models.targeting import build_target_lists, yield_by_office
+from models.targeting import build_target_lists, with_context, yield_by_office
+from pipelines.adaptations import NOTES_ARTIFACT, render_notes
 from pipelines.config import lists_config
 from pipelines.gate import GateOutcome
+from pipelines.ingest import mapping_from_config, read_employer_identity
 from pipelines.markdown import markdown_table
 from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
@@ -79,16 +83,18 @@ def write_backtest_files(backtest: BacktestResult, out_dir: Path) -> Path:
 
 
 def backtest_records(out_dir: Path, quality: QualityResult, selection: Selection,
-                     validation: dict[str, Any]) -> dict[str, Any]:
+                     validation: dict[str, Any], notes: Sequence[str],
+                     dropped_columns: dict[str, str]) -> dict[str, Any]:
     """What the retraining logs to MLflow besides the metrics (arguments of log_backtest)."""
     return {
         "files": [(out_dir / "split_plan.png", None),
                   (out_dir / "backtest" / "metrics.csv", "backtest")],
         "folders": {"data_validation/data_docs": quality.docs_dir},
         "texts": {"feature_catalog.md": render_features_doc(), "selection.txt":
-                  selection.explanation},
+                  selection.explanation, NOTES_ARTIFACT: render_notes(list(notes))},
         "jsons": {"data_validation/summary.json": quality.summary,
                   VALIDATION_ARTIFACT: validation},
+        "params": {"dropped_columns": describe_dropped(dropped_columns)},
     }
 
 
@@ -165,7 +171,7 @@ def run_report(
     backtest: BacktestResult, comparison: pd.DataFrame, selection: Selection,
     planning_model: Any, drift: pd.DataFrame | None, gate: GateOutcome, calibrated: bool,
     target: pd.DataFrame,
-    yields: pd.DataFrame, files: dict[str, Path],
+    yields: pd.DataFrame, files: dict[str, Path], notes: Sequence[str] = (),
 ) -> str:
     """The run report for data scientists (English): data, validation, choice, gate, lists."""
     at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
@@ -177,8 +183,11 @@ def run_report(
         f"# Vigía run report: planning date {planning_date.date()}",
         "## Data (rows in = clean + quarantined)",
         markdown_table(quality.accounting),
-        "Validation details: `validation_summary.md`, Great Expectations Data Docs in "
-        "`data_docs/` (offline they load no styling), quarantined rows in `quarantine/`.",
+        "## Adapted to the data",
+        render_notes(list(notes)),
+        "Validation details: `validation_summary.md` and `validation_summary.html` (offline), "
+        "Great Expectations Data Docs in `data_docs/` (blank offline: they load their scripts "
+        "from the internet), quarantined rows in `quarantine/`.",
         "## Split plan",
         "\n".join(
             f"- test as-of {s.test_as_of.date()}: training as-of dates "
@@ -234,9 +243,13 @@ def write_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, config: dict, *,
     validation: dict[str, Any], out_dir: Path, department: str | None = None,
-    capacity: int | None = None, calibrated: bool = True,
+    capacity: int | None = None, calibrated: bool = True, data_dir: Path | None = None,
 ) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Lists, reasons and the global importance plot, written as the planners' files."""
+    """Lists, reasons and the global importance plot, written as the planners' files.
+
+    With `data_dir`, the employer's name and address are read from the raw registry here, at the
+    last step, and go into the confidential xlsx/html list files only (CONTRACT.md).
+    """
     target, yields, explanation = planning_lists(
         model, features, scores, tables, districts, planning_date, config,
         department=department, capacity=capacity, calibrated=calibrated,
@@ -247,9 +260,12 @@ def write_lists(
         figures["importancia_global.png"] = importance_bar_figure(
             explanation, labels_es, int(config["explain"]["plot_top_features"])
         )
+    identity = (None if data_dir is None
+                else read_employer_identity(data_dir, mapping_from_config(config)))
     files = write_planning_outputs(
         out_dir, planning_date, target, yields, validation, districts,
         scores.set_index("workplace_id")["score"], figures, office=department,
+        identity=identity, team_code=lists_config(config)["specialized_team"]["code"],
     )
     return files, target, yields, figures
 
@@ -282,4 +298,5 @@ def planning_lists(
         seed=int(config["model"]["seed"]), reasons_for=reasons_for,
     )
     yields = yield_by_office(target, float(lists_cfg["yield_confidence"]), calibrated)
+    target = with_context(target, tables["workplaces"], tables["inspections"], planning_date)
     return target, yields, explained.get("listed")

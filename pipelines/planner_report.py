@@ -2,8 +2,15 @@
 
 All of them go into one dated folder `<out>/lista_<as-of>/`, written into a temporary folder
 first and renamed into place, so a reader never sees half a list. Every file is marked
-CONFIDENCIAL. Excel and HTML speak Spanish; CSV and JSON keep the stable English column names
-that other systems and the planners' scripts read.
+CONFIDENCIAL. Excel and HTML speak Spanish; CSV (UTF-8 with BOM, so Excel keeps Ñ and accents)
+and JSON keep the stable English column names that other systems and the planners' scripts read.
+
+- national, for headquarters: `lista_priorizada.{csv,json,xlsx}` and `reporte.html`;
+- per office: `lista_<office>.xlsx` and `reporte_<office>.html` with that office's rows only,
+  plus the GEIT-TFI visits in its territory as context.
+
+Employer identity (name, address) is joined into the xlsx and html files only: the CSV and JSON
+are also archived in MLflow, where personal data must never go (CONTRACT.md, Personal data).
 """
 
 from __future__ import annotations
@@ -25,25 +32,33 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from models.targeting import UNCALIBRATED_ESTIMATE
+from models.targeting import EXPLORATION, UNCALIBRATED_ESTIMATE, office_of
 
 CONFIDENTIAL = "CONFIDENCIAL"
 CLASSIFICATION_COLUMN = "clasificacion"
 LIST_FILE = "lista_priorizada"
+IDENTITY_COLUMNS = ["name", "address"]
 
-# Stable English column -> Spanish header, in the order planners read them.
+# Stable English column -> Spanish header, in the order planners read them (xlsx and html).
 HEADERS_ES: dict[str, str] = {
     "rank": "Prioridad",
     "workplace_id": "Centro de trabajo",
     "ruc": "RUC",
+    "name": "Empleador",
+    "address": "Dirección",
     "department": "Departamento",
     "province": "Provincia",
     "district": "Distrito",
     "ciiu": "CIIU",
-    "score": "Puntaje de riesgo",
-    "probability": "Probabilidad estimada de hallazgo",
+    "activity": "Actividad económica",
     "selection": "Selección",
-    "selection_probability": "Probabilidad de selección",
+    "chance": "Probabilidad de sorteo",
+    "probability": "Probabilidad estimada de hallazgo",
+    "score": "Puntaje de riesgo",
+    "last_inspection_on": "Última inspección",
+    "last_inspection_result": "Resultado de la última inspección",
+    "other_establishments_same_ruc": "Otros establecimientos del RUC",
+    "principal_ruc": "RUC de la empresa principal",
     "n_establishments": "N.º de establecimientos",
     "establishments": "Establecimientos de la visita",
     "reason_1": "Razón 1",
@@ -54,17 +69,26 @@ COLUMN_NOTES_ES: dict[str, str] = {
     "rank": "Orden de prioridad dentro de la oficina (1 = visitar primero).",
     "workplace_id": "RUC y código de establecimiento (0000 = domicilio fiscal).",
     "ruc": "RUC del empleador.",
+    "name": "Razón social o nombre del empleador (dato confidencial del registro).",
+    "address": "Dirección del establecimiento según el registro (puede faltar).",
     "department": "Departamento del centro de trabajo (INEI).",
     "province": "Provincia del centro de trabajo (INEI).",
     "district": "Distrito del centro de trabajo (INEI).",
-    "ciiu": "Actividad económica (CIIU Rev. 4).",
-    "score": "Puntaje del modelo: mayor puntaje, mayor riesgo de trabajo forzoso.",
+    "ciiu": "Código de actividad económica (CIIU Rev. 4).",
+    "activity": "Actividad económica en palabras.",
+    "selection": "Modelo = elegido por su riesgo; Exploración = sorteo con probabilidad conocida.",
+    "chance": "Probabilidad con la que el sorteo incluyó la visita (1 en 1 si modelo).",
     "probability": "Probabilidad estimada de que la inspección documente trabajo forzoso.",
-    "selection": "modelo = elegido por su riesgo; exploracion = sorteo con probabilidad conocida.",
-    "selection_probability": "Probabilidad con la que el sorteo incluyó la visita (1 si modelo).",
+    "score": "Puntaje del modelo: mayor puntaje, mayor riesgo de trabajo forzoso.",
+    "last_inspection_on": "Fecha de la última orden de inspección (vacío si nunca).",
+    "last_inspection_result": "Resultado conocido de esa inspección a la fecha de planificación.",
+    "other_establishments_same_ruc": "Establecimientos del mismo RUC fuera de esta visita.",
+    "principal_ruc": "Si es subcontratista o intermediario: RUC de la empresa principal.",
     "n_establishments": "Establecimientos del mismo RUC en el distrito, agrupados en una visita.",
     "establishments": "Códigos de los establecimientos de la visita.",
-    "reason_1": "Principal razón del puntaje (explicación SHAP del modelo).",
+    "reason_1": "Primera razón del puntaje (explicación SHAP del modelo): primero los hechos del "
+                "propio centro, luego su registro y a lo sumo una de su zona; en cada grupo, lo "
+                "que más lo distingue de los demás listados. En exploración, por qué se sorteó.",
     "reason_2": "Segunda razón del puntaje.",
     "reason_3": "Tercera razón del puntaje.",
 }
@@ -81,50 +105,96 @@ METHOD_ES = (
     "poder evaluar al modelo sin sesgo. Las razones provienen de los valores SHAP del modelo. "
     "No se excluye ningún centro por falta de denuncias: el trabajo forzoso rara vez se denuncia."
 )
+EXPLORATION_NOTE_ES = (
+    "Las visitas de exploración (marcadas en azul) se sortearon con una probabilidad conocida "
+    "y deben realizarse todas, sin reemplazarlas por otras, porque son las únicas que permiten "
+    "medir sin sesgo si el modelo acierta."
+)
+SELECTION_ES = {"modelo": "Modelo", EXPLORATION: "Exploración"}
+EXCEL_FORMATS = {"probability": "0.0%", "score": "0.0000", "rank": "0",
+                 "n_establishments": "0", "other_establishments_same_ruc": "0"}
+EXPLORATION_FILL = PatternFill("solid", fgColor="D6EAF8")
 
-# Peru's bounding box for the inline map (degrees).
-LON_MIN, LON_MAX, LAT_MIN, LAT_MAX = -81.5, -68.5, -18.5, 0.2
-MAP_WIDTH = 300
+# Map projection: degrees scaled to SVG units (north up); the viewBox zooms to each office.
+DEGREE = 100.0
+LON_MIN, LAT_MAX = -82.0, 0.5
 
 
-def _write_excel(target: pd.DataFrame, path: Path, as_of: str) -> None:
-    """One sheet per office (frozen header, set widths, Spanish headers) plus a method sheet."""
-    workbook = Workbook()
+def _human_columns(rows: pd.DataFrame) -> list[str]:
+    """The Spanish columns present in this list (identity only when it was joined)."""
+    return [c for c in HEADERS_ES if c in rows.columns]
+
+
+def _with_identity(target: pd.DataFrame, identity: pd.DataFrame | None) -> pd.DataFrame:
+    """The list with the employer's name and address of each visit's leading establishment."""
+    if identity is None:
+        return target
+    joined = identity.reindex(target["workplace_id"])[IDENTITY_COLUMNS]
+    return target.assign(**{c: joined[c].fillna("").to_numpy() for c in IDENTITY_COLUMNS})
+
+
+def _excel_value(column: str, value: object) -> object:
+    if column == "selection":
+        return SELECTION_ES.get(str(value), value)
+    if isinstance(value, np.integer | np.floating):
+        return float(value) if isinstance(value, np.floating) else int(value)
+    return value
+
+
+def _method_sheet(workbook: Workbook, as_of: str) -> None:
     method = workbook.active
     method.title = "Metodo"
     method.append([f"{CONFIDENTIAL} - Lista priorizada de inspección, planificación {as_of}"])
     method["A1"].font = Font(bold=True, color="B03A2E")
-    method.append([])
-    method.append(["Método"])
-    method.append([METHOD_ES])
-    method["A4"].alignment = Alignment(wrap_text=True, vertical="top")
-    method.append([])
-    method.append(["Columna", "Significado"])
+    for line in ([], ["Método"], [METHOD_ES], [], ["Exploración"], [EXPLORATION_NOTE_ES], [],
+                 ["Columna", "Significado"]):
+        method.append(line)
+    for cell in ("A4", "A7"):
+        method[cell].alignment = Alignment(wrap_text=True, vertical="top")
     for column, header in HEADERS_ES.items():
         method.append([header, COLUMN_NOTES_ES[column]])
     method.column_dimensions["A"].width = 34
     method.column_dimensions["B"].width = 90
-    header_fill = PatternFill("solid", fgColor="DDDDDD")
-    for office, rows in target.groupby("office", sort=False):
-        sheet = workbook.create_sheet(title=str(office)[:31])
-        sheet.append([f"{CONFIDENTIAL} - {rows['office_name'].iloc[0]} - {as_of}"])
-        sheet["A1"].font = Font(bold=True, color="B03A2E")
-        sheet.append(list(HEADERS_ES.values()))
-        for cell in sheet[2]:
-            cell.font, cell.fill = Font(bold=True), header_fill
-        for record in rows[list(HEADERS_ES)].itertuples(index=False):
-            sheet.append([_excel_value(v) for v in record])
-        sheet.freeze_panes = "A3"
-        for index, column in enumerate(HEADERS_ES, start=1):
-            longest = max([len(HEADERS_ES[column])] + [len(str(v)) for v in rows[column]])
-            sheet.column_dimensions[get_column_letter(index)].width = min(60, longest + 2)
+
+
+def _office_sheet(workbook: Workbook, title: str, heading: str, rows: pd.DataFrame) -> None:
+    """One list as a sheet: frozen header, formats, autofilter, exploration filled, print setup."""
+    sheet = workbook.create_sheet(title=title[:31])
+    columns = _human_columns(rows)
+    sheet.append([f"{CONFIDENTIAL} - {heading}"])
+    sheet["A1"].font = Font(bold=True, color="B03A2E")
+    sheet.append([HEADERS_ES[c] for c in columns])
+    for cell in sheet[2]:
+        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
+    for record in rows[columns].itertuples(index=False):
+        sheet.append([_excel_value(c, v) for c, v in zip(columns, record, strict=True)])
+        if record[columns.index("selection")] == EXPLORATION:
+            for cell in sheet[sheet.max_row]:
+                cell.fill = EXPLORATION_FILL
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        longest = max([len(HEADERS_ES[column])] + [len(str(v)) for v in rows[column]])
+        sheet.column_dimensions[letter].width = min(60, longest + 2)
+        for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
+            cell.number_format = EXCEL_FORMATS.get(column, cell.number_format)
+            cell.alignment = Alignment(wrap_text=column.startswith("reason"), vertical="top")
+    sheet.freeze_panes = "A3"
+    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{max(sheet.max_row, 2)}"
+    sheet.print_title_rows = "2:2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.oddFooter.center.text = f"{CONFIDENTIAL} - página &P de &N"
+
+
+def _write_excel(lists: Mapping[str, pd.DataFrame], path: Path, as_of: str) -> None:
+    """A method sheet, then one sheet per list (office, or context such as the GEIT-TFI)."""
+    workbook = Workbook()
+    _method_sheet(workbook, as_of)
+    for title, rows in lists.items():
+        _office_sheet(workbook, title, f"{rows['office_name'].iloc[0]} - {as_of}", rows)
     workbook.save(path)
-
-
-def _excel_value(value: object) -> object:
-    if isinstance(value, np.integer | np.floating):
-        return round(float(value), 4) if isinstance(value, np.floating) else int(value)
-    return value
 
 
 def _png_data_uri(figure: Figure) -> str:
@@ -134,50 +204,121 @@ def _png_data_uri(figure: Figure) -> str:
 
 
 def _xy(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    height = MAP_WIDTH * (LAT_MAX - LAT_MIN) / (LON_MAX - LON_MIN)
-    x = (lon - LON_MIN) / (LON_MAX - LON_MIN) * MAP_WIDTH
-    y = (LAT_MAX - lat) / (LAT_MAX - LAT_MIN) * height
-    return x, y
+    return (lon - LON_MIN) * DEGREE, (LAT_MAX - lat) * DEGREE
 
 
-def _districts_symbol(districts: pd.DataFrame) -> tuple[str, float]:
-    """Every real district as a grey dot, defined once and reused by each office's map."""
-    known = districts.dropna(subset=["longitude", "latitude"])
-    x, y = _xy(known["longitude"].to_numpy(float), known["latitude"].to_numpy(float))
-    dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="0.9"/>' for a, b in zip(x, y,
-                                                                                    strict=True))
-    height = MAP_WIDTH * (LAT_MAX - LAT_MIN) / (LON_MAX - LON_MIN)
-    return (f'<svg width="0" height="0" style="position:absolute"><defs><g id="peru" '
-            f'fill="#c8c8c8">{dots}</g></defs></svg>'), height
+def _view_box(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+    """The points' bounding box, padded by 8% and at least a third of a degree wide."""
+    low_x, high_x, low_y, high_y = x.min(), x.max(), y.min(), y.max()
+    side = max(high_x - low_x, high_y - low_y, DEGREE / 3)
+    pad = 0.08 * side
+    width, height = max(high_x - low_x, side / 2) + 2 * pad, max(high_y - low_y, side / 2) + 2 * pad
+    return ((low_x + high_x) / 2 - width / 2, (low_y + high_y) / 2 - height / 2, width, height)
 
 
-def _office_map(rows: pd.DataFrame, coordinates: pd.DataFrame, height: float) -> str:
-    """Inline SVG: Peru's districts in grey, the office's listed workplaces in red."""
+def _visit_groups(located: pd.DataFrame) -> pd.DataFrame:
+    """Listed visits grouped by district (they share its coordinates): count and selection mix."""
+    grouped = located.groupby("ubigeo", sort=False)
+    return pd.DataFrame({
+        "x": grouped["x"].first(), "y": grouped["y"].first(),
+        "district": grouped["district"].first(), "count": grouped.size(),
+        "exploration": grouped["selection"].agg(lambda s: int((s == EXPLORATION).sum())),
+        "ranks": grouped["rank"].agg(lambda r: ", ".join(str(v) for v in r)),
+    })
+
+
+def _office_map(rows: pd.DataFrame, territory: pd.DataFrame, coordinates: pd.DataFrame) -> str:
+    """Responsive inline SVG zoomed to the office: its districts grey, visits grouped per district.
+
+    Red = visits chosen by risk, blue = exploration, red with a blue ring = both; the number is
+    how many visits share the district's point.
+    """
     located = rows.join(coordinates, on="ubigeo").dropna(subset=["longitude", "latitude"])
-    x, y = _xy(located["longitude"].to_numpy(float), located["latitude"].to_numpy(float))
-    points = "".join(
-        f'<circle class="listed" cx="{a:.1f}" cy="{b:.1f}" r="3"><title>{html.escape(w)}'
-        f"</title></circle>"
-        for a, b, w in zip(x, y, located["workplace_id"], strict=True)
-    )
-    return (f'<svg class="mapa" width="{MAP_WIDTH}" height="{height:.0f}" role="img" '
-            f'aria-label="Mapa de los centros de trabajo listados"><use href="#peru"/>'
-            f'<g fill="#b03a2e" fill-opacity="0.8">{points}</g></svg>')
+    located["x"], located["y"] = _xy(located["longitude"].to_numpy(float),
+                                     located["latitude"].to_numpy(float))
+    tx, ty = _xy(territory["longitude"].to_numpy(float), territory["latitude"].to_numpy(float))
+    box = _view_box(np.concatenate([tx, located["x"]]), np.concatenate([ty, located["y"]]))
+    unit = max(box[2], box[3]) / 60
+    dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{unit * 0.3:.2f}"/>'
+                   for a, b in zip(tx, ty, strict=True))
+    points = []
+    for group in _visit_groups(located).itertuples():
+        kind = ("exploracion" if group.exploration == group.count
+                else "mixto" if group.exploration else "modelo")
+        radius = unit * (1.0 + 0.35 * min(group.count - 1, 6))
+        label = (f'<text x="{group.x:.1f}" y="{group.y + radius * 0.4:.1f}" '
+                 f'font-size="{radius * 1.1:.1f}">{group.count}</text>' if group.count > 1 else "")
+        points.append(
+            f'<g class="listed {kind}" data-count="{group.count}"><title>'
+            f"{html.escape(str(group.district))}: {group.count} visita(s), prioridad "
+            f"{group.ranks}</title><circle cx=\"{group.x:.1f}\" cy=\"{group.y:.1f}\" "
+            f'r="{radius:.2f}"/>{label}</g>'
+        )
+    return (f'<svg class="mapa" viewBox="{box[0]:.1f} {box[1]:.1f} {box[2]:.1f} {box[3]:.1f}" '
+            f'preserveAspectRatio="xMidYMid meet" role="img" '
+            f'aria-label="Mapa de los centros de trabajo listados" style="--u:{unit:.2f}">'
+            f'<g class="territorio">{dots}</g>{"".join(points)}</svg>')
 
 
-def _table_html(rows: pd.DataFrame) -> str:
-    columns = ["rank", "workplace_id", "ruc", "department", "province", "district", "ciiu",
-               "probability", "selection", "reason_1", "reason_2", "reason_3"]
-    head = "".join(f"<th>{html.escape(HEADERS_ES[c])}</th>" for c in columns)
+LEGEND = (
+    '<ul class="leyenda"><li><span class="punto modelo"></span>visita elegida por riesgo</li>'
+    '<li><span class="punto exploracion"></span>visita de exploración (sorteo)</li>'
+    '<li><span class="punto mixto"></span>ambas en el mismo distrito</li>'
+    "<li><b>7</b> = visitas en el mismo distrito</li>"
+    '<li><span class="punto territorio"></span>distritos de la oficina</li></ul>'
+)
+TABLE_HEADERS_ES = ["Prioridad", "Selección", "Centro de trabajo", "Ubicación", "Actividad",
+                    "Probabilidad estimada de hallazgo", "Última inspección", "Razones"]
+
+
+def _lines(*parts: object) -> str:
+    """Escaped non-empty parts, one per line."""
+    return "<br>".join(html.escape(p) for p in parts if isinstance(p, str) and p)
+
+
+def _row_cells(row: pd.Series) -> list[tuple[str, str]]:
+    """(css class, inner html) of one visit: compact, so reasons stay in view at 1024 px."""
+    exploring = row["selection"] == EXPLORATION
+    principal = row.get("principal_ruc", "")
+    name = row.get("name", "")
+    workplace = (f"<strong>{html.escape(name)}</strong><br>" if name else "") + _lines(
+        row["workplace_id"], row.get("address", ""),
+        f"subcontratista de RUC {principal}" if principal else "")
+    if row["n_establishments"] > 1:
+        workplace += html.escape(f" (+{row['n_establishments'] - 1} establecimientos)")
+    reasons = "".join(f"<li>{html.escape(str(row[c]))}</li>"
+                      for c in ("reason_1", "reason_2", "reason_3") if row[c])
+    return [
+        ("rank", str(row["rank"])),
+        ("selection", html.escape(f"Exploración ({row.get('chance', '')})" if exploring
+                                  else SELECTION_ES.get(str(row["selection"]), ""))),
+        ("centro", workplace),
+        ("ubicacion", _lines(row["district"], row["province"])),
+        ("actividad", _lines(row.get("activity", ""), f"CIIU {row['ciiu']}")),
+        ("probabilidad", f"{float(row['probability']):.1%}"),
+        ("inspeccion", _lines(row.get("last_inspection_on", ""),
+                              row.get("last_inspection_result", ""))),
+        ("razon", f"<ol>{reasons}</ol>"),
+    ]
+
+
+CONTEXT_CELLS = ("rank", "centro", "ubicacion", "actividad", "probabilidad", "inspeccion")
+
+
+def _table_html(rows: pd.DataFrame, css_class: str = "lista") -> str:
+    """The list as a table; the team's visits shown as context keep only who, where, what."""
+    keep = [css_class == "lista" or cell in CONTEXT_CELLS
+            for cell, _ in _row_cells(rows.iloc[0])] if len(rows) else []
+    head = "".join(f"<th>{html.escape(h)}</th>"
+                   for h, kept in zip(TABLE_HEADERS_ES, keep, strict=True) if kept)
     body = []
-    for record in rows[columns].itertuples(index=False):
-        cells = []
-        for column, value in zip(columns, record, strict=True):
-            text = f"{value:.1%}" if column == "probability" else str(value)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="lista"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    for _, row in rows.iterrows():
+        cells = "".join(f'<td class="{c}">{inner}</td>'
+                        for (c, inner), kept in zip(_row_cells(row), keep, strict=True) if kept)
+        marker = ' class="exploracion"' if row["selection"] == EXPLORATION else ""
+        body.append(f"<tr{marker}>{cells}</tr>")
+    return (f'<div class="tabla"><table class="{css_class}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 def _yield_sentence(row: Mapping[str, Any]) -> str:
@@ -243,56 +384,173 @@ body{font-family:Arial,Helvetica,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;font-size:12px;margin:.5em 0}
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#eee}
+td.razon{min-width:16em}
+td.razon ol{margin:0;padding-left:1.2em}
+td.centro{min-width:11em}
+tr.exploracion td{background:#d6eaf8}
+tr.exploracion td.selection{font-weight:bold;color:#1a5276}
+.nota-exploracion{border-left:5px solid #2e86c1;background:#eaf2f8;padding:.4em .8em}
 section.oficina{border-top:3px solid #b03a2e;margin-top:2em;padding-top:.5em}
-.fila{display:flex;gap:2em;align-items:flex-start}
+.fila{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}
+figure.mapa-fig{flex:0 1 340px;margin:0;max-width:100%}
+svg.mapa{display:block;width:100%;height:auto;max-height:75vh;background:#fbfbfb;
+ border:1px solid #ddd}
+svg.mapa .territorio{fill:#c8c8c8}
+svg.mapa .listed circle{fill:#b03a2e;fill-opacity:.85;stroke:#fff;stroke-width:calc(var(--u)*.15)}
+svg.mapa .listed.exploracion circle{fill:#2e86c1}
+svg.mapa .listed.mixto circle{stroke:#2e86c1;stroke-width:calc(var(--u)*.45)}
+svg.mapa text{fill:#fff;font-weight:bold;text-anchor:middle}
+.tabla{flex:1 1 520px;min-width:0;overflow-x:auto}
+@media (max-width:1280px){.fila{display:block}figure.mapa-fig{max-width:520px}}
+ul.leyenda{list-style:none;padding:0;font-size:12px;margin:.4em 0}
+ul.leyenda li{display:inline-block;margin-right:1em}
+.punto{display:inline-block;width:.8em;height:.8em;border-radius:50%;margin-right:.3em;
+ vertical-align:middle;background:#b03a2e}
+.punto.exploracion{background:#2e86c1}.punto.mixto{border:3px solid #2e86c1;width:.5em;height:.5em}
+.punto.territorio{background:#c8c8c8;width:.5em;height:.5em}
+@media print{
+ @page{size:A4 landscape;margin:10mm;@top-right{content:"CONFIDENCIAL";color:#b03a2e}}
+ body{margin:0;font-size:9pt}
+ .confidencial,.resumen-grafico,.una-oficina h1,.una-oficina .metodo{display:none}
+ section.oficina{break-before:page;border-top:none;margin-top:0;padding-top:0}
+ .una-oficina section.oficina{break-before:auto}
+ section.oficina h2::before{content:"CONFIDENCIAL - ";color:#b03a2e}
+ .fila{display:block}
+ figure.mapa-fig{max-width:none}
+ svg.mapa{width:auto;max-width:100%;height:7cm;max-height:none}
+ ul.leyenda{margin-bottom:.2em}
+ .tabla{overflow:visible}
+ table{font-size:7.5pt;break-inside:auto}
+ thead{display:table-header-group}
+ tr{break-inside:avoid}
+ tr.exploracion td{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
 """
+
+
+def _page(title: str, body: str, single_office: bool = False) -> str:
+    """A self-contained Spanish page marked CONFIDENCIAL at both ends (and on printed pages).
+
+    Printed, every office starts a page of its own; an office's own report prints just its
+    section, so its pages are the same as in the national report.
+    """
+    return (
+        '<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{CONFIDENTIAL} - {html.escape(title)}</title><style>{STYLE}</style></head>"
+        f'<body class="{"una-oficina" if single_office else "nacional"}">'
+        f'<div class="confidencial">{CONFIDENTIAL} - uso exclusivo de SUNAFIL</div>'
+        f'{body}<div class="confidencial">{CONFIDENTIAL}</div></body></html>'
+    )
+
+
+def _office_section(office: str, rows: pd.DataFrame, yields: pd.DataFrame,
+                    districts: pd.DataFrame, team_rows: pd.DataFrame | None) -> str:
+    """One office's list: expected yield, exploration note, map and legend, table, team context."""
+    coordinates = districts.set_index("inei")[["longitude", "latitude"]]
+    located = districts.dropna(subset=["longitude", "latitude"])
+    territory = (located if office not in set(office_of(located["inei"]))
+                 else located[office_of(located["inei"]) == office])
+    parts = [
+        f'<section class="oficina" id="of-{html.escape(office)}">'
+        f"<h2>{html.escape(str(rows['office_name'].iloc[0]))}</h2>"
+        f"<p>{html.escape(_yield_sentence(yields.loc[office]))}</p>"
+    ]
+    if (rows["selection"] == EXPLORATION).any():
+        parts.append(f'<p class="nota-exploracion">{html.escape(EXPLORATION_NOTE_ES)}</p>')
+    parts.append(f'<div class="fila"><figure class="mapa-fig">'
+                 f"{_office_map(rows, territory, coordinates)}{LEGEND}</figure>"
+                 f"{_table_html(rows)}</div>")
+    if team_rows is not None and len(team_rows):
+        team = str(team_rows["office_name"].iloc[0])
+        parts.append(
+            f"<h3>Contexto: {len(team_rows)} visitas del {html.escape(team)} en su territorio</h3>"
+            "<p>No cuentan en la capacidad de esta oficina; conviene coordinarlas.</p>"
+            f'{_table_html(team_rows, "contexto")}'
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _national_summary(target: pd.DataFrame, yields: pd.DataFrame) -> str:
+    """Headquarters' table: visits, exploration and expected findings per list."""
+    rows = "".join(
+        f'<tr><td><a href="#of-{html.escape(str(o))}">{html.escape(str(r["office_name"].iloc[0]))}'
+        f"</a></td><td>{len(r)}</td><td>{int((r['selection'] == EXPLORATION).sum())}</td>"
+        f"<td>{yields.loc[o, 'expected_findings']:.1f}</td></tr>"
+        for o, r in target.groupby("office", sort=False)
+    )
+    return ('<table class="resumen indice"><thead><tr><th>Lista</th><th>Visitas</th>'
+            "<th>Exploración</th><th>Hallazgos esperados</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
 
 
 def _html(target: pd.DataFrame, yields: pd.DataFrame, validation: Mapping[str, Any],
           districts: pd.DataFrame, scores: pd.Series, figures: Mapping[str, Figure],
           as_of: str) -> str:
-    symbol, height = _districts_symbol(districts)
-    coordinates = districts.set_index("inei")[["longitude", "latitude"]]
-    index = "".join(
-        f'<li><a href="#of-{html.escape(str(o))}">{html.escape(str(r["office_name"].iloc[0]))}'
-        f"</a> ({len(r)})</li>"
-        for o, r in target.groupby("office", sort=False)
-    )
-    sections = []
-    for office, rows in target.groupby("office", sort=False):
-        sections.append(
-            f'<section class="oficina" id="of-{html.escape(str(office))}">'
-            f"<h2>{html.escape(str(rows['office_name'].iloc[0]))}</h2>"
-            f"<p>{html.escape(_yield_sentence(yields.loc[office]))}</p>"
-            f'<div class="fila">{_office_map(rows, coordinates, height)}'
-            f"{_table_html(rows)}</div></section>"
-        )
+    """The national report for headquarters: method, validation, summary, every list."""
     images = "".join(
         f'<img alt="{html.escape(name)}" src="{_png_data_uri(figure)}"/>'
         for name, figure in figures.items()
     )
     cut = float(target.loc[target["selection"] == "modelo", "score"].min()) if len(target) else 0
-    return (
-        '<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">'
-        f"<title>{CONFIDENTIAL} - Lista priorizada {as_of}</title><style>{STYLE}</style></head>"
-        f'<body>{symbol}<div class="confidencial">{CONFIDENTIAL} - uso exclusivo de SUNAFIL'
-        f"</div><h1>Lista priorizada de inspección - planificación {as_of}</h1>"
+    sections = "".join(  # the team's own section replaces its context in each office here
+        _office_section(str(office), rows, yields, districts, None)
+        for office, rows in target.groupby("office", sort=False)
+    )
+    return _page(f"Lista priorizada {as_of}", (
+        f"<h1>Lista priorizada de inspección - planificación {as_of}</h1>"
         f"<p>{html.escape(METHOD_ES)}</p>"
         f"<p><strong>{html.escape(_yield_sentence(yields.loc['TOTAL']))}</strong></p>"
-        f"{_validation_html(validation)}"
+        f'<div class="resumen-grafico">{_validation_html(validation)}'
         f"<h2>Distribución de puntajes</h2>{_score_histogram(scores, cut)}"
-        f"<h2>Qué pesa en el riesgo</h2>{images}"
-        f"<h2>Oficinas</h2><ul>{index}</ul>{''.join(sections)}"
-        f'<div class="confidencial">{CONFIDENTIAL}</div></body></html>'
-    )
+        f"<h2>Qué pesa en el riesgo</h2>{images}</div>"
+        f"<h2>Oficinas</h2>{_national_summary(target, yields)}{sections}"
+    ))
+
+
+def _team_rows_in(target: pd.DataFrame, team_code: str | None, office: str) -> pd.DataFrame:
+    """The specialised team's visits inside an office's territory (none for the team itself)."""
+    if team_code is None or office == team_code:
+        return target.iloc[0:0]
+    team = target[target["office"] == team_code]
+    return team[office_of(team["ubigeo"]) == office]
+
+
+def _office_html(office: str, rows: pd.DataFrame, team_rows: pd.DataFrame,
+                 yields: pd.DataFrame, districts: pd.DataFrame, as_of: str) -> str:
+    name = str(rows["office_name"].iloc[0])
+    return _page(f"{name} {as_of}", (
+        f"<h1>{html.escape(name)}: lista priorizada de inspección - planificación {as_of}</h1>"
+        f'<p class="metodo">{html.escape(METHOD_ES)}</p>'
+        f"{_office_section(office, rows, yields, districts, team_rows)}"
+    ), single_office=True)
+
+
+def _write_office_files(staging: Path, target: pd.DataFrame, yields: pd.DataFrame,
+                        districts: pd.DataFrame, as_of: str, team_code: str | None) -> None:
+    """lista_<office>.xlsx and reporte_<office>.html: that office's rows, team visits as context."""
+    for office, rows in target.groupby("office", sort=False):
+        office = str(office)
+        team_rows = _team_rows_in(target, team_code, office)
+        sheets = {office: rows}
+        if len(team_rows):
+            sheets[f"{team_code} en su territorio"] = team_rows
+        _write_excel(sheets, staging / f"lista_{office}.xlsx", as_of)
+        (staging / f"reporte_{office}.html").write_text(
+            _office_html(office, rows, team_rows, yields, districts, as_of), encoding="utf-8")
 
 
 def write_planning_outputs(
     out_dir: Path, planning_date: pd.Timestamp, target: pd.DataFrame, yields: pd.DataFrame,
     validation: Mapping[str, Any], districts: pd.DataFrame, scores: pd.Series,
     figures: Mapping[str, Figure], office: str | None = None,
+    identity: pd.DataFrame | None = None, team_code: str | None = None,
 ) -> dict[str, Path]:
-    """Write the dated list folder (`lista_<as-of>[_<office>]`) atomically; return its paths."""
+    """Write the dated list folder (`lista_<as-of>[_<office>]`) atomically; return its paths.
+
+    `identity` (employer name and address by workplace_id) goes into the xlsx and html only.
+    """
     as_of = f"{planning_date.date()}"
     final = Path(out_dir) / (f"lista_{as_of}" + (f"_{office}" if office else ""))
     staging = Path(tempfile.mkdtemp(prefix=f".lista_{as_of}_", dir=out_dir))
@@ -300,7 +558,7 @@ def write_planning_outputs(
         stable = target.drop(columns=["office_name", "eligible_mean_probability"],
                              errors="ignore")
         stable.insert(0, CLASSIFICATION_COLUMN, CONFIDENTIAL)
-        stable.to_csv(staging / f"{LIST_FILE}.csv", index=False, encoding="utf-8")
+        stable.to_csv(staging / f"{LIST_FILE}.csv", index=False, encoding="utf-8-sig")
         payload = {
             CLASSIFICATION_COLUMN: CONFIDENTIAL, "planning_date": as_of,
             "expected_yield": yields.reset_index().to_dict(orient="records"),
@@ -310,11 +568,14 @@ def write_planning_outputs(
         (staging / f"{LIST_FILE}.json").write_text(
             json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8"
         )
-        _write_excel(target, staging / f"{LIST_FILE}.xlsx", as_of)
+        named = _with_identity(target, identity)
+        _write_excel(dict(iter(named.groupby("office", sort=False))),
+                     staging / f"{LIST_FILE}.xlsx", as_of)
         (staging / "reporte.html").write_text(
-            _html(target, yields, validation, districts, scores, figures, as_of),
+            _html(named, yields, validation, districts, scores, figures, as_of),
             encoding="utf-8",
         )
+        _write_office_files(staging, named, yields, districts, as_of, team_code)
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)

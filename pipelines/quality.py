@@ -8,7 +8,8 @@ natively (RUC check digit, INEI district, list codes, references to clean workpl
 in pandas by `features.validation.expectation_flags` and checked as boolean columns.
 
 Writes under `out_dir`: `quarantine/<table>.csv` (always, header only when empty),
-`data_docs/` (GE HTML; it loads CSS/JS from the internet, so offline it looks unstyled),
+`data_docs/` (GE HTML; it loads CSS/JS from the internet, so offline it is blank: read
+`validation_summary.html`, also copied as `data_docs/offline.html`, in its place),
 `validation_summary.json` and `validation_summary.md` (self-contained).
 """
 
@@ -35,8 +36,7 @@ from features.validation import (
     kept_columns,
     validate_tables,
 )
-from pipelines.config import PROJECT_ROOT
-from pipelines.ingest import load_mapping, load_raw_tables
+from pipelines.ingest import load_raw_tables, mapping_from_config
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def validate_inputs(
 
     The quality gate starts here; notebooks call it for the clean tables a run worked on.
     """
-    raw = load_raw_tables(Path(data_dir), _mapping(config))
+    raw = load_raw_tables(Path(data_dir), mapping_from_config(config))
     sources = {table: raw[table].source for table in raw}
     outcome = validate_tables(
         {table: raw[table].frame for table in raw},
@@ -110,15 +110,6 @@ def validate_inputs(
         wrong_type_stop_share=config.get("quality", {}).get("max_wrong_type_share", 0.5),
     )
     return outcome, sources
-
-
-def _mapping(config: dict) -> dict | None:
-    """The mapping named by `data.mapping` (absolute, or relative to the project root)."""
-    name = (config.get("data") or {}).get("mapping")
-    if not name:
-        return None
-    path = Path(name)
-    return load_mapping(path if path.is_absolute() else PROJECT_ROOT / path)
 
 
 def write_quarantine(outcome: ValidationOutcome, folder: Path) -> dict[str, Path]:
@@ -320,3 +311,42 @@ def write_summary(summary: dict[str, Any], out_dir: Path) -> None:
         failed = info["great_expectations"]["before_quarantine"]["failed"]
         lines.append(f"- {table}: " + (", ".join(failed) if failed else "none"))
     (out_dir / "validation_summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    page = summary_html(summary)
+    for path in (out_dir / "validation_summary.html", out_dir / "data_docs" / "offline.html"):
+        if path.parent.is_dir():
+            path.write_text(page, encoding="utf-8")
+
+
+def summary_html(summary: dict[str, Any]) -> str:
+    """The gate's summary as one self-contained page, readable offline.
+
+    Great Expectations' Data Docs build their index with scripts and styles from the internet,
+    so offline they are blank; this page (also `data_docs/offline.html`) stands in for them.
+    """
+    tables = summary["tables"]
+    totals = pd.DataFrame([
+        {"table": t, "file": i["source"], "rows in": i["rows_in"], "clean": i["rows_clean"],
+         "quarantined": i["rows_quarantined"],
+         **{f"GE {s.replace('_', ' ')}": "{passed}/{evaluated} passed".format(
+             **i["great_expectations"][s]) for s in STAGES}}
+        for t, i in tables.items()
+    ])
+    rules = pd.DataFrame([
+        {"table": t, "rule": rule, "rows": rows, "meaning": summary["rule_meanings"][rule]}
+        for t, i in tables.items() for rule, rows in i["rules"].items()
+    ])
+    failed = "".join(
+        f"<li>{t}: {', '.join(i['great_expectations']['before_quarantine']['failed']) or 'none'}"
+        "</li>" for t, i in tables.items()
+    )
+    style = ("body{font-family:Arial,sans-serif;margin:1.5em}table{border-collapse:collapse}"
+             "th,td{border:1px solid #ccc;padding:3px 6px;text-align:left}th{background:#eee}")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Input validation summary</title><style>{style}</style></head><body>"
+        "<h1>Input validation summary</h1>"
+        f"<p>Reference date for future-date checks: {summary['reference_date']}. Quarantined "
+        "rows: <code>quarantine/</code>.</p>"
+        f"{totals.to_html(index=False)}<h2>Rows per rule</h2>{rules.to_html(index=False)}"
+        f"<h2>Expectations failed before quarantine</h2><ul>{failed}</ul></body></html>"
+    )

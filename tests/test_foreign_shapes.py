@@ -1,0 +1,172 @@
+"""Real exports do not look like the demo world: small worlds of foreign shapes, run end to end.
+
+Each world is the demo world's output (demo_world.generate) transformed into a shape a real
+export has: a short history, no complaints, one region, same-day closures, no recent positives,
+an all-missing feature column, ids that lost their leading zeros, unseen CIIU classes and
+districts at scoring time, timestamps where dates are expected. Several shapes share a world to
+keep the module fast; each runs through `vigia run` (in process, so Prefect starts once) with a
+trimmed grid. The module is one file, so `--dist loadfile` keeps it on one worker.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from demo_world.generate import generate_world
+from features.contract import load_districts
+from pipelines.cli import main as cli_main
+
+ROOT = Path(__file__).resolve().parent.parent
+END = pd.Timestamp("2026-06-30")
+TINY_GRID = {
+    "model": {
+        "families": {
+            "logistic_regression": {"C": [0.5]},
+            "hist_gradient_boosting": {"learning_rate": [0.1], "max_iter": [30],
+                                       "max_leaf_nodes": [7], "min_samples_leaf": [20],
+                                       "l2_regularization": [1.0]},
+            "random_forest": {"n_estimators": [20], "max_depth": [4], "min_samples_leaf": [20]},
+        },
+        "metrics": {"bootstrap_samples": 20},
+    },
+    "splits": {"test_splits": 2},
+    "explain": {"background_rows": 200},
+}
+
+
+@pytest.fixture(scope="module")
+def world() -> dict[str, pd.DataFrame]:
+    generated = generate_world(n_workplaces=2500, seed=11, start="2018-07-01", end=str(END.date()),
+                               defect_share=0.0)
+    return {name: getattr(generated, name) for name in ("workplaces", "inspections", "complaints")}
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("foreign")
+
+
+def _config(root: Path, **extra: dict) -> Path:
+    """The tiny grid, small office capacities, a private MLflow store; `extra` merged on top."""
+    offices = yaml.safe_load((ROOT / "config" / "offices.yaml").read_text(encoding="utf-8"))
+    offices["specialized_team"]["capacity"] = 5
+    for office in offices["offices"].values():
+        office["capacity"] = 3
+    offices_path = root / "offices.yaml"
+    offices_path.write_text(yaml.safe_dump(offices, allow_unicode=True), encoding="utf-8")
+    config = copy.deepcopy(TINY_GRID) | {
+        "lists": {"offices_file": str(offices_path)},
+        "mlflow": {"tracking_uri": f"sqlite:///{root}/mlruns/mlflow.db",
+                   "artifact_location": str(root / "mlruns" / "artifacts")},
+    }
+    config.update(extra)
+    path = root / f"config_{len(list(root.glob('config_*')))}.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def _run(root: Path, name: str, tables: dict[str, pd.DataFrame], **extra: dict) -> Path:
+    data, out = root / name / "data", root / name / "out"
+    data.mkdir(parents=True)
+    for table, frame in tables.items():
+        frame.to_csv(data / f"{table}.csv", index=False, encoding="utf-8", lineterminator="\n")
+    code = cli_main(["run", "--data", str(data), "--out", str(out),
+                     "--config", str(_config(root / name, **extra))])
+    assert code == 0
+    return out
+
+
+def _report(out: Path) -> str:
+    return (out / "run_report.md").read_text(encoding="utf-8")
+
+
+def _quarantined(out: Path, table: str) -> pd.DataFrame:
+    return pd.read_csv(out / "quarantine" / f"{table}.csv", dtype=str)
+
+
+def test_short_history_with_timestamps_and_same_day_closures(world, root) -> None:
+    """Three years of history, dates written as timestamps, every inspection closed the day
+    it was ordered: the plan shrinks and says so, no date is quarantined."""
+    tables = copy.deepcopy(world)
+    start = END - pd.DateOffset(years=3) + pd.Timedelta(days=1)
+    ins = tables["inspections"]
+    ins = ins[pd.to_datetime(ins["ordered_on"]) >= start].copy()
+    ins["closed_on"] = ins["ordered_on"].where(ins["closed_on"].notna())
+    ins["ordered_on"] = ins["ordered_on"] + " 00:00:00"
+    ins["closed_on"] = ins["closed_on"] + "T16:45:00"
+    com = tables["complaints"]
+    tables["complaints"] = com[pd.to_datetime(com["received_on"]) >= start]
+    tables["inspections"] = ins
+    out = _run(root, "short", tables, splits={"test_splits": 4, "training_as_of_dates": 8})
+    report = _report(out)
+    assert "Split plan shrunk to fit the history: test_splits 4 -> 2" in report
+    rules = ";".join(_quarantined(out, "inspections")["rule"])
+    assert "bad_type" not in rules and "date_order" not in rules
+    scored = len(pd.read_csv(out / "scores.csv"))
+    assert scored + len(_quarantined(out, "workplaces")) == len(world["workplaces"])
+
+
+def test_no_complaints_and_ubigeo_without_leading_zeros(world, root) -> None:
+    """A source without complaints (header only) and a spreadsheet that dropped the leading
+    zeros of UBIGEO codes, restored by the mapping; complaint features are dropped as all
+    missing or constant, HistGradientBoosting included."""
+    tables = copy.deepcopy(world)
+    tables["complaints"] = tables["complaints"].iloc[0:0]
+    tables["workplaces"]["ubigeo"] = tables["workplaces"]["ubigeo"].str.lstrip("0")
+    stripped = tables["workplaces"]["ubigeo"].str.len().lt(6).sum()
+    assert stripped > 100
+    mapping = root / "zeros.yaml"
+    mapping.write_text(yaml.safe_dump({"tables": {"workplaces": {"zero_pad": {"ubigeo": 6}}}}))
+    out = _run(root, "no_complaints", tables, data={"mapping": str(mapping)})
+    report = _report(out)
+    assert "No complaints in the input" in report
+    assert "days_since_last_complaint (all missing)" in report
+    # Restored by the mapping: only the demo world's own few defective rows stay quarantined.
+    rules = _quarantined(out, "workplaces")["rule"]
+    assert rules.str.contains("unknown_ubigeo").sum() < 5
+    training = pd.read_csv(out / "backtest" / "training.csv")
+    assert training["dropped_columns"].str.contains("complaints_3y").all()
+    assert training["model_group"].str.startswith("hist_gradient_boosting").any()
+
+
+def test_one_region_with_unseen_classes_and_districts_at_scoring(world, root) -> None:
+    """Every workplace in one department (Lima's districts); workplaces never inspected carry a
+    CIIU class and a district no training row has: they are scored like the others."""
+    tables = copy.deepcopy(world)
+    wp = tables["workplaces"]
+    districts = load_districts()
+    lima = sorted(districts.loc[districts["inei"].str.startswith("15"), "inei"])
+    wp["ubigeo"] = [lima[i % (len(lima) - 1)] for i in range(len(wp))]
+    unseen = ~wp["workplace_id"].isin(set(tables["inspections"]["workplace_id"]))
+    wp.loc[unseen, "ciiu"] = "0510"
+    wp.loc[unseen, "ubigeo"] = lima[-1]
+    out = _run(root, "one_region", tables)
+    assert "department_code (one category)" in _report(out)
+    scores = pd.read_csv(out / "scores.csv", dtype={"workplace_id": str})
+    quarantined = set(_quarantined(out, "workplaces")["workplace_id"])
+    assert set(scores["workplace_id"]) == set(wp["workplace_id"]) - quarantined
+    assert scores["workplace_id"].isin(wp.loc[unseen, "workplace_id"]).sum() > 100
+    assert np.isfinite(scores["score"]).all()
+
+
+def test_no_recent_positives(world, root) -> None:
+    """No forced labour found in inspections ordered in the last 15 months: the test windows
+    have no positives, their precision is zero or undefined, the run still writes its lists
+    (the planning model learns from the older positives)."""
+    tables = copy.deepcopy(world)
+    ins = tables["inspections"]
+    recent = pd.to_datetime(ins["ordered_on"]) >= pd.Timestamp("2025-04-01")
+    ins.loc[recent, "forced_labour_found"] = "false"
+    ins.loc[recent, "fl_indicators"] = ""
+    ins.loc[recent, "victims_identified"] = "0"
+    out = _run(root, "no_recent_positives", tables)
+    metrics = pd.read_csv(out / "backtest" / "metrics.csv")
+    precision = metrics.loc[metrics["metric"] == "precision_at_capacity", "value"]
+    assert len(precision) and (precision.fillna(0) == 0).all()
+    assert next(out.glob("lista_*/lista_priorizada.csv")).exists()

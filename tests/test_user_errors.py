@@ -1,0 +1,109 @@
+"""Every kind of user error: exit 2, one `vigia:` line, no traceback anywhere (Prefect included).
+
+The CLI runs in a subprocess so that everything any logger prints is captured. Errors found
+before Prefect starts (paths, configuration, arguments) answer in seconds; one data error found
+inside the flow (a history too short for any split plan) checks Prefect's loggers stay quiet;
+`--debug` brings the traceback back.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from demo_world.generate import generate_world, write_world
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def vigia(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PREFECT_HOME": str(ROOT / ".prefect")}
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def assert_user_error(result: subprocess.CompletedProcess, fragment: str) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    lines = [line for line in output.splitlines() if line.startswith("vigia:")]
+    assert len(lines) == 1 and fragment in lines[0], output
+    assert "Traceback" not in output
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("errors") / "data"
+    write_world(generate_world(n_workplaces=300, seed=5, start="2018-07-01", end="2026-06-30",
+                               defect_share=0.0), data)
+    return data
+
+
+def _bad_config(tmp: Path, text: str) -> Path:
+    path = tmp / f"bad_{abs(hash(text))}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("case,fragment", [
+    ("missing data folder", "no such folder"),
+    ("missing table file", "complaints.csv or complaints.parquet: file not found"),
+    ("missing config", "configuration file not found"),
+    ("config not YAML", "not valid YAML"),
+    ("config bad splits", "splits: test_splits must be positive"),
+    ("config unknown family", "model.families: unknown ['xgboost_magic']"),
+    ("capacity without department", "--capacity needs --department"),
+    ("unknown office", "--department '99' is not an office"),
+    ("serve missing data folder", "no such folder"),
+    ("serve config bad splits", "splits: test_splits must be positive"),
+])
+def test_errors_found_before_prefect_starts(world: Path, tmp_path: Path, case: str,
+                                            fragment: str) -> None:
+    data, out = str(world), str(tmp_path / "out")
+    args = {
+        "missing data folder": ["run", "--data", str(tmp_path / "nowhere"), "--out", out],
+        "missing table file": ["run", "--data", str(tmp_path), "--out", out],
+        "missing config": ["run", "--data", data, "--out", out, "--config", "nope.yaml"],
+        "config not YAML": ["run", "--data", data, "--out", out, "--config",
+                            str(_bad_config(tmp_path, "splits: [unclosed"))],
+        "config bad splits": ["run", "--data", data, "--out", out, "--config",
+                              str(_bad_config(tmp_path, "splits: {test_splits: 0}"))],
+        "config unknown family": ["run", "--data", data, "--out", out, "--config",
+                                  str(_bad_config(tmp_path, "model: {families: {xgboost_magic: "
+                                                            "{}}}"))],
+        "capacity without department": ["rank", "--data", data, "--out", out, "--capacity", "5"],
+        "unknown office": ["rank", "--data", data, "--out", out, "--department", "99"],
+        "serve missing data folder": ["serve", "--data", str(tmp_path / "nowhere"), "--out", out],
+        "serve config bad splits": ["serve", "--data", data, "--out", out, "--config",
+                                    str(_bad_config(tmp_path, "splits: {test_splits: 0}"))],
+    }[case]
+    if case == "missing table file":
+        for table in ("workplaces", "inspections"):
+            (tmp_path / f"{table}.csv").write_text((world / f"{table}.csv").read_text())
+    assert_user_error(vigia(*args, cwd=tmp_path), fragment)
+
+
+def test_a_data_error_inside_the_flow_prints_no_traceback(world: Path, tmp_path: Path) -> None:
+    """Two years of history cannot hold even the smallest split plan: found inside the flow,
+    where Prefect's loggers would print the traceback."""
+    short = tmp_path / "short"
+    short.mkdir()
+    for table, column in (("inspections", "ordered_on"), ("complaints", "received_on")):
+        frame = pd.read_csv(world / f"{table}.csv", dtype=str, keep_default_na=False)
+        frame[frame[column] >= "2024-07-01"].to_csv(short / f"{table}.csv", index=False)
+    (short / "workplaces.csv").write_text((world / "workplaces.csv").read_text())
+    result = vigia("run", "--data", str(short), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert_user_error(result, "history too short: records from 2024-07-")
+    assert "needs about 33 months" in result.stderr
+
+
+def test_debug_shows_the_traceback_of_a_user_error(world: Path, tmp_path: Path) -> None:
+    result = vigia("--debug", "rank", "--data", str(world), "--out", str(tmp_path / "out"),
+                   "--capacity", "5", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "vigia: --capacity needs --department" in result.stderr
+    assert "Traceback" in result.stderr
