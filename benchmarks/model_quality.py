@@ -38,6 +38,7 @@ import pandas as pd
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from evaluation.truth_eval import truth_precision_at_k
 from features.contract import load_districts
+from features.errors import InputError
 from features.training_set import build_scoring_set, tables_known_before
 from features.validation import validate_tables
 from models.backtest import BacktestResult
@@ -95,7 +96,7 @@ def _planning_date(tables: dict[str, pd.DataFrame], span_months: int) -> pd.Time
 def evaluate_world(scenario: str, seed: int, workplaces: int, config: dict) -> WorldEvidence:
     """Backtest, select and score every candidate against the truth on one generated world."""
     from features.catalog import FEATURE_CATALOG
-    from features.splits import production_train_as_of_dates, split_plan
+    from features.splits import fit_split_plan, production_train_as_of_dates
     from features.training_set import build_training_set
     from models.backtest import run_backtest, train_model
     from models.candidates import build_grid
@@ -111,8 +112,9 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: dict) -> W
     planning_date = _planning_date(clean, span)
     tables = tables_known_before(clean, planning_date)
     districts = load_districts()
-    plan = split_plan(config["splits"], oldest_record_date(tables),
-                      planning_date - pd.Timedelta(days=1), label_timespan_months=span)
+    fitted = fit_split_plan(config["splits"], oldest_record_date(tables),
+                            planning_date - pd.Timedelta(days=1), label_timespan_months=span)
+    plan = fitted.splits
     capacity = total_capacity(lists_config(config))
     result = run_backtest(tables, districts, plan,
                           lambda dtypes: build_grid(config["model"], dtypes, FEATURE_CATALOG),
@@ -124,7 +126,8 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: dict) -> W
                                 float(config["features"]["area_prior_strength"]))
     ids = pd.Index(meta["workplace_id"], name="workplace_id")
     k_1pct = k_for_top_percent(len(ids), 1)
-    dates = production_train_as_of_dates(config["splits"], planning_date,
+    dates = production_train_as_of_dates(fitted.production_splits_config(config["splits"]),
+                                         planning_date,
                                          oldest_record_date(tables), span)
     X_train, y, train_meta = build_training_set(
         tables, districts, dates, span, known_before=planning_date,
@@ -220,7 +223,7 @@ def rules_table(replays: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_results(worlds: pd.DataFrame, rules: pd.DataFrame, candidates: pd.DataFrame,
-                  config: dict, workplaces: int) -> Path:
+                  refused: pd.DataFrame, config: dict, workplaces: int) -> Path:
     """Markdown and JSON under benchmarks/results/."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     means = worlds[["chosen_at_1pct", "best_at_1pct", "oracle_at_1pct", "regret_at_1pct",
@@ -254,6 +257,10 @@ def write_results(worlds: pd.DataFrame, rules: pd.DataFrame, candidates: pd.Data
         "",
         markdown_table(rules),
         "",
+        "## Worlds the pipeline refused (as `vigia run` would, with one clear message)",
+        "",
+        markdown_table(refused) if len(refused) else "None.",
+        "",
         "## Every candidate and baseline against the truth (precision at 1%)",
         "",
         markdown_table(candidates),
@@ -263,7 +270,7 @@ def write_results(worlds: pd.DataFrame, rules: pd.DataFrame, candidates: pd.Data
     path.write_text("\n".join(text), encoding="utf-8")
     (RESULTS / "model_quality.json").write_text(json.dumps({
         "headline": headline, "worlds": worlds.to_dict(orient="records"),
-        "rules": rules.to_dict(orient="records"),
+        "rules": rules.to_dict(orient="records"), "refused": refused.to_dict(orient="records"),
     }, indent=2, default=float), encoding="utf-8")
     return path
 
@@ -301,10 +308,15 @@ def main(argv: list[str] | None = None) -> None:
     config = deep_merge(load_config(args.config), {"model": {"metrics": {"bootstrap_samples": 0}}})
     from models.selection import SelectionEvidence, select_model
 
-    summaries, replays, candidates = [], [], []
+    summaries, replays, candidates, refused = [], [], [], []
     for scenario in args.scenarios:
         for seed in args.seeds:
-            evidence = _load_or_run(scenario, seed, args.workplaces, config, args.reuse)
+            try:
+                evidence = _load_or_run(scenario, seed, args.workplaces, config, args.reuse)
+            except InputError as error:  # what `vigia run` would refuse, e.g. too short a history
+                refused.append({"world": f"{scenario}-{seed}", "refused": str(error)})
+                log.warning("%s-%s refused: %s", scenario, seed, error)
+                continue
             chosen = select_model(SelectionEvidence.from_backtest(evidence.backtest,
                                                                   evidence.capacity),
                                   config["selection"]).model_group
@@ -316,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
     worlds = pd.DataFrame(summaries)
     rules = rules_table(pd.concat(replays, ignore_index=True))
     table = pd.concat(candidates, axis=1).reset_index()
-    path = write_results(worlds, rules, table, config, args.workplaces)
+    path = write_results(worlds, rules, table, pd.DataFrame(refused), config, args.workplaces)
     print(path.read_text(encoding="utf-8"))
 
 
