@@ -301,6 +301,11 @@ REGISTRY_SNAPSHOT_FEATURES = frozenset({
     "co_contractor_fl_findings",
 })
 
+# Of those, the ones the optional `registry_periods` table gives as of each date (source column
+# -> feature): with the table, they hold the latest period's value strictly before t.
+REGISTRY_PERIOD_FEATURES = {"declared_workers": "declared_workers",
+                            "size_band": "size_band_ordinal"}
+
 FEATURE_CATALOG: dict[str, FeatureSpec] = {
     spec.name: replace(spec, registry_snapshot=spec.name in REGISTRY_SNAPSHOT_FEATURES)
     for spec in [*_history_specs(), *_OTHER_SPECS, *_area_specs()]
