@@ -23,6 +23,7 @@ from features.catalog import (
     FEATURE_CATALOG,
     INDICATOR_FAMILIES,
     ORIGIN_ES,
+    REGISTRY_PERIOD_FEATURES,
     SECTOR_RISK_HIGH_CLASSES,
     SECTOR_RISK_HIGH_DIVISIONS,
     SECTOR_RISK_VERY_HIGH_CLASSES,
@@ -40,6 +41,7 @@ LIMA_INEI = "150101"
 LOW_DENSITY_PER_KM2 = 10.0
 EARTH_RADIUS_KM = 6371.0
 DEFAULT_AREA_PRIOR_STRENGTH = 20.0
+SIZE_RANK = {band: float(rank) for rank, band in enumerate(SIZE_BANDS)}
 
 # District columns (raw name -> feature name); the raw file writes "S.I." for unknown values.
 DISTRICT_VALUES = {
@@ -58,9 +60,12 @@ class FeatureInputs:
 
     Event arrays are aligned with their table rows; `*_pos` is the workplace's row position in
     `static` (so group sums are `np.bincount`), `ruc_code` / `principal_code` index RUCs.
+    `registry_history` holds the registry periods as feature values (`pos`, `period`, one
+    column per `REGISTRY_PERIOD_FEATURES` feature), oldest first; empty without the table.
     """
 
     static: pd.DataFrame
+    registry_history: pd.DataFrame
     activity_start: np.ndarray
     ruc_code: np.ndarray
     principal_code: np.ndarray
@@ -149,8 +154,7 @@ def _static_features(workplaces: pd.DataFrame, districts: pd.DataFrame) -> pd.Da
     department = wp["ubigeo"].astype(str).str[:2]
     out["department_code"] = pd.Categorical(department, categories=sorted(department.unique()))
     out["sector_risk_group"] = _sector_risk_group(ciiu)
-    size_rank = {band: float(rank) for rank, band in enumerate(SIZE_BANDS)}
-    out["size_band_ordinal"] = wp["size_band"].astype(str).map(size_rank).to_numpy()
+    out["size_band_ordinal"] = wp["size_band"].astype(str).map(SIZE_RANK).to_numpy()
     out["labour_regime"] = pd.Categorical(
         wp["labour_regime"].astype(str), categories=list(LABOUR_REGIMES)
     )
@@ -165,6 +169,36 @@ def _static_features(workplaces: pd.DataFrame, districts: pd.DataFrame) -> pd.Da
         out[column] = context[column].to_numpy()
     out["low_density"] = (out["district_density"] < LOW_DENSITY_PER_KM2).astype(float)
     return out
+
+
+def _registry_history(periods: pd.DataFrame | None, ids: pd.Index) -> pd.DataFrame:
+    """Registry periods as feature values by workplace position, oldest period first."""
+    features = list(REGISTRY_PERIOD_FEATURES.values())
+    if periods is None:
+        periods = pd.DataFrame(columns=["workplace_id", "period", *REGISTRY_PERIOD_FEATURES])
+    pos = ids.get_indexer(periods["workplace_id"].astype(str))
+    periods = periods.loc[pos >= 0]
+    history = pd.DataFrame({
+        "pos": pos[pos >= 0],
+        "period": periods["period"].to_numpy("datetime64[ns]"),
+        "declared_workers": periods["declared_workers"].to_numpy(float),
+        "size_band_ordinal": periods["size_band"].astype(str).map(SIZE_RANK).to_numpy(float),
+    })
+    return history[["pos", "period", *features]].sort_values("period", kind="stable")
+
+
+def _registry_as_of(frame: pd.DataFrame, history: pd.DataFrame, t: np.datetime64) -> None:
+    """Overwrite registry features in place with each workplace's latest period before `t`;
+    a workplace without one keeps the registry snapshot's value."""
+    known = history[history["period"].to_numpy() < t]
+    if known.empty:
+        return
+    latest = known.groupby("pos").last()
+    rows = latest.index.to_numpy()
+    for feature in REGISTRY_PERIOD_FEATURES.values():
+        values = frame[feature].to_numpy(dtype=float, copy=True)
+        values[rows] = latest[feature].to_numpy()
+        frame[feature] = values
 
 
 def prepare_feature_inputs(
@@ -230,6 +264,7 @@ def prepare_feature_inputs(
 
     return FeatureInputs(
         static=static,
+        registry_history=_registry_history(tables.get("registry_periods"), ids),
         activity_start=wp["activity_start"].to_numpy("datetime64[ns]"),
         ruc_code=ruc_code,
         principal_code=principal_code,
@@ -373,6 +408,7 @@ def features_as_of(
 
     dynamic = pd.DataFrame(columns, index=inputs.static.index)
     frame = pd.concat([inputs.static, dynamic], axis=1)
+    _registry_as_of(frame, inputs.registry_history, t)
     return frame[list(FEATURE_CATALOG)]
 
 

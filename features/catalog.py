@@ -195,14 +195,16 @@ _OTHER_SPECS = [
           "workplaces", "Grupo de riesgo del sector",
           "sector de riesgo alto de trabajo forzoso (grupo {value:.0f} de 2)", monotonic=1),
     _spec("size_band_ordinal", "Size band as 0 micro, 1 pequeña, 2 mediana, 3 grande "
-          "(registry snapshot)", "workplaces", "Tamaño de empresa",
+          "(latest registry_periods row before t when given, else the registry snapshot)",
+          "workplaces", "Tamaño de empresa",
           "tamaño de empresa (nivel {value:.0f} de 3)"),
     _spec("labour_regime", "Labour regime code", "workplaces", "Régimen laboral",
           "régimen laboral {value}", kind="categorical"),
     _spec("age_years", "Years since activity_start at t, 0 when activities start after t",
           "workplaces", "Antigüedad (años)", "{value:.0f} años de actividad"),
-    _spec("declared_workers", "Workers declared in the electronic payroll (registry snapshot)",
-          "workplaces", "Trabajadores declarados",
+    _spec("declared_workers", "Workers declared in the electronic payroll (latest "
+          "registry_periods row before t when given, else the registry snapshot)", "workplaces",
+          "Trabajadores declarados",
           "{value:.0f} trabajadores declarados en planilla"),
     _spec("natural_person", "1 when the RUC belongs to a natural person (prefix 10)",
           "workplaces", "Persona natural con negocio", "empleador persona natural"),
@@ -300,6 +302,11 @@ REGISTRY_SNAPSHOT_FEATURES = frozenset({
     "principal_fl_findings", "principal_indicator_findings", "principal_infractions",
     "co_contractor_fl_findings",
 })
+
+# Of those, the ones the optional `registry_periods` table gives as of each date (source column
+# -> feature): with the table, they hold the latest period's value strictly before t.
+REGISTRY_PERIOD_FEATURES = {"declared_workers": "declared_workers",
+                            "size_band": "size_band_ordinal"}
 
 FEATURE_CATALOG: dict[str, FeatureSpec] = {
     spec.name: replace(spec, registry_snapshot=spec.name in REGISTRY_SNAPSHOT_FEATURES)

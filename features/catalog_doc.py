@@ -23,8 +23,10 @@ then department, then national mean. Area rates are leave-one-out (the workplace
 inspections are excluded) and smoothed toward the parent area with an additive prior
 (`features.area_prior_strength`). Registry fields that inspections can change (column
 `snapshot`: declared workers, size band, establishments, contractor links) are today's values at
-every past as-of date: the contract carries no history for them, so a backtest may see what an
-inspection caused (the run report says so).
+every past as-of date unless the optional `registry_periods` table is given: with it, declared
+workers and size band are as of each date (the latest period starting before t, else today's
+value); establishments and contractor links have no history and stay today's values. The run
+report says which holds; without the history a backtest may see what an inspection caused.
 
 `monotonic`: +1 more never lowers risk, -1 the reverse, 0 silent. `complaint`: derived from
 complaints (limited in reasons by the privacy rule).

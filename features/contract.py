@@ -97,9 +97,20 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("complainant_name", "str", nullable=True),
         Column("complainant_doc", "str", nullable=True),
     ),
+    # Optional history of the registry fields an inspection can change: the values held from
+    # `period` until the workplace's next period (docs/CONTRACT.md, Registry history).
+    "registry_periods": (
+        Column("workplace_id", "str"),
+        Column("period", "date"),
+        Column("declared_workers", "int", minimum=0),
+        Column("size_band", "cat", codes=SIZE_BANDS),
+    ),
 }
 
 TABLE_NAMES = tuple(TABLES)
+# Tables a source may leave out entirely; an absent one is read as a header-only file.
+OPTIONAL_TABLES = ("registry_periods",)
+REQUIRED_TABLES = tuple(t for t in TABLE_NAMES if t not in OPTIONAL_TABLES)
 
 
 def column_names(table: str) -> list[str]:

@@ -69,8 +69,8 @@ def tables_known_before(
 ) -> dict[str, pd.DataFrame]:
     """A copy cut to what was known before `when` (CONTRACT.md's leakage test).
 
-    Later inspections and complaints are dropped; outcomes closed on or after `when` are blanked,
-    since the inspection was still open as far as anyone knew.
+    Later inspections, complaints and registry periods are dropped; outcomes closed on or after
+    `when` are blanked, since the inspection was still open as far as anyone knew.
     """
     when = pd.Timestamp(when)
     ins = tables["inspections"]
@@ -83,8 +83,12 @@ def tables_known_before(
     ins.loc[late, "fine_uit"] = 0.0
     ins.loc[late, "fl_indicators"] = ""
     com = tables["complaints"]
-    return {
+    cut = {
         "workplaces": tables["workplaces"].copy(),
         "inspections": ins,
         "complaints": com.loc[com["received_on"] < when].copy(),
     }
+    if "registry_periods" in tables:
+        periods = tables["registry_periods"]
+        cut["registry_periods"] = periods.loc[periods["period"] < when].copy()
+    return cut

@@ -7,7 +7,8 @@ work. A row-level failure sends the row to quarantine and the run goes on with t
 Quarantine policy: one quarantine row per failing source row. `rule` lists every rule the row
 broke, `;`-joined in check order; `detail` holds one phrase per failure (naming the column and
 the offending value), joined by " | ". A duplicated id keeps its first occurrence and
-quarantines the later ones. Inspections and complaints are checked against CLEAN workplaces: a
+quarantines the later ones (a repeated workplace and period of `registry_periods` likewise).
+Inspections, complaints and registry periods are checked against CLEAN workplaces: a
 reference to a workplace absent from the file is `orphan_workplace`, a reference to a workplace
 that was itself quarantined is `quarantined_workplace`. Accounting always holds
 rows_in = rows_clean + rows_quarantined.
@@ -23,7 +24,14 @@ from datetime import date
 
 import pandas as pd
 
-from features.contract import LIST_SEPARATOR, PERSONAL_COLUMNS, TABLES, Column, valid_ruc_mask
+from features.contract import (
+    LIST_SEPARATOR,
+    OPTIONAL_TABLES,
+    PERSONAL_COLUMNS,
+    TABLES,
+    Column,
+    valid_ruc_mask,
+)
 from features.errors import InputError
 
 # Stable rule ids (they appear in quarantine/<table>.csv and in the validation summary).
@@ -39,6 +47,7 @@ RULES: dict[str, str] = {
     "missing_value": "a required value is empty",
     "bad_type": "a value is not of the column's type (whole number, number, true/false, ISO date)",
     "duplicate_id": "the id already appeared on an earlier row",
+    "duplicate_period": "the workplace already has a registry period starting on that date",
     "unknown_code": "a category or list element is not a code of the contract",
     "negative_value": "a count or fine is below its minimum",
     "future_date": "a date lies after the reference date",
@@ -93,6 +102,13 @@ class ValidationOutcome:
     rule_counts: pd.DataFrame
 
 
+def empty_raw_table(table: str) -> pd.DataFrame:
+    """A raw table with the contract's columns and no rows, as a header-only file reads."""
+    frame = pd.DataFrame({c.name: pd.Series(dtype="str") for c in kept_columns(table)})
+    frame.index.name = "source_row"
+    return frame
+
+
 def kept_columns(table: str) -> list[Column]:
     """Contract columns of `table` that survive ingestion (personal ones never do)."""
     personal = set(PERSONAL_COLUMNS.get(table, ()))
@@ -111,7 +127,9 @@ def validate_tables(
 
     `raw` holds string frames indexed by source_row (see `pipelines.ingest.RawTable`); `sources`
     names the file of each table for messages; `reference_date` bounds dates (no future facts).
+    An optional table absent from `raw` is validated as a table with no rows.
     """
+    raw = {**{t: empty_raw_table(t) for t in OPTIONAL_TABLES}, **raw}
     sources = {t: (sources or {}).get(t, f"{t}.csv") for t in TABLES}
     ubigeos = frozenset(known_ubigeos)
     reference = pd.Timestamp(reference_date)
@@ -129,11 +147,13 @@ def validate_tables(
             checks += _workplace_rules(raw[table], typed[table], ubigeos)
         if table == "inspections":
             checks.append(_date_order_rule(typed[table]))
+        if table == "registry_periods":
+            checks.append(_duplicate_period_rule(typed[table]))
         failures[table] = _combine(checks, raw[table])
 
     clean_workplaces = set(typed["workplaces"]["workplace_id"].drop(failures["workplaces"].index))
     all_workplaces = set(typed["workplaces"]["workplace_id"].dropna())
-    for table in ("inspections", "complaints"):
+    for table in ("inspections", "complaints", "registry_periods"):
         reference_failures = _reference_rules(typed[table], clean_workplaces, all_workplaces)
         failures[table] = _combine([failures[table], reference_failures], raw[table])
 
@@ -368,6 +388,13 @@ def _date_order_rule(typed: pd.DataFrame) -> pd.DataFrame:
         + " is before ordered_on=" + typed["ordered_on"].dt.strftime("%Y-%m-%d").fillna("")
     )
     return _failures(early, "date_order", detail)
+
+
+def _duplicate_period_rule(typed: pd.DataFrame) -> pd.DataFrame:
+    """Two rows for one workplace and period would leave its value at that date ambiguous."""
+    key = typed["workplace_id"] + " " + typed["period"].dt.strftime("%Y-%m-%d")
+    failures = _duplicate_rule(key, "workplace_id and period")
+    return failures.assign(rule="duplicate_period")
 
 
 def _reference_rules(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.catalog import REGISTRY_SNAPSHOT_FEATURES
+from features.catalog import REGISTRY_PERIOD_FEATURES, REGISTRY_SNAPSHOT_FEATURES
 from features.errors import InputError
 from models.degenerate import describe_dropped
 
@@ -47,14 +47,21 @@ def dropped_columns_note(dropped: dict[str, str]) -> str:
             f"its training set): {describe_dropped(dropped)}.")
 
 
-def registry_snapshot_note(has_registry_history: bool = False) -> str:
-    """Registry fields inspections can change are today's values unless a history is given."""
-    if has_registry_history:
-        return ""
-    return ("Registry fields that inspections can change are today's values at every past "
-            "as-of date (the input has no registry history), so the backtest may credit them "
-            "with what an inspection caused: " + ", ".join(sorted(REGISTRY_SNAPSHOT_FEATURES))
-            + ".")
+def registry_snapshot_note(tables: dict[str, pd.DataFrame]) -> str:
+    """Which registry fields inspections can change are today's values, and which (given
+    `registry_periods`) are read as of each date."""
+    periods = tables.get("registry_periods")
+    if periods is None or periods.empty:
+        return ("Registry fields that inspections can change are today's values at every past "
+                "as-of date (the input has no registry history), so the backtest may credit "
+                "them with what an inspection caused: "
+                + ", ".join(sorted(REGISTRY_SNAPSHOT_FEATURES)) + ".")
+    as_of_each_date = sorted(REGISTRY_PERIOD_FEATURES.values())
+    still_today = sorted(REGISTRY_SNAPSHOT_FEATURES - set(as_of_each_date))
+    return (f"Registry fields {', '.join(as_of_each_date)} are as of each date, from "
+            f"registry_periods ({len(periods)} periods of {periods['workplace_id'].nunique()} "
+            "workplaces; a workplace without a period before a date keeps today's value). "
+            "Still today's values at every past as-of date: " + ", ".join(still_today) + ".")
 
 
 def render_notes(notes: list[str]) -> str:

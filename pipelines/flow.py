@@ -240,7 +240,7 @@ def adaptation_notes(prep: Prepared, fitted: FittedPlan,
     notes = [*prep.notes, fitted.note,
              adaptations.planning_history_note(planning_model.train_as_of_dates, prep.config),
              adaptations.dropped_columns_note(planning_model.dropped_columns),
-             adaptations.registry_snapshot_note()]
+             adaptations.registry_snapshot_note(prep.tables)]
     notes = [note for note in notes if note]
     for note in notes:
         get_run_logger().warning("Adapted to the data: %s", note)

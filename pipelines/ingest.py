@@ -37,8 +37,15 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from features.contract import LIST_SEPARATOR, PERSONAL_COLUMNS, TABLE_NAMES, TABLES
-from features.validation import DataContractError
+from features.contract import (
+    LIST_SEPARATOR,
+    OPTIONAL_TABLES,
+    PERSONAL_COLUMNS,
+    REQUIRED_TABLES,
+    TABLE_NAMES,
+    TABLES,
+)
+from features.validation import DataContractError, empty_raw_table
 from pipelines.config import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -47,7 +54,7 @@ ENCODINGS = {"utf-8", "utf-8-sig", "latin-1", "iso-8859-1", "cp1252"}
 SEPARATORS = {",", ";"}
 ISO_DATE = "%Y-%m-%d"
 # A source may have no complaints, or (a new office) no inspections yet; never no registry.
-TABLES_THAT_MAY_BE_EMPTY = ("inspections", "complaints")
+TABLES_THAT_MAY_BE_EMPTY = ("inspections", "complaints", *OPTIONAL_TABLES)
 
 
 @dataclass(frozen=True)
@@ -110,15 +117,18 @@ def mapping_from_config(config: dict) -> dict | None:
 
 
 def find_table_files(data_dir: Path, mapping: dict | None = None) -> dict[str, Path]:
-    """The file of every table (canonical name or the mapping's); `file_missing` if absent."""
+    """The file of every required table (canonical name or the mapping's); `file_missing` if
+    absent. Optional tables are looked up when loaded."""
     specs = (mapping or {}).get("tables", {})
-    return {table: _find_file(data_dir, table, specs.get(table) or {}) for table in TABLE_NAMES}
+    return {table: _find_file(data_dir, table, specs.get(table) or {})
+            for table in REQUIRED_TABLES}
 
 
 def load_raw_tables(data_dir: Path, mapping: dict | None = None) -> dict[str, RawTable]:
-    """Read workplaces, inspections and complaints as raw string tables, personal columns dropped.
+    """Read every contract table as raw string tables, personal columns dropped.
 
-    Raises `DataContractError` when a file is missing, empty or unreadable.
+    An absent optional table (`registry_periods`) comes back with no rows, as if header-only.
+    Raises `DataContractError` when a required file is missing, empty or unreadable.
     """
     specs = (mapping or {}).get("tables", {})
     return {
@@ -151,12 +161,18 @@ def read_employer_identity(data_dir: Path, mapping: dict | None = None) -> pd.Da
         "workplace_id")
 
 
+def _candidate_files(data_dir: Path, table: str, spec: dict[str, Any]) -> list[Path]:
+    if spec.get("file"):
+        return [data_dir / spec["file"]]
+    return [data_dir / f"{table}.csv", data_dir / f"{table}.parquet"]
+
+
+def _has_file(data_dir: Path, table: str, spec: dict[str, Any]) -> bool:
+    return any(path.is_file() for path in _candidate_files(data_dir, table, spec))
+
+
 def _find_file(data_dir: Path, table: str, spec: dict[str, Any]) -> Path:
-    candidates = (
-        [data_dir / spec["file"]]
-        if spec.get("file")
-        else [data_dir / f"{table}.csv", data_dir / f"{table}.parquet"]
-    )
+    candidates = _candidate_files(data_dir, table, spec)
     for path in candidates:
         if path.is_file():
             return path
@@ -165,6 +181,10 @@ def _find_file(data_dir: Path, table: str, spec: dict[str, Any]) -> Path:
 
 
 def _load_table(data_dir: Path, table: str, spec: dict[str, Any]) -> RawTable:
+    if table in OPTIONAL_TABLES and not spec.get("file") and not _has_file(data_dir, table, spec):
+        log.info("%s: no %s file; this optional table is read as empty", data_dir, table)
+        return RawTable(name=table, path=data_dir / f"{table}.csv",
+                        frame=empty_raw_table(table))
     path = _find_file(data_dir, table, spec)
     frame = _read_parquet(path) if path.suffix == ".parquet" else _read_csv(path, spec)
     if len(frame.columns) == 1 and ";" in str(frame.columns[0]):

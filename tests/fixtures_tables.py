@@ -127,3 +127,20 @@ def make_clean_tables(
         "fine_uit": np.where(infraction, rng.gamma(1.5, 4.0, size=k), 0.0),
     })
     return {"workplaces": workplaces, "inspections": inspections, "complaints": complaints}
+
+
+def with_registry_periods(
+    tables: dict[str, pd.DataFrame], seed: int = 7
+) -> dict[str, pd.DataFrame]:
+    """A copy with a `registry_periods` table: each closed inspection starts a period the day
+    after it closed (the employer formalised workers), one period per workplace and day."""
+    rng = np.random.default_rng(seed)
+    closed = tables["inspections"].dropna(subset=["closed_on"])
+    periods = pd.DataFrame({
+        "workplace_id": closed["workplace_id"].to_numpy(),
+        "period": (closed["closed_on"] + pd.Timedelta(days=1)).to_numpy(),
+        "declared_workers": (closed["workers_covered"] + rng.poisson(8, len(closed))).to_numpy(),
+        "size_band": rng.choice(SIZE_BANDS, size=len(closed), p=[0.6, 0.25, 0.1, 0.05]),
+    }).drop_duplicates(["workplace_id", "period"]).reset_index(drop=True)
+    periods["declared_workers"] = periods["declared_workers"].astype("int64")
+    return {**tables, "registry_periods": periods}

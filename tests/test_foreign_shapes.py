@@ -170,3 +170,32 @@ def test_no_recent_positives(world, root) -> None:
     precision = metrics.loc[metrics["metric"] == "precision_at_capacity", "value"]
     assert len(precision) and (precision.fillna(0) == 0).all()
     assert next(out.glob("lista_*/lista_priorizada.csv")).exists()
+
+
+def test_registry_history_is_read_as_of_each_date(world, root) -> None:
+    """A registry history (`registry_periods`): each closed inspection starts a period the day
+    after; two broken rows are quarantined with their rule and the run says the registry
+    fields are as of each date."""
+    tables = copy.deepcopy(world)
+    closed = tables["inspections"].dropna(subset=["closed_on"])
+    period = (pd.to_datetime(closed["closed_on"]) + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d")
+    periods = pd.DataFrame({"workplace_id": closed["workplace_id"].to_numpy(),
+                            "period": period.to_numpy(),
+                            "declared_workers": closed["workers_covered"].to_numpy(),
+                            "size_band": "pequena"}).drop_duplicates(["workplace_id", "period"])
+    broken = pd.DataFrame({"workplace_id": ["20999999999-0000", periods["workplace_id"].iloc[0]],
+                           "period": ["2020-01-01", "2020-01-02"],
+                           "declared_workers": ["4", "-1"], "size_band": ["micro", "micro"]})
+    tables["registry_periods"] = pd.concat([periods, broken], ignore_index=True)
+    out = _run(root, "registry_history", tables)
+    assert "declared_workers, size_band_ordinal are as of each date, from registry_periods" in (
+        _report(out))
+    # besides the two broken rows, only periods of the world's own quarantined workplaces
+    quarantined = _quarantined(out, "registry_periods").set_index("source_row")["rule"]
+    assert quarantined.loc[[str(len(periods) + 1), str(len(periods) + 2)]].tolist() == [
+        "orphan_workplace", "negative_value"]
+    assert set(quarantined.iloc[:-2]) <= {"quarantined_workplace"}
+    summary = yaml.safe_load((out / "validation_summary.json").read_text(encoding="utf-8"))
+    accounting = summary["tables"]["registry_periods"]
+    assert accounting["rows_in"] == len(periods) + 2
+    assert accounting["rows_clean"] + accounting["rows_quarantined"] == len(periods) + 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_tables import make_clean_tables
+from fixtures_tables import make_clean_tables, with_registry_periods
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -28,9 +28,10 @@ def districts() -> pd.DataFrame:
     return load_districts()
 
 
-@pytest.fixture(scope="module")
-def tables() -> dict[str, pd.DataFrame]:
-    return make_clean_tables(400, seed=5, start="2018-01-01", end="2024-06-30")
+@pytest.fixture(scope="module", params=["registry_snapshot", "registry_periods"])
+def tables(request: pytest.FixtureRequest) -> dict[str, pd.DataFrame]:
+    tables = make_clean_tables(400, seed=5, start="2018-01-01", end="2024-06-30")
+    return with_registry_periods(tables) if request.param == "registry_periods" else tables
 
 
 def _append_rows_on_t(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

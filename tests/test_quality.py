@@ -56,7 +56,7 @@ def broken_run(tmp_path_factory: pytest.TempPathFactory):
 
 def test_valid_world_passes_every_expectation(clean_run) -> None:
     _, out, result = clean_run
-    assert result.accounting["rows_quarantined"].tolist() == [0, 0, 0]
+    assert result.accounting["rows_quarantined"].tolist() == [0, 0, 0, 0]
     for table, info in result.summary["tables"].items():
         for stage in ("before_quarantine", "clean"):
             ge = info["great_expectations"][stage]
@@ -66,7 +66,7 @@ def test_valid_world_passes_every_expectation(clean_run) -> None:
         header = path.read_text().splitlines()
         assert len(header) == 1 and header[0].startswith("source_row,rule,detail,")
     assert (result.docs_dir / "index.html").is_file()
-    assert len(list((result.docs_dir / "validations").rglob("*.html"))) == 6
+    assert len(list((result.docs_dir / "validations").rglob("*.html"))) == 8
     assert str(result.clean["inspections"]["ordered_on"].dtype) == "datetime64[ns]"
 
 
@@ -74,7 +74,7 @@ def test_broken_world_quarantines_each_defect_and_ge_shows_them(broken_run) -> N
     _, out, result = broken_run
     accounting = result.accounting.set_index("table")
     assert accounting["rows_quarantined"].to_dict() == {
-        "workplaces": 1, "inspections": 3, "complaints": 2}
+        "workplaces": 1, "inspections": 3, "complaints": 2, "registry_periods": 0}
     assert (accounting["rows_in"] == accounting["rows_clean"]
             + accounting["rows_quarantined"]).all()
     inspections = pd.read_csv(result.quarantine_paths["inspections"], dtype=str)
@@ -125,7 +125,7 @@ def test_gate_reads_a_spanish_export_through_the_configured_mapping(tmp_path: Pa
     config = {"data": {"mapping": str(EXAMPLE_MAPPING)}, "quality": {}}
     result = run_quality_gate(data, tmp_path / "out", config, REFERENCE_DATE)
     assert result.summary["tables"]["inspections"]["source"] == "ordenes_inspeccion.csv"
-    assert result.accounting["rows_clean"].tolist() == [20, 40, 20]
+    assert result.accounting["rows_clean"].tolist() == [20, 40, 20, 0]
     assert find_personal_data([tmp_path / "out"], NEEDLES) == []
 
 

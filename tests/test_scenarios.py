@@ -37,7 +37,7 @@ START, END = "2018-07-01", "2026-06-30"
 WORKPLACES = 3000
 SEED = 11
 ID_COLUMNS = {"workplaces": "workplace_id", "inspections": "inspection_id",
-              "complaints": "complaint_id"}
+              "complaints": "complaint_id", "registry_periods": "workplace_id"}
 
 
 @pytest.fixture(scope="module")
