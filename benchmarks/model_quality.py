@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from demo_world.scenarios import SCENARIO_NAMES
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from evaluation.truth_eval import truth_precision_at_k
 from features.contract import load_districts
@@ -53,7 +54,6 @@ log = logging.getLogger("model_quality")
 
 CACHE = PROJECT_ROOT / ".bench"
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
-DEFAULT_SCENARIOS = ("baseline",)
 DEFAULT_SEEDS = (1, 2)
 NOISE_CONFIDENCES = (0.75, 0.95)  # replayed besides the configured one
 
@@ -295,7 +295,7 @@ def _load_or_run(scenario: str, seed: int, workplaces: int, config: dict,
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenarios", nargs="+", default=list(DEFAULT_SCENARIOS))
+    parser.add_argument("--scenarios", nargs="+", default=list(SCENARIO_NAMES))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS))
     parser.add_argument("--workplaces", type=int, default=20_000)
     parser.add_argument("--config", default=None, help="a config file to benchmark")
