@@ -29,6 +29,7 @@ import pandas as pd
 from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy, CachePolicy
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.hashing import hash_objects
 
 from features.catalog import FEATURE_CATALOG
@@ -36,7 +37,13 @@ from features.contract import load_districts
 from features.errors import InputError
 from features.splits import FittedPlan, Split, fit_split_plan, plot_split_plan
 from features.training_set import build_scoring_set, tables_known_before
-from models.backtest import BacktestResult, run_backtest, split_name
+from models.backtest import (
+    BacktestResult,
+    SplitResult,
+    backtest_split,
+    combine_splits,
+    split_name,
+)
 from models.candidates import build_grid
 from models.drift import SCORE_COLUMN, drift_table, retraining_reasons
 from models.planning import PlanningModel, train_planning_model
@@ -201,16 +208,47 @@ def plan_splits(prep: Prepared, fingerprint: str) -> FittedPlan:
     return fitted
 
 
-@task(name="backtest", cache_policy=keyed_on("fingerprint"), persist_result=True)
-def backtest(prep: Prepared, plan: list[Split], fingerprint: str) -> BacktestResult:
+@task(name="backtest-split", cache_policy=keyed_on("fingerprint", "name"), persist_result=True)
+def backtest_one_split(prep: Prepared, split: Split, name: str, fingerprint: str) -> SplitResult:
+    """Every grid point trained and measured on one split (`name`: its test as-of date)."""
     config = prep.config
-    result = run_backtest(
-        prep.tables, prep.districts, plan,
+    return backtest_split(
+        prep.tables, prep.districts, split,
         lambda dtypes: build_grid(config["model"], dtypes, FEATURE_CATALOG), config,
         total_capacity(lists_config(config)),
     )
-    outputs.write_backtest_files(result, prep.out_dir)
+
+
+@task(name="write-backtest-files", cache_policy=NO_CACHE)
+def write_backtest_files(result: BacktestResult, out_dir: Path) -> None:
+    outputs.write_backtest_files(result, out_dir)
+
+
+@flow(name="vigia-backtest")
+def backtest(prep: Prepared, plan: list[Split], fingerprint: str) -> BacktestResult:
+    """The grid over the splits, one task per split on the flow's task runner, gathered in
+    the plan's order (see `split_task_runner`)."""
+    stage = configured(backtest_one_split, prep.config, "backtest")
+    futures = [stage.submit(prep, split, split_name(split), fingerprint) for split in plan]
+    result = combine_splits([future.result() for future in futures])
+    write_backtest_files(result, prep.out_dir)
     return result
+
+
+def split_task_runner(config: dict) -> Any:
+    """The task runner of the backtest's splits (config `orchestration.split_runner`): local
+    threads, or a Dask cluster through prefect-dask (an address, or a local cluster)."""
+    runner = config["orchestration"]["split_runner"]
+    if runner["kind"] == "threads":
+        return ThreadPoolTaskRunner(max_workers=int(runner["max_workers"]))
+    if runner["kind"] == "dask":
+        from prefect_dask import DaskTaskRunner  # only runs that ask for Dask import it
+
+        if runner.get("address"):
+            return DaskTaskRunner(address=runner["address"])
+        return DaskTaskRunner(cluster_kwargs=dict(runner.get("cluster_kwargs") or {}))
+    raise InputError(f"config orchestration.split_runner.kind: {runner['kind']!r} is not "
+                     "'threads' or 'dask'")
 
 
 @task(name="select-model", cache_policy=NO_CACHE)
@@ -318,7 +356,7 @@ def vigia_retrain(data_dir: str, out_dir: str, config_path: str | None = None,
     fitted = configured(plan_splits, config, "plan_splits")(prep, key)
     plan = fitted.splits
     get_run_logger().info("Split plan: test as-of dates %s", [split_name(s) for s in plan])
-    result = configured(backtest, config, "backtest")(prep, plan, key)
+    result = backtest.with_options(task_runner=split_task_runner(config))(prep, plan, key)
     selection = configured(select, config, "select")(result, config)
     get_run_logger().info("Selection:\n%s", selection.explanation)
     champion = configured(load_champion, config, "mlflow", io=True)(config)
