@@ -60,7 +60,11 @@ class ChampionInfo:
 
 
 def resolve_store(mlflow_config: Mapping[str, Any], root: Path | None = None) -> tuple[str, str]:
-    """Absolute tracking URI and artifact location URI; relative paths resolve against `root`."""
+    """Absolute tracking URI and artifact location URI; relative paths resolve against `root`.
+
+    Only config names the store, never MLFLOW_TRACKING_URI: `mlflow.set_tracking_uri` writes that
+    variable itself, so it would carry one run's store into the next run and its subprocesses.
+    """
     base = Path(root) if root is not None else PROJECT_ROOT
     uri = str(mlflow_config["tracking_uri"])
     prefix = "sqlite:///"
