@@ -7,6 +7,11 @@
 - `vigia_rank`: lists from the registered champion (all offices, or one with its capacity).
 - `vigia_run`: the chain, retraining then lists, and the run report; `vigia run` and the
   scheduled deployment run it, so each quarter ends with its lists.
+- `vigia_scheduled_rank`: the scheduled re-listing; retrains first (`vigia_run`) when the planning
+  date's data or the champion's scores drifted beyond config `drift:`, and records why.
+
+The backtest fans out one task per split (subflow `vigia-backtest`) on the task runner of config
+`orchestration.split_runner` (local threads, or a Dask cluster through prefect-dask).
 
 Tasks are thin wrappers over plain functions in `features/`, `models/` and `pipelines/`. Expensive
 tasks are cached on a run fingerprint (sha256 of the input files, the config, the planning date
