@@ -60,6 +60,98 @@ def train_model(
     )
 
 
+@dataclass
+class SplitResult:
+    """What one split of the backtest measured (the frames `combine_splits` stacks in order)."""
+
+    name: str
+    metrics: list[pd.DataFrame]
+    test_scores: list[pd.DataFrame]
+    test_labels: pd.DataFrame
+    top_lists: dict[str, list[str]]  # model group -> its top-k workplace ids
+    training: list[dict[str, Any]]
+
+
+def backtest_split(
+    tables: dict[str, pd.DataFrame],
+    districts: pd.DataFrame,
+    split: Split,
+    grid_factory: GridFactory,
+    config: Mapping[str, Any],
+    capacity: int,
+) -> SplitResult:
+    """Train and measure every grid point on one split; lists hold `capacity`.
+
+    Splits are independent of each other, so they can run in any order or in parallel.
+    """
+    labels_cfg, model_cfg = config["labels"], config["model"]
+    metrics_cfg = model_cfg.get("metrics", {})
+    prior = float(config["features"]["area_prior_strength"])
+    name, started = split_name(split), time.perf_counter()
+    X, y, meta = build_training_set(
+        tables, districts, split.train_as_of_dates, split.label_timespan_months,
+        known_before=split.test_as_of, label_kind=labels_cfg["kind"],
+        min_indicators=int(labels_cfg.get("min_indicators", 2)),
+        area_prior_strength=prior,
+    )
+    X, dropped = drop_degenerate_columns(X)  # the grid below is built on the kept columns
+    X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior)
+    y_test = build_labels(
+        tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg["kind"],
+        min_indicators=int(labels_cfg.get("min_indicators", 2)),
+    )
+    result = SplitResult(name, [], [], pd.DataFrame({
+        "split": name, "workplace_id": y_test.index, "label": y_test.to_numpy(),
+    }), {}, [])
+    log.info("split %s: %d training rows (%d positive), test labels %s",
+             name, len(y), int(y.sum()), label_summary(y_test))
+    ids = pd.Index(meta_test["workplace_id"], name="workplace_id")
+    for group, estimator in grid_factory(X.dtypes).items():
+        trained = train_model(estimator, X, y, meta["as_of"], model_cfg.get("calibration", {}))
+        scores = pd.Series(trained.model.predict_proba(X_test)[:, 1], index=ids, name=group)
+        table = score_table(
+            y_test, scores, capacity,
+            top_percents=metrics_cfg.get("top_percents", (1, 5)),
+            n_bootstrap=int(metrics_cfg.get("bootstrap_samples", 200)),
+            seed=int(model_cfg["seed"]),
+            confidence=float(metrics_cfg.get("confidence", 0.9)),
+        )
+        result.metrics.append(table.assign(model_group=group, split=name))
+        result.test_scores.append(pd.DataFrame({
+            "split": name, "model_group": group, "workplace_id": ids, "score": scores.values,
+        }))
+        result.top_lists[group] = top_k_ids(scores, capacity)
+        result.training.append({
+            "split": name, "model_group": group, "calibrated": trained.calibrated,
+            "fit_rows": trained.fit_rows, "fit_positives": trained.fit_positives,
+            "calibration_rows": trained.calibration_rows,
+            "calibration_positives": trained.calibration_positives, "note": trained.note,
+            "dropped_columns": ";".join(dropped),
+        })
+        log.info("  %s: precision at capacity %.3f", group,
+                 table.loc[table["metric"] == "precision_at_capacity", "value"].iloc[0])
+    log.info("split %s done in %.1f s", name, time.perf_counter() - started)
+    return result
+
+
+def combine_splits(splits: list[SplitResult]) -> BacktestResult:
+    """The backtest from its splits, in the plan's order, with the top-k stability across them."""
+    top_lists: dict[str, dict[str, list[str]]] = {}
+    for split in splits:
+        for group, ids in split.top_lists.items():
+            top_lists.setdefault(group, {})[split.name] = ids
+    metrics = pd.concat([frame for split in splits for frame in split.metrics]
+                        + [top_k_stability(top_lists)], ignore_index=True)
+    return BacktestResult(
+        metrics=metrics,
+        test_scores=pd.concat([f for split in splits for f in split.test_scores],
+                              ignore_index=True),
+        test_labels=pd.concat([split.test_labels for split in splits], ignore_index=True),
+        top_lists=top_lists,
+        training=pd.DataFrame([row for split in splits for row in split.training]),
+    )
+
+
 def run_backtest(
     tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame,
@@ -68,67 +160,6 @@ def run_backtest(
     config: Mapping[str, Any],
     capacity: int,
 ) -> BacktestResult:
-    """Train and measure every grid point on every split of `plan`; lists hold `capacity`."""
-    labels_cfg, model_cfg = config["labels"], config["model"]
-    metrics_cfg = model_cfg.get("metrics", {})
-    prior = float(config["features"]["area_prior_strength"])
-    metric_frames, score_frames, label_frames, training_rows = [], [], [], []
-    top_lists: dict[str, dict[str, list[str]]] = {}
-    for number, split in enumerate(plan, start=1):
-        name = split_name(split)
-        started = time.perf_counter()
-        X, y, meta = build_training_set(
-            tables, districts, split.train_as_of_dates, split.label_timespan_months,
-            known_before=split.test_as_of, label_kind=labels_cfg["kind"],
-            min_indicators=int(labels_cfg.get("min_indicators", 2)),
-            area_prior_strength=prior,
-        )
-        X, dropped = drop_degenerate_columns(X)  # the grid below is built on the kept columns
-        X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior)
-        y_test = build_labels(
-            tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg["kind"],
-            min_indicators=int(labels_cfg.get("min_indicators", 2)),
-        )
-        summary = label_summary(y_test)
-        label_frames.append(pd.DataFrame({
-            "split": name, "workplace_id": y_test.index, "label": y_test.to_numpy(),
-        }))
-        log.info(
-            "split %d/%d (test as-of %s): %d training rows (%d positive), test labels %s",
-            number, len(plan), name, len(y), int(y.sum()), summary,
-        )
-        ids = pd.Index(meta_test["workplace_id"], name="workplace_id")
-        for group, estimator in grid_factory(X.dtypes).items():
-            trained = train_model(estimator, X, y, meta["as_of"], model_cfg.get("calibration", {}))
-            scores = pd.Series(trained.model.predict_proba(X_test)[:, 1], index=ids, name=group)
-            table = score_table(
-                y_test, scores, capacity,
-                top_percents=metrics_cfg.get("top_percents", (1, 5)),
-                n_bootstrap=int(metrics_cfg.get("bootstrap_samples", 200)),
-                seed=int(model_cfg["seed"]),
-                confidence=float(metrics_cfg.get("confidence", 0.9)),
-            )
-            metric_frames.append(table.assign(model_group=group, split=name))
-            score_frames.append(pd.DataFrame({
-                "split": name, "model_group": group, "workplace_id": ids, "score": scores.values,
-            }))
-            top_lists.setdefault(group, {})[name] = top_k_ids(scores, capacity)
-            training_rows.append({
-                "split": name, "model_group": group, "calibrated": trained.calibrated,
-                "fit_rows": trained.fit_rows, "fit_positives": trained.fit_positives,
-                "calibration_rows": trained.calibration_rows,
-                "calibration_positives": trained.calibration_positives, "note": trained.note,
-                "dropped_columns": ";".join(dropped),
-            })
-            log.info("  %s: precision at capacity %.3f", group,
-                     table.loc[table["metric"] == "precision_at_capacity", "value"].iloc[0])
-        log.info("split %s done in %.1f s", name, time.perf_counter() - started)
-    stability = top_k_stability(top_lists)
-    metrics = pd.concat([*metric_frames, stability], ignore_index=True)
-    return BacktestResult(
-        metrics=metrics,
-        test_scores=pd.concat(score_frames, ignore_index=True),
-        test_labels=pd.concat(label_frames, ignore_index=True),
-        top_lists=top_lists,
-        training=pd.DataFrame(training_rows),
-    )
+    """Train and measure every grid point on every split of `plan`, one split after another."""
+    return combine_splits([backtest_split(tables, districts, split, grid_factory, config, capacity)
+                           for split in plan])

@@ -170,3 +170,27 @@ def quarantine_failures(accounting: pd.DataFrame, max_share: float) -> list[str]
         if share > max_share:
             failures.append(f"{row.table}: {share:.1%} of rows quarantined > {max_share:.1%}")
     return failures
+
+
+SCORE_COLUMN = "score"
+
+
+def score_profile(scores: Any, bins: int = 10) -> dict[str, Any]:
+    """Profile of a model's scores: a feature profile of one numeric column, `score`."""
+    return feature_profile(pd.DataFrame({SCORE_COLUMN: np.asarray(scores, dtype=float)}), bins)
+
+
+def retraining_reasons(features: pd.DataFrame | None, scores: pd.DataFrame | None,
+                       thresholds: Mapping[str, float]) -> list[str]:
+    """Why the champion should be retrained before listing (empty: it should not).
+
+    `features` and `scores` are `drift_table`s of the current data and of the champion's scores
+    on it against those at its own planning date; `thresholds` is config `drift:` (max_score_psi
+    for the scores, the feature rules otherwise). A missing table (no stored profile) raises
+    nothing.
+    """
+    reasons = drift_failures(features, thresholds) if features is not None else []
+    if scores is not None:
+        limits = {**thresholds, "max_psi": thresholds["max_score_psi"]}
+        reasons += [f"champion's {reason}" for reason in drift_failures(scores, limits)]
+    return reasons

@@ -19,12 +19,12 @@ import pandas as pd
 from features.catalog import FEATURE_CATALOG
 from features.labels import label_summary
 from features.splits import every_train_as_of_date, production_train_as_of_dates
-from features.training_set import build_training_set
+from features.training_set import build_scoring_set, build_training_set
 from models.backtest import train_model
 from models.calibration import TrainedModel
 from models.candidates import build_grid
 from models.degenerate import drop_degenerate_columns
-from models.drift import feature_profile
+from models.drift import feature_profile, score_profile
 
 
 @dataclass
@@ -37,6 +37,10 @@ class PlanningModel:
     training_labels: dict[str, float]
     label_cutoff: pd.Timestamp  # end of the newest label window it trained on
     profile: dict[str, Any]  # models.drift profile of its training frame
+    # models.drift profiles of the scoring frame at the planning date and of its scores on it:
+    # what later re-listings compare their data and the champion's scores with.
+    scoring_profile: dict[str, Any]
+    score_profile: dict[str, Any]
     dropped_columns: dict[str, str]  # degenerate feature columns left out, with why
 
 
@@ -68,5 +72,9 @@ def train_planning_model(
     trained = train_model(estimator, kept, y, meta["as_of"],
                           config["model"].get("calibration", {}))
     # The drift profile covers every column, dropped ones too: what the data held, not the model.
+    bins = int(config["drift"]["bins"])
+    scoring, _ = build_scoring_set(tables, districts, planning_date,
+                                   float(config["features"]["area_prior_strength"]))
     return PlanningModel(model_group, trained, dates, label_summary(y), label_cutoff(dates, span),
-                         feature_profile(X, int(config["drift"]["bins"])), dropped)
+                         feature_profile(X, bins), feature_profile(scoring, bins),
+                         score_profile(trained.model.predict_proba(scoring)[:, 1], bins), dropped)

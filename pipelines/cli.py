@@ -48,9 +48,10 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 def _preflight(args: argparse.Namespace) -> None:
     """Checks that need no data, before Prefect starts (a second instead of half a minute)."""
-    from pipelines import preflight
+    from pipelines import environment, preflight
 
     config = preflight.checked_config(args.config)
+    environment.apply_endpoints(config)
     preflight.check_data_dir(args.data, config)
     preflight.check_out_dir(args.out)
     if args.command == "rank":
@@ -101,8 +102,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     _preflight(args)  # the scheduled runs would fail on the same paths and config, quarters later
     if not os.environ.get("PREFECT_API_URL"):
-        print("vigia: PREFECT_API_URL is not set; start `prefect server start --host 127.0.0.1` "
-              "and export PREFECT_API_URL=http://127.0.0.1:4200/api", file=sys.stderr)
+        print("vigia: PREFECT_API_URL (or config orchestration.prefect_api_url) is not set; "
+              "start `prefect server start --host 127.0.0.1` and export "
+              "PREFECT_API_URL=http://127.0.0.1:4200/api", file=sys.stderr)
         return 2
     from pipelines.deployments import serve_deployments
 

@@ -7,8 +7,9 @@ Schedules need a Prefect server (the ephemeral API refuses them): start one with
 - `quarterly-retrain-and-rank` (flow `vigia-run`, cron `schedule.retraining_cron`): retraining,
   the promotion gate, then the lists from the champion, so each quarter ends with its lists;
 - `retrain` (flow `vigia-retrain`, on demand): retraining and the gate only;
-- `rank` (flow `vigia-rank`, cron `schedule.ranking_cron`): re-listing with the champion at the
-  start of each planning period.
+- `rank` (flow `vigia-scheduled-rank`, cron `schedule.ranking_cron`): re-listing with the
+  champion at the start of each planning period; when the planning date's data or the champion's
+  scores drifted beyond config `drift:`, it retrains first (`vigia-run`) and records why.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from prefect import serve
 
 from pipelines.config import load_config
-from pipelines.flow import vigia_rank, vigia_retrain, vigia_run
+from pipelines.flow import vigia_retrain, vigia_run, vigia_scheduled_rank
 
 RETRAIN_AND_RANK = "quarterly-retrain-and-rank"
 RETRAIN = "retrain"
@@ -39,9 +40,9 @@ def deployments(data_dir: Path, out_dir: Path, config_path: Path | None) -> list
         vigia_retrain.to_deployment(
             name=RETRAIN, parameters=parameters,
             description="Retrain and pass the promotion gate (no lists)."),
-        vigia_rank.to_deployment(
+        vigia_scheduled_rank.to_deployment(
             name=RANK, cron=schedule["ranking_cron"], parameters=parameters,
-            description="Lists for every office from the registered champion."),
+            description="Lists for every office from the champion; retrains first on drift."),
     ]
 
 

@@ -19,6 +19,15 @@ OFFLINE_DEFAULTS = {
 }
 
 
+def apply_endpoints(config: dict) -> None:
+    """The Prefect API from config `orchestration.prefect_api_url` unless PREFECT_API_URL is
+    already set (the environment wins); neither: Prefect's ephemeral local API. Call it before
+    Prefect is imported: Prefect reads its settings once."""
+    url = config["orchestration"].get("prefect_api_url")
+    if url:
+        os.environ.setdefault("PREFECT_API_URL", str(url))
+
+
 def apply_offline_defaults() -> None:
     """Set the defaults above unless the caller's environment already chose otherwise."""
     for key, value in OFFLINE_DEFAULTS.items():

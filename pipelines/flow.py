@@ -7,6 +7,11 @@
 - `vigia_rank`: lists from the registered champion (all offices, or one with its capacity).
 - `vigia_run`: the chain, retraining then lists, and the run report; `vigia run` and the
   scheduled deployment run it, so each quarter ends with its lists.
+- `vigia_scheduled_rank`: the scheduled re-listing; retrains first (`vigia_run`) when the planning
+  date's data or the champion's scores drifted beyond config `drift:`, and records why.
+
+The backtest fans out one task per split (subflow `vigia-backtest`) on the task runner of config
+`orchestration.split_runner` (local threads, or a Dask cluster through prefect-dask).
 
 Tasks are thin wrappers over plain functions in `features/`, `models/` and `pipelines/`. Expensive
 tasks are cached on a run fingerprint (sha256 of the input files, the config, the planning date
@@ -29,6 +34,7 @@ import pandas as pd
 from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy, CachePolicy
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.hashing import hash_objects
 
 from features.catalog import FEATURE_CATALOG
@@ -36,9 +42,15 @@ from features.contract import load_districts
 from features.errors import InputError
 from features.splits import FittedPlan, Split, fit_split_plan, plot_split_plan
 from features.training_set import build_scoring_set, tables_known_before
-from models.backtest import BacktestResult, run_backtest, split_name
+from models.backtest import (
+    BacktestResult,
+    SplitResult,
+    backtest_split,
+    combine_splits,
+    split_name,
+)
 from models.candidates import build_grid
-from models.drift import drift_table
+from models.drift import SCORE_COLUMN, drift_table, retraining_reasons
 from models.planning import PlanningModel, train_planning_model
 from models.selection import Selection, SelectionEvidence, select_model
 from pipelines import adaptations, outputs, tracking
@@ -201,16 +213,47 @@ def plan_splits(prep: Prepared, fingerprint: str) -> FittedPlan:
     return fitted
 
 
-@task(name="backtest", cache_policy=keyed_on("fingerprint"), persist_result=True)
-def backtest(prep: Prepared, plan: list[Split], fingerprint: str) -> BacktestResult:
+@task(name="backtest-split", cache_policy=keyed_on("fingerprint", "name"), persist_result=True)
+def backtest_one_split(prep: Prepared, split: Split, name: str, fingerprint: str) -> SplitResult:
+    """Every grid point trained and measured on one split (`name`: its test as-of date)."""
     config = prep.config
-    result = run_backtest(
-        prep.tables, prep.districts, plan,
+    return backtest_split(
+        prep.tables, prep.districts, split,
         lambda dtypes: build_grid(config["model"], dtypes, FEATURE_CATALOG), config,
         total_capacity(lists_config(config)),
     )
-    outputs.write_backtest_files(result, prep.out_dir)
+
+
+@task(name="write-backtest-files", cache_policy=NO_CACHE)
+def write_backtest_files(result: BacktestResult, out_dir: Path) -> None:
+    outputs.write_backtest_files(result, out_dir)
+
+
+@flow(name="vigia-backtest")
+def backtest(prep: Prepared, plan: list[Split], fingerprint: str) -> BacktestResult:
+    """The grid over the splits, one task per split on the flow's task runner, gathered in
+    the plan's order (see `split_task_runner`)."""
+    stage = configured(backtest_one_split, prep.config, "backtest")
+    futures = [stage.submit(prep, split, split_name(split), fingerprint) for split in plan]
+    result = combine_splits([future.result() for future in futures])
+    write_backtest_files(result, prep.out_dir)
     return result
+
+
+def split_task_runner(config: dict) -> Any:
+    """The task runner of the backtest's splits (config `orchestration.split_runner`): local
+    threads, or a Dask cluster through prefect-dask (an address, or a local cluster)."""
+    runner = config["orchestration"]["split_runner"]
+    if runner["kind"] == "threads":
+        return ThreadPoolTaskRunner(max_workers=int(runner["max_workers"]))
+    if runner["kind"] == "dask":
+        from prefect_dask import DaskTaskRunner  # only runs that ask for Dask import it
+
+        if runner.get("address"):
+            return DaskTaskRunner(address=runner["address"])
+        return DaskTaskRunner(cluster_kwargs=dict(runner.get("cluster_kwargs") or {}))
+    raise InputError(f"config orchestration.split_runner.kind: {runner['kind']!r} is not "
+                     "'threads' or 'dask'")
 
 
 @task(name="select-model", cache_policy=NO_CACHE)
@@ -302,6 +345,8 @@ def register_and_promote(prep: Prepared, run_id: str, planning_model: PlanningMo
               "planning_date": str(prep.planning_date.date()),
               "label_cutoff": str(planning_model.label_cutoff.date()),
               "calibrated": str(trained.calibrated), **outcome.tags()},
+        scoring_profiles={tracking.SCORING_PROFILE_ARTIFACT: planning_model.scoring_profile,
+                          tracking.SCORE_PROFILE_ARTIFACT: planning_model.score_profile},
     )
     tracking.record_promotion(prep.config["mlflow"], run_id, version, outcome.decision,
                               drift.to_csv(index=False) if drift is not None else None)
@@ -316,7 +361,7 @@ def vigia_retrain(data_dir: str, out_dir: str, config_path: str | None = None,
     fitted = configured(plan_splits, config, "plan_splits")(prep, key)
     plan = fitted.splits
     get_run_logger().info("Split plan: test as-of dates %s", [split_name(s) for s in plan])
-    result = configured(backtest, config, "backtest")(prep, plan, key)
+    result = backtest.with_options(task_runner=split_task_runner(config))(prep, plan, key)
     selection = configured(select, config, "select")(result, config)
     get_run_logger().info("Selection:\n%s", selection.explanation)
     champion = configured(load_champion, config, "mlflow", io=True)(config)
@@ -343,6 +388,26 @@ def score_planning_date(prep: Prepared, model: Any) -> tuple[pd.DataFrame, pd.Da
     scores = pd.DataFrame({"workplace_id": meta["workplace_id"].to_numpy(),
                            "score": model.predict_proba(X)[:, 1]})
     return X.set_index(meta["workplace_id"]), scores
+
+
+@task(name="measure-listing-drift", cache_policy=NO_CACHE)
+def measure_listing_drift(champion: tracking.Champion, X: pd.DataFrame,
+                          scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The planning date's features and the champion's scores on them against those of the
+    champion's own planning date (a table per profile the champion was registered with)."""
+    tables = {}
+    if champion.scoring_profile is not None:
+        tables["features_at_planning_date"] = drift_table(champion.scoring_profile, X)
+    if champion.score_profile is not None:
+        tables["scores"] = drift_table(champion.score_profile, scores[[SCORE_COLUMN]])
+    return tables
+
+
+def drift_markdown(tables: dict[str, pd.DataFrame], reasons: list[str]) -> str:
+    """The drift check of a listing for its Prefect artifact."""
+    verdict = ("Beyond the `drift:` thresholds: " + "; ".join(reasons)) if reasons else \
+        "Within the `drift:` thresholds."
+    return f"{verdict}\n\n{outputs.listing_drift_section(tables, None)}"
 
 
 @task(name="write-lists", cache_policy=NO_CACHE)
@@ -372,6 +437,11 @@ def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
     get_run_logger().info("Champion %s v%s (%s)", champion.info.name, champion.info.version,
                           champion.info.tags.get("model_group"))
     X, scores = configured(score_planning_date, config, "score")(prep, champion.model)
+    drift = configured(measure_listing_drift, config, "drift")(champion, X, scores)
+    create_markdown_artifact(
+        key="vigia-listing-drift", description="Data and score drift against the champion",
+        markdown=drift_markdown(drift, retraining_reasons(drift.get("features_at_planning_date"),
+                                                          drift.get("scores"), config["drift"])))
     files, target, yields, figures = configured(write_lists, config, "lists", io=True)(
         prep, champion, X, scores, department, capacity, prep.out_dir)
     offices = outputs.office_table(target, yields)
@@ -380,11 +450,12 @@ def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
     return {"list_csv": str(files["list_csv"]), "report_html": str(files["report_html"]),
             "scores": str(prep.out_dir / outputs.SCORES_FILE), "files": files, "target": target,
             "yields": yields, "figures": figures, "champion": champion, "offices": offices,
-            "planning_date": prep.planning_date, "prepared": prep}
+            "planning_date": prep.planning_date, "prepared": prep, "drift": drift}
 
 
 @task(name="write-run-report", cache_policy=NO_CACHE)
-def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, Any]) -> Path:
+def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, Any],
+                     retrain_reason: str | None = None) -> Path:
     metric = prep.config["promotion"]["metric"]
     report = outputs.run_report(
         planning_date=prep.planning_date, quality=prep.quality, plan=retraining.plan,
@@ -393,7 +464,7 @@ def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, 
         selection=retraining.selection, planning_model=retraining.planning_model,
         drift=retraining.drift, gate=retraining.gate, calibrated=listing["champion"].calibrated,
         target=listing["target"], yields=listing["yields"], files=listing["files"],
-        notes=retraining.notes,
+        notes=retraining.notes, listing_drift=listing["drift"], retrain_reason=retrain_reason,
     )
     path = prep.out_dir / "run_report.md"
     path.write_text(report, encoding="utf-8")
@@ -420,15 +491,20 @@ def log_listing(prep: Prepared, retraining: Retraining, listing: dict[str, Any],
 
 @flow(name="vigia-run", log_prints=True)
 def vigia_run(data_dir: str, out_dir: str, config_path: str | None = None,
-              as_of: str | None = None) -> dict[str, Any]:
-    """Retrain and gate, then the lists from whichever version is champion, then the report."""
+              as_of: str | None = None, retrain_reason: str | None = None) -> dict[str, Any]:
+    """Retrain and gate, then the lists from whichever version is champion, then the report.
+
+    `retrain_reason`: why a scheduled re-listing retrained first (kept on the MLflow run as tag
+    `retrain_reason` and in the run report)."""
     retraining = vigia_retrain(data_dir, out_dir, config_path, as_of)
     listing = vigia_rank(data_dir, out_dir, config_path, as_of)
     prep: Prepared = listing["prepared"]
     config = prep.config
     report_path = configured(write_run_report, config, "report", io=True)(
-        prep, retraining, listing)
+        prep, retraining, listing, retrain_reason)
     configured(log_listing, config, "mlflow", io=True)(prep, retraining, listing, report_path)
+    tracking.log_drift(config["mlflow"], retraining.run_id, listing["drift"],
+                       {"retrain_reason": retrain_reason} if retrain_reason else {})
     windows = tracking.load_run_json(listing["champion"].info.run_id,
                                      outputs.VALIDATION_ARTIFACT)["windows"]
     create_markdown_artifact(key="vigia-run-summary", markdown=outputs.summary_markdown(
@@ -440,6 +516,36 @@ def vigia_run(data_dir: str, out_dir: str, config_path: str | None = None,
         "scores": listing["scores"], "list_csv": listing["list_csv"],
         "run_report": str(report_path), "mlflow_run_id": retraining.run_id,
         "mlflow_tracking_uri": tracking.resolve_store(config["mlflow"])[0],
-        "promotion": retraining.gate.decision.reason,
+        "promotion": retraining.gate.decision.reason, "retrain_reason": retrain_reason,
         "offices": markdown_table(listing["offices"], digits=2),
     }
+
+
+@task(name="check-drift", cache_policy=NO_CACHE)
+def check_drift(prep: Prepared, champion: tracking.Champion | None) -> list[str]:
+    """Why the champion should be retrained before this period's lists (empty: it need not)."""
+    if champion is None:
+        return [f"no champion version of {prep.config['mlflow']['registered_model']} yet"]
+    X, scores = score_planning_date.fn(prep, champion.model)
+    tables = measure_listing_drift.fn(champion, X, scores)
+    reasons = retraining_reasons(tables.get("features_at_planning_date"), tables.get("scores"),
+                                 prep.config["drift"])
+    create_markdown_artifact(key="vigia-drift-check", markdown=drift_markdown(tables, reasons),
+                             description="Drift check before the scheduled re-listing")
+    return reasons
+
+
+@flow(name="vigia-scheduled-rank", log_prints=True)
+def vigia_scheduled_rank(data_dir: str, out_dir: str, config_path: str | None = None,
+                         as_of: str | None = None) -> dict[str, Any]:
+    """Re-listing at the start of a planning period: when the current data or the champion's
+    scores drifted beyond config `drift:` (and `drift.retrain_on_drift`), retrain first."""
+    prep = prepare(data_dir, out_dir, config_path, as_of)
+    champion = configured(load_champion, prep.config, "mlflow", io=True)(prep.config)
+    reasons = configured(check_drift, prep.config, "drift")(prep, champion)
+    if reasons and prep.config["drift"]["retrain_on_drift"]:
+        reason = "; ".join(reasons)
+        get_run_logger().warning("Retraining before listing: %s", reason)
+        return vigia_run(data_dir, out_dir, config_path, as_of, retrain_reason=reason)
+    listing = vigia_rank(data_dir, out_dir, config_path, as_of)
+    return {"scores": listing["scores"], "list_csv": listing["list_csv"], "retrain_reason": None}

@@ -172,6 +172,7 @@ def run_report(
     planning_model: Any, drift: pd.DataFrame | None, gate: GateOutcome, calibrated: bool,
     target: pd.DataFrame,
     yields: pd.DataFrame, files: dict[str, Path], notes: Sequence[str] = (),
+    listing_drift: dict[str, pd.DataFrame] | None = None, retrain_reason: str | None = None,
 ) -> str:
     """The run report for data scientists (English): data, validation, choice, gate, lists."""
     at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
@@ -209,6 +210,8 @@ def run_report(
         gate.report(),
         "## Input drift against the champion's training data",
         drift_section(drift),
+        "## Drift at the planning date against the listing champion's own planning date",
+        listing_drift_section(listing_drift or {}, retrain_reason),
         "## Lists",
         markdown_table(by_office.reset_index(), digits=0),
         yield_note(calibrated),
@@ -226,6 +229,19 @@ def drift_section(drift: pd.DataFrame | None, rows: int = 10) -> str:
     return (f"Population stability index, missing share and share of new categories of the "
             f"{rows} most shifted features (all of them in MLflow `drift/features.csv`):\n\n"
             + markdown_table(drift.head(rows), digits=3))
+
+
+def listing_drift_section(tables: dict[str, pd.DataFrame], retrain_reason: str | None) -> str:
+    """Score and feature drift of the planning date's data, and why the run retrained (if so)."""
+    why = (f"This run retrained before listing because the data drifted: {retrain_reason}."
+           if retrain_reason else "")
+    if not tables:
+        return why or "Not measured: the champion was registered without planning-date profiles."
+    parts = [why] if why else []
+    for name, table in tables.items():
+        parts.append(f"`{name}` (all rows in MLflow `drift/{name}.csv`):\n\n"
+                     + markdown_table(table.head(5), digits=3))
+    return "\n\n".join(parts)
 
 
 def yield_note(calibrated: bool) -> str:

@@ -33,6 +33,9 @@ from pipelines.config import PROJECT_ROOT
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 PROFILE_ARTIFACT = "feature_profile.json"  # models.drift profile of a version's training data
+# Profiles of the scoring frame at a version's planning date and of its scores on it.
+SCORING_PROFILE_ARTIFACT = "scoring_profile.json"
+SCORE_PROFILE_ARTIFACT = "score_profile.json"
 
 # Types skops must load for our pipelines beyond the ones it trusts by default. This is a
 # security boundary: add a type only when a model family needs it, never by discovery.
@@ -57,7 +60,11 @@ class ChampionInfo:
 
 
 def resolve_store(mlflow_config: Mapping[str, Any], root: Path | None = None) -> tuple[str, str]:
-    """Absolute tracking URI and artifact location URI; relative paths resolve against `root`."""
+    """Absolute tracking URI and artifact location URI; relative paths resolve against `root`.
+
+    Only config names the store, never MLFLOW_TRACKING_URI: `mlflow.set_tracking_uri` writes that
+    variable itself, so it would carry one run's store into the next run and its subprocesses.
+    """
     base = Path(root) if root is not None else PROJECT_ROOT
     uri = str(mlflow_config["tracking_uri"])
     prefix = "sqlite:///"
@@ -219,10 +226,11 @@ def set_version_tags(model_version: ModelVersion, tags: Mapping[str, str]) -> No
         client.set_model_version_tag(model_version.name, model_version.version, key, str(value))
 
 
-def load_training_profile(run_id: str) -> dict[str, Any] | None:
-    """The training-data profile logged with a version's run; None for versions without one."""
+def load_training_profile(run_id: str,
+                          artifact: str = PROFILE_ARTIFACT) -> dict[str, Any] | None:
+    """A training profile (features, or scores) logged with a version's run; None without one."""
     try:
-        return load_run_json(run_id, PROFILE_ARTIFACT)
+        return load_run_json(run_id, artifact)
     except (MlflowException, OSError):
         return None
 
@@ -272,6 +280,8 @@ class Champion:
     model: Any
     info: ChampionInfo
     profile: dict[str, Any] | None
+    scoring_profile: dict[str, Any] | None = None
+    score_profile: dict[str, Any] | None = None
 
     @property
     def calibrated(self) -> bool:
@@ -285,7 +295,9 @@ def champion_or_none(config: Mapping[str, Any]) -> Champion | None:
         model, info = load_champion(config)
     except LookupError:
         return None
-    return Champion(model, info, load_training_profile(info.run_id))
+    return Champion(model, info, *(load_training_profile(info.run_id, artifact) for artifact in
+                                   (PROFILE_ARTIFACT, SCORING_PROFILE_ARTIFACT,
+                                    SCORE_PROFILE_ARTIFACT)))
 
 
 @contextmanager
@@ -328,10 +340,15 @@ def log_backtest(mlflow_config: Mapping[str, Any], run_id: str, *,
 
 def register_planning_model(mlflow_config: Mapping[str, Any], run_id: str, model: Any,
                             input_example: pd.DataFrame, profile: Mapping[str, Any],
-                            tags: Mapping[str, str]) -> ModelVersion:
-    """Log and register the planning model with its training-data profile and tags."""
+                            tags: Mapping[str, str],
+                            scoring_profiles: Mapping[str, Mapping[str, Any]] | None = None,
+                            ) -> ModelVersion:
+    """Log and register the planning model with its tags, its training-data profile and the
+    profiles of its planning date's scoring frame and scores (artifact name -> profile)."""
     with resumed_run(mlflow_config, run_id):
         log_json(profile, PROFILE_ARTIFACT)
+        for artifact, scoring_profile in (scoring_profiles or {}).items():
+            log_json(scoring_profile, artifact)
         return log_and_register_model(model, input_example, mlflow_config, tags=tags)
 
 
@@ -354,3 +371,12 @@ def log_listing(mlflow_config: Mapping[str, Any], run_id: str, *, figures: Mappi
         for path, artifact_dir in files:
             mlflow.log_artifact(str(path), artifact_dir)
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+
+
+def log_drift(mlflow_config: Mapping[str, Any], run_id: str, tables: Mapping[str, pd.DataFrame],
+              tags: Mapping[str, str]) -> None:
+    """Drift tables (as `drift/<name>.csv`) and tags (e.g. why the run retrained) on a run."""
+    with resumed_run(mlflow_config, run_id):
+        for name, table in tables.items():
+            mlflow.log_text(table.to_csv(index=False), f"drift/{name}.csv")
+        mlflow.set_tags(dict(tags))

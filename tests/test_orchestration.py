@@ -31,7 +31,7 @@ TINY_GRID = {
     "splits": {"test_splits": 2, "training_as_of_dates": 3},
     "promotion": {"bootstrap_samples": 50},
 }
-CACHED_TASKS = {"quality-gate", "plan-splits", "backtest", "train-for-planning-date"}
+CACHED_TASKS = {"quality-gate", "plan-splits", "backtest-split", "train-for-planning-date"}
 
 
 def tiny_run(root: Path) -> dict[str, str]:

@@ -100,7 +100,7 @@ def deployment(api: str, flow: str, name: str) -> dict | None:
 
 def test_scheduled_retraining_runs_on_a_real_server(served: dict) -> None:
     api = served["api"]
-    wait_for(lambda: deployment(api, "vigia-rank", RANK), 120, "the served deployments")
+    wait_for(lambda: deployment(api, "vigia-scheduled-rank", RANK), 120, "the served deployments")
     retrain = deployment(api, "vigia-run", RETRAIN_AND_RANK)
     assert RETRAIN in retrain["name"] and deployment(api, "vigia-retrain", RETRAIN)
     crons = [s["schedule"]["cron"] for s in retrain["schedules"]]

@@ -1,0 +1,58 @@
+"""Score drift and the scheduled re-listing: beyond config `drift:` it retrains first, says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+from test_orchestration import tiny_run
+
+from models.drift import drift_table, retraining_reasons, score_profile
+from pipelines.config import load_config
+from pipelines.flow import vigia_retrain, vigia_scheduled_rank
+
+THRESHOLDS = load_config(None)["drift"]
+
+
+def test_scores_of_the_same_distribution_raise_no_reason() -> None:
+    rng = np.random.default_rng(0)
+    profile = score_profile(rng.beta(1, 20, 5000))
+    same = pd.DataFrame({"score": rng.beta(1, 20, 3000)})
+    assert retraining_reasons(None, drift_table(profile, same), THRESHOLDS) == []
+
+
+def test_shifted_scores_are_a_reason_to_retrain() -> None:
+    rng = np.random.default_rng(0)
+    profile = score_profile(rng.beta(1, 20, 5000))
+    shifted = pd.DataFrame({"score": rng.beta(3, 10, 3000)})
+    reasons = retraining_reasons(None, drift_table(profile, shifted), THRESHOLDS)
+    assert len(reasons) == 1 and reasons[0].startswith("champion's score PSI")
+
+
+def drift_world(data_dir: Path) -> None:
+    """Every workplace now declares fifty times the workers it did: a real shift of the data."""
+    path = data_dir / "workplaces.csv"
+    workplaces = pd.read_csv(path, dtype=str, keep_default_na=False)
+    workplaces["declared_workers"] = (workplaces["declared_workers"].astype(int) * 50 + 50) \
+        .astype(str)
+    workplaces.to_csv(path, index=False)
+
+
+def test_scheduled_relisting_retrains_only_when_the_data_drifted(tmp_path: Path) -> None:
+    parameters = tiny_run(tmp_path)
+    assert vigia_retrain(**parameters, return_state=True).is_completed()
+
+    steady = vigia_scheduled_rank(**parameters)
+    assert steady["retrain_reason"] is None and Path(steady["list_csv"]).exists()
+
+    drift_world(Path(parameters["data_dir"]))
+    drifted = vigia_scheduled_rank(**parameters)
+    reason = drifted["retrain_reason"]
+    assert reason and "declared_workers" in reason, reason
+    run = mlflow.get_run(drifted["mlflow_run_id"])
+    assert run.data.tags["retrain_reason"] == reason
+    assert reason in Path(drifted["run_report"]).read_text(encoding="utf-8")
+    assert "scores.csv" in {Path(a.path).name for a in
+                            mlflow.MlflowClient().list_artifacts(run.info.run_id, "drift")}
