@@ -41,14 +41,13 @@ from evaluation.truth_eval import truth_precision_at_k
 from features.contract import load_districts
 from features.errors import InputError
 from features.training_set import build_scoring_set, tables_known_before
-from features.validation import validate_tables
 from models.backtest import BacktestResult
 from models.baselines import is_baseline
 from models.metrics import k_for_top_percent
 from pipelines.config import PROJECT_ROOT, deep_merge, lists_config, load_config, total_capacity
 from pipelines.flow import newest_record_date, oldest_record_date
-from pipelines.ingest import load_raw_tables
 from pipelines.markdown import markdown_table
+from pipelines.quality import validate_inputs
 
 log = logging.getLogger("model_quality")
 
@@ -80,13 +79,6 @@ def _generate(scenario: str, seed: int, workplaces: int, folder: Path) -> None:
     generate.write_world(world, folder)
 
 
-def _clean_tables(folder: Path) -> dict[str, pd.DataFrame]:
-    raw = load_raw_tables(folder)
-    outcome = validate_tables({t: r.frame for t, r in raw.items()},
-                              known_ubigeos=load_districts()["inei"], reference_date=date.today())
-    return outcome.clean
-
-
 def _planning_date(tables: dict[str, pd.DataFrame], span_months: int) -> pd.Timestamp:
     """The last month start whose label window ends inside the world (its truth fully known)."""
     end = newest_record_date(tables).normalize() + pd.Timedelta(days=1)
@@ -108,7 +100,7 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: dict) -> W
         folder.mkdir(parents=True, exist_ok=True)
         _generate(scenario, seed, workplaces, folder)
     span = int(config["labels"]["label_timespan_months"])
-    clean = _clean_tables(folder)
+    clean = validate_inputs(folder, config, date.today())[0].clean
     planning_date = _planning_date(clean, span)
     tables = tables_known_before(clean, planning_date)
     districts = load_districts()
