@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
@@ -49,7 +50,7 @@ def split_name(split: Split) -> str:
 
 def train_model(
     estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series, as_of: pd.Series,
-    calibration: Mapping[str, Any],
+    calibration: Mapping[str, Any], sample_weight: np.ndarray | None = None,
 ) -> TrainedModel:
     """Fit one grid point with calibration on the latest training as-of date(s)."""
     return fit_calibrated(
@@ -57,6 +58,7 @@ def train_model(
         calibration_as_of_dates=int(calibration.get("as_of_dates", 1)),
         method=str(calibration.get("method", "sigmoid")),
         min_positives=int(calibration.get("min_positives", 5)),
+        sample_weight=sample_weight,
     )
 
 
