@@ -81,7 +81,7 @@ def audit_table(listed: pd.Series, labels: pd.Series, groups: pd.DataFrame,
     counts = ["n_workplaces", "n_listed", "n_labelled", "n_positive"]
     audit[counts] = audit[counts].fillna(0).astype(int)
     columns = ["attribute", "group", *counts, "list_share", *RATIO_METRICS,
-               *[f"{m}_ratio" for m in RATIO_METRICS], "reference", "small_sample", "flagged"]
+               *[f"{m}_ratio" for m in RATIO_METRICS], "reference", "few_labelled", "flagged"]
     return audit[columns]
 
 
@@ -105,7 +105,7 @@ def _with_ratios(table: pd.DataFrame, attribute: str, settings: Mapping[str, Any
         for i in table.index[outside.fillna(False).to_numpy(dtype=bool)]:
             flags[i] = [*flags[i], metric]
     table["reference"] = reference
-    table["small_sample"] = small_labelled
+    table["few_labelled"] = small_labelled
     table["flagged"] = flags.map(";".join)
     return table
 
@@ -118,8 +118,9 @@ def worst_disparities(audit: pd.DataFrame, settings: Mapping[str, Any]) -> pd.Da
         part = audit[audit["attribute"] == attribute]
         big = part["n_workplaces"] >= int(settings["min_workplaces"]) if metric == \
             "selection_rate" else part["n_labelled"] >= int(settings["min_labelled"])
-        ratio = part.loc[big, f"{metric}_ratio"].replace(0.0, np.nan)
-        disparity = np.maximum(ratio, 1.0 / ratio).dropna()
+        ratio = part.loc[big, f"{metric}_ratio"].astype(float)
+        with np.errstate(divide="ignore"):
+            disparity = np.maximum(ratio, 1.0 / ratio).dropna()  # a ratio of 0 is infinite
         worst = disparity.idxmax() if len(disparity) else None
         rows.append({"attribute": attribute, "metric": metric,
                      "worst": float(disparity.max()) if len(disparity) else 1.0,
@@ -146,8 +147,9 @@ def fairness_check(challenger: pd.DataFrame, champion: pd.DataFrame | None,
     return not failures, failures
 
 
-def plot_audit(audit: pd.DataFrame, metric: str = "precision_ratio"):
-    """Disparity ratios per group (one panel per attribute) against the flag band."""
+def plot_audit(audit: pd.DataFrame, metric: str = "selection_rate"):
+    """A metric's disparity ratios per group (one panel per attribute, log scale) against the
+    flag band; red where that metric is flagged."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -156,13 +158,16 @@ def plot_audit(audit: pd.DataFrame, metric: str = "precision_ratio"):
     figure, axes = plt.subplots(1, len(ATTRIBUTES), figsize=(16, 5))
     for axis, attribute in zip(axes, ATTRIBUTES, strict=True):
         part = audit[audit["attribute"] == attribute]
-        colours = ["#bbbbbb" if s else "#c0392b" if f else "#2c7fb8"
-                   for s, f in zip(part["small_sample"], part["flagged"], strict=True)]
-        axis.barh(part["group"].astype(str), part[metric].fillna(0.0), color=colours)
+        colours = ["#c0392b" if metric in f.split(";") else "#2c7fb8" for f in part["flagged"]]
+        ratios = part[f"{metric}_ratio"].replace([0.0, np.inf], np.nan).fillna(1.0)
+        axis.scatter(ratios, part["group"].astype(str), c=colours, s=18, zorder=2)
+        axis.set_xscale("log")
+        axis.set_xlim(min(0.5, ratios.min() / 1.5), max(2.0, ratios.max() * 1.5))
         axis.axvspan(0.8, 1.25, color="#e8f4e8", zorder=0)
         axis.axvline(1.0, color="black", linewidth=0.8)
         axis.set_title(attribute)
         axis.tick_params(axis="y", labelsize=6)
-    figure.suptitle(f"{metric} vs the reference group (grey: small sample, red: flagged)")
+    figure.suptitle(f"{metric} ratio to the reference group (log scale; red: flagged, green: "
+                    "[0.8, 1.25]; grey line 1; missing ratios drawn at 1)")
     figure.tight_layout()
     return figure

@@ -108,9 +108,10 @@ def estimate_mean(observed: np.ndarray, outcome: np.ndarray, propensity: np.ndar
         result = bootstrap(data, statistic, paired=True, vectorized=True,
                            n_resamples=n_resamples, confidence_level=confidence,
                            method="percentile", rng=np.random.default_rng(seed))
-    interval = result.confidence_interval
-    return Estimate(value, float(interval.low), float(interval.high), method, confidence,
-                    n_target, n_observed)
+    interval = result.confidence_interval  # a rate: bounds outside [0, 1] say nothing more
+    return Estimate(value, float(np.clip(interval.low, 0.0, 1.0)),
+                    float(np.clip(interval.high, 0.0, 1.0)), method, confidence, n_target,
+                    n_observed)
 
 
 def estimate_by_group(groups: pd.Series, observed: pd.Series, outcome: pd.Series,

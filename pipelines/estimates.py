@@ -18,6 +18,7 @@ outcome model. The labelled-only precision (what the backtest reports) is kept b
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,17 @@ import pandas as pd
 
 from features.labels import build_labels
 from features.training_set import build_scoring_set
+from models.fairness import audit_groups, audit_table, plot_audit
 from models.list_log import exploration_summary, link_outcomes, logged_propensity
 from models.metrics import precision_at_k
-from models.offpolicy import estimate_by_group, list_precision
+from models.offpolicy import estimate_by_group, list_precision, top_k_mask
 from models.propensity import fit_propensity
+from models.targeting import office_of
 from pipelines.markdown import markdown_table
 
 ESTIMATES_FILE = "estimates.json"
+AUDIT_FILE = "fairness_audit.csv"
+AUDIT_FIGURE = "fairness_audit.png"
 LIST_LOG_FILE = "list_log.parquet"
 
 
@@ -52,20 +57,39 @@ def evaluation_date(log: pd.DataFrame, planning_date: pd.Timestamp, config: dict
     return pd.Timestamp(usable.max()) if len(usable) else pd.Timestamp(fallback)
 
 
-def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, model: Any,
-                  planning_date: pd.Timestamp, log: pd.DataFrame, fallback_as_of: pd.Timestamp,
-                  capacity: int, config: dict) -> dict[str, Any]:
-    """The figures of `estimates.json` (module docstring)."""
-    settings, labels_cfg = config["offpolicy"], config["labels"]
-    as_of = evaluation_date(log, planning_date, config, fallback_as_of)
+@dataclass
+class EvaluationRows:
+    """Every workplace at the evaluation date: features, the champion's scores, labels."""
+
+    as_of: pd.Timestamp
+    features: pd.DataFrame  # index workplace_id
+    scores: pd.Series
+    labels: pd.Series  # 1.0 / 0.0 / NaN (not inspected, or outcome unknown at planning date)
+
+
+def evaluation_rows(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, model: Any,
+                    planning_date: pd.Timestamp, as_of: pd.Timestamp,
+                    config: dict) -> EvaluationRows:
+    """The champion's scores at `as_of` and the labels known before the planning date."""
+    labels_cfg = config["labels"]
     X, meta = build_scoring_set(tables, districts, as_of,
                                 float(config["features"]["area_prior_strength"]))
     ids = pd.Index(meta["workplace_id"].astype(str), name="workplace_id")
     X.index = ids
-    scores = pd.Series(model.predict_proba(X)[:, 1], index=ids)
     labels = build_labels(tables, as_of, int(labels_cfg["label_timespan_months"]),
                           kind=labels_cfg["kind"], known_before=planning_date,
-                          min_indicators=int(labels_cfg.get("min_indicators", 2))).reindex(ids)
+                          min_indicators=int(labels_cfg.get("min_indicators", 2)))
+    return EvaluationRows(as_of, X, pd.Series(model.predict_proba(X)[:, 1], index=ids),
+                          labels.reindex(ids))
+
+
+def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
+                  rows: EvaluationRows, planning_date: pd.Timestamp, log: pd.DataFrame,
+                  capacity: int, config: dict) -> dict[str, Any]:
+    """The figures of `estimates.json` (module docstring)."""
+    settings, labels_cfg = config["offpolicy"], config["labels"]
+    as_of, X, scores, labels = rows.as_of, rows.features, rows.scores, rows.labels
+    ids = X.index
     propensity_model = fit_propensity(tables, districts, planning_date, config)
     propensity = logged_propensity(ids, propensity_model.predict(X), log, as_of)
     options = {"method": settings["method"], "min_propensity": float(settings["min_propensity"]),
@@ -77,7 +101,8 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, mode
     department = tables["workplaces"].set_index("workplace_id")["ubigeo"].astype(str).str[:2]
     prevalence = estimate_by_group(department.reindex(ids), observed, labels, propensity, scores,
                                    **options)
-    linked = link_outcomes(log, tables["inspections"], planning_date, labels_cfg["kind"],
+    past = log[pd.to_datetime(log["planning_date"]) < planning_date]
+    linked = link_outcomes(past, tables["inspections"], planning_date, labels_cfg["kind"],
                            int(labels_cfg.get("min_indicators", 2)))
     return {
         "as_of": str(as_of.date()),
@@ -90,7 +115,7 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, mode
                              "mean_predicted": propensity_model.mean_predicted,
                              "mean_observed": propensity_model.mean_observed,
                              "calibration": propensity_model.calibration.to_dict("records")},
-        "list_log": {"rows": len(log), "lists": int(log["planning_date"].nunique()),
+        "list_log": {"rows": len(past), "lists": int(past["planning_date"].nunique()),
                      "by_list": exploration_summary(linked).to_dict("records")
                      if len(linked) else []},
     }
@@ -123,3 +148,42 @@ def estimates_section(estimates: dict[str, Any]) -> str:
     text += ["Finding rate per department over all its workplaces (off-policy estimate):",
              markdown_table(departments.rename_axis("department").reset_index(), digits=4)]
     return "\n\n".join(text)
+
+
+def list_audit(tables: dict[str, pd.DataFrame], rows: EvaluationRows, capacity: int,
+               config: dict) -> pd.DataFrame:
+    """The fairness audit (models/fairness.py) of the champion's top `capacity` at the
+    evaluation date, on the rows labelled there."""
+    workplaces = tables["workplaces"]
+    groups = audit_groups(workplaces, office_of(workplaces.set_index("workplace_id")["ubigeo"]))
+    return audit_table(top_k_mask(rows.scores, capacity), rows.labels, groups.reindex(
+        rows.scores.index), config["fairness"])
+
+
+def write_audit(audit: pd.DataFrame, out_dir: Path) -> Path:
+    """`fairness_audit.csv` and its plot in the run's output folder."""
+    import matplotlib.pyplot as plt
+
+    path = Path(out_dir) / AUDIT_FILE
+    audit.to_csv(path, index=False)
+    figure = plot_audit(audit)
+    figure.savefig(Path(out_dir) / AUDIT_FIGURE, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def audit_section(audit: pd.DataFrame, as_of: str, capacity: int) -> str:
+    """The run report's fairness section: flagged groups first, the whole table in the CSV."""
+    flagged = audit[audit["flagged"] != ""]
+    shown = ["attribute", "group", "n_workplaces", "n_listed", "n_labelled", "n_positive",
+             "list_share", "selection_rate_ratio", "precision_ratio", "recall_ratio",
+             "few_labelled", "flagged"]
+    return "\n\n".join([
+        f"The champion's top {capacity} at {as_of}, per office, size band, CIIU division and "
+        "natural person vs company (fairlearn MetricFrame); ratios to each attribute's "
+        "reference group, flagged outside the band unless the group is small (few_labelled: "
+        "precision and recall not judged). "
+        f"{len(flagged)} of {len(audit)} groups flagged (all rows in `{AUDIT_FILE}`):",
+        markdown_table(flagged[shown], digits=2) if len(flagged) else "None flagged.",
+        f"![fairness audit]({AUDIT_FIGURE})",
+    ])

@@ -439,13 +439,19 @@ def record_list(prep: Prepared, champion: tracking.Champion, target: pd.DataFram
 def estimate_findings(prep: Prepared, retraining: Retraining,
                       listing: dict[str, Any]) -> dict[str, Any]:
     """Off-policy estimates of what the champion's list and each department really hold."""
+    config, capacity = prep.config, total_capacity(lists_config(prep.config))
     log = read_list_log(*estimates.list_log_paths(prep.out_dir, prep.data_dir))
     newest = pd.Timestamp(max(retraining.backtest.metrics["split"].dropna().unique()))
-    figures = estimates.run_estimates(
-        prep.tables, prep.districts, listing["champion"].model, prep.planning_date, log, newest,
-        total_capacity(lists_config(prep.config)), prep.config)
+    rows = estimates.evaluation_rows(
+        prep.tables, prep.districts, listing["champion"].model, prep.planning_date,
+        estimates.evaluation_date(log, prep.planning_date, config, newest), config)
+    figures = estimates.run_estimates(prep.tables, prep.districts, rows, prep.planning_date, log,
+                                      capacity, config)
     estimates.write_estimates(figures, prep.out_dir)
-    return figures
+    audit = estimates.list_audit(prep.tables, rows, capacity, config)
+    estimates.write_audit(audit, prep.out_dir)
+    return {**figures, "fairness_audit": estimates.audit_section(audit, figures["as_of"],
+                                                                capacity)}
 
 
 @flow(name="vigia-rank", log_prints=True)
@@ -491,7 +497,9 @@ def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, 
         target=listing["target"], yields=listing["yields"], files=listing["files"],
         notes=retraining.notes, listing_drift=listing["drift"], retrain_reason=retrain_reason,
         extra_sections={"What the lists really find (off-policy estimates)":
-                        estimates.estimates_section(listing["estimates"])},
+                        estimates.estimates_section(listing["estimates"]),
+                        "Fairness audit of the list at capacity":
+                        listing["estimates"]["fairness_audit"]},
     )
     path = prep.out_dir / "run_report.md"
     path.write_text(report, encoding="utf-8")
@@ -510,6 +518,8 @@ def log_listing(prep: Prepared, retraining: Retraining, listing: dict[str, Any],
         prep.config["mlflow"], retraining.run_id, figures=figures,
         files=[(report_path, None), (listing["files"]["list_csv"], "lists"),
                (prep.out_dir / estimates.ESTIMATES_FILE, None),
+               (prep.out_dir / estimates.AUDIT_FILE, None),
+               (prep.out_dir / estimates.AUDIT_FIGURE, None),
                (prep.out_dir / estimates.LIST_LOG_FILE, "list_log")],
         metrics={"listed_workplaces": len(listing["target"]),
                  "offpolicy_list_precision": listing["estimates"]["list_precision"]["estimate"],

@@ -61,7 +61,7 @@ def test_small_groups_are_not_flagged() -> None:
     audit = audit_table(listed, labels, groups, {**SETTINGS, "min_labelled": 50,
                                                  "reference_groups": {"office": "A"}})
     b = audit[(audit["attribute"] == "office") & (audit["group"] == "B")].iloc[0]
-    assert b["small_sample"] and b["flagged"] == "selection_rate"
+    assert b["few_labelled"] and b["flagged"] == "selection_rate"
 
 
 def test_fairness_check_refuses_a_worse_disparity() -> None:
