@@ -14,8 +14,10 @@ inspected ones alone:
   and tighter than Horvitz-Thompson when the predictions are good.
 
 Intervals: scipy.stats.bootstrap (percentile method) over the units of T, resampling each unit
-with its inspection indicator and terms. Resampling units treats the population as a sample of
-a super-population, so the interval is slightly wider than the design's own (conservative).
+with its inspection indicator and terms, joined with a Wilson interval of the weighted rate
+among the inspected on Kish's effective sample size (the bootstrap alone collapses to [0, 0]
+when no inspected unit had a finding). Resampling units treats the population as a sample of a
+super-population, so the interval is wider than the design's own (conservative).
 Probabilities are clipped below at `min_propensity` (weights capped at 1 / min_propensity):
 a unit that could never be inspected cannot be seen by any estimator.
 """
@@ -26,7 +28,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import bootstrap
+from scipy.stats import bootstrap, norm
 
 from models.metrics import top_k_ids
 
@@ -108,10 +110,30 @@ def estimate_mean(observed: np.ndarray, outcome: np.ndarray, propensity: np.ndar
         result = bootstrap(data, statistic, paired=True, vectorized=True,
                            n_resamples=n_resamples, confidence_level=confidence,
                            method="percentile", rng=np.random.default_rng(seed))
-    interval = result.confidence_interval  # a rate: bounds outside [0, 1] say nothing more
-    return Estimate(value, float(np.clip(interval.low, 0.0, 1.0)),
-                    float(np.clip(interval.high, 0.0, 1.0)), method, confidence, n_target,
-                    n_observed)
+    interval = result.confidence_interval
+    low, high = weighted_wilson(data[0], data[1], data[2], confidence)
+    # a rate: bounds outside [0, 1] say nothing more
+    return Estimate(value, float(np.clip(min(interval.low, low), 0.0, 1.0)),
+                    float(np.clip(max(interval.high, high), 0.0, 1.0)), method, confidence,
+                    n_target, n_observed)
+
+
+def weighted_wilson(observed: np.ndarray, outcome: np.ndarray, weight: np.ndarray,
+                    confidence: float) -> tuple[float, float]:
+    """Wilson interval of the weighted rate among the inspected, on Kish's effective size.
+
+    The bootstrap alone collapses to [0, 0] when no inspected unit of the set had a finding;
+    this interval still says how high the rate could be given how few were seen.
+    """
+    w = weight[observed > 0]
+    if len(w) == 0:
+        return 0.0, 1.0
+    n = float(w.sum() ** 2 / np.sum(w ** 2))
+    p = float(np.sum(w * outcome[observed > 0]) / w.sum())
+    z = float(norm.ppf(0.5 + confidence / 2.0))
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
 
 
 def estimate_by_group(groups: pd.Series, observed: pd.Series, outcome: pd.Series,
@@ -125,6 +147,29 @@ def estimate_by_group(groups: pd.Series, observed: pd.Series, outcome: pd.Series
             propensity.loc[index].to_numpy(),
             None if prediction is None else prediction.loc[index].to_numpy(), **options)
     return estimates
+
+
+def recalibrated_predictions(scores: pd.Series, observed: pd.Series, outcome: pd.Series,
+                             propensity: pd.Series, min_propensity: float) -> pd.Series:
+    """The doubly robust estimate's outcome model: a model's scores mapped to finding rates.
+
+    Scores trained with class weights (or left uncalibrated) are not rates; a Platt map (logistic
+    regression on the score's logit) fitted on the inspected rows, weighted by 1 / propensity so
+    that it describes everyone rather than the often-inspected, turns them into rates. With one
+    outcome class among the inspected, the weighted mean rate is used for everyone.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    seen = observed.to_numpy(dtype=bool)
+    y = outcome.to_numpy(dtype=float)[seen]
+    weights = inverse_propensity_weights(propensity.to_numpy()[seen], min_propensity)
+    if len(np.unique(y)) < 2:
+        rate = float(np.average(y, weights=weights)) if len(y) else 0.0
+        return pd.Series(rate, index=scores.index)
+    clipped = np.clip(scores.to_numpy(dtype=float), 1e-6, 1 - 1e-6)
+    logit = np.log(clipped / (1.0 - clipped)).reshape(-1, 1)
+    platt = LogisticRegression(C=1e6).fit(logit[seen], y, sample_weight=weights)
+    return pd.Series(platt.predict_proba(logit)[:, 1], index=scores.index)
 
 
 def top_k_mask(scores: pd.Series, k: int) -> pd.Series:

@@ -11,8 +11,11 @@ At an evaluation date t whose label window and outcome lag have passed before th
 
 P(inspected) combines the logged selection probability of units drawn on a list whose period
 holds t with the propensity model's chance of an inspection by any other route
-(models/list_log.logged_propensity); the doubly robust estimate uses the champion's score as the
-outcome model. The labelled-only precision (what the backtest reports) is kept beside it.
+(models/list_log.logged_propensity), times the window's share of visits whose outcome was known
+by the planning date (outcomes assumed to close independently of what they find). The doubly
+robust estimate's outcome model is the champion's score mapped to rates on the inspected rows
+(models/offpolicy.recalibrated_predictions). The labelled-only precision (what the backtest
+reports) is kept beside it.
 """
 
 from __future__ import annotations
@@ -29,8 +32,13 @@ from features.training_set import build_scoring_set
 from models.fairness import audit_groups, audit_table, plot_audit
 from models.list_log import exploration_summary, link_outcomes, logged_propensity
 from models.metrics import precision_at_k
-from models.offpolicy import estimate_by_group, list_precision, top_k_mask
-from models.propensity import fit_propensity
+from models.offpolicy import (
+    estimate_by_group,
+    list_precision,
+    recalibrated_predictions,
+    top_k_mask,
+)
+from models.propensity import fit_propensity, inspected_in_window
 from models.targeting import office_of
 from pipelines.markdown import markdown_table
 
@@ -91,15 +99,22 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     as_of, X, scores, labels = rows.as_of, rows.features, rows.scores, rows.labels
     ids = X.index
     propensity_model = fit_propensity(tables, districts, planning_date, config)
-    propensity = logged_propensity(ids, propensity_model.predict(X), log, as_of)
+    observed = labels.notna()
+    # An outcome is seen when the visit happened AND closed before the planning date: the
+    # chance of a visit times the window's share of visits already closed.
+    inspected = inspected_in_window(tables["inspections"], ids, as_of, int(
+        labels_cfg["label_timespan_months"]))
+    known_share = float(observed.sum() / max(inspected.sum(), 1.0))
+    propensity = logged_propensity(ids, propensity_model.predict(X), log, as_of) * known_share
     options = {"method": settings["method"], "min_propensity": float(settings["min_propensity"]),
                "confidence": float(settings["confidence"]),
                "n_resamples": int(settings["bootstrap_resamples"]),
                "seed": int(config["model"]["seed"])}
-    observed = labels.notna()
-    precision = list_precision(scores, capacity, observed, labels, propensity, scores, **options)
+    rates = recalibrated_predictions(scores, observed, labels, propensity,
+                                     options["min_propensity"])
+    precision = list_precision(scores, capacity, observed, labels, propensity, rates, **options)
     department = tables["workplaces"].set_index("workplace_id")["ubigeo"].astype(str).str[:2]
-    prevalence = estimate_by_group(department.reindex(ids), observed, labels, propensity, scores,
+    prevalence = estimate_by_group(department.reindex(ids), observed, labels, propensity, rates,
                                    **options)
     past = log[pd.to_datetime(log["planning_date"]) < planning_date]
     linked = link_outcomes(past, tables["inspections"], planning_date, labels_cfg["kind"],
@@ -107,6 +122,7 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     return {
         "as_of": str(as_of.date()),
         "label_window_months": int(labels_cfg["label_timespan_months"]),
+        "known_outcome_share": known_share,
         "list_precision": {**precision.as_dict(), "k": int(capacity),
                            "labelled_only_precision": precision_at_k(labels, scores, capacity)},
         "prevalence_by_department": {k: v.as_dict() for k, v in prevalence.items()},
