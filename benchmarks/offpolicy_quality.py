@@ -107,10 +107,11 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, group: str,
     k_1pct = k_for_top_percent(len(rows.scores), 1)
     name = f"{scenario}-{seed}"
     estimates, departments = [], []
+    propensity = fit_propensity(tables, districts, planning, config)
     for method in METHODS:
         settings = {**config["offpolicy"], "method": method}
         figures = run_estimates(tables, districts, rows, planning, list_log, capacity,
-                                {**config, "offpolicy": settings})
+                                {**config, "offpolicy": settings}, propensity)
         p = figures["list_precision"]
         by_department = department_rows(figures, true, name).assign(method=method)
         departments.append(by_department)

@@ -24,11 +24,12 @@ a unit that could never be inspected cannot be seen by any estimator.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import bootstrap, norm
+from scipy.stats import DegenerateDataWarning, bootstrap, norm
 
 from models.metrics import top_k_ids
 
@@ -106,7 +107,10 @@ def estimate_mean(observed: np.ndarray, outcome: np.ndarray, propensity: np.ndar
     value = float(statistic(*data))
     if n_target < 2 or not np.isfinite(value):
         return Estimate(value, np.nan, np.nan, method, confidence, n_target, n_observed)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        # a degenerate resampling (no finding among the inspected) is what the Wilson bound
+        # below is for
+        warnings.simplefilter("ignore", DegenerateDataWarning)
         result = bootstrap(data, statistic, paired=True, vectorized=True,
                            n_resamples=n_resamples, confidence_level=confidence,
                            method="percentile", rng=np.random.default_rng(seed))

@@ -6,7 +6,8 @@ and planned campaigns (region, sector, size). This model learns P(an inspection 
 existence is known from `ordered_on`, whatever its outcome). Its probabilities are the
 propensities of the off-policy estimates (models/offpolicy.py) for history no logged list
 covers, and their inverses (clipped, config `offpolicy`) can weight training rows and
-backtest metrics so that the over-inspected do not speak for everyone.
+backtest metrics (an `offpolicy_precision_at_capacity` row per model and window, config
+`offpolicy.weighted_metrics`) so that the over-inspected do not speak for everyone.
 
 The model is a gradient-boosting pipeline from the candidate builder (config
 `offpolicy.propensity_model`, no class weights: the probabilities themselves are wanted). It is
@@ -31,7 +32,11 @@ from features.labels import label_window_end
 from models.candidates import build_candidates
 from models.degenerate import drop_degenerate_columns
 from models.metrics import calibration_table
-from models.offpolicy import inverse_propensity_weights
+from models.offpolicy import (
+    inverse_propensity_weights,
+    list_precision,
+    recalibrated_predictions,
+)
 
 
 @dataclass
@@ -128,3 +133,51 @@ def training_weights(propensity: PropensityModel, X: pd.DataFrame,
     weights = inverse_propensity_weights(propensity.predict(X).to_numpy(),
                                          float(settings["min_propensity"]))
     return weights / weights.mean()
+
+
+OFFPOLICY_METRIC = "offpolicy_precision_at_capacity"
+
+
+@dataclass
+class WeightedMetric:
+    """What a backtest window needs to add an off-policy precision row for each model."""
+
+    labels: pd.Series  # 1.0 / 0.0 / NaN per workplace of the test window
+    propensity: pd.Series  # P(outcome seen) per workplace
+    settings: Mapping[str, Any]  # config `offpolicy`
+
+    def row(self, scores: pd.Series, capacity: int) -> pd.DataFrame:
+        """The off-policy precision of the top `capacity` as a metrics-table row."""
+        observed = self.labels.notna()
+        minimum = float(self.settings["min_propensity"])
+        estimate = list_precision(
+            scores, capacity, observed, self.labels, self.propensity,
+            recalibrated_predictions(scores, observed, self.labels, self.propensity, minimum),
+            method=self.settings["method"], min_propensity=minimum,
+            confidence=float(self.settings["confidence"]),
+            n_resamples=int(self.settings["bootstrap_resamples"]))
+        return pd.DataFrame([{
+            "metric": OFFPOLICY_METRIC, "value": estimate.estimate, "ci_low": estimate.low,
+            "ci_high": estimate.high, "greater_is_better": True, "k": capacity,
+            "n_ranked": len(scores), "n_labelled": int(observed.sum()),
+            "n_positives": int((self.labels == 1.0).sum()),
+            "n_labelled_in_top_k": estimate.n_observed, "n_positives_in_top_k": -1,
+            "ties_at_cut": 0}])
+
+
+def weighted_metric_for_window(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
+                               test_as_of: pd.Timestamp, labels: pd.Series,
+                               X_test: pd.DataFrame, config: Mapping[str, Any],
+                               ) -> WeightedMetric | None:
+    """With config `offpolicy.weighted_metrics`, the propensities of a backtest test window
+    (model fitted on windows before it; outcomes seen = visited times the window's known share);
+    None when off."""
+    settings = config.get("offpolicy") or {}
+    if not settings.get("weighted_metrics"):
+        return None
+    window = int(settings["propensity_window_months"])
+    model = fit_propensity(tables, districts, label_window_end(test_as_of, window), config)
+    visited = inspected_in_window(tables["inspections"], X_test.index, test_as_of, window)
+    known_share = float(labels.notna().sum() / max(visited.sum(), 1.0))
+    return WeightedMetric(labels.reindex(X_test.index), model.predict(X_test) * known_share,
+                          settings)

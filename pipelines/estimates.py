@@ -38,7 +38,7 @@ from models.offpolicy import (
     recalibrated_predictions,
     top_k_mask,
 )
-from models.propensity import fit_propensity, inspected_in_window
+from models.propensity import PropensityModel, fit_propensity, inspected_in_window
 from models.targeting import office_of
 from pipelines.markdown import markdown_table
 
@@ -93,12 +93,15 @@ def evaluation_rows(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, mo
 
 def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                   rows: EvaluationRows, planning_date: pd.Timestamp, log: pd.DataFrame,
-                  capacity: int, config: dict) -> dict[str, Any]:
-    """The figures of `estimates.json` (module docstring)."""
+                  capacity: int, config: dict,
+                  propensity_model: PropensityModel | None = None) -> dict[str, Any]:
+    """The figures of `estimates.json` (module docstring); the propensity model is fitted here
+    unless given (one fitted with `known_before=planning_date`)."""
     settings, labels_cfg = config["offpolicy"], config["labels"]
     as_of, X, scores, labels = rows.as_of, rows.features, rows.scores, rows.labels
     ids = X.index
-    propensity_model = fit_propensity(tables, districts, planning_date, config)
+    if propensity_model is None:
+        propensity_model = fit_propensity(tables, districts, planning_date, config)
     observed = labels.notna()
     # An outcome is seen when the visit happened AND closed before the planning date: the
     # chance of a visit times the window's share of visits already closed.

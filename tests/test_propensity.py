@@ -85,3 +85,25 @@ def test_weighted_training_changes_the_fit_and_keeps_calibration_working() -> No
                            sample_weight=weights)
     difference = plain.model.predict_proba(X)[:, 1] - weighted.model.predict_proba(X)[:, 1]
     assert np.abs(difference).max() > 1e-4
+
+
+def test_weighted_backtest_metric_row_is_optional_and_shaped_like_the_others() -> None:
+    from features.labels import build_labels
+    from models.metrics import score_table
+    from models.propensity import OFFPOLICY_METRIC, weighted_metric_for_window
+
+    tables = make_clean_tables(n_workplaces=800, seed=5)
+    districts = load_districts()
+    as_of = pd.Timestamp("2024-01-01")
+    X = build_features(tables, districts, as_of)
+    labels = build_labels(tables, as_of, 6)
+    assert weighted_metric_for_window(tables, districts, as_of, labels, X, load_config()) is None
+    config = small_config()
+    config["offpolicy"] = {**config["offpolicy"], "weighted_metrics": True,
+                           "bootstrap_resamples": 100}
+    weighted = weighted_metric_for_window(tables, districts, as_of, labels, X, config)
+    scores = pd.Series(np.random.default_rng(0).random(len(X)), index=X.index)
+    row = weighted.row(scores, 50)
+    assert list(row.columns) == list(score_table(labels, scores, 50, n_bootstrap=0).columns)
+    assert row["metric"].iloc[0] == OFFPOLICY_METRIC
+    assert 0.0 <= row["ci_low"].iloc[0] <= row["ci_high"].iloc[0] <= 1.0
