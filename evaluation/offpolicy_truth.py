@@ -63,3 +63,33 @@ def true_values(truth: Mapping[str, pd.DataFrame], as_of: pd.Timestamp, horizon_
     return {"list_precision": true_finding_rate(active, top_k, rates),
             "list_active_share": float(active.reindex(top_k).fillna(False).mean()),
             "prevalence_by_department": by_department, "rates": rates}
+
+
+def estimates_against_truth(truth: Mapping[str, pd.DataFrame],
+                            estimates: Mapping[str, object]) -> pd.DataFrame:
+    """A run's `estimates.json` finding rates per department next to their true values."""
+    as_of = pd.Timestamp(str(estimates["as_of"]))
+    horizon = int(estimates["label_window_months"])
+    active = forced_labour_active(truth, as_of, horizon)
+    rates = finding_rates(truth, as_of, horizon)
+    departments = truth["workplaces"].set_index("workplace_id")["department_code"].astype(str)
+    table = pd.DataFrame.from_dict(estimates["prevalence_by_department"], orient="index")
+    table["true"] = [true_finding_rate(active, departments.index[departments == code], rates)
+                     for code in table.index]
+    table["covered"] = (table["low"] <= table["true"]) & (table["true"] <= table["high"])
+    return table.rename_axis("department").reset_index()
+
+
+def fairness_against_truth(truth: Mapping[str, pd.DataFrame], workplaces: pd.DataFrame,
+                           scores: pd.Series, as_of: pd.Timestamp, capacity: int,
+                           settings: Mapping[str, object]) -> pd.DataFrame:
+    """The fairness audit of the top `capacity` with precision and recall against who really
+    was in forced labour at `as_of` (every workplace labelled by the truth)."""
+    from models.fairness import audit_groups, audit_table
+    from models.offpolicy import top_k_mask
+    from models.targeting import office_of
+
+    active = forced_labour_active(truth, as_of).reindex(scores.index).fillna(False)
+    groups = audit_groups(workplaces, office_of(workplaces.set_index("workplace_id")["ubigeo"]))
+    return audit_table(top_k_mask(scores, capacity), active.astype(float),
+                       groups.reindex(scores.index), settings)
