@@ -117,9 +117,11 @@ def estimate_mean(observed: np.ndarray, outcome: np.ndarray, propensity: np.ndar
     interval = result.confidence_interval
     low, high = weighted_wilson(data[0], data[1], data[2], confidence)
     # a rate: bounds outside [0, 1] say nothing more
-    return Estimate(value, float(np.clip(min(interval.low, low), 0.0, 1.0)),
-                    float(np.clip(max(interval.high, high), 0.0, 1.0)), method, confidence,
-                    n_target, n_observed)
+    # resamples without an inspected unit leave the self-normalised bootstrap undefined (NaN):
+    # the Wilson bounds then stand alone
+    return Estimate(value, float(np.clip(np.nanmin([interval.low, low]), 0.0, 1.0)),
+                    float(np.clip(np.nanmax([interval.high, high]), 0.0, 1.0)), method,
+                    confidence, n_target, n_observed)
 
 
 def weighted_wilson(observed: np.ndarray, outcome: np.ndarray, weight: np.ndarray,
@@ -172,7 +174,7 @@ def recalibrated_predictions(scores: pd.Series, observed: pd.Series, outcome: pd
         return pd.Series(rate, index=scores.index)
     clipped = np.clip(scores.to_numpy(dtype=float), 1e-6, 1 - 1e-6)
     logit = np.log(clipped / (1.0 - clipped)).reshape(-1, 1)
-    platt = LogisticRegression(C=1e6).fit(logit[seen], y, sample_weight=weights)
+    platt = LogisticRegression(C=1.0).fit(logit[seen], y, sample_weight=weights)
     return pd.Series(platt.predict_proba(logit)[:, 1], index=scores.index)
 
 
