@@ -7,12 +7,14 @@ small groups are not over-read. Disparity ratios divide a group's figure by its 
 reference group (config `fairness.reference_groups`; the largest group when unset or absent);
 a ratio outside [`ratio_low`, `ratio_high`] (the four-fifths band [0.8, 1.25]) is flagged
 unless the group is too small (`min_labelled` labelled rows for precision and recall,
-`min_workplaces` for the selection rate).
+`min_positives` positives for recall, `min_workplaces` for the selection rate).
 
-The gate compares the challenger's worst disparity per attribute and metric (max(r, 1/r) over
-groups large enough) with the champion's on the same rows: worse beyond `gate_tolerance`
-(relative) AND outside the band refuses the challenger, the reason naming attribute, metric
-and groups.
+The gate compares the challenger's worst disparity per attribute and metric of `gate_metrics`
+(max(r, 1/r) over groups large enough) with the champion's on the same rows: worse beyond
+`gate_tolerance` (relative) AND outside the band refuses the challenger, the reason naming
+attribute, metric and groups. By default only recall gates (equal opportunity: a group's real
+cases are found as often as the reference's); selection rates differ between offices and
+sectors by design, as risk does, and are reported, not gated.
 """
 
 from __future__ import annotations
@@ -94,8 +96,9 @@ def _with_ratios(table: pd.DataFrame, attribute: str, settings: Mapping[str, Any
     base = table[groups == reference].iloc[0]
     low, high = float(settings["ratio_low"]), float(settings["ratio_high"])
     small_labelled = table["n_labelled"].fillna(0) < int(settings["min_labelled"])
+    few_positives = table["n_positive"].fillna(0) < int(settings["min_positives"])
     small = {"selection_rate": table["n_workplaces"] < int(settings["min_workplaces"]),
-             "precision": small_labelled, "recall": small_labelled}
+             "precision": small_labelled, "recall": small_labelled | few_positives}
     flags = pd.Series([[] for _ in range(len(table))], index=table.index)
     for metric in RATIO_METRICS:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -116,8 +119,11 @@ def worst_disparities(audit: pd.DataFrame, settings: Mapping[str, Any]) -> pd.Da
     for (attribute, metric), _ in pd.MultiIndex.from_product(
             [ATTRIBUTES, settings["gate_metrics"]]).to_frame().iterrows():
         part = audit[audit["attribute"] == attribute]
-        big = part["n_workplaces"] >= int(settings["min_workplaces"]) if metric == \
-            "selection_rate" else part["n_labelled"] >= int(settings["min_labelled"])
+        big = part["n_workplaces"] >= int(settings["min_workplaces"])
+        if metric != "selection_rate":
+            big &= part["n_labelled"] >= int(settings["min_labelled"])
+        if metric == "recall":
+            big &= part["n_positive"] >= int(settings["min_positives"])
         ratio = part.loc[big, f"{metric}_ratio"].astype(float)
         with np.errstate(divide="ignore"):
             disparity = np.maximum(ratio, 1.0 / ratio).dropna()  # a ratio of 0 is infinite

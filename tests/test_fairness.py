@@ -9,7 +9,8 @@ import pytest
 from models.fairness import audit_groups, audit_table, fairness_check, worst_disparities
 from pipelines.config import load_config
 
-SETTINGS = {**load_config()["fairness"], "min_labelled": 10, "min_workplaces": 10}
+SETTINGS = {**load_config()["fairness"], "min_labelled": 10, "min_workplaces": 10,
+            "min_positives": 5, "gate_metrics": ["selection_rate", "recall"]}
 
 
 def hand_made() -> tuple[pd.Series, pd.Series, pd.DataFrame]:

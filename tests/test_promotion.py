@@ -170,6 +170,6 @@ def test_run_gate_refuses_a_challenger_with_a_worse_disparity(world) -> None:
     outcome = run_gate(challenger, champion, rows, CHECKS_OK, [], config, capacity=250)
     assert outcome.checks["fairness"] is False and not outcome.decision.promote
     assert "fairness" in outcome.decision.reason
-    assert any("disparity by office" in failure for failure in outcome.check_failures)
+    assert any("recall disparity by office" in failure for failure in outcome.check_failures)
     fair = run_gate(champion, champion, rows, CHECKS_OK, [], config, capacity=250)
     assert fair.checks["fairness"] is True and fair.decision.promote
