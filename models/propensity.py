@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.dummy import DummyClassifier
 from sklearn.metrics import brier_score_loss
 
 from features.build import FeatureInputs, features_as_of, prepare_feature_inputs
@@ -55,7 +56,7 @@ class PropensityModel:
 
     def predict(self, features: pd.DataFrame) -> pd.Series:
         """P(inspected in the window) per row of a feature frame (index kept)."""
-        return pd.Series(self.model.predict_proba(features[self.columns])[:, 1],
+        return pd.Series(positive_probability(self.model, features[self.columns]),
                          index=features.index, name="propensity")
 
     def summary(self) -> str:
@@ -63,6 +64,14 @@ class PropensityModel:
                 f"dates {self.fit_as_of[0].date()} .. {self.fit_as_of[-1].date()}, checked on "
                 f"{self.check_as_of.date()}: mean predicted {self.mean_predicted:.4f} vs "
                 f"observed {self.mean_observed:.4f}, Brier {self.brier:.4f}")
+
+
+def positive_probability(model: BaseEstimator, X: pd.DataFrame) -> np.ndarray:
+    """P(inspected) from a fitted classifier, 0 when it never saw an inspection."""
+    classes = list(model.classes_)
+    if 1.0 not in classes:
+        return np.zeros(len(X))
+    return model.predict_proba(X)[:, classes.index(1.0)]
 
 
 def inspected_in_window(inspections: pd.DataFrame, workplace_ids: pd.Index,
@@ -113,10 +122,13 @@ def fit_propensity(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     fit_rows = (as_of < dates[-1]).to_numpy()
     kept, _ = drop_degenerate_columns(X[fit_rows])
     model_config = {"seed": config["model"]["seed"], "families": settings["propensity_model"]}
+    targets = inspected[fit_rows].to_numpy()
     model = next(iter(build_candidates(model_config, kept.dtypes, FEATURE_CATALOG).values()))
-    model.fit(kept, inspected[fit_rows].to_numpy())
+    if len(np.unique(targets)) < 2:  # nobody (or everybody) inspected: the rate is all there is
+        model = DummyClassifier(strategy="prior")
+    model.fit(kept, targets)
     check = ~fit_rows
-    predicted = model.predict_proba(X.loc[check, kept.columns])[:, 1]
+    predicted = positive_probability(model, X.loc[check, kept.columns])
     observed = inspected[check].to_numpy()
     table = calibration_table(pd.Series(observed, index=X.index[check]),
                               pd.Series(predicted, index=X.index[check]),

@@ -107,3 +107,11 @@ def test_weighted_backtest_metric_row_is_optional_and_shaped_like_the_others() -
     assert list(row.columns) == list(score_table(labels, scores, 50, n_bootstrap=0).columns)
     assert row["metric"].iloc[0] == OFFPOLICY_METRIC
     assert 0.0 <= row["ci_low"].iloc[0] <= row["ci_high"].iloc[0] <= 1.0
+
+
+def test_a_history_without_inspections_gives_a_zero_propensity() -> None:
+    tables = make_clean_tables(n_workplaces=300, seed=2)
+    tables["inspections"] = tables["inspections"].iloc[0:0]
+    model = fit_propensity(tables, load_districts(), pd.Timestamp("2024-12-01"), small_config())
+    X = build_features(tables, load_districts(), model.check_as_of)
+    assert (model.predict(X) == 0.0).all() and model.mean_observed == 0.0
