@@ -158,7 +158,9 @@ def estimates_section(estimates: dict[str, Any]) -> str:
         f"{p['estimate']:.3f} [{p['low']:.3f}, {p['high']:.3f}] ({p['method']}, "
         f"{p['confidence']:.0%} bootstrap interval, {p['n_observed']} of {p['n_target']} "
         f"inspected); labelled rows only: {p['labelled_only_precision']:.3f}.",
-        f"Propensity: {estimates['propensity_model']['summary']}.",
+        f"Propensity: {estimates['propensity_model']['summary']}. Calibration on the check "
+        "window (mean predicted vs observed share inspected per bin):",
+        markdown_table(pd.DataFrame(estimates["propensity_model"]["calibration"]), digits=4),
         f"List log: {estimates['list_log']['rows']} rows from "
         f"{estimates['list_log']['lists']} list(s).",
     ]
