@@ -166,7 +166,9 @@ def plot_audit(audit: pd.DataFrame, metric: str = "selection_rate"):
         part = audit[audit["attribute"] == attribute]
         colours = ["#c0392b" if metric in f.split(";") else "#2c7fb8" for f in part["flagged"]]
         ratios = part[f"{metric}_ratio"].replace([0.0, np.inf], np.nan).fillna(1.0)
-        axis.scatter(ratios, part["group"].astype(str), c=colours, s=18, zorder=2)
+        positions = np.arange(len(part))  # group codes like "01" must stay labels, not numbers
+        axis.scatter(ratios, positions, c=colours, s=18, zorder=2)
+        axis.set_yticks(positions, part["group"].astype(str))
         axis.set_xscale("log")
         axis.set_xlim(min(0.5, ratios.min() / 1.5), max(2.0, ratios.max() * 1.5))
         axis.axvspan(0.8, 1.25, color="#e8f4e8", zorder=0)
@@ -174,6 +176,6 @@ def plot_audit(audit: pd.DataFrame, metric: str = "selection_rate"):
         axis.set_title(attribute)
         axis.tick_params(axis="y", labelsize=6)
     figure.suptitle(f"{metric} ratio to the reference group (log scale; red: flagged, green: "
-                    "[0.8, 1.25]; grey line 1; missing ratios drawn at 1)")
+                    "[0.8, 1.25]; missing ratios drawn at 1)")
     figure.tight_layout()
     return figure
