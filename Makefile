@@ -19,7 +19,7 @@ export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: run test lint bench bench-models venv demo-data clean lab
+.PHONY: run test lint bench bench-models bench-offpolicy venv demo-data clean lab
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -70,6 +70,10 @@ bench: $(BIN)/.synced
 # One OpenMP thread: HistGradientBoosting's threads spin badly when the cores are shared.
 bench-models: $(BIN)/.synced
 	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.model_quality $(ARGS)
+
+# Off-policy estimates and weighted training against the truth (benchmarks/offpolicy_quality.py).
+bench-offpolicy: $(BIN)/.synced
+	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.offpolicy_quality $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .prefect outputs mlruns $(DEMO) .bench

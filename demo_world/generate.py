@@ -20,6 +20,7 @@ import pandas as pd
 
 from demo_world import names, spec
 from demo_world.defects import inject_defects
+from demo_world.listed_operations import ListedOperations
 from demo_world.scenarios import BASELINE, Knobs, draw_knobs, scenario_record
 from demo_world.truth_readme import render_truth_readme
 from features.contract import (
@@ -103,6 +104,7 @@ class DemoWorld:
     complaints: pd.DataFrame
     truth: dict[str, pd.DataFrame]
     scenario: dict[str, object] = field(default_factory=dict)  # truth/scenario.json
+    list_log: pd.DataFrame | None = None  # Vigía-style lists of scenario vigia_lists
 
 
 @dataclass(frozen=True)
@@ -491,6 +493,9 @@ def _simulate(rng: np.random.Generator, wp: pd.DataFrame, hz: dict[str, np.ndarr
     campaign_factors = np.array([c.factor for c in spec.CAMPAIGNS]) * knobs.campaign_factor_scale
     surge_rows, surge_by_month = _surge(wp, cal, knobs)
     chain = pd.factorize(wp["principal_ruc"].fillna(wp["ruc"]))[0]
+    lister = ListedOperations(wp["workplace_id"].to_numpy(), wp["ubigeo"].to_numpy(), T,
+                              knobs.list_periods, knobs.list_share,
+                              knobs.list_score_noise) if knobs.list_periods else None
 
     for t in range(T):
         active = (t >= start_t) & (t < end_t)
@@ -578,13 +583,23 @@ def _simulate(rng: np.random.Generator, wp: pd.DataFrame, hz: dict[str, np.ndarr
         # Other origins.
         camp_factor = np.where(campaign >= 0, campaign_factors[campaign],
                                knobs.planned_outside_campaigns)
-        n_plan = rng.poisson(k_planned * w_planned * camp_factor * factor_i * active)
+        planned_rate = k_planned * w_planned * camp_factor * factor_i * active
+        if lister is not None:
+            lister.draw(rng, t, cal.month_starts[t],
+                        a_inv / (a_inv + hz["involuntary_exit"])
+                        * a_coe / (a_coe + hz["coercion_exit"]), active,
+                        sum(len(v["wp"]) for v in visits[-3:]))
+            planned_rate = planned_rate * lister.planned_factor(t)
+        n_plan = rng.poisson(planned_rate)
         n_exoff = rng.poisson(k_exoff * w_exoff * np.where(forced, 4.0, 1.0) * factor_i * active)
         authority_lam = (AUTHORITY_PER_WORKPLACE_YEAR / 12
                          * (1 + 80 * forced + 8 * child + 3 * (inv | coe)) * active)
         n_auth = rng.poisson(authority_lam)
         other_wp = np.concatenate([np.repeat(np.arange(n), k) for k in (n_plan, n_exoff, n_auth)])
         other_origin = np.repeat([1, 2, 3], [n_plan.sum(), n_exoff.sum(), n_auth.sum()])
+        if lister is not None:  # list visits are planned orders
+            other_wp = np.concatenate([lister.due(t), other_wp])
+            other_origin = np.concatenate([np.ones(len(lister.due(t)), int), other_origin])
         other_day = np.maximum(_random_days(rng, cal, t, len(other_wp)),
                                wp["activity_start"].to_numpy().astype("datetime64[D]")[other_wp])
         v_wp = np.concatenate([due_wp, other_wp])
@@ -634,7 +649,7 @@ def _simulate(rng: np.random.Generator, wp: pd.DataFrame, hz: dict[str, np.ndarr
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     return {"states": states, "complaints": stack(complaints), "visits": stack(visits),
-            "risk": risk_columns}
+            "risk": risk_columns, "list_log": lister.log() if lister is not None else None}
 
 
 def _join_codes(matrix: np.ndarray, codes: tuple[str, ...]) -> np.ndarray:
@@ -921,7 +936,7 @@ def generate_world(
         "injected_defects": defects,
     }
     return DemoWorld(tables["workplaces"], tables["inspections"], tables["complaints"], truth,
-                     scenario_record(scenario, seed, knobs))
+                     scenario_record(scenario, seed, knobs), sim["list_log"])
 
 
 def write_world(world: DemoWorld, out_dir: Path) -> dict[str, Path]:
@@ -938,6 +953,9 @@ def write_world(world: DemoWorld, out_dir: Path) -> dict[str, Path]:
         path = truth_dir / f"{name}.csv"
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         paths[f"truth/{name}"] = path
+    if world.list_log is not None:  # public, like the tables: the inspectorate's own lists
+        paths["list_log"] = out_dir / "list_log.parquet"
+        world.list_log.to_parquet(paths["list_log"], index=False)
     scenario = truth_dir / "scenario.json"
     scenario.write_text(json.dumps(world.scenario, indent=2) + "\n", encoding="utf-8")
     paths["truth/scenario"] = scenario

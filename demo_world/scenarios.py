@@ -52,6 +52,12 @@ class Knobs:
     campaign_pool: tuple[str, ...] = ()
     campaign_factor_scale: float = 1.0
     planned_outside_campaigns: float = 1.0
+    # Vigía-style lists (demo_world/listed_operations.py): in the last `list_periods` quarters a
+    # list with logged selection probabilities orders `list_share` times the previous quarter's
+    # orders; its score is the hidden risk times log-normal noise of this scale.
+    list_periods: int = 0
+    list_share: float = 0.0
+    list_score_noise: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         "Forced labour is markedly rarer (roughly a fifth to 40% of the baseline prevalence) "
         "while inspection volumes stay the same: far fewer positives to learn from.",
         ranges={"involuntary_intercept": (-10.0, -9.6)},
+    ),
+    Scenario(
+        "vigia_lists",
+        "For the last five to seven quarters a Vigía-style list per office (model part and a "
+        "10% exploration draw with known chances, scored by a noisy view of the hidden risk) "
+        "orders a third to a half as many visits as the quarter before saw, and planned "
+        "orders elsewhere shrink by that share; the lists are published as list_log.parquet, "
+        "so the exploration loop can be checked against the truth.",
+        ranges={"list_periods": (5, 7), "list_share": (0.3, 0.5),
+                "list_score_noise": (0.5, 1.5)},
     ),
 )
 SCENARIO_NAMES = tuple(s.name for s in SCENARIOS)

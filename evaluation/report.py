@@ -8,10 +8,12 @@ The planning list itself (`scores.csv`) is measured at the planning date.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
+from evaluation.offpolicy_truth import estimates_against_truth, fairness_against_truth
 from evaluation.truth import load_truth
 from evaluation.truth_eval import ORACLE, truth_table
 from pipelines.markdown import markdown_table
@@ -67,11 +69,38 @@ def summary_markdown(table: pd.DataFrame) -> str:
     )
 
 
-def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_months: int) -> Path:
-    """Write `truth_evaluation.csv` and `.md` into the run's backtest folder; return the .md."""
+def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_months: int,
+                     fairness: dict | None = None) -> Path:
+    """Write `truth_evaluation.csv` and `.md` into the run's backtest folder; return the .md.
+
+    With the run's `estimates.json`, its finding rates per department are set against the truth
+    (`offpolicy_against_truth.csv`); with `fairness` (config `fairness:`), the planning list's
+    audit against the truth (`fairness_against_truth.csv`).
+    """
     table = evaluate_run(truth_dir, run_dir, capacity, horizon_months)
     out = run_dir / BACKTEST_DIR
     table.to_csv(out / "truth_evaluation.csv", index=False)
+    text = summary_markdown(table)
+    truth = load_truth(truth_dir)
+    if (run_dir / "estimates.json").is_file():
+        estimates = json.loads((run_dir / "estimates.json").read_text(encoding="utf-8"))
+        against = estimates_against_truth(truth, estimates)
+        against.to_csv(out / "offpolicy_against_truth.csv", index=False)
+        text += (f"\n## Off-policy finding rates per department against the truth\n\n"
+                 f"{against['covered'].mean():.0%} of the {len(against)} intervals hold the "
+                 f"true rate (`offpolicy_against_truth.csv`).\n")
+    if fairness is not None:
+        scores = pd.read_csv(run_dir / "scores.csv", dtype={"workplace_id": str})
+        as_of = pd.Timestamp(Path(run_dir, "planning_date.txt").read_text().strip())
+        registry = pd.read_csv(truth_dir.parent / "workplaces.csv", dtype=str,
+                               usecols=["workplace_id", "ruc", "ciiu", "ubigeo", "size_band"])
+        audit = fairness_against_truth(truth, registry.drop_duplicates("workplace_id"),
+                                       scores.set_index("workplace_id")["score"], as_of,
+                                       capacity, fairness)
+        audit.to_csv(out / "fairness_against_truth.csv", index=False)
+        text += (f"\n## Fairness of the planning list against the truth\n\n"
+                 f"{int((audit['flagged'] != '').sum())} of {len(audit)} groups flagged "
+                 "(`fairness_against_truth.csv`).\n")
     path = out / "truth_evaluation.md"
-    path.write_text(summary_markdown(table), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path

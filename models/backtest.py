@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
@@ -24,6 +25,7 @@ from features.training_set import build_scoring_set, build_training_set
 from models.calibration import TrainedModel, fit_calibrated
 from models.degenerate import drop_degenerate_columns
 from models.metrics import score_table, top_k_ids
+from models.propensity import weighted_metric_for_window
 from models.selection import top_k_stability
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,7 @@ def split_name(split: Split) -> str:
 
 def train_model(
     estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series, as_of: pd.Series,
-    calibration: Mapping[str, Any],
+    calibration: Mapping[str, Any], sample_weight: np.ndarray | None = None,
 ) -> TrainedModel:
     """Fit one grid point with calibration on the latest training as-of date(s)."""
     return fit_calibrated(
@@ -57,6 +59,7 @@ def train_model(
         calibration_as_of_dates=int(calibration.get("as_of_dates", 1)),
         method=str(calibration.get("method", "sigmoid")),
         min_positives=int(calibration.get("min_positives", 5)),
+        sample_weight=sample_weight,
     )
 
 
@@ -106,6 +109,8 @@ def backtest_split(
     log.info("split %s: %d training rows (%d positive), test labels %s",
              name, len(y), int(y.sum()), label_summary(y_test))
     ids = pd.Index(meta_test["workplace_id"], name="workplace_id")
+    weighted = weighted_metric_for_window(tables, districts, split.test_as_of, y_test,
+                                          X_test.set_index(ids), config)
     for group, estimator in grid_factory(X.dtypes).items():
         trained = train_model(estimator, X, y, meta["as_of"], model_cfg.get("calibration", {}))
         scores = pd.Series(trained.model.predict_proba(X_test)[:, 1], index=ids, name=group)
@@ -116,6 +121,8 @@ def backtest_split(
             seed=int(model_cfg["seed"]),
             confidence=float(metrics_cfg.get("confidence", 0.9)),
         )
+        if weighted is not None:
+            table = pd.concat([table, weighted.row(scores, capacity)], ignore_index=True)
         result.metrics.append(table.assign(model_group=group, split=name))
         result.test_scores.append(pd.DataFrame({
             "split": name, "model_group": group, "workplace_id": ids, "score": scores.values,

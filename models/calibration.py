@@ -17,6 +17,7 @@ uncalibrated pipeline stays reachable through `underlying_pipeline` for SHAP.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,14 +56,16 @@ def underlying_pipeline(model: BaseEstimator) -> BaseEstimator:
 
 def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.ndarray,
                    as_of: pd.Series | np.ndarray, *, calibration_as_of_dates: int = 1,
-                   method: str = "sigmoid", min_positives: int = 5) -> TrainedModel:
+                   method: str = "sigmoid", min_positives: int = 5,
+                   sample_weight: np.ndarray | None = None) -> TrainedModel:
     """Fit `estimator` on earlier labelled rows and calibrate it on the latest training dates.
 
     `as_of` gives each row's training as-of date (rows of X may repeat a workplace across
     dates). Unlabelled rows (NaN) are dropped: not inspected is not negative. When the
     calibration slice has fewer than `min_positives` positives (or no negatives), calibration
     would be noise: the estimator is then fitted on all labelled rows and left uncalibrated,
-    and `note` says so.
+    and `note` says so. `sample_weight` (per row of X, e.g. inverse inspection propensities)
+    weights both the fit and the calibration.
     """
     labels = np.asarray(y, dtype=float)
     dates = pd.to_datetime(pd.Series(np.asarray(as_of)))
@@ -84,7 +87,8 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
         and (fit_labels == 0).any()
     )
     if not usable:
-        fitted = clone(estimator).fit(_rows(X, labelled), labels[labelled])
+        fitted = clone(estimator).fit(_rows(X, labelled), labels[labelled],
+                                      **_weighted(estimator, sample_weight, labelled))
         note = (
             f"uncalibrated: calibration slice {[str(d.date()) for d in calibration_dates]} had "
             f"{int(cal_labels.sum())} positives of {len(cal_labels)} labelled rows "
@@ -97,9 +101,15 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
             calibration_rows=0, calibration_positives=0, note=note,
         )
 
-    fitted = clone(estimator).fit(_rows(X, in_fit), fit_labels)
+    fitted = clone(estimator).fit(_rows(X, in_fit), fit_labels,
+                                  **_weighted(estimator, sample_weight, in_fit))
     calibrator = CalibratedClassifierCV(FrozenEstimator(fitted), method=method)
-    calibrator.fit(_rows(X, in_calibration), cal_labels)
+    with warnings.catch_warnings():
+        # The frozen estimator is not refitted: weights go to the calibration map, as meant.
+        warnings.filterwarnings("ignore", message="Since FrozenEstimator")
+        calibrator.fit(_rows(X, in_calibration), cal_labels,
+                       **({} if sample_weight is None else
+                          {"sample_weight": np.asarray(sample_weight)[in_calibration]}))
     return TrainedModel(
         model=calibrator, fitted=fitted, calibrated=True,
         fit_rows=int(in_fit.sum()), fit_positives=int(fit_labels.sum()),
@@ -121,6 +131,16 @@ def _require_both_classes(labels: np.ndarray, dates: pd.Series) -> None:
         f"{negatives} negative(s) among inspected workplaces; the history needs inspections "
         "with and without findings whose outcomes closed in time"
     )
+
+
+def _weighted(estimator: BaseEstimator, sample_weight: np.ndarray | None,
+              mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Fit parameters passing the rows' weights to a Pipeline's last step (or the estimator)."""
+    if sample_weight is None:
+        return {}
+    weights = np.asarray(sample_weight, dtype=float)[mask]
+    steps = getattr(estimator, "steps", None)
+    return {f"{steps[-1][0]}__sample_weight" if steps else "sample_weight": weights}
 
 
 def _rows(X: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from features.catalog import FEATURE_CATALOG
@@ -21,10 +22,12 @@ from features.labels import label_summary
 from features.splits import every_train_as_of_date, production_train_as_of_dates
 from features.training_set import build_scoring_set, build_training_set
 from models.backtest import train_model
+from models.baselines import is_baseline
 from models.calibration import TrainedModel
 from models.candidates import build_grid
 from models.degenerate import drop_degenerate_columns
 from models.drift import feature_profile, score_profile
+from models.propensity import fit_propensity, training_weights
 
 
 @dataclass
@@ -49,6 +52,18 @@ def label_cutoff(train_as_of_dates: list[pd.Timestamp], label_timespan_months: i
     return max(train_as_of_dates) + pd.DateOffset(months=label_timespan_months)
 
 
+def planning_weights(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
+                     model_group: str, X: pd.DataFrame, planning_date: pd.Timestamp,
+                     config: Mapping[str, Any]) -> np.ndarray | None:
+    """Inverse inspection-propensity weights of the training rows when config
+    `offpolicy.weighted_training` asks for them (baselines are never weighted)."""
+    settings = config.get("offpolicy") or {}
+    if not settings.get("weighted_training") or is_baseline(model_group):
+        return None
+    propensity = fit_propensity(tables, districts, planning_date, config)
+    return training_weights(propensity, X, settings)
+
+
 def train_planning_model(
     tables: dict[str, pd.DataFrame], districts: pd.DataFrame, model_group: str,
     planning_date: pd.Timestamp, history_start: pd.Timestamp, config: Mapping[str, Any],
@@ -70,7 +85,9 @@ def train_planning_model(
     kept, dropped = drop_degenerate_columns(X)
     estimator = build_grid(config["model"], kept.dtypes, FEATURE_CATALOG)[model_group]
     trained = train_model(estimator, kept, y, meta["as_of"],
-                          config["model"].get("calibration", {}))
+                          config["model"].get("calibration", {}),
+                          sample_weight=planning_weights(tables, districts, model_group, X,
+                                                         planning_date, config))
     # The drift profile covers every column, dropped ones too: what the data held, not the model.
     bins = int(config["drift"]["bins"])
     scoring, _ = build_scoring_set(tables, districts, planning_date,

@@ -5,8 +5,8 @@ as-of date; their metric (config `promotion.metric`, direction from `models.metr
 through a PAIRED bootstrap: each resample draws the same workplaces for both models, so the
 interval is that of the difference, not of two independent estimates. Rule:
 
-- every check in `required_checks` must be present and True (data quality now, fairness once
-  it exists); a missing check counts as failed;
+- every check in `required_checks` must be present and True (data quality, fairness); a
+  missing check counts as failed;
 - the challenger's metric must be defined on the gate rows;
 - the first model ever registered becomes champion if its checks pass; a champion whose metric
   is undefined there is replaced;

@@ -120,7 +120,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     path = write_evaluation(
         Path(args.hidden), Path(args.run), total_capacity(lists_config(config)),
-        int(config["labels"]["label_timespan_months"]),
+        int(config["labels"]["label_timespan_months"]), fairness=config.get("fairness"),
     )
     print(path.read_text(encoding="utf-8"))
     print(f"Written to {path}")

@@ -51,9 +51,10 @@ from models.backtest import (
 )
 from models.candidates import build_grid
 from models.drift import SCORE_COLUMN, drift_table, retraining_reasons
+from models.list_log import append_list_log, list_log_entries, read_list_log
 from models.planning import PlanningModel, train_planning_model
 from models.selection import Selection, SelectionEvidence, select_model
-from pipelines import adaptations, outputs, tracking
+from pipelines import adaptations, estimates, outputs, tracking
 from pipelines.config import PROJECT_ROOT, lists_config, load_config, total_capacity
 from pipelines.gate import GateOutcome, promotion_gate
 from pipelines.markdown import markdown_table
@@ -424,6 +425,35 @@ def write_lists(prep: Prepared, champion: tracking.Champion, X: pd.DataFrame,
     )
 
 
+@task(name="record-list", cache_policy=NO_CACHE)
+def record_list(prep: Prepared, champion: tracking.Champion, target: pd.DataFrame) -> Path:
+    """Append the published list to the list log under the output root (models/list_log.py)."""
+    path = prep.out_dir / estimates.LIST_LOG_FILE
+    append_list_log(path, list_log_entries(
+        target, prep.planning_date, int(prep.config["offpolicy"]["list_period_months"]),
+        champion.info.version))
+    return path
+
+
+@task(name="estimate-findings", cache_policy=NO_CACHE)
+def estimate_findings(prep: Prepared, retraining: Retraining,
+                      listing: dict[str, Any]) -> dict[str, Any]:
+    """Off-policy estimates of what the champion's list and each department really hold."""
+    config, capacity = prep.config, total_capacity(lists_config(prep.config))
+    log = read_list_log(*estimates.list_log_paths(prep.out_dir, prep.data_dir))
+    newest = pd.Timestamp(max(retraining.backtest.metrics["split"].dropna().unique()))
+    rows = estimates.evaluation_rows(
+        prep.tables, prep.districts, listing["champion"].model, prep.planning_date,
+        estimates.evaluation_date(log, prep.planning_date, config, newest), config)
+    figures = estimates.run_estimates(prep.tables, prep.districts, rows, prep.planning_date, log,
+                                      capacity, config)
+    estimates.write_estimates(figures, prep.out_dir)
+    audit = estimates.list_audit(prep.tables, rows, capacity, config)
+    estimates.write_audit(audit, prep.out_dir)
+    return {**figures, "fairness_audit": estimates.audit_section(audit, figures["as_of"],
+                                                                capacity)}
+
+
 @flow(name="vigia-rank", log_prints=True)
 def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
                as_of: str | None = None, department: str | None = None,
@@ -444,6 +474,7 @@ def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
                                                           drift.get("scores"), config["drift"])))
     files, target, yields, figures = configured(write_lists, config, "lists", io=True)(
         prep, champion, X, scores, department, capacity, prep.out_dir)
+    configured(record_list, config, "lists", io=True)(prep, champion, target)
     offices = outputs.office_table(target, yields)
     create_table_artifact(key="vigia-lists", table=offices.to_dict(orient="records"),
                           description="List sizes and expected yield per office")
@@ -465,6 +496,10 @@ def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, 
         drift=retraining.drift, gate=retraining.gate, calibrated=listing["champion"].calibrated,
         target=listing["target"], yields=listing["yields"], files=listing["files"],
         notes=retraining.notes, listing_drift=listing["drift"], retrain_reason=retrain_reason,
+        extra_sections={"What the lists really find (off-policy estimates)":
+                        estimates.estimates_section(listing["estimates"]),
+                        "Fairness audit of the list at capacity":
+                        listing["estimates"]["fairness_audit"]},
     )
     path = prep.out_dir / "run_report.md"
     path.write_text(report, encoding="utf-8")
@@ -481,8 +516,13 @@ def log_listing(prep: Prepared, retraining: Retraining, listing: dict[str, Any],
         result, retraining.selection.model_group, newest, prep.config)
     tracking.log_listing(
         prep.config["mlflow"], retraining.run_id, figures=figures,
-        files=[(report_path, None), (listing["files"]["list_csv"], "lists")],
+        files=[(report_path, None), (listing["files"]["list_csv"], "lists"),
+               (prep.out_dir / estimates.ESTIMATES_FILE, None),
+               (prep.out_dir / estimates.AUDIT_FILE, None),
+               (prep.out_dir / estimates.AUDIT_FIGURE, None),
+               (prep.out_dir / estimates.LIST_LOG_FILE, "list_log")],
         metrics={"listed_workplaces": len(listing["target"]),
+                 "offpolicy_list_precision": listing["estimates"]["list_precision"]["estimate"],
                  "expected_findings": listing["yields"].loc["TOTAL", "expected_findings"],
                  f"newest_window_{metric}": outputs.newest_window_value(
                      result.metrics, retraining.selection.model_group, newest, metric)},
@@ -500,6 +540,8 @@ def vigia_run(data_dir: str, out_dir: str, config_path: str | None = None,
     listing = vigia_rank(data_dir, out_dir, config_path, as_of)
     prep: Prepared = listing["prepared"]
     config = prep.config
+    listing["estimates"] = configured(estimate_findings, config, "estimates")(
+        prep, retraining, listing)
     report_path = configured(write_run_report, config, "report", io=True)(
         prep, retraining, listing, retrain_reason)
     configured(log_listing, config, "mlflow", io=True)(prep, retraining, listing, report_path)

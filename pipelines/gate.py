@@ -13,7 +13,10 @@ Gate rows (both models score every workplace at one as-of date; labels as in the
 
 `data_quality` fails when a table's quarantined share exceeds `quality.max_quarantine_share` or
 when the challenger's training data drifted from the champion's beyond `drift:` in config
-(population stability index, missing share, new categories; see `models.drift`).
+(population stability index, missing share, new categories; see `models.drift`). `fairness`
+fails when the challenger's list at capacity is more disparate across offices, size bands,
+sectors or person types than the champion's on the gate rows (config `fairness:`,
+models/fairness.py).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from features.labels import build_labels
 from features.training_set import build_scoring_set
 from models.backtest import BacktestResult
 from models.drift import drift_failures, quarantine_failures
+from models.fairness import audit_groups, audit_table, fairness_check
 from models.metrics import rank
+from models.offpolicy import top_k_mask
 from models.promotion import (
     PairedComparison,
     PromotionDecision,
@@ -35,6 +40,7 @@ from models.promotion import (
     metric_and_cut,
     paired_comparison,
 )
+from models.targeting import office_of
 from pipelines.config import lists_config, total_capacity
 
 UNSEEN = "unseen outcomes"
@@ -50,6 +56,8 @@ class GateRows:
     labels: pd.Series  # index workplace_id, NaN = not inspected in the window
     kind: str
     description: str
+    # audit attributes per workplace (models.fairness.audit_groups); None: fairness unmeasured
+    groups: pd.DataFrame | None = None
 
 
 @dataclass
@@ -120,7 +128,10 @@ def _scored_rows(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, as_of
                  labels: pd.Series, prior: float, kind: str, description: str) -> GateRows:
     X, meta = build_scoring_set(tables, districts, as_of, prior)
     features = X.set_index(pd.Index(meta["workplace_id"].astype(str), name="workplace_id"))
-    return GateRows(as_of, features, labels.reindex(features.index), kind, description)
+    workplaces = tables["workplaces"]
+    groups = audit_groups(workplaces, office_of(workplaces.set_index("workplace_id")["ubigeo"]))
+    return GateRows(as_of, features, labels.reindex(features.index), kind, description,
+                    groups.reindex(features.index))
 
 
 def data_quality(accounting: pd.DataFrame, drift: pd.DataFrame | None,
@@ -130,6 +141,17 @@ def data_quality(accounting: pd.DataFrame, drift: pd.DataFrame | None,
     if drift is not None:
         failures += drift_failures(drift, config["drift"])
     return not failures, failures
+
+
+def fairness(challenger_scores: pd.Series, champion_scores: pd.Series | None, rows: GateRows,
+             settings: dict, capacity: int) -> tuple[bool, list[str]]:
+    """The `fairness` check: both models' lists at capacity audited on the gate rows
+    (models/fairness.py); the challenger may not be more disparate beyond the tolerance."""
+    def audit(scores: pd.Series) -> pd.DataFrame:
+        return audit_table(top_k_mask(scores, capacity), rows.labels, rows.groups, settings)
+
+    return fairness_check(audit(challenger_scores),
+                          None if champion_scores is None else audit(champion_scores), settings)
 
 
 def score(model: Any, features: pd.DataFrame) -> pd.Series:
@@ -143,10 +165,15 @@ def run_gate(challenger: Any, champion: Any | None, rows: GateRows, checks: dict
     promotion = config["promotion"]
     metric_name = promotion["metric"]
     challenger_scores = score(challenger, rows.features)
+    champion_scores = None if champion is None else score(champion, rows.features)
+    if rows.groups is not None:
+        passed, failures = fairness(challenger_scores, champion_scores, rows, config["fairness"],
+                                    capacity)
+        checks, check_failures = {**checks, "fairness": passed}, [*check_failures, *failures]
     comparison, value = None, None
-    if champion is not None:
+    if champion_scores is not None:
         comparison = paired_comparison(
-            rows.labels, challenger_scores, score(champion, rows.features), metric_name,
+            rows.labels, challenger_scores, champion_scores, metric_name,
             capacity, n_samples=int(promotion["bootstrap_samples"]),
             seed=int(config["model"]["seed"]), confidence=float(promotion["confidence"]),
         )

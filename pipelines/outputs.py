@@ -173,8 +173,10 @@ def run_report(
     target: pd.DataFrame,
     yields: pd.DataFrame, files: dict[str, Path], notes: Sequence[str] = (),
     listing_drift: dict[str, pd.DataFrame] | None = None, retrain_reason: str | None = None,
+    extra_sections: dict[str, str] | None = None,
 ) -> str:
-    """The run report for data scientists (English): data, validation, choice, gate, lists."""
+    """The run report for data scientists (English): data, validation, choice, gate, lists,
+    then `extra_sections` (title -> Markdown) before the list of files."""
     at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
     labelled = at_capacity.pivot_table(index="model_group", columns="split",
                                        values="n_labelled_in_top_k").reindex(comparison.index)
@@ -216,6 +218,8 @@ def run_report(
         markdown_table(by_office.reset_index(), digits=0),
         yield_note(calibrated),
         markdown_table(yields.reset_index()),
+        *[part for title, body in (extra_sections or {}).items()
+          for part in (f"## {title}", body)],
         "Files: " + ", ".join(f"`{Path(p).name}`" for p in files.values()),
     ]
     return "\n\n".join(sections) + "\n"

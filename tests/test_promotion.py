@@ -128,7 +128,8 @@ def test_run_gate_refuses_a_noise_model_against_a_real_champion(world) -> None:
     known = labels.notna()
     champion = LogisticRegression().fit(features[known], labels[known])
     noise = DummyClassifier(strategy="prior").fit(features[known], labels[known])
-    rows = GateRows(pd.Timestamp("2026-01-01"), features, labels, "test", "constructed rows")
+    rows = GateRows(pd.Timestamp("2026-01-01"), features, labels, "test", "constructed rows",
+                    audit_groups_of(features.index))
     config = load_config(None)
     refused = run_gate(noise, champion, rows, CHECKS_OK, [], config, capacity=250)
     assert not refused.decision.promote and refused.comparison.verdict == WORSE
@@ -137,3 +138,38 @@ def test_run_gate_refuses_a_noise_model_against_a_real_champion(world) -> None:
     assert same.decision.promote and NO_DIFFERENCE in same.decision.reason
     first = run_gate(champion, None, rows, CHECKS_OK, [], config, capacity=250)
     assert first.decision.promote and "first model" in first.decision.reason
+
+
+def audit_groups_of(ids: pd.Index) -> pd.DataFrame:
+    """Fairness attributes of constructed workplaces: two offices (alternating), one of each
+    other attribute."""
+    return pd.DataFrame({"office": np.where(np.arange(len(ids)) % 2, "B", "A"),
+                         "size_band": "micro", "ciiu_division": "01", "person_type": "empresa"},
+                        index=ids)
+
+
+def test_run_gate_refuses_a_challenger_with_a_worse_disparity(world) -> None:
+    """A challenger that learned to pass over office B (its labels there were hidden as
+    negatives) is refused by the computed `fairness` check, with the reason named."""
+    from sklearn.linear_model import LogisticRegression
+
+    from pipelines.config import load_config
+    from pipelines.gate import GateRows, run_gate
+
+    labels, good, _ = world
+    groups = audit_groups_of(good.index)
+    in_b = (groups["office"] == "B").to_numpy(dtype=float)
+    features = pd.DataFrame({"signal": good.to_numpy(), "office_b": in_b}, index=good.index)
+    known = labels.notna()
+    champion = LogisticRegression().fit(features[known], labels[known])
+    skewed = labels.where(in_b == 0, 0.0)
+    challenger = LogisticRegression(C=100.0).fit(features[known], skewed[known])
+    rows = GateRows(pd.Timestamp("2026-01-01"), features, labels, "test", "constructed rows",
+                    groups)
+    config = load_config(None)
+    outcome = run_gate(challenger, champion, rows, CHECKS_OK, [], config, capacity=250)
+    assert outcome.checks["fairness"] is False and not outcome.decision.promote
+    assert "fairness" in outcome.decision.reason
+    assert any("recall disparity by office" in failure for failure in outcome.check_failures)
+    fair = run_gate(champion, champion, rows, CHECKS_OK, [], config, capacity=250)
+    assert fair.checks["fairness"] is True and fair.decision.promote

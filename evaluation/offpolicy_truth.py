@@ -1,0 +1,95 @@
+"""The true values behind the off-policy estimates, from a demo world's hidden truth.
+
+The estimates (pipelines/estimates.py) say what share of a target set's workplaces an
+inspection would find in forced labour if every one of them were visited. In a demo world the
+spells say who really was in forced labour during the label window; inspectors only conclude it
+with some detection rate, and now and then wrongly. The true finding rate of a set T is taken as
+
+    a_T * detection + (1 - a_T) * false_conclusion
+
+with a_T the share of T in forced labour during [as_of, as_of + horizon), detection the share of
+the window's inspections of an active case that concluded forced labour, false_conclusion the
+share of the others that did (both over every inspection ordered in the window, all origins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from evaluation.truth import forced_labour_active
+
+
+@dataclass(frozen=True)
+class FindingRates:
+    """How often the window's inspections concluded forced labour, by the case's real state."""
+
+    detection: float
+    false_conclusion: float
+    inspections_of_active: int
+
+
+def finding_rates(truth: Mapping[str, pd.DataFrame], as_of: pd.Timestamp,
+                  horizon_months: int) -> FindingRates:
+    """Detection and false-conclusion rates over the inspections ordered in the window."""
+    inspections = truth["inspections"]
+    start = pd.Timestamp(as_of)
+    end = start + pd.DateOffset(months=horizon_months)
+    window = inspections[(inspections["ordered_on"] >= start) & (inspections["ordered_on"] < end)]
+    active = window["fl_active"].astype(str).str.lower() == "true"
+    concluded = window["forced_labour_concluded"].astype(str).str.lower() == "true"
+    return FindingRates(float(concluded[active].mean()) if active.any() else 0.0,
+                        float(concluded[~active].mean()) if (~active).any() else 0.0,
+                        int(active.sum()))
+
+
+def true_finding_rate(active: pd.Series, members: pd.Index, rates: FindingRates) -> float:
+    """The finding rate of the workplaces `members` if every one were visited (docstring)."""
+    share = float(active.reindex(members).fillna(False).astype(bool).mean())
+    return share * rates.detection + (1.0 - share) * rates.false_conclusion
+
+
+def true_values(truth: Mapping[str, pd.DataFrame], as_of: pd.Timestamp, horizon_months: int,
+                top_k: pd.Index, departments: pd.Series) -> dict[str, object]:
+    """True list precision of `top_k` and true finding rate per department (index ids)."""
+    active = forced_labour_active(truth, as_of, horizon_months)
+    rates = finding_rates(truth, as_of, horizon_months)
+    by_department = {
+        str(code): true_finding_rate(active, members, rates)
+        for code, members in departments.groupby(departments).groups.items()
+    }
+    return {"list_precision": true_finding_rate(active, top_k, rates),
+            "list_active_share": float(active.reindex(top_k).fillna(False).mean()),
+            "prevalence_by_department": by_department, "rates": rates}
+
+
+def estimates_against_truth(truth: Mapping[str, pd.DataFrame],
+                            estimates: Mapping[str, object]) -> pd.DataFrame:
+    """A run's `estimates.json` finding rates per department next to their true values."""
+    as_of = pd.Timestamp(str(estimates["as_of"]))
+    horizon = int(estimates["label_window_months"])
+    active = forced_labour_active(truth, as_of, horizon)
+    rates = finding_rates(truth, as_of, horizon)
+    departments = truth["workplaces"].set_index("workplace_id")["department_code"].astype(str)
+    table = pd.DataFrame.from_dict(estimates["prevalence_by_department"], orient="index")
+    table["true"] = [true_finding_rate(active, departments.index[departments == code], rates)
+                     for code in table.index]
+    table["covered"] = (table["low"] <= table["true"]) & (table["true"] <= table["high"])
+    return table.rename_axis("department").reset_index()
+
+
+def fairness_against_truth(truth: Mapping[str, pd.DataFrame], workplaces: pd.DataFrame,
+                           scores: pd.Series, as_of: pd.Timestamp, capacity: int,
+                           settings: Mapping[str, object]) -> pd.DataFrame:
+    """The fairness audit of the top `capacity` with precision and recall against who really
+    was in forced labour at `as_of` (every workplace labelled by the truth)."""
+    from models.fairness import audit_groups, audit_table
+    from models.offpolicy import top_k_mask
+    from models.targeting import office_of
+
+    active = forced_labour_active(truth, as_of).reindex(scores.index).fillna(False)
+    groups = audit_groups(workplaces, office_of(workplaces.set_index("workplace_id")["ubigeo"]))
+    return audit_table(top_k_mask(scores, capacity), active.astype(float),
+                       groups.reindex(scores.index), settings)

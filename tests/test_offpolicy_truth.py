@@ -1,0 +1,55 @@
+"""True values for the off-policy estimates and the fairness audit, from a demo world's truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from demo_world.generate import generate_world, write_world
+from evaluation.offpolicy_truth import (
+    estimates_against_truth,
+    fairness_against_truth,
+    finding_rates,
+    true_values,
+)
+from evaluation.truth import forced_labour_active, load_truth
+from pipelines.config import load_config
+
+AS_OF = pd.Timestamp("2025-01-01")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("world")
+    write_world(generate_world(2000, 3, "2018-07-01", "2026-06-30"), folder)
+    return folder, load_truth(folder / "truth")
+
+
+def test_true_rates_follow_the_spells_and_the_detection(world) -> None:
+    _, truth = world
+    rates = finding_rates(truth, AS_OF, 6)
+    assert 0.0 < rates.detection <= 1.0 and rates.false_conclusion < rates.detection
+    active = forced_labour_active(truth, AS_OF, 6)
+    cases, others = active.index[active], active.index[~active]
+    departments = truth["workplaces"].set_index("workplace_id")["department_code"]
+    values = true_values(truth, AS_OF, 6, cases[:10], departments)
+    assert values["list_active_share"] == 1.0
+    assert values["list_precision"] == pytest.approx(rates.detection)
+    assert true_values(truth, AS_OF, 6, others[:10], departments)["list_precision"] == (
+        pytest.approx(rates.false_conclusion))
+
+
+def test_estimates_and_audit_against_the_truth(world) -> None:
+    folder, truth = world
+    estimates = {"as_of": "2025-01-01", "label_window_months": 6, "prevalence_by_department": {
+        "15": {"estimate": 0.01, "low": 0.0, "high": 1.0}, "16": {"estimate": 0.5, "low": 0.4,
+                                                                  "high": 0.6}}}
+    table = estimates_against_truth(truth, estimates).set_index("department")
+    assert table.loc["15", "covered"] and not table.loc["16", "covered"]
+    registry = pd.read_csv(folder / "workplaces.csv", dtype=str).drop_duplicates("workplace_id")
+    risk = pd.Series(np.random.default_rng(0).random(len(registry)),
+                     index=registry["workplace_id"])
+    audit = fairness_against_truth(truth, registry, risk, AS_OF, 100, load_config()["fairness"])
+    assert audit.groupby("attribute")["n_listed"].sum().eq(100).all()
+    assert audit["n_labelled"].groupby(audit["attribute"]).sum().eq(len(registry)).all()

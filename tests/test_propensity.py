@@ -1,0 +1,117 @@
+"""The inspection-propensity model: targets always known, calibration reported, weights clipped."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.build import build_features
+from features.catalog import FEATURE_CATALOG
+from features.contract import load_districts
+from features.training_set import build_training_set
+from models.backtest import train_model
+from models.candidates import build_candidates
+from models.planning import planning_weights
+from models.propensity import (
+    fit_propensity,
+    inspected_in_window,
+    propensity_as_of_dates,
+    training_weights,
+)
+from pipelines.config import load_config
+from tests.fixtures_tables import make_clean_tables
+
+
+def small_config() -> dict:
+    """The default config with a quick propensity model (tests only need its behaviour)."""
+    config = load_config()
+    offpolicy = {**config["offpolicy"], "propensity_as_of_dates": 4}
+    offpolicy["propensity_model"] = {"hist_gradient_boosting": {
+        **offpolicy["propensity_model"]["hist_gradient_boosting"], "max_iter": [40]}}
+    return {**config, "offpolicy": offpolicy}
+
+
+def test_inspected_in_window_counts_orders_not_outcomes() -> None:
+    inspections = pd.DataFrame({
+        "workplace_id": ["a", "b", "c"],
+        "ordered_on": pd.to_datetime(["2024-01-10", "2024-07-01", "2023-12-31"]),
+        "closed_on": pd.NaT,
+    })
+    got = inspected_in_window(inspections, pd.Index(["a", "b", "c", "d"]),
+                              pd.Timestamp("2024-01-01"), 6)
+    assert got.tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_as_of_dates_end_before_the_cut() -> None:
+    dates = propensity_as_of_dates(pd.Timestamp("2024-07-15"), 6, 3, 3)
+    assert dates == [pd.Timestamp("2023-07-01"), pd.Timestamp("2023-10-01"),
+                     pd.Timestamp("2024-01-01")]
+
+
+def test_propensity_model_is_calibrated_on_a_later_window() -> None:
+    tables = make_clean_tables(n_workplaces=1500, seed=3)
+    config = small_config()
+    model = fit_propensity(tables, load_districts(), pd.Timestamp("2024-12-01"), config)
+    assert model.check_as_of > max(model.fit_as_of)
+    assert abs(model.mean_predicted - model.mean_observed) < 0.05
+    assert {"mean_predicted", "observed_rate", "n"} <= set(model.calibration.columns)
+    # risky workplaces (more complaints) are inspected more: the model must rank them higher
+    assert model.calibration["observed_rate"].iloc[-1] > model.calibration["observed_rate"].iloc[0]
+    X = build_features(tables, load_districts(), model.check_as_of)
+    weights = training_weights(model, X, {**config["offpolicy"], "min_propensity": 0.05})
+    assert np.isclose(weights.mean(), 1.0) and np.all(weights > 0)
+    raw = 1.0 / np.clip(model.predict(X).to_numpy(), 0.05, 1.0)
+    assert np.allclose(weights, raw / raw.mean())
+
+
+def test_weighted_training_changes_the_fit_and_keeps_calibration_working() -> None:
+
+    tables = make_clean_tables(n_workplaces=800, seed=5)
+    districts = load_districts()
+    config = small_config()
+    dates = [pd.Timestamp(d) for d in ("2022-01-01", "2022-07-01", "2023-01-01", "2023-07-01")]
+    X, y, meta = build_training_set(tables, districts, dates, 6, pd.Timestamp("2024-12-01"))
+    group = "logistic_regression:C=0.5"
+    assert planning_weights(tables, districts, group, X, pd.Timestamp("2024-12-01"),
+                            config) is None  # off by default
+    weighted_config = {**config, "offpolicy": {**config["offpolicy"],
+                                               "weighted_training": True}}
+    weights = planning_weights(tables, districts, group, X, pd.Timestamp("2024-12-01"),
+                               weighted_config)
+    assert weights is not None and len(weights) == len(X) and weights.std() > 0
+    estimator = build_candidates(config["model"], X.dtypes, FEATURE_CATALOG)[group]
+    plain = train_model(estimator, X, y, meta["as_of"], config["model"]["calibration"])
+    weighted = train_model(estimator, X, y, meta["as_of"], config["model"]["calibration"],
+                           sample_weight=weights)
+    difference = plain.model.predict_proba(X)[:, 1] - weighted.model.predict_proba(X)[:, 1]
+    assert np.abs(difference).max() > 1e-4
+
+
+def test_weighted_backtest_metric_row_is_optional_and_shaped_like_the_others() -> None:
+    from features.labels import build_labels
+    from models.metrics import score_table
+    from models.propensity import OFFPOLICY_METRIC, weighted_metric_for_window
+
+    tables = make_clean_tables(n_workplaces=800, seed=5)
+    districts = load_districts()
+    as_of = pd.Timestamp("2024-01-01")
+    X = build_features(tables, districts, as_of)
+    labels = build_labels(tables, as_of, 6)
+    assert weighted_metric_for_window(tables, districts, as_of, labels, X, load_config()) is None
+    config = small_config()
+    config["offpolicy"] = {**config["offpolicy"], "weighted_metrics": True,
+                           "bootstrap_resamples": 100}
+    weighted = weighted_metric_for_window(tables, districts, as_of, labels, X, config)
+    scores = pd.Series(np.random.default_rng(0).random(len(X)), index=X.index)
+    row = weighted.row(scores, 50)
+    assert list(row.columns) == list(score_table(labels, scores, 50, n_bootstrap=0).columns)
+    assert row["metric"].iloc[0] == OFFPOLICY_METRIC
+    assert 0.0 <= row["ci_low"].iloc[0] <= row["ci_high"].iloc[0] <= 1.0
+
+
+def test_a_history_without_inspections_gives_a_zero_propensity() -> None:
+    tables = make_clean_tables(n_workplaces=300, seed=2)
+    tables["inspections"] = tables["inspections"].iloc[0:0]
+    model = fit_propensity(tables, load_districts(), pd.Timestamp("2024-12-01"), small_config())
+    X = build_features(tables, load_districts(), model.check_as_of)
+    assert (model.predict(X) == 0.0).all() and model.mean_observed == 0.0
