@@ -1,0 +1,347 @@
+"""Where the gap to the oracle comes from: features, selective labels, or the model.
+
+`make bench-ceiling` (not part of `make test`; a few minutes a world on 2 cores). For every
+cached world of the family (the worlds `make bench-models` generated under `.bench/worlds/`) at
+the model benchmark's planning date T, precision at 1% of workplaces against the hidden truth
+over [T, T + label timespan) for:
+
+- `oracle`: the top 1% by the hidden latent risk;
+- `feature_ceiling`: the shipped model family fitted on the truth of EVERY workplace at T itself,
+  cross-fitted (5 folds): what Vigía's features could rank with perfect, complete labels;
+- `label_ceiling_all`: fitted on the truth of every workplace at the planning model's training
+  as-of dates (a random share of rows, `--label-rows`), scored at T: removes both the selection
+  (only inspected workplaces are labelled) and the noise (inspectors miss most cases);
+- `label_ceiling_inspected`: the planning model's training rows (inspected workplaces only),
+  their labels replaced by the truth: removes the noise, keeps the selection;
+- `shipped`: the shipped candidate trained as the pipeline trains it (inspected labels);
+- `mechanism_no_hidden`: a forest on the generator's own workplace mechanisms (sector group,
+  remoteness, real informality, migrant share, true subcontracting; truth columns no record
+  shows) WITHOUT its unobserved heterogeneity terms, fitted on the truth at T, cross-fitted:
+  roughly what any feature set could reach, since the oracle's risk adds those hidden terms.
+
+`--trial NAME` instead fits each trial configuration of `TRIALS` (a config override, the
+candidate the pipeline would train) for the planning date and reports its precision at 1%
+against the shipped candidate on the same worlds: a cheap harness for candidate changes,
+decided on the family mean and worst world, never on one world.
+
+Truth is read here only (benchmarks/ and evaluation/ may). Results:
+`benchmarks/results/candidate_ceiling.{md,json}` and `candidate_trials.{md,json}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import pickle
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold
+
+from benchmarks.model_quality import CACHE, RESULTS, _planning_date
+from evaluation.truth import forced_labour_active, latent_risk, load_truth
+from evaluation.truth_eval import truth_precision_at_k
+from features.build import features_as_of, prepare_feature_inputs
+from features.catalog import FEATURE_CATALOG
+from features.contract import load_districts
+from features.splits import fit_split_plan, production_train_as_of_dates
+from features.training_set import build_scoring_set, build_training_set, tables_known_before
+from models.backtest import train_model
+from models.candidates import build_candidates
+from models.metrics import k_for_top_percent
+from pipelines.config import deep_merge, load_config
+from pipelines.flow import oldest_record_date
+from pipelines.markdown import markdown_table
+
+log = logging.getLogger("candidate_ceiling")
+
+SHIPPED = "random_forest:max_depth=10,min_samples_leaf=40,n_estimators=150"
+FAMILY = ("baseline", "chain_spread", "concentrated_planning", "low_prevalence",
+          "poor_detection", "regional_surge", "silent_complaints")
+FOLDS = 5
+
+# Features added in this round: the `shipped` trial and the ceilings go without them.
+NEW_FEATURES = ("workers_seen_over_declared",)
+RF_80 = "random_forest:max_depth=10,min_samples_leaf=80,n_estimators=150"
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A candidate change: a config override, the group it trains, feature columns left out."""
+
+    override: dict[str, Any]
+    group: str = SHIPPED
+    drop: tuple[str, ...] = NEW_FEATURES
+
+
+def _forest_leaf(leaf: int) -> dict[str, Any]:
+    return {"model": {"families": {"random_forest": {"min_samples_leaf": [leaf]}}}}
+
+
+TRIALS: dict[str, Trial] = {
+    "shipped": Trial({}),
+    "rf_leaf_80": Trial(_forest_leaf(80), RF_80),
+    "rf_leaf_160": Trial(_forest_leaf(160),
+                         "random_forest:max_depth=10,min_samples_leaf=160,n_estimators=150"),
+    "label_min_indicators_2": Trial({"labels": {"kind": "min_indicators"}}),
+    "label_fundamental_rights": Trial({"labels": {"kind": "fundamental_rights"}}),
+    "label_required_subject": Trial({"labels": {"required_subject": "forced_labour"}}),
+    "recency_12": Trial({"model": {"recency_half_life_months": 12}}),
+    "recency_24": Trial({"model": {"recency_half_life_months": 24}}),
+    "workers_seen": Trial({}, drop=()),
+}
+
+
+@dataclass
+class World:
+    """One world cut to its planning date, with the truth of the list's period."""
+
+    name: str
+    tables: dict[str, pd.DataFrame]
+    planning_date: pd.Timestamp
+    train_dates: list[pd.Timestamp]
+    truth: dict[str, pd.DataFrame]
+    active: pd.Series  # forced labour during [T, T + span), per workplace
+
+    def precision(self, scores: pd.Series) -> float:
+        return truth_precision_at_k(self.active, scores, k_for_top_percent(len(self.active), 1))
+
+
+def load_world(folder: Path, config: dict, cache: Path) -> World:
+    """The world's clean tables cut to the planning date (cached: the contract rules are slow)."""
+    from pipelines.quality import validate_inputs
+
+    path = cache / f"{folder.name}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    span = int(config["labels"]["label_timespan_months"])
+    clean = validate_inputs(folder, config, date.today())[0].clean
+    planning_date = _planning_date(clean, span)
+    tables = tables_known_before(clean, planning_date)
+    fitted = fit_split_plan(config["splits"], oldest_record_date(tables),
+                            planning_date - pd.Timedelta(days=1), label_timespan_months=span)
+    dates = production_train_as_of_dates(fitted.production_splits_config(config["splits"]),
+                                         planning_date, oldest_record_date(tables), span)
+    truth = load_truth(folder / "truth")
+    active = forced_labour_active(truth, planning_date, span)
+    world = World(folder.name.rsplit("-", 1)[0], tables, planning_date, dates, truth, active)
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    partial.write_bytes(pickle.dumps(world))
+    partial.replace(path)  # atomic: a parallel run never reads half a file
+    return world
+
+
+def training_set(world: World, config: dict) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """The planning model's training set, as the pipeline builds it."""
+    return build_training_set(
+        world.tables, load_districts(), world.train_dates,
+        int(config["labels"]["label_timespan_months"]), known_before=world.planning_date,
+        label_kind=config["labels"]["kind"],
+        min_indicators=int(config["labels"].get("min_indicators", 2)),
+        area_prior_strength=float(config["features"]["area_prior_strength"]),
+        required_subject=config["labels"].get("required_subject"),
+    )
+
+
+def scoring_set(world: World, config: dict) -> tuple[pd.DataFrame, pd.Index]:
+    X, meta = build_scoring_set(world.tables, load_districts(), world.planning_date,
+                                float(config["features"]["area_prior_strength"]))
+    return X, pd.Index(meta["workplace_id"], name="workplace_id")
+
+
+def _estimator(config: dict, X: pd.DataFrame, group: str):
+    return build_candidates(config["model"], X.dtypes, FEATURE_CATALOG)[group]
+
+
+def _fit_scores(estimator, X: pd.DataFrame, y: np.ndarray, X_score: pd.DataFrame) -> np.ndarray:
+    return clone(estimator).fit(X, y).predict_proba(X_score)[:, 1]
+
+
+def feature_ceiling(world: World, config: dict, X: pd.DataFrame, ids: pd.Index) -> pd.Series:
+    """Cross-fitted scores of a model fitted on the truth of every workplace at T."""
+    y = world.active.reindex(ids).fillna(False).to_numpy(dtype=int)
+    scores = np.zeros(len(ids))
+    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=int(config["model"]["seed"]))
+    estimator = _estimator(config, X, SHIPPED)
+    for fit, held in folds.split(X, y):
+        scores[held] = _fit_scores(estimator, X.iloc[fit], y[fit], X.iloc[held])
+    return pd.Series(scores, index=ids)
+
+
+MECHANISM_COLUMNS = ("remoteness", "informality", "migrant_share", "intermediary")
+
+
+def mechanism_no_hidden(world: World, config: dict, ids: pd.Index) -> pd.Series:
+    """Cross-fitted scores of a forest on the generator's mechanisms minus its hidden terms."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    wp = world.truth["workplaces"].set_index("workplace_id").reindex(ids)
+    X = pd.get_dummies(wp["sector_group"], dtype=float).join(
+        wp[list(MECHANISM_COLUMNS)].astype(float))
+    y = world.active.reindex(ids).fillna(False).to_numpy(dtype=int)
+    seed = int(config["model"]["seed"])
+    forest = RandomForestClassifier(n_estimators=150, max_depth=10, min_samples_leaf=40,
+                                    class_weight="balanced_subsample", random_state=seed)
+    scores = np.zeros(len(ids))
+    for fit, held in StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(X, y):
+        scores[held] = _fit_scores(forest, X.iloc[fit], y[fit], X.iloc[held])
+    return pd.Series(scores, index=ids)
+
+
+def truth_labels_at(world: World, meta: pd.DataFrame, span: int) -> np.ndarray:
+    """Truth (forced labour during [t, t + span)) for each (workplace_id, as_of) row of meta."""
+    out = np.zeros(len(meta), dtype=int)
+    for as_of, rows in meta.groupby("as_of").indices.items():
+        active = forced_labour_active(world.truth, as_of, span)
+        out[rows] = active.reindex(meta["workplace_id"].iloc[rows]).fillna(False).to_numpy(int)
+    return out
+
+
+def label_ceilings(world: World, config: dict, X: pd.DataFrame, ids: pd.Index,
+                   label_rows: float) -> dict[str, pd.Series]:
+    """Scores at T of models trained on truth labels at the training dates."""
+    span = int(config["labels"]["label_timespan_months"])
+    seed = int(config["model"]["seed"])
+    estimator = _estimator(config, X, SHIPPED)
+    X_inspected, _, meta_inspected = training_set(world, config)
+    y_inspected = truth_labels_at(world, meta_inspected, span)
+    out = {"label_ceiling_inspected": pd.Series(
+        _fit_scores(estimator, X_inspected, y_inspected, X), index=ids)}
+
+    inputs = prepare_feature_inputs(world.tables, load_districts())
+    rng = np.random.default_rng(seed)
+    frames, metas = [], []
+    for as_of in world.train_dates:
+        features = features_as_of(inputs, as_of, float(config["features"]["area_prior_strength"]))
+        keep = rng.random(len(features)) < label_rows
+        frames.append(features[keep])
+        metas.append(pd.DataFrame({"workplace_id": features.index[keep], "as_of": as_of}))
+    X_all = pd.concat(frames).reset_index(drop=True)
+    meta_all = pd.concat(metas).reset_index(drop=True)
+    y_all = truth_labels_at(world, meta_all, span)
+    out["label_ceiling_all"] = pd.Series(_fit_scores(estimator, X_all, y_all, X), index=ids)
+    return out
+
+
+def shipped_scores(world: World, config: dict, group: str, X: pd.DataFrame,
+                   ids: pd.Index) -> pd.Series:
+    """The group trained for the planning date as the pipeline trains it."""
+    X_train, y, meta = training_set(world, config)
+    trained = train_model(_estimator(config, X_train, group), X_train, y, meta["as_of"],
+                          config["model"].get("calibration", {}),
+                          config["model"].get("recency_half_life_months"))
+    return pd.Series(trained.model.predict_proba(X)[:, 1], index=ids)
+
+
+def ceiling_row(world: World, config: dict, label_rows: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    X, ids = scoring_set(world, config)
+    lists = {"oracle": latent_risk(world.truth, world.planning_date).reindex(ids).fillna(0.0),
+             "feature_ceiling": feature_ceiling(world, config, X, ids),
+             **label_ceilings(world, config, X, ids, label_rows),
+             "shipped": shipped_scores(world, config, SHIPPED, X, ids),
+             "mechanism_no_hidden": mechanism_no_hidden(world, config, ids)}
+    row = {"world": world.name, "planning_date": str(world.planning_date.date()),
+           "base_rate": float(world.active.mean())}
+    row.update({name: world.precision(scores) for name, scores in lists.items()})
+    log.info("%s: %s in %.0f s", world.name, {k: round(v, 3) for k, v in row.items()
+                                             if isinstance(v, float)},
+             time.perf_counter() - started)
+    return row
+
+
+def trial_row(world: World, config: dict, names: list[str]) -> dict[str, Any]:
+    """Each trial's candidate trained for the planning date, precision at 1% vs the truth."""
+    row: dict[str, Any] = {"world": world.name}
+    X, ids = scoring_set(world, config)
+    sets: dict[str, tuple[pd.DataFrame, pd.Series, pd.DataFrame]] = {}
+    for name in names:
+        trial = TRIALS[name]
+        trial_config = deep_merge(config, trial.override)
+        key = json.dumps([trial_config["labels"], trial_config["features"]], sort_keys=True)
+        if key not in sets:
+            sets[key] = training_set(world, trial_config)
+        X_train, y, meta = sets[key]
+        X_train = X_train.drop(columns=list(trial.drop))
+        trained = train_model(_estimator(trial_config, X_train, trial.group), X_train, y,
+                              meta["as_of"], trial_config["model"].get("calibration", {}),
+                              trial_config["model"].get("recency_half_life_months"))
+        scores = trained.model.predict_proba(X.drop(columns=list(trial.drop)))[:, 1]
+        row[name] = world.precision(pd.Series(scores, index=ids))
+    log.info("%s: %s", world.name, {k: round(v, 3) for k, v in row.items() if k != "world"})
+    return row
+
+
+def summarise(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Mean and worst (minimum) per column, appended as two rows."""
+    stats = pd.DataFrame([frame[columns].mean(), frame[columns].min()])
+    stats.insert(0, "world", ["mean", "worst"])
+    return pd.concat([frame, stats], ignore_index=True)
+
+
+def write(stem: str, title: str, command: str, frame: pd.DataFrame) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    text = [f"# {title}", "", f"Command: `{command}`.", "", markdown_table(frame), ""]
+    path = RESULTS / f"{stem}.md"
+    path.write_text("\n".join(text), encoding="utf-8")
+    (RESULTS / f"{stem}.json").write_text(
+        json.dumps(frame.to_dict(orient="records"), indent=2, default=float), encoding="utf-8")
+    return path
+
+
+def run(worlds: list[Path], config: dict, cache: Path,
+        make_row: Callable[[World], dict[str, Any]]) -> pd.DataFrame:
+    rows = [make_row(load_world(folder, config, cache)) for folder in worlds]
+    return pd.DataFrame(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--worlds", type=Path, default=CACHE / "worlds",
+                        help="folder of cached worlds (<scenario>-<seed>-<workplaces>)")
+    parser.add_argument("--scenarios", nargs="+", default=list(FAMILY))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--workplaces", type=int, default=20_000)
+    parser.add_argument("--cache", type=Path, default=CACHE / "ceiling")
+    parser.add_argument("--label-rows", type=float, default=0.25,
+                        help="share of workplace-dates in the all-workplaces label ceiling")
+    parser.add_argument("--trial", nargs="+", choices=list(TRIALS), default=None)
+    parser.add_argument("--out", default=None, help="result file stem (default by mode)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
+                        force=True)  # an imported library may have configured the root
+    for noisy in ("models", "features", "pipelines"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    config = load_config()
+    folders = [args.worlds / f"{s}-{seed}-{args.workplaces}"
+               for s in args.scenarios for seed in args.seeds]
+    command = "python -m benchmarks.candidate_ceiling " + " ".join(
+        sys.argv[1:] if argv is None else argv)
+    if args.trial:
+        frame = run(folders, config, args.cache, lambda w: trial_row(w, config, args.trial))
+        path = write(args.out or "candidate_trials", "Candidate trials (precision at 1%)",
+                     command, summarise(frame, list(args.trial)))
+    else:
+        columns = ["oracle", "feature_ceiling", "label_ceiling_all", "label_ceiling_inspected",
+                   "shipped", "mechanism_no_hidden"]
+        frame = run(folders, config, args.cache,
+                    lambda w: ceiling_row(w, config, args.label_rows))
+        path = write(args.out or "candidate_ceiling", "Where the gap to the oracle comes from",
+                     command, summarise(frame, ["base_rate", *columns]))
+    print(path.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()
