@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator
 from features.labels import build_labels, label_summary
 from features.splits import Split
 from features.training_set import build_scoring_set, build_training_set
-from models.calibration import TrainedModel, fit_calibrated
+from models.calibration import TrainedModel, fit_calibrated, recency_weights
 from models.degenerate import drop_degenerate_columns
 from models.metrics import score_table, top_k_ids
 from models.selection import top_k_stability
@@ -49,14 +49,16 @@ def split_name(split: Split) -> str:
 
 def train_model(
     estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series, as_of: pd.Series,
-    calibration: Mapping[str, Any],
+    calibration: Mapping[str, Any], recency_half_life_months: float | None = None,
 ) -> TrainedModel:
-    """Fit one grid point with calibration on the latest training as-of date(s)."""
+    """Fit one grid point with calibration on the latest training as-of date(s), its rows
+    optionally weighted toward recent label windows (`model.recency_half_life_months`)."""
     return fit_calibrated(
         estimator, X, y, as_of,
         calibration_as_of_dates=int(calibration.get("as_of_dates", 1)),
         method=str(calibration.get("method", "sigmoid")),
         min_positives=int(calibration.get("min_positives", 5)),
+        sample_weight=recency_weights(as_of, recency_half_life_months),
     )
 
 
@@ -92,13 +94,14 @@ def backtest_split(
         tables, districts, split.train_as_of_dates, split.label_timespan_months,
         known_before=split.test_as_of, label_kind=labels_cfg["kind"],
         min_indicators=int(labels_cfg.get("min_indicators", 2)),
-        area_prior_strength=prior,
+        area_prior_strength=prior, required_subject=labels_cfg.get("required_subject"),
     )
     X, dropped = drop_degenerate_columns(X)  # the grid below is built on the kept columns
     X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior)
     y_test = build_labels(
         tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg["kind"],
         min_indicators=int(labels_cfg.get("min_indicators", 2)),
+        required_subject=labels_cfg.get("required_subject"),
     )
     result = SplitResult(name, [], [], pd.DataFrame({
         "split": name, "workplace_id": y_test.index, "label": y_test.to_numpy(),
@@ -107,7 +110,8 @@ def backtest_split(
              name, len(y), int(y.sum()), label_summary(y_test))
     ids = pd.Index(meta_test["workplace_id"], name="workplace_id")
     for group, estimator in grid_factory(X.dtypes).items():
-        trained = train_model(estimator, X, y, meta["as_of"], model_cfg.get("calibration", {}))
+        trained = train_model(estimator, X, y, meta["as_of"], model_cfg.get("calibration", {}),
+                              model_cfg.get("recency_half_life_months"))
         scores = pd.Series(trained.model.predict_proba(X_test)[:, 1], index=ids, name=group)
         table = score_table(
             y_test, scores, capacity,

@@ -53,16 +53,39 @@ def underlying_pipeline(model: BaseEstimator) -> BaseEstimator:
     return model
 
 
+def recency_weights(as_of: pd.Series | np.ndarray,
+                    half_life_months: float | None) -> np.ndarray | None:
+    """Row weights halving every `half_life_months` before the newest training as-of date.
+
+    None (no weights) without a half-life: every label window then counts the same.
+    """
+    if half_life_months is None:
+        return None
+    dates = pd.to_datetime(pd.Series(np.asarray(as_of)))
+    months = (dates.max() - dates).dt.days.to_numpy() / (365.25 / 12)
+    return 0.5 ** (months / float(half_life_months))
+
+
+def _fit(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray,
+         sample_weight: np.ndarray | None) -> BaseEstimator:
+    """A fitted clone; weights reach a Pipeline's final step (baselines take none)."""
+    fitted = clone(estimator)
+    if sample_weight is None or not hasattr(fitted, "steps"):
+        return fitted.fit(X, y)
+    return fitted.fit(X, y, **{f"{fitted.steps[-1][0]}__sample_weight": sample_weight})
+
+
 def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.ndarray,
                    as_of: pd.Series | np.ndarray, *, calibration_as_of_dates: int = 1,
-                   method: str = "sigmoid", min_positives: int = 5) -> TrainedModel:
+                   method: str = "sigmoid", min_positives: int = 5,
+                   sample_weight: np.ndarray | None = None) -> TrainedModel:
     """Fit `estimator` on earlier labelled rows and calibrate it on the latest training dates.
 
     `as_of` gives each row's training as-of date (rows of X may repeat a workplace across
     dates). Unlabelled rows (NaN) are dropped: not inspected is not negative. When the
     calibration slice has fewer than `min_positives` positives (or no negatives), calibration
     would be noise: the estimator is then fitted on all labelled rows and left uncalibrated,
-    and `note` says so.
+    and `note` says so. `sample_weight` (one per row) weighs the estimator's fit only.
     """
     labels = np.asarray(y, dtype=float)
     dates = pd.to_datetime(pd.Series(np.asarray(as_of)))
@@ -84,7 +107,8 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
         and (fit_labels == 0).any()
     )
     if not usable:
-        fitted = clone(estimator).fit(_rows(X, labelled), labels[labelled])
+        fitted = _fit(estimator, _rows(X, labelled), labels[labelled],
+                      None if sample_weight is None else sample_weight[labelled])
         note = (
             f"uncalibrated: calibration slice {[str(d.date()) for d in calibration_dates]} had "
             f"{int(cal_labels.sum())} positives of {len(cal_labels)} labelled rows "
@@ -97,7 +121,8 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
             calibration_rows=0, calibration_positives=0, note=note,
         )
 
-    fitted = clone(estimator).fit(_rows(X, in_fit), fit_labels)
+    fitted = _fit(estimator, _rows(X, in_fit), fit_labels,
+                  None if sample_weight is None else sample_weight[in_fit])
     calibrator = CalibratedClassifierCV(FrozenEstimator(fitted), method=method)
     calibrator.fit(_rows(X, in_calibration), cal_labels)
     return TrainedModel(

@@ -64,13 +64,15 @@ def train_planning_model(
             label_kind=config["labels"]["kind"],
             min_indicators=int(config["labels"].get("min_indicators", 2)),
             area_prior_strength=float(config["features"]["area_prior_strength"]),
+            required_subject=config["labels"].get("required_subject"),
         )
         if y.nunique() == 2:
             break
     kept, dropped = drop_degenerate_columns(X)
     estimator = build_grid(config["model"], kept.dtypes, FEATURE_CATALOG)[model_group]
     trained = train_model(estimator, kept, y, meta["as_of"],
-                          config["model"].get("calibration", {}))
+                          config["model"].get("calibration", {}),
+                          config["model"].get("recency_half_life_months"))
     # The drift profile covers every column, dropped ones too: what the data held, not the model.
     bins = int(config["drift"]["bins"])
     scoring, _ = build_scoring_set(tables, districts, planning_date,
