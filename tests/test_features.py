@@ -120,6 +120,14 @@ def test_hand_made_history_counts_follow_the_time_rules(districts) -> None:
     assert f.loc[main, "km_to_lima"] > 500  # Puerto Maldonado is far from Lima
 
 
+def test_workers_seen_come_from_known_outcomes_only(districts) -> None:
+    f = build_features(_tiny_tables(), districts, AS_OF)
+    main, second, sub = f.index
+    assert f.loc[main, "workers_seen_over_declared"] == pytest.approx(20 / 100)  # a and b
+    assert np.isnan(f.loc[second, "workers_seen_over_declared"])  # c closes after t
+    assert np.isnan(f.loc[sub, "workers_seen_over_declared"])  # never inspected
+
+
 def test_area_rates_leave_the_workplace_out(districts) -> None:
     tables = _tiny_tables()
     f = build_features(tables, districts, AS_OF, area_prior_strength=1.0)
