@@ -382,6 +382,10 @@ def features_as_of(
     columns["days_since_last_inspection"] = _days_since_last(
         inputs.inspection_pos, inputs.ordered_on, exists, as_of, n
     )
+    columns["days_since_last_fl_finding"] = _days_since_last(
+        inputs.inspection_pos, inputs.ordered_on,
+        outcome_known & (inputs.outcomes["forced_labour_found"] > 0), as_of, n
+    )
     columns["days_since_last_complaint"] = _days_since_last(
         inputs.complaint_pos, inputs.received_on, received, as_of, n
     )

@@ -178,6 +178,11 @@ _OTHER_SPECS = [
           "Days from the last inspection ordered before t to t; NaN when never inspected",
           "inspections", "Días desde la última inspección",
           "{value:.0f} días desde la última inspección", window="all"),
+    _spec("days_since_last_fl_finding",
+          "Days from the last inspection (ordered_on) whose known outcome concluded forced "
+          "labour to t; NaN when none. A finding usually ends the spell and deters for a while",
+          "inspections", "Días desde el último hallazgo de trabajo forzoso",
+          "{value:.0f} días desde el último hallazgo de trabajo forzoso", window="all"),
     _spec("days_since_last_complaint",
           "Days from the last complaint received before t to t; NaN when none",
           "complaints", "Días desde la última denuncia",
