@@ -296,13 +296,32 @@ def summarise(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.concat([frame, stats], ignore_index=True)
 
 
-def write(stem: str, title: str, command: str, frame: pd.DataFrame) -> Path:
+def trial_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per trial: family mean and worst world, mean change against `shipped`, worlds won/lost."""
+    trials = [c for c in frame.columns if c != "world"]
+    delta = frame[trials].sub(frame["shipped"], axis=0)
+    return pd.DataFrame({
+        "trial": trials, "mean_at_1pct": frame[trials].mean().to_numpy(),
+        "worst_at_1pct": frame[trials].min().to_numpy(),
+        "mean_change": delta.mean().to_numpy(), "worst_change": delta.min().to_numpy(),
+        "worlds_better": (delta > 0).sum().to_numpy(), "worlds_worse": (delta < 0).sum().to_numpy(),
+    })
+
+
+def write(stem: str, title: str, command: str, frame: pd.DataFrame,
+          summary: pd.DataFrame | None = None) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    text = [f"# {title}", "", f"Command: `{command}`.", "", markdown_table(frame), ""]
+    text = [f"# {title}", "", f"Command: `{command}`.", ""]
+    if summary is not None:
+        text += ["## Summary (precision at 1% against the truth)", "", markdown_table(summary),
+                 "", "## Per world", ""]
+    text += [markdown_table(frame), ""]
     path = RESULTS / f"{stem}.md"
     path.write_text("\n".join(text), encoding="utf-8")
-    (RESULTS / f"{stem}.json").write_text(
-        json.dumps(frame.to_dict(orient="records"), indent=2, default=float), encoding="utf-8")
+    (RESULTS / f"{stem}.json").write_text(json.dumps({
+        "worlds": frame.to_dict(orient="records"),
+        "summary": None if summary is None else summary.to_dict(orient="records"),
+    }, indent=2, default=float), encoding="utf-8")
     return path
 
 
@@ -310,6 +329,12 @@ def run(worlds: list[Path], config: dict, cache: Path,
         make_row: Callable[[World], dict[str, Any]]) -> pd.DataFrame:
     rows = [make_row(load_world(folder, config, cache)) for folder in worlds]
     return pd.DataFrame(rows)
+
+
+def _trial_worlds(saved: dict | list) -> pd.DataFrame:
+    """Per-world trial columns from a results JSON (a bare list: rows incl. mean and worst)."""
+    rows = pd.DataFrame(saved["worlds"] if isinstance(saved, dict) else saved)
+    return rows.loc[~rows["world"].isin(["mean", "worst"])].set_index("world")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -324,6 +349,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--label-rows", type=float, default=0.25,
                         help="share of workplace-dates in the all-workplaces label ceiling")
     parser.add_argument("--trial", nargs="+", choices=list(TRIALS), default=None)
+    parser.add_argument("--merge", nargs="+", type=Path, default=None,
+                        help="combine the per-world columns of earlier trial results (JSON)")
     parser.add_argument("--out", default=None, help="result file stem (default by mode)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
@@ -335,10 +362,17 @@ def main(argv: list[str] | None = None) -> None:
                for s in args.scenarios for seed in args.seeds]
     command = "python -m benchmarks.candidate_ceiling " + " ".join(
         sys.argv[1:] if argv is None else argv)
-    if args.trial:
-        frame = run(folders, config, args.cache, lambda w: trial_row(w, config, args.trial))
-        path = write(args.out or "candidate_trials", "Candidate trials (precision at 1%)",
-                     command, summarise(frame, list(args.trial)))
+    if args.merge:
+        frames = [_trial_worlds(json.loads(p.read_text())) for p in args.merge]
+        frame = pd.concat(frames, axis=1).reset_index()
+        frame = frame.loc[:, ~frame.columns.duplicated()]
+        path = write(args.out or "candidate_trials", "Candidate trials", command, frame,
+                     trial_summary(frame))
+    elif args.trial:
+        names = ["shipped", *[t for t in args.trial if t != "shipped"]]
+        frame = run(folders, config, args.cache, lambda w: trial_row(w, config, names))
+        path = write(args.out or "candidate_trials", "Candidate trials", command, frame,
+                     trial_summary(frame))
     else:
         columns = ["oracle", "feature_ceiling", "label_ceiling_all", "label_ceiling_inspected",
                    "shipped", "mechanism_no_hidden"]
