@@ -88,23 +88,31 @@ def _forest_leaf(leaf: int) -> dict[str, Any]:
     return {"model": {"families": {"random_forest": {"min_samples_leaf": [leaf]}}}}
 
 
+def _on_forest_80(override: dict[str, Any]) -> dict[str, Any]:
+    return deep_merge(_forest_leaf(80), override)
+
+
 TRIALS: dict[str, Trial] = {
     "shipped": Trial({}),
     "rf_leaf_80": Trial(_forest_leaf(80), RF_80),
     "rf_leaf_160": Trial(_forest_leaf(160),
                          "random_forest:max_depth=10,min_samples_leaf=160,n_estimators=150"),
-    "label_min_indicators_2": Trial({"labels": {"kind": "min_indicators"}}),
-    "label_fundamental_rights": Trial({"labels": {"kind": "fundamental_rights"}}),
-    "label_required_subject": Trial({"labels": {"required_subject": "forced_labour"}}),
-    "recency_12": Trial({"model": {"recency_half_life_months": 12}}),
     "recency_24": Trial({"model": {"recency_half_life_months": 24}}),
     "workers_seen": Trial({}, drop=("days_since_last_fl_finding",)),
-    "days_since_fl": Trial({}, drop=("workers_seen_over_declared",)),
-    "new_features": Trial({}, drop=()),
-    "rf_no_monotonic": Trial(
-        {"model": {"families": {"random_forest": {"monotonic": [False]}}}},
-        "random_forest:max_depth=10,min_samples_leaf=40,monotonic=False,n_estimators=150"),
-    "label_min_indicators_1": Trial({"labels": {"kind": "min_indicators", "min_indicators": 1}}),
+    # On the forest with 80 per leaf (kept after the first round):
+    "rf80_recency_12": Trial(_on_forest_80({"model": {"recency_half_life_months": 12}}), RF_80),
+    "rf80_recency_48": Trial(_on_forest_80({"model": {"recency_half_life_months": 48}}), RF_80),
+    "rf80_min_indicators_2": Trial(_on_forest_80({"labels": {"kind": "min_indicators"}}), RF_80),
+    "rf80_min_indicators_1": Trial(
+        _on_forest_80({"labels": {"kind": "min_indicators", "min_indicators": 1}}), RF_80),
+    "rf80_fundamental_rights": Trial(
+        _on_forest_80({"labels": {"kind": "fundamental_rights"}}), RF_80),
+    "rf80_workers_seen": Trial(_forest_leaf(80), RF_80, drop=("days_since_last_fl_finding",)),
+    "rf80_days_since_fl": Trial(_forest_leaf(80), RF_80, drop=("workers_seen_over_declared",)),
+    "rf80_new_features": Trial(_forest_leaf(80), RF_80, drop=()),
+    "rf80_no_monotonic": Trial(
+        _on_forest_80({"model": {"families": {"random_forest": {"monotonic": [False]}}}}),
+        "random_forest:max_depth=10,min_samples_leaf=80,monotonic=False,n_estimators=150"),
 }
 
 
@@ -156,7 +164,6 @@ def training_set(world: World, config: dict) -> tuple[pd.DataFrame, pd.Series, p
         label_kind=config["labels"]["kind"],
         min_indicators=int(config["labels"].get("min_indicators", 2)),
         area_prior_strength=float(config["features"]["area_prior_strength"]),
-        required_subject=config["labels"].get("required_subject"),
     )
 
 

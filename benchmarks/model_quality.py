@@ -126,7 +126,6 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: dict) -> W
         label_kind=config["labels"]["kind"],
         min_indicators=int(config["labels"].get("min_indicators", 2)),
         area_prior_strength=float(config["features"]["area_prior_strength"]),
-        required_subject=config["labels"].get("required_subject"),
     )
     lists = {"oracle": latent_risk(truth, planning_date).reindex(ids).fillna(0.0)}
     for group, estimator in build_grid(config["model"], X_train.dtypes, FEATURE_CATALOG).items():

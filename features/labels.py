@@ -12,11 +12,6 @@ Label kinds (config `labels.kind`):
 - `fundamental_rights`: an inspection found forced labour, child labour or any ILO indicator, or
   found an infraction while its subjects included a fundamental-rights matter (forced labour,
   child labour, discrimination, union rights: the ILO fundamental principles besides safety).
-
-With `required_subject` (config `labels.required_subject`, e.g. `forced_labour`), a negative
-outcome decides the label only when the inspection's subjects included that matter: an order
-about wages that never looked for forced labour says nothing about it (only inspections whose
-subjects include forced labour can find it), so it leaves the workplace unlabelled, not negative.
 """
 
 from __future__ import annotations
@@ -67,13 +62,11 @@ def build_labels(
     kind: str = "forced_labour_found",
     known_before: pd.Timestamp | None = None,
     min_indicators: int = 2,
-    required_subject: str | None = None,
 ) -> pd.Series:
     """1.0 / 0.0 / NaN per workplace (index `workplace_id`, all of them) for the window at `as_of`.
 
     Only inspections ordered in the window with an outcome known (before `known_before` when
-    given) decide the label; the label is positive if any of them is positive. With
-    `required_subject`, a negative inspection decides only if its subjects include that code.
+    given) decide the label; the label is positive if any of them is positive.
     """
     as_of = pd.Timestamp(as_of)
     ins = tables["inspections"]
@@ -84,12 +77,9 @@ def build_labels(
     if known_before is not None:
         known &= ins["closed_on"] < pd.Timestamp(known_before)
     decided = ins.loc[in_window & known]
-    outcome = inspection_positive(decided, kind, min_indicators)
-    if required_subject is not None:
-        looked = list_has_any_code(decided["subjects"], (required_subject,))
-        decided, outcome = decided.loc[outcome | looked], outcome[outcome | looked]
     positive = pd.Series(
-        outcome.astype(float), index=decided["workplace_id"].astype(str).to_numpy(),
+        inspection_positive(decided, kind, min_indicators).astype(float),
+        index=decided["workplace_id"].astype(str).to_numpy(),
     )
     per_workplace = positive.groupby(level=0).max()
     ids = pd.Index(tables["workplaces"]["workplace_id"].astype(str), name="workplace_id")

@@ -22,7 +22,6 @@ def build_training_set(
     label_kind: str = "forced_labour_found",
     min_indicators: int = 2,
     area_prior_strength: float = DEFAULT_AREA_PRIOR_STRENGTH,
-    required_subject: str | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """(X, y, meta) over the training as-of dates; rows share a RangeIndex.
 
@@ -40,8 +39,7 @@ def build_training_set(
     features, labels, metas = [], [], []
     for as_of in dates:
         y = build_labels(tables, as_of, label_timespan_months, kind=label_kind,
-                         known_before=known_before, min_indicators=min_indicators,
-                         required_subject=required_subject)
+                         known_before=known_before, min_indicators=min_indicators)
         keep = y.notna().to_numpy()
         X = features_as_of(inputs, as_of, area_prior_strength)
         features.append(X[keep])

@@ -94,14 +94,13 @@ def backtest_split(
         tables, districts, split.train_as_of_dates, split.label_timespan_months,
         known_before=split.test_as_of, label_kind=labels_cfg["kind"],
         min_indicators=int(labels_cfg.get("min_indicators", 2)),
-        area_prior_strength=prior, required_subject=labels_cfg.get("required_subject"),
+        area_prior_strength=prior,
     )
     X, dropped = drop_degenerate_columns(X)  # the grid below is built on the kept columns
     X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior)
     y_test = build_labels(
         tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg["kind"],
         min_indicators=int(labels_cfg.get("min_indicators", 2)),
-        required_subject=labels_cfg.get("required_subject"),
     )
     result = SplitResult(name, [], [], pd.DataFrame({
         "split": name, "workplace_id": y_test.index, "label": y_test.to_numpy(),

@@ -64,7 +64,6 @@ def train_planning_model(
             label_kind=config["labels"]["kind"],
             min_indicators=int(config["labels"].get("min_indicators", 2)),
             area_prior_strength=float(config["features"]["area_prior_strength"]),
-            required_subject=config["labels"].get("required_subject"),
         )
         if y.nunique() == 2:
             break

@@ -99,8 +99,7 @@ def gate_rows(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     if months >= 1:
         labels = build_labels(tables, start, months, kind=labels_cfg["kind"],
                               known_before=planning_date,
-                              min_indicators=int(labels_cfg.get("min_indicators", 2)),
-                              required_subject=labels_cfg.get("required_subject"))
+                              min_indicators=int(labels_cfg.get("min_indicators", 2)))
         positives = int((labels == 1.0).sum())
         if positives >= int(config["promotion"]["min_gate_positives"]):
             return _scored_rows(tables, districts, start, labels, prior, UNSEEN,

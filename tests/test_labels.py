@@ -66,22 +66,3 @@ def test_uninspected_workplaces_are_nan_and_summary_counts() -> None:
     positive_workplaces = in_window.groupby("workplace_id")["forced_labour_found"].any()
     assert summary["positives"] == positive_workplaces.sum()
     assert 0 < summary["positives"] < summary["labelled"] < summary["workplaces"] == 300
-
-
-def test_required_subject_leaves_orders_that_never_looked_unlabelled() -> None:
-    tables = _tables()
-    ins = tables["inspections"]
-    ins.loc[1, "subjects"] = "wages;forced_labour"  # looked for forced labour, found none
-    tables["workplaces"] = pd.concat([tables["workplaces"], pd.DataFrame(
-        {"workplace_id": ["20100070970-0009"]})], ignore_index=True)
-    tables["inspections"] = pd.concat([ins, pd.DataFrame([{
-        "workplace_id": "20100070970-0009", "ordered_on": pd.Timestamp("2022-02-01"),
-        "closed_on": pd.Timestamp("2022-03-01"), "forced_labour_found": False,
-        "child_labour_found": False, "infraction_found": True, "fl_indicators": "",
-        "subjects": "wages"}])], ignore_index=True)
-    every = build_labels(tables, AS_OF, 6)
-    looked = build_labels(tables, AS_OF, 6, required_subject="forced_labour")
-    assert every.iloc[6] == 0.0 and np.isnan(looked.iloc[6])  # a wages order says nothing
-    assert looked.iloc[1] == 0.0  # looked and found none: a real negative
-    assert looked.iloc[0] == 1.0  # a finding is positive whatever the subjects field says
-    assert np.isnan(looked.iloc[5])  # union rights only
