@@ -17,7 +17,9 @@ over [T, T + label timespan) for:
 - `mechanism_no_hidden`: a forest on the generator's own workplace mechanisms (sector group,
   remoteness, real informality, migrant share, true subcontracting; truth columns no record
   shows) WITHOUT its unobserved heterogeneity terms, fitted on the truth at T, cross-fitted:
-  roughly what any feature set could reach, since the oracle's risk adds those hidden terms.
+  roughly what any feature set could reach, since the oracle's risk adds those hidden terms;
+- `hazards_with_hidden` / `hazards_without_hidden`: no model at all, the generator's own static
+  onset log-hazards ranked directly, with and without the hidden heterogeneity.
 
 `--trial NAME` instead fits each trial configuration of `TRIALS` (a config override, the
 candidate the pipeline would train) for the planning date and reports its precision at 1%
@@ -212,6 +214,24 @@ def mechanism_no_hidden(world: World, config: dict, ids: pd.Index) -> pd.Series:
     return pd.Series(scores, index=ids)
 
 
+# Weights of the unobserved heterogeneity in the generator's onset log-hazards
+# (demo_world/generate.py `_hazards`: 0.9 * hidden_inv and 0.8 * hidden_coe).
+HIDDEN_WEIGHTS = {"involuntary": 0.9, "coercion": 0.8}
+
+
+def mechanism_formulas(world: World, ids: pd.Index) -> dict[str, pd.Series]:
+    """The generator's own static onset log-hazards (involuntary + coercion), no fitting at
+    all: with its hidden heterogeneity, and without it (what records could at best reveal
+    about a workplace that never showed its own history); -inf while a workplace is inactive."""
+    wp = world.truth["workplaces"].set_index("workplace_id").reindex(ids)
+    T = world.planning_date
+    alive = (pd.to_datetime(wp["active_from"]) <= T) & ~(pd.to_datetime(wp["active_until"]) <= T)
+    full = wp["involuntary_log_hazard"] + wp["coercion_log_hazard"]
+    hidden = sum(w * wp[f"hidden_{part}"] for part, w in HIDDEN_WEIGHTS.items())
+    return {"hazards_with_hidden": full.where(alive, -np.inf),
+            "hazards_without_hidden": (full - hidden).where(alive, -np.inf)}
+
+
 def truth_labels_at(world: World, meta: pd.DataFrame, span: int) -> np.ndarray:
     """Truth (forced labour during [t, t + span)) for each (workplace_id, as_of) row of meta."""
     out = np.zeros(len(meta), dtype=int)
@@ -264,7 +284,8 @@ def ceiling_row(world: World, config: dict, label_rows: float) -> dict[str, Any]
              "feature_ceiling": feature_ceiling(world, config, X, ids),
              **label_ceilings(world, config, X, ids, label_rows),
              "shipped": shipped_scores(world, config, SHIPPED, X, ids),
-             "mechanism_no_hidden": mechanism_no_hidden(world, config, ids)}
+             "mechanism_no_hidden": mechanism_no_hidden(world, config, ids),
+             **mechanism_formulas(world, ids)}
     row = {"world": world.name, "planning_date": str(world.planning_date.date()),
            "base_rate": float(world.active.mean())}
     row.update({name: world.precision(scores) for name, scores in lists.items()})
@@ -382,7 +403,8 @@ def main(argv: list[str] | None = None) -> None:
                      trial_summary(frame))
     else:
         columns = ["oracle", "feature_ceiling", "label_ceiling_all", "label_ceiling_inspected",
-                   "shipped", "mechanism_no_hidden"]
+                   "shipped", "mechanism_no_hidden", "hazards_with_hidden",
+                   "hazards_without_hidden"]
         frame = run(folders, config, args.cache,
                     lambda w: ceiling_row(w, config, args.label_rows))
         path = write(args.out or "candidate_ceiling", "Where the gap to the oracle comes from",
