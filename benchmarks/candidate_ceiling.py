@@ -6,14 +6,15 @@ the model benchmark's planning date T, precision at 1% of workplaces against the
 over [T, T + label timespan) for:
 
 - `oracle`: the top 1% by the hidden latent risk;
-- `feature_ceiling`: the shipped model family fitted on the truth of EVERY workplace at T itself,
+- `feature_ceiling`: the shipped candidate fitted on the truth of EVERY workplace at T itself,
   cross-fitted (5 folds): what Vigía's features could rank with perfect, complete labels;
 - `label_ceiling_all`: fitted on the truth of every workplace at the planning model's training
   as-of dates (a random share of rows, `--label-rows`), scored at T: removes both the selection
   (only inspected workplaces are labelled) and the noise (inspectors miss most cases);
 - `label_ceiling_inspected`: the planning model's training rows (inspected workplaces only),
   their labels replaced by the truth: removes the noise, keeps the selection;
-- `shipped`: the shipped candidate trained as the pipeline trains it (inspected labels);
+- `shipped`: the formerly best candidate (forest, 40 per leaf) trained as the pipeline trains
+  it (inspected labels); `kept`: the forest with 80 per leaf this round added to the grid;
 - `mechanism_no_hidden`: a forest on the generator's own workplace mechanisms (sector group,
   remoteness, real informality, migrant share, true subcontracting; truth columns no record
   shows) WITHOUT its unobserved heterogeneity terms, fitted on the truth at T, cross-fitted:
@@ -72,18 +73,15 @@ FAMILY = ("baseline", "chain_spread", "concentrated_planning", "low_prevalence",
           "poor_detection", "regional_surge", "silent_complaints")
 FOLDS = 5
 
-# Features added in this round: the `shipped` trial and the ceilings go without them.
-NEW_FEATURES = ("workers_seen_over_declared", "days_since_last_fl_finding")
 RF_80 = "random_forest:max_depth=10,min_samples_leaf=80,n_estimators=150"
 
 
 @dataclass(frozen=True)
 class Trial:
-    """A candidate change: a config override, the group it trains, feature columns left out."""
+    """A candidate change: a config override and the group it trains."""
 
     override: dict[str, Any]
     group: str = SHIPPED
-    drop: tuple[str, ...] = NEW_FEATURES
 
 
 def _forest_leaf(leaf: int) -> dict[str, Any]:
@@ -100,7 +98,6 @@ TRIALS: dict[str, Trial] = {
     "rf_leaf_160": Trial(_forest_leaf(160),
                          "random_forest:max_depth=10,min_samples_leaf=160,n_estimators=150"),
     "recency_24": Trial({"model": {"recency_half_life_months": 24}}),
-    "workers_seen": Trial({}, drop=("days_since_last_fl_finding",)),
     # On the forest with 80 per leaf (kept after the first round):
     "rf80_recency_12": Trial(_on_forest_80({"model": {"recency_half_life_months": 12}}), RF_80),
     "rf80_recency_48": Trial(_on_forest_80({"model": {"recency_half_life_months": 48}}), RF_80),
@@ -109,9 +106,6 @@ TRIALS: dict[str, Trial] = {
         _on_forest_80({"labels": {"kind": "min_indicators", "min_indicators": 1}}), RF_80),
     "rf80_fundamental_rights": Trial(
         _on_forest_80({"labels": {"kind": "fundamental_rights"}}), RF_80),
-    "rf80_workers_seen": Trial(_forest_leaf(80), RF_80, drop=("days_since_last_fl_finding",)),
-    "rf80_days_since_fl": Trial(_forest_leaf(80), RF_80, drop=("workers_seen_over_declared",)),
-    "rf80_new_features": Trial(_forest_leaf(80), RF_80, drop=()),
     "rf80_no_monotonic": Trial(
         _on_forest_80({"model": {"families": {"random_forest": {"monotonic": [False]}}}}),
         "random_forest:max_depth=10,min_samples_leaf=80,monotonic=False,n_estimators=150"),
@@ -284,6 +278,7 @@ def ceiling_row(world: World, config: dict, label_rows: float) -> dict[str, Any]
              "feature_ceiling": feature_ceiling(world, config, X, ids),
              **label_ceilings(world, config, X, ids, label_rows),
              "shipped": shipped_scores(world, config, SHIPPED, X, ids),
+             "kept": shipped_scores(world, config, RF_80, X, ids),
              "mechanism_no_hidden": mechanism_no_hidden(world, config, ids),
              **mechanism_formulas(world, ids)}
     row = {"world": world.name, "planning_date": str(world.planning_date.date()),
@@ -307,11 +302,10 @@ def trial_row(world: World, config: dict, names: list[str]) -> dict[str, Any]:
         if key not in sets:
             sets[key] = training_set(world, trial_config)
         X_train, y, meta = sets[key]
-        X_train = X_train.drop(columns=list(trial.drop))
         trained = train_model(_estimator(trial_config, X_train, trial.group), X_train, y,
                               meta["as_of"], trial_config["model"].get("calibration", {}),
                               trial_config["model"].get("recency_half_life_months"))
-        scores = trained.model.predict_proba(X.drop(columns=list(trial.drop)))[:, 1]
+        scores = trained.model.predict_proba(X)[:, 1]
         row[name] = world.precision(pd.Series(scores, index=ids))
     log.info("%s: %s", world.name, {k: round(v, 3) for k, v in row.items() if k != "world"})
     return row
@@ -402,9 +396,9 @@ def main(argv: list[str] | None = None) -> None:
         path = write(args.out or "candidate_trials", "Candidate trials", command, frame,
                      trial_summary(frame))
     else:
-        columns = ["oracle", "feature_ceiling", "label_ceiling_all", "label_ceiling_inspected",
-                   "shipped", "mechanism_no_hidden", "hazards_with_hidden",
-                   "hazards_without_hidden"]
+        columns = ["oracle", "hazards_with_hidden", "hazards_without_hidden",
+                   "mechanism_no_hidden", "feature_ceiling", "label_ceiling_all",
+                   "label_ceiling_inspected", "shipped", "kept"]
         frame = run(folders, config, args.cache,
                     lambda w: ceiling_row(w, config, args.label_rows))
         path = write(args.out or "candidate_ceiling", "Where the gap to the oracle comes from",

@@ -73,7 +73,6 @@ class FeatureInputs:
     inspection_pos: np.ndarray
     ordered_on: np.ndarray
     closed_on: np.ndarray
-    workers_covered: np.ndarray
     existence: dict[str, np.ndarray]
     outcomes: dict[str, np.ndarray]
     complaint_pos: np.ndarray
@@ -273,7 +272,6 @@ def prepare_feature_inputs(
         inspection_pos=ins_pos,
         ordered_on=ins["ordered_on"].to_numpy("datetime64[ns]"),
         closed_on=ins["closed_on"].to_numpy("datetime64[ns]"),
-        workers_covered=pd.to_numeric(ins["workers_covered"]).to_numpy(float),
         existence=existence,
         outcomes=outcomes,
         complaint_pos=com_pos,
@@ -349,17 +347,6 @@ def _loo_smoothed_rates(
     return rates
 
 
-def _workers_seen_over_declared(inputs: FeatureInputs, known: np.ndarray,
-                                declared: np.ndarray) -> np.ndarray:
-    """Most workers a known inspection covered over the declared workers; NaN when none."""
-    seen = np.full(len(declared), np.nan)
-    if known.any():
-        most = pd.Series(inputs.workers_covered[known]).groupby(
-            inputs.inspection_pos[known]).max()
-        seen[most.index.to_numpy()] = most.to_numpy()
-    return seen / np.maximum(np.nan_to_num(declared, nan=0.0), 1.0)
-
-
 def features_as_of(
     inputs: FeatureInputs, as_of: pd.Timestamp,
     area_prior_strength: float = DEFAULT_AREA_PRIOR_STRENGTH,
@@ -381,10 +368,6 @@ def features_as_of(
                                   inputs.complaint_counts, as_of, n))
     columns["days_since_last_inspection"] = _days_since_last(
         inputs.inspection_pos, inputs.ordered_on, exists, as_of, n
-    )
-    columns["days_since_last_fl_finding"] = _days_since_last(
-        inputs.inspection_pos, inputs.ordered_on,
-        outcome_known & (inputs.outcomes["forced_labour_found"] > 0), as_of, n
     )
     columns["days_since_last_complaint"] = _days_since_last(
         inputs.complaint_pos, inputs.received_on, received, as_of, n
@@ -426,8 +409,6 @@ def features_as_of(
     dynamic = pd.DataFrame(columns, index=inputs.static.index)
     frame = pd.concat([inputs.static, dynamic], axis=1)
     _registry_as_of(frame, inputs.registry_history, t)
-    frame["workers_seen_over_declared"] = _workers_seen_over_declared(
-        inputs, outcome_known, frame["declared_workers"].to_numpy(float))
     return frame[list(FEATURE_CATALOG)]
 
 

@@ -178,11 +178,6 @@ _OTHER_SPECS = [
           "Days from the last inspection ordered before t to t; NaN when never inspected",
           "inspections", "Días desde la última inspección",
           "{value:.0f} días desde la última inspección", window="all"),
-    _spec("days_since_last_fl_finding",
-          "Days from the last inspection (ordered_on) whose known outcome concluded forced "
-          "labour to t; NaN when none. A finding usually ends the spell and deters for a while",
-          "inspections", "Días desde el último hallazgo de trabajo forzoso",
-          "{value:.0f} días desde el último hallazgo de trabajo forzoso", window="all"),
     _spec("days_since_last_complaint",
           "Days from the last complaint received before t to t; NaN when none",
           "complaints", "Días desde la última denuncia",
@@ -267,11 +262,6 @@ _OTHER_SPECS = [
           "establishments of the same RUC", "network", "Indicadores OIT en otros locales",
           "{value:.0f} inspecciones con indicadores de trabajo forzoso en otros locales de la "
           "misma empresa", window="all", monotonic=1),
-    _spec("workers_seen_over_declared", "Most workers an inspection with a known outcome "
-          "covered, over the declared workers (at least 1); NaN when none: workers the payroll "
-          "does not declare (informality)", "inspections", "Trabajadores vistos por declarado",
-          "las inspecciones vieron {value:.1f} veces los trabajadores declarados", window="all",
-          monotonic=1),
     _spec("same_ruc_infractions", "Known infractions at other establishments of the same RUC",
           "network", "Infracciones en otros locales",
           "{value:.0f} infracciones en otros locales de la misma empresa", window="all",
@@ -310,7 +300,7 @@ def _area_specs() -> list[FeatureSpec]:
 REGISTRY_SNAPSHOT_FEATURES = frozenset({
     "size_band_ordinal", "declared_workers", "establishments_same_ruc", "is_subcontractor",
     "principal_fl_findings", "principal_indicator_findings", "principal_infractions",
-    "co_contractor_fl_findings", "workers_seen_over_declared",
+    "co_contractor_fl_findings",
 })
 
 # Of those, the ones the optional `registry_periods` table gives as of each date (source column

@@ -120,16 +120,6 @@ def test_hand_made_history_counts_follow_the_time_rules(districts) -> None:
     assert f.loc[main, "km_to_lima"] > 500  # Puerto Maldonado is far from Lima
 
 
-def test_workers_seen_and_last_finding_come_from_known_outcomes_only(districts) -> None:
-    f = build_features(_tiny_tables(), districts, AS_OF)
-    main, second, sub = f.index
-    assert f.loc[main, "workers_seen_over_declared"] == pytest.approx(20 / 100)  # a and b
-    assert np.isnan(f.loc[second, "workers_seen_over_declared"])  # c closes after t
-    assert np.isnan(f.loc[sub, "workers_seen_over_declared"])  # never inspected
-    assert f.loc[main, "days_since_last_fl_finding"] == (AS_OF - pd.Timestamp("2021-05-01")).days
-    assert np.isnan(f.loc[second, "days_since_last_fl_finding"])  # c's finding not yet known
-
-
 def test_area_rates_leave_the_workplace_out(districts) -> None:
     tables = _tiny_tables()
     f = build_features(tables, districts, AS_OF, area_prior_strength=1.0)
@@ -161,6 +151,5 @@ def test_district_context_imputes_missing_values_from_the_province(districts) ->
     assert not np.isnan(value)
     if expected is not None:
         assert value == pytest.approx(expected)
-    may_be_nan = ["days_since_last_inspection", "days_since_last_complaint",
-                  "days_since_last_fl_finding", "workers_seen_over_declared"]
+    may_be_nan = ["days_since_last_inspection", "days_since_last_complaint"]
     assert not f.drop(columns=may_be_nan).select_dtypes("number").isna().any().any()
