@@ -14,7 +14,7 @@ over [T, T + label timespan) for:
 - `label_ceiling_inspected`: the planning model's training rows (inspected workplaces only),
   their labels replaced by the truth: removes the noise, keeps the selection;
 - `shipped`: the formerly best candidate (forest, 40 per leaf) trained as the pipeline trains
-  it (inspected labels); `kept`: the forest with 80 per leaf this round added to the grid;
+  it (inspected labels); `kept`: the unweighted forest with 80 per leaf this round kept;
 - `mechanism_no_hidden`: a forest on the generator's own workplace mechanisms (sector group,
   remoteness, real informality, migrant share, true subcontracting; truth columns no record
   shows) WITHOUT its unobserved heterogeneity terms, fitted on the truth at T, cross-fitted:
@@ -41,7 +41,7 @@ import pickle
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,7 @@ from features.contract import load_districts
 from features.splits import fit_split_plan, production_train_as_of_dates
 from features.training_set import build_scoring_set, build_training_set, tables_known_before
 from models.backtest import train_model
-from models.candidates import build_candidates
+from models.candidates import build_candidates, model_group_name
 from models.metrics import k_for_top_percent
 from pipelines.config import deep_merge, load_config
 from pipelines.flow import oldest_record_date
@@ -68,47 +68,49 @@ from pipelines.markdown import markdown_table
 
 log = logging.getLogger("candidate_ceiling")
 
-SHIPPED = "random_forest:max_depth=10,min_samples_leaf=40,n_estimators=150"
 FAMILY = ("baseline", "chain_spread", "concentrated_planning", "low_prevalence",
           "poor_detection", "regional_surge", "silent_complaints")
 FOLDS = 5
 
-RF_80 = "random_forest:max_depth=10,min_samples_leaf=80,n_estimators=150"
+# Forest grid points (the candidates' own defaults fill the rest, e.g. balanced_subsample).
+SHIPPED = {"n_estimators": 150, "max_depth": 10, "min_samples_leaf": 40}
+FOREST_80 = {**SHIPPED, "min_samples_leaf": 80}
+KEPT = {**FOREST_80, "class_weight": None}
 
 
 @dataclass(frozen=True)
 class Trial:
-    """A candidate change: a config override and the group it trains."""
+    """A candidate change: the forest grid point it trains and any other config override."""
 
-    override: dict[str, Any]
-    group: str = SHIPPED
-
-
-def _forest_leaf(leaf: int) -> dict[str, Any]:
-    return {"model": {"families": {"random_forest": {"min_samples_leaf": [leaf]}}}}
+    forest: dict[str, Any]
+    override: dict[str, Any] = field(default_factory=dict)
 
 
-def _on_forest_80(override: dict[str, Any]) -> dict[str, Any]:
-    return deep_merge(_forest_leaf(80), override)
+def _recency(months: int) -> dict[str, Any]:
+    return {"model": {"recency_half_life_months": months}}
+
+
+def _labels(kind: str, **more: Any) -> dict[str, Any]:
+    return {"labels": {"kind": kind, **more}}
 
 
 TRIALS: dict[str, Trial] = {
-    "shipped": Trial({}),
-    "rf_leaf_80": Trial(_forest_leaf(80), RF_80),
-    "rf_leaf_160": Trial(_forest_leaf(160),
-                         "random_forest:max_depth=10,min_samples_leaf=160,n_estimators=150"),
-    "recency_24": Trial({"model": {"recency_half_life_months": 24}}),
+    "shipped": Trial(SHIPPED),
+    "rf_leaf_80": Trial(FOREST_80),
+    "rf_leaf_160": Trial({**SHIPPED, "min_samples_leaf": 160}),
+    "recency_24": Trial(SHIPPED, _recency(24)),
     # On the forest with 80 per leaf (kept after the first round):
-    "rf80_recency_12": Trial(_on_forest_80({"model": {"recency_half_life_months": 12}}), RF_80),
-    "rf80_recency_48": Trial(_on_forest_80({"model": {"recency_half_life_months": 48}}), RF_80),
-    "rf80_min_indicators_2": Trial(_on_forest_80({"labels": {"kind": "min_indicators"}}), RF_80),
-    "rf80_min_indicators_1": Trial(
-        _on_forest_80({"labels": {"kind": "min_indicators", "min_indicators": 1}}), RF_80),
-    "rf80_fundamental_rights": Trial(
-        _on_forest_80({"labels": {"kind": "fundamental_rights"}}), RF_80),
-    "rf80_no_monotonic": Trial(
-        _on_forest_80({"model": {"families": {"random_forest": {"monotonic": [False]}}}}),
-        "random_forest:max_depth=10,min_samples_leaf=80,monotonic=False,n_estimators=150"),
+    "rf80_recency_12": Trial(FOREST_80, _recency(12)),
+    "rf80_recency_48": Trial(FOREST_80, _recency(48)),
+    "rf80_min_indicators_2": Trial(FOREST_80, _labels("min_indicators")),
+    "rf80_min_indicators_1": Trial(FOREST_80, _labels("min_indicators", min_indicators=1)),
+    "rf80_fundamental_rights": Trial(FOREST_80, _labels("fundamental_rights")),
+    "rf80_unweighted": Trial(KEPT),
+    "rf40_unweighted": Trial({**SHIPPED, "class_weight": None}),
+    "rf160_unweighted": Trial({**KEPT, "min_samples_leaf": 160}),
+    "rf80_max_features_0.3": Trial({**FOREST_80, "max_features": 0.3}),
+    "rf80_depth_14": Trial({**FOREST_80, "max_depth": 14}),
+    "rf80_no_monotonic": Trial({**FOREST_80, "monotonic": False}),
 }
 
 
@@ -169,8 +171,11 @@ def scoring_set(world: World, config: dict) -> tuple[pd.DataFrame, pd.Index]:
     return X, pd.Index(meta["workplace_id"], name="workplace_id")
 
 
-def _estimator(config: dict, X: pd.DataFrame, group: str):
-    return build_candidates(config["model"], X.dtypes, FEATURE_CATALOG)[group]
+def _estimator(config: dict, X: pd.DataFrame, forest: dict[str, Any]):
+    """The candidate pipeline of one forest grid point, whatever the configured grid holds."""
+    model = {**config["model"], "families": {"random_forest": {k: [v] for k, v in forest.items()}}}
+    return build_candidates(model, X.dtypes, FEATURE_CATALOG)[
+        model_group_name("random_forest", forest)]
 
 
 def _fit_scores(estimator, X: pd.DataFrame, y: np.ndarray, X_score: pd.DataFrame) -> np.ndarray:
@@ -261,11 +266,11 @@ def label_ceilings(world: World, config: dict, X: pd.DataFrame, ids: pd.Index,
     return out
 
 
-def shipped_scores(world: World, config: dict, group: str, X: pd.DataFrame,
+def shipped_scores(world: World, config: dict, forest: dict[str, Any], X: pd.DataFrame,
                    ids: pd.Index) -> pd.Series:
-    """The group trained for the planning date as the pipeline trains it."""
+    """The forest trained for the planning date as the pipeline trains it."""
     X_train, y, meta = training_set(world, config)
-    trained = train_model(_estimator(config, X_train, group), X_train, y, meta["as_of"],
+    trained = train_model(_estimator(config, X_train, forest), X_train, y, meta["as_of"],
                           config["model"].get("calibration", {}),
                           config["model"].get("recency_half_life_months"))
     return pd.Series(trained.model.predict_proba(X)[:, 1], index=ids)
@@ -278,7 +283,7 @@ def ceiling_row(world: World, config: dict, label_rows: float) -> dict[str, Any]
              "feature_ceiling": feature_ceiling(world, config, X, ids),
              **label_ceilings(world, config, X, ids, label_rows),
              "shipped": shipped_scores(world, config, SHIPPED, X, ids),
-             "kept": shipped_scores(world, config, RF_80, X, ids),
+             "kept": shipped_scores(world, config, KEPT, X, ids),
              "mechanism_no_hidden": mechanism_no_hidden(world, config, ids),
              **mechanism_formulas(world, ids)}
     row = {"world": world.name, "planning_date": str(world.planning_date.date()),
@@ -302,7 +307,7 @@ def trial_row(world: World, config: dict, names: list[str]) -> dict[str, Any]:
         if key not in sets:
             sets[key] = training_set(world, trial_config)
         X_train, y, meta = sets[key]
-        trained = train_model(_estimator(trial_config, X_train, trial.group), X_train, y,
+        trained = train_model(_estimator(trial_config, X_train, trial.forest), X_train, y,
                               meta["as_of"], trial_config["model"].get("calibration", {}),
                               trial_config["model"].get("recency_half_life_months"))
         scores = trained.model.predict_proba(X)[:, 1]
