@@ -14,7 +14,7 @@ over [T, T + label timespan) for:
 - `label_ceiling_inspected`: the planning model's training rows (inspected workplaces only),
   their labels replaced by the truth: removes the noise, keeps the selection;
 - `shipped`: the formerly best candidate (forest, 40 per leaf) trained as the pipeline trains
-  it (inspected labels); `kept`: the unweighted forest with 80 per leaf this round kept;
+  it (inspected labels); `kept`: the same forest without class weights, kept this round;
 - `mechanism_no_hidden`: a forest on the generator's own workplace mechanisms (sector group,
   remoteness, real informality, migrant share, true subcontracting; truth columns no record
   shows) WITHOUT its unobserved heterogeneity terms, fitted on the truth at T, cross-fitted:
@@ -75,7 +75,7 @@ FOLDS = 5
 # Forest grid points (the candidates' own defaults fill the rest, e.g. balanced_subsample).
 SHIPPED = {"n_estimators": 150, "max_depth": 10, "min_samples_leaf": 40}
 FOREST_80 = {**SHIPPED, "min_samples_leaf": 80}
-KEPT = {**FOREST_80, "class_weight": None}
+KEPT = {**SHIPPED, "class_weight": None}
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,8 @@ TRIALS: dict[str, Trial] = {
     "rf80_min_indicators_2": Trial(FOREST_80, _labels("min_indicators")),
     "rf80_min_indicators_1": Trial(FOREST_80, _labels("min_indicators", min_indicators=1)),
     "rf80_fundamental_rights": Trial(FOREST_80, _labels("fundamental_rights")),
-    "rf80_unweighted": Trial(KEPT),
-    "rf40_unweighted": Trial({**SHIPPED, "class_weight": None}),
+    "rf80_unweighted": Trial({**FOREST_80, "class_weight": None}),
+    "rf40_unweighted": Trial(KEPT),
     "rf160_unweighted": Trial({**KEPT, "min_samples_leaf": 160}),
     "rf80_max_features_0.3": Trial({**FOREST_80, "max_features": 0.3}),
     "rf80_depth_14": Trial({**FOREST_80, "max_depth": 14}),
