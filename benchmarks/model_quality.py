@@ -130,7 +130,8 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: dict) -> W
     lists = {"oracle": latent_risk(truth, planning_date).reindex(ids).fillna(0.0)}
     for group, estimator in build_grid(config["model"], X_train.dtypes, FEATURE_CATALOG).items():
         trained = train_model(estimator, X_train, y, train_meta["as_of"],
-                              config["model"].get("calibration", {}))
+                              config["model"].get("calibration", {}),
+                              config["model"].get("recency_half_life_months"))
         lists[group] = pd.Series(trained.model.predict_proba(X)[:, 1], index=ids)
     groups = [g for g in lists if g != "oracle"]
     rows = []

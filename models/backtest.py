@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator
 from features.labels import build_labels, label_summary
 from features.splits import Split
 from features.training_set import build_scoring_set, build_training_set
-from models.calibration import TrainedModel, fit_calibrated
+from models.calibration import TrainedModel, fit_calibrated, recency_weights
 from models.degenerate import drop_degenerate_columns
 from models.metrics import score_table, top_k_ids
 from models.propensity import weighted_metric_for_window
@@ -51,16 +51,24 @@ def split_name(split: Split) -> str:
 
 def train_model(
     estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series, as_of: pd.Series,
-    calibration: Mapping[str, Any], sample_weight: np.ndarray | None = None,
+    calibration: Mapping[str, Any], recency_half_life_months: float | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> TrainedModel:
-    """Fit one grid point with calibration on the latest training as-of date(s)."""
+    """Fit one grid point with calibration on the latest training as-of date(s), its rows
+    optionally weighted toward recent label windows (`model.recency_half_life_months`)."""
     return fit_calibrated(
         estimator, X, y, as_of,
         calibration_as_of_dates=int(calibration.get("as_of_dates", 1)),
         method=str(calibration.get("method", "sigmoid")),
         min_positives=int(calibration.get("min_positives", 5)),
-        sample_weight=sample_weight,
+        sample_weight=_combined(sample_weight, recency_weights(as_of, recency_half_life_months)),
     )
+
+
+def _combined(*weights: np.ndarray | None) -> np.ndarray | None:
+    """Product of the row weights given (inverse propensities, recency); None when none are."""
+    given = [np.asarray(w, dtype=float) for w in weights if w is not None]
+    return np.prod(given, axis=0) if given else None
 
 
 @dataclass
@@ -112,7 +120,8 @@ def backtest_split(
     weighted = weighted_metric_for_window(tables, districts, split.test_as_of, y_test,
                                           X_test.set_index(ids), config)
     for group, estimator in grid_factory(X.dtypes).items():
-        trained = train_model(estimator, X, y, meta["as_of"], model_cfg.get("calibration", {}))
+        trained = train_model(estimator, X, y, meta["as_of"], model_cfg.get("calibration", {}),
+                              model_cfg.get("recency_half_life_months"))
         scores = pd.Series(trained.model.predict_proba(X_test)[:, 1], index=ids, name=group)
         table = score_table(
             y_test, scores, capacity,

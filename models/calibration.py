@@ -54,6 +54,19 @@ def underlying_pipeline(model: BaseEstimator) -> BaseEstimator:
     return model
 
 
+def recency_weights(as_of: pd.Series | np.ndarray,
+                    half_life_months: float | None) -> np.ndarray | None:
+    """Row weights halving every `half_life_months` before the newest training as-of date.
+
+    None (no weights) without a half-life: every label window then counts the same.
+    """
+    if half_life_months is None:
+        return None
+    dates = pd.to_datetime(pd.Series(np.asarray(as_of)))
+    months = (dates.max() - dates).dt.days.to_numpy() / (365.25 / 12)
+    return 0.5 ** (months / float(half_life_months))
+
+
 def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.ndarray,
                    as_of: pd.Series | np.ndarray, *, calibration_as_of_dates: int = 1,
                    method: str = "sigmoid", min_positives: int = 5,

@@ -86,6 +86,7 @@ def train_planning_model(
     estimator = build_grid(config["model"], kept.dtypes, FEATURE_CATALOG)[model_group]
     trained = train_model(estimator, kept, y, meta["as_of"],
                           config["model"].get("calibration", {}),
+                          config["model"].get("recency_half_life_months"),
                           sample_weight=planning_weights(tables, districts, model_group, X,
                                                          planning_date, config))
     # The drift profile covers every column, dropped ones too: what the data held, not the model.

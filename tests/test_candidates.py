@@ -159,3 +159,26 @@ def test_missing_baseline_column_is_left_out_of_the_grid() -> None:
     grid = build_grid(TINY_GRID, X.drop(columns=["department_code"]).dtypes, CATALOG)
     assert "baseline:sector_region_prior" not in grid
     assert "baseline:most_recent_complaints" in grid
+
+
+def test_recency_weights_halve_every_half_life_and_reach_the_model() -> None:
+    from models.calibration import recency_weights
+
+    X, y, as_of = synthetic_training(dates=3)
+    assert recency_weights(as_of, None) is None
+    weights = recency_weights(as_of, 3.0)  # dates 3 months apart
+    assert weights.max() == 1.0
+    assert np.allclose(sorted(set(np.round(weights, 2))), [0.25, 0.5, 1.0], atol=0.01)
+    # Zero weight on the oldest date fits what dropping that date fits (up to the
+    # preprocessing, which sees every row), unlike the unweighted fit.
+    estimator = build_candidates(TINY_GRID, X.dtypes, CATALOG)["logistic_regression:C=0.5"]
+    keep = as_of > as_of.min()
+    weighted = fit_calibrated(estimator, X, y, as_of, calibration_as_of_dates=0,
+                              sample_weight=keep.astype(float))
+    dropped = fit_calibrated(estimator, X[keep], y[keep], as_of[keep], calibration_as_of_dates=0)
+    unweighted = fit_calibrated(estimator, X, y, as_of, calibration_as_of_dates=0)
+    scores = {name: fitted.model.predict_proba(X)[:, 1]
+              for name, fitted in (("weighted", weighted), ("dropped", dropped),
+                                   ("unweighted", unweighted))}
+    gap = np.abs(scores["weighted"] - scores["dropped"]).max()
+    assert gap < 1e-3 < np.abs(scores["unweighted"] - scores["dropped"]).max()
