@@ -40,7 +40,6 @@ from features.contract import (
 LIMA_INEI = "150101"
 LOW_DENSITY_PER_KM2 = 10.0
 EARTH_RADIUS_KM = 6371.0
-DEFAULT_AREA_PRIOR_STRENGTH = 20.0
 SIZE_RANK = {band: float(rank) for rank, band in enumerate(SIZE_BANDS)}
 
 # District columns (raw name -> feature name); the raw file writes "S.I." for unknown values.
@@ -348,8 +347,7 @@ def _loo_smoothed_rates(
 
 
 def features_as_of(
-    inputs: FeatureInputs, as_of: pd.Timestamp,
-    area_prior_strength: float = DEFAULT_AREA_PRIOR_STRENGTH,
+    inputs: FeatureInputs, as_of: pd.Timestamp, area_prior_strength: float,
 ) -> pd.DataFrame:
     """Features for every workplace from facts known strictly before `as_of`."""
     as_of = pd.Timestamp(as_of)
@@ -414,7 +412,7 @@ def features_as_of(
 
 def build_features(
     tables: dict[str, pd.DataFrame], districts: pd.DataFrame, as_of: pd.Timestamp,
-    area_prior_strength: float = DEFAULT_AREA_PRIOR_STRENGTH,
+    area_prior_strength: float,
 ) -> pd.DataFrame:
     """One row per workplace (index `workplace_id`), columns in catalog order, as of `as_of`."""
     return features_as_of(prepare_feature_inputs(tables, districts), as_of, area_prior_strength)

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from config.schema import CalibrationConfig, VigiaConfig
 from features.labels import build_labels, label_summary
 from features.splits import Split
 from features.training_set import build_scoring_set, build_training_set
@@ -49,15 +50,16 @@ def split_name(split: Split) -> str:
 
 def train_model(
     estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series, as_of: pd.Series,
-    calibration: Mapping[str, Any],
+    calibration: CalibrationConfig,
 ) -> TrainedModel:
     """Fit one grid point with calibration on the latest training as-of date(s)."""
-    return fit_calibrated(
-        estimator, X, y, as_of,
-        calibration_as_of_dates=int(calibration.get("as_of_dates", 1)),
-        method=str(calibration.get("method", "sigmoid")),
-        min_positives=int(calibration.get("min_positives", 5)),
-    )
+    return fit_calibrated(estimator, X, y, as_of, **calibration_arguments(calibration))
+
+
+def calibration_arguments(calibration: CalibrationConfig) -> dict[str, Any]:
+    """`fit_calibrated`'s keyword arguments from config `model.calibration`."""
+    return {"calibration_as_of_dates": calibration.as_of_dates, "method": calibration.method,
+            "min_positives": calibration.min_positives}
 
 
 @dataclass
@@ -77,28 +79,29 @@ def backtest_split(
     districts: pd.DataFrame,
     split: Split,
     grid_factory: GridFactory,
-    config: Mapping[str, Any],
+    config: VigiaConfig,
     capacity: int,
+    metric: str,
 ) -> SplitResult:
-    """Train and measure every grid point on one split; lists hold `capacity`.
+    """Train and measure every grid point on one split; lists hold `capacity`; the log
+    shows `metric` (a row name of `score_table`, e.g. `precision_at_capacity`).
 
     Splits are independent of each other, so they can run in any order or in parallel.
     """
-    labels_cfg, model_cfg = config["labels"], config["model"]
-    metrics_cfg = model_cfg.get("metrics", {})
-    prior = float(config["features"]["area_prior_strength"])
+    labels_cfg, model_cfg = config.labels, config.model
+    prior = config.features.area_prior_strength
     name, started = split_name(split), time.perf_counter()
     X, y, meta = build_training_set(
         tables, districts, split.train_as_of_dates, split.label_timespan_months,
-        known_before=split.test_as_of, label_kind=labels_cfg["kind"],
-        min_indicators=int(labels_cfg.get("min_indicators", 2)),
+        known_before=split.test_as_of, label_kind=labels_cfg.kind,
+        min_indicators=labels_cfg.min_indicators,
         area_prior_strength=prior,
     )
     X, dropped = drop_degenerate_columns(X)  # the grid below is built on the kept columns
     X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior)
     y_test = build_labels(
-        tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg["kind"],
-        min_indicators=int(labels_cfg.get("min_indicators", 2)),
+        tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg.kind,
+        min_indicators=labels_cfg.min_indicators,
     )
     result = SplitResult(name, [], [], pd.DataFrame({
         "split": name, "workplace_id": y_test.index, "label": y_test.to_numpy(),
@@ -107,14 +110,13 @@ def backtest_split(
              name, len(y), int(y.sum()), label_summary(y_test))
     ids = pd.Index(meta_test["workplace_id"], name="workplace_id")
     for group, estimator in grid_factory(X.dtypes).items():
-        trained = train_model(estimator, X, y, meta["as_of"], model_cfg.get("calibration", {}))
+        trained = train_model(estimator, X, y, meta["as_of"], model_cfg.calibration)
         scores = pd.Series(trained.model.predict_proba(X_test)[:, 1], index=ids, name=group)
         table = score_table(
             y_test, scores, capacity,
-            top_percents=metrics_cfg.get("top_percents", (1, 5)),
-            n_bootstrap=int(metrics_cfg.get("bootstrap_samples", 200)),
-            seed=int(model_cfg["seed"]),
-            confidence=float(metrics_cfg.get("confidence", 0.9)),
+            top_percents=model_cfg.metrics.top_percents,
+            n_bootstrap=model_cfg.metrics.bootstrap_samples,
+            seed=model_cfg.seed, confidence=model_cfg.metrics.confidence,
         )
         result.metrics.append(table.assign(model_group=group, split=name))
         result.test_scores.append(pd.DataFrame({
@@ -128,8 +130,8 @@ def backtest_split(
             "calibration_positives": trained.calibration_positives, "note": trained.note,
             "dropped_columns": ";".join(dropped),
         })
-        log.info("  %s: precision at capacity %.3f", group,
-                 table.loc[table["metric"] == "precision_at_capacity", "value"].iloc[0])
+        log.info("  %s: %s %.3f", group, metric,
+                 table.loc[table["metric"] == metric, "value"].iloc[0])
     log.info("split %s done in %.1f s", name, time.perf_counter() - started)
     return result
 
@@ -157,9 +159,11 @@ def run_backtest(
     districts: pd.DataFrame,
     plan: list[Split],
     grid_factory: GridFactory,
-    config: Mapping[str, Any],
+    config: VigiaConfig,
     capacity: int,
+    metric: str,
 ) -> BacktestResult:
     """Train and measure every grid point on every split of `plan`, one split after another."""
-    return combine_splits([backtest_split(tables, districts, split, grid_factory, config, capacity)
-                           for split in plan])
+    return combine_splits([
+        backtest_split(tables, districts, split, grid_factory, config, capacity, metric)
+        for split in plan])

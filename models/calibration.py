@@ -54,8 +54,8 @@ def underlying_pipeline(model: BaseEstimator) -> BaseEstimator:
 
 
 def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.ndarray,
-                   as_of: pd.Series | np.ndarray, *, calibration_as_of_dates: int = 1,
-                   method: str = "sigmoid", min_positives: int = 5) -> TrainedModel:
+                   as_of: pd.Series | np.ndarray, *, calibration_as_of_dates: int,
+                   method: str, min_positives: int) -> TrainedModel:
     """Fit `estimator` on earlier labelled rows and calibrate it on the latest training dates.
 
     `as_of` gives each row's training as-of date (rows of X may repeat a workplace across

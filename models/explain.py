@@ -34,8 +34,6 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 
 from models.calibration import underlying_pipeline  # noqa: E402
 
-DEFAULT_BACKGROUND_ROWS = 1000
-
 
 @dataclass(frozen=True)
 class Explanation:
@@ -91,8 +89,8 @@ def _background(transformed: pd.DataFrame, background: pd.DataFrame | None,
     return frame.sample(rows, random_state=seed) if len(frame) > rows else frame
 
 
-def explain(model: object, X: pd.DataFrame, background: pd.DataFrame | None = None,
-            background_rows: int = DEFAULT_BACKGROUND_ROWS, seed: int = 0) -> Explanation:
+def explain(model: object, X: pd.DataFrame, background: pd.DataFrame | None = None, *,
+            background_rows: int, seed: int) -> Explanation:
     """SHAP values of `model` for the rows of `X`, summed back onto the raw feature columns.
 
     `background` (raw features, e.g. the whole scored registry) sets the reference of the linear

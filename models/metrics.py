@@ -260,9 +260,9 @@ def bootstrap_interval(ranking: Ranking, metric: Metric, k: int | None, n_sample
     return float(low), float(high)
 
 
-def score_table(y_true: pd.Series, scores: pd.Series, capacity: int,
-                top_percents: Sequence[float] = (1.0, 5.0), n_bootstrap: int = 200,
-                seed: int = 0, confidence: float = 0.9) -> pd.DataFrame:
+def score_table(y_true: pd.Series, scores: pd.Series, capacity: int, *,
+                top_percents: Sequence[float], n_bootstrap: int, seed: int,
+                confidence: float) -> pd.DataFrame:
     """Every metric of one scored list as rows: metric, value, interval and the counts behind it.
 
     `y_true` and `scores` are Series over the same workplaces (index `workplace_id`); labels
@@ -315,7 +315,7 @@ def top_k_jaccard(list_a: Sequence[str], list_b: Sequence[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def calibration_table(y_true: pd.Series, scores: pd.Series, n_bins: int = 10) -> pd.DataFrame:
+def calibration_table(y_true: pd.Series, scores: pd.Series, n_bins: int) -> pd.DataFrame:
     """Reliability data over labelled workplaces: mean predicted vs observed rate per score bin.
 
     Bins are score quantiles (about equal counts; tied edges merged) so the rare high scores

@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from config.schema import DataConfig
 from features.contract import (
     LIST_SEPARATOR,
     OPTIONAL_TABLES,
@@ -105,9 +106,9 @@ def load_mapping(path: Path) -> dict[str, Any]:
     return mapping
 
 
-def mapping_from_config(config: dict) -> dict | None:
+def mapping_from_config(data: DataConfig) -> dict | None:
     """The mapping named by `data.mapping` (absolute, or relative to the project root)."""
-    name = (config.get("data") or {}).get("mapping")
+    name = data.mapping
     if not name:
         return None
     path = Path(name) if Path(name).is_absolute() else PROJECT_ROOT / name

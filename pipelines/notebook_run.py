@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import mlflow
 import pandas as pd
@@ -29,6 +28,7 @@ import yaml
 from mlflow import MlflowClient
 from mlflow.entities import Run
 
+from config.schema import VigiaConfig
 from features.training_set import tables_known_before
 from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.environment import apply_offline_defaults
@@ -51,7 +51,7 @@ class NotebookRun:
     out_dir: Path
     data_dir: Path
     config_path: Path | None
-    config: dict[str, Any]
+    config: VigiaConfig
 
     @property
     def planning_date(self) -> pd.Timestamp:
@@ -90,11 +90,11 @@ def mlflow_parent_run(run: NotebookRun) -> Run:
 
     Also points MLflow (tracking and registry) at that store, for the calls that follow.
     """
-    uri, _ = resolve_store(run.config["mlflow"])
+    uri, _ = resolve_store(run.config.mlflow)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     client = MlflowClient()
-    experiment = client.get_experiment_by_name(run.config["mlflow"]["experiment"])
+    experiment = client.get_experiment_by_name(run.config.mlflow.experiment)
     found = [] if experiment is None else client.search_runs(
         [experiment.experiment_id], f"tags.planning_date = '{run.planning_date.date()}'",
         order_by=["attributes.start_time DESC"], max_results=1,

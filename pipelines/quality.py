@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from config.schema import VigiaConfig
 from features.contract import TABLES, load_districts
 from features.validation import (
     ID_PATTERNS,
@@ -59,7 +60,7 @@ class CleanDataRejectedError(RuntimeError):
 
 
 def run_quality_gate(
-    data_dir: Path, out_dir: Path, config: dict, reference_date: date | None = None
+    data_dir: Path, out_dir: Path, config: VigiaConfig, reference_date: date | None = None
 ) -> QualityResult:
     """Load the inputs, quarantine bad rows, validate with GE, write the reports.
 
@@ -67,7 +68,7 @@ def run_quality_gate(
     the summary are written, so the user can see why; `CleanDataRejectedError` on a gate bug.
     """
     out_dir = Path(out_dir).resolve()  # Great Expectations needs absolute Data Docs paths
-    quality = config.get("quality", {})
+    quality = config.quality
     reference = reference_date or date.today()
     outcome, sources = validate_inputs(data_dir, config, reference)
     known_ubigeos = load_districts()["inei"]
@@ -83,7 +84,7 @@ def run_quality_gate(
     if failed_clean:
         raise CleanDataRejectedError(f"clean tables fail expectations: {failed_clean}")
     check_quarantine_share(outcome.accounting, outcome.rule_counts,
-                           quality.get("max_quarantine_share", 0.05), sources)
+                           quality.max_quarantine_share, sources)
     return QualityResult(
         clean=outcome.clean,
         accounting=outcome.accounting,
@@ -94,20 +95,20 @@ def run_quality_gate(
 
 
 def validate_inputs(
-    data_dir: Path, config: dict, reference_date: date
+    data_dir: Path, config: VigiaConfig, reference_date: date
 ) -> tuple[ValidationOutcome, dict[str, str]]:
     """The contract rules on the inputs, without Great Expectations; also each table's file name.
 
     The quality gate starts here; notebooks call it for the clean tables a run worked on.
     """
-    raw = load_raw_tables(Path(data_dir), mapping_from_config(config))
+    raw = load_raw_tables(Path(data_dir), mapping_from_config(config.data))
     sources = {table: raw[table].source for table in raw}
     outcome = validate_tables(
         {table: raw[table].frame for table in raw},
         known_ubigeos=load_districts()["inei"],
         reference_date=reference_date,
         sources=sources,
-        wrong_type_stop_share=config.get("quality", {}).get("max_wrong_type_share", 0.5),
+        wrong_type_stop_share=config.quality.max_wrong_type_share,
     )
     return outcome, sources
 

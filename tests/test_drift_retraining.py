@@ -13,7 +13,7 @@ from models.drift import drift_table, retraining_reasons, score_profile
 from pipelines.config import load_config
 from pipelines.flow import vigia_retrain, vigia_scheduled_rank
 
-THRESHOLDS = load_config(None)["drift"]
+THRESHOLDS = load_config(None).drift
 
 
 def test_scores_of_the_same_distribution_raise_no_reason() -> None:

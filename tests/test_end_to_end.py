@@ -38,7 +38,7 @@ SMALL_GRID = {
         },
         "metrics": {"bootstrap_samples": 40},
     },
-    "splits": {"test_splits": 3, "training_as_of_dates": 4},
+    "splits": {"test_splits": 3, "max_training_as_of_dates": 4},
 }
 
 opened: list[str] = []

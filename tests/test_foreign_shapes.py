@@ -103,7 +103,7 @@ def test_short_history_with_timestamps_and_same_day_closures(world, root) -> Non
     com = tables["complaints"]
     tables["complaints"] = com[pd.to_datetime(com["received_on"]) >= start]
     tables["inspections"] = ins
-    out = _run(root, "short", tables, splits={"test_splits": 4, "training_as_of_dates": 8})
+    out = _run(root, "short", tables, splits={"test_splits": 4, "max_training_as_of_dates": 8})
     report = _report(out)
     assert "Split plan shrunk to fit the history: test_splits 4 -> 2" in report
     rules = ";".join(_quarantined(out, "inspections")["rule"])

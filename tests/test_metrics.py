@@ -121,7 +121,8 @@ def test_bootstrap_interval_is_seeded_and_contains_the_estimate() -> None:
 def test_score_table_reports_counts_intervals_and_directions() -> None:
     y = series([np.nan, 1, 0, np.nan, 1, 0])
     s = series([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
-    table = score_table(y, s, capacity=3, top_percents=(50,), n_bootstrap=50, seed=1)
+    table = score_table(y, s, capacity=3, top_percents=(50,), n_bootstrap=50, seed=1,
+                        confidence=0.9)
     row = table.set_index("metric").loc["precision_at_capacity"]
     assert row["value"] == pytest.approx(0.5)
     assert (row["n_labelled_in_top_k"], row["n_positives_in_top_k"]) == (2, 1)

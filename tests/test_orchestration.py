@@ -21,14 +21,14 @@ from test_targeting import AS_OF, lists_settings, synthetic_world  # noqa: E402
 from demo_world.generate import generate_world, write_world  # noqa: E402
 from features.contract import load_districts  # noqa: E402
 from models.targeting import build_target_lists, yield_by_office  # noqa: E402
-from pipelines.config import load_config  # noqa: E402
+from pipelines.config import load_config, with_overrides  # noqa: E402
 from pipelines.flow import configured, vigia_retrain  # noqa: E402
 from pipelines.planner_report import write_planning_outputs  # noqa: E402
 
 TINY_GRID = {
     "model": {"families": {"logistic_regression": {"C": [0.5]}},
               "metrics": {"bootstrap_samples": 20}},
-    "splits": {"test_splits": 2, "training_as_of_dates": 3},
+    "splits": {"test_splits": 2, "max_training_as_of_dates": 3},
     "promotion": {"bootstrap_samples": 50},
 }
 CACHED_TASKS = {"quality-gate", "plan-splits", "backtest-split", "train-for-planning-date"}
@@ -87,8 +87,7 @@ def test_an_io_task_that_fails_once_is_retried_and_the_flow_completes(tmp_path: 
         path.write_text("ok")
         return "written"
 
-    config = load_config(None)
-    config["orchestration"]["retry_delay_seconds"] = 0
+    config = with_overrides(load_config(None), {"orchestration": {"retry_delay_seconds": 0}})
 
     @flow(name="retry-check")
     def retry_check() -> str:

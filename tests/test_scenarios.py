@@ -85,7 +85,7 @@ def test_every_scenario_passes_the_contract_with_only_injected_defects(
                               known_ubigeos=load_districts()["inei"],
                               reference_date=date(2026, 7, 1))
     check_quarantine_share(outcome.accounting, outcome.rule_counts,
-                           load_config()["quality"]["max_quarantine_share"])
+                           load_config().quality.max_quarantine_share)
     injected = world.truth["injected_defects"]
     for table, quarantine in outcome.quarantine.items():
         wanted = set(injected.loc[injected["table"] == table, "id"])

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import binom
 
+from config.schema import ListsConfig
 from features.contract import load_districts
 from models.targeting import (
     CONTEXT_COLUMNS,
@@ -22,22 +23,23 @@ from models.targeting import (
     with_context,
     yield_by_office,
 )
-from pipelines.config import lists_config, load_config
+from pipelines.config import load_config
 
 AS_OF = pd.Timestamp("2026-07-01")
 # Lima Metropolitana, Lima Provincias (Huaral), Callao, Loreto (Iquitos), Madre de Dios
 DISTRICTS = {"ILM": "150101", "15": "150601", "07": "070101", "16": "160101", "17": "170101"}
 
 
-def lists_settings(**overrides) -> dict:
+def lists_settings(**overrides) -> ListsConfig:
     settings = {
+        **load_config().lists.model_dump(exclude={"offices", "specialized_team"}),
         "exploration_share": 0.2, "exploration_uniform_weight": 0.5,
         "exclude_inspected_months": 6, "group_same_ruc_district": True,
         "specialized_team": {"code": "GEIT-TFI", "name_es": "GEIT-TFI", "capacity": 5},
         "offices": {code: {"name_es": f"Oficina {code}", "capacity": 10} for code in DISTRICTS},
     }
     settings.update(overrides)
-    return settings
+    return ListsConfig.model_validate(settings)
 
 
 def synthetic_world(per_office: int = 80, seed: int = 0):
@@ -179,13 +181,13 @@ def test_yield_by_office_totals_the_lists(districts):
 
 
 def test_the_demo_configuration_covers_every_department_and_lima_metropolitana():
-    settings = lists_config(load_config())
-    offices = settings["offices"]
+    settings = load_config().lists
+    offices = settings.offices
     assert set(offices) == {f"{d:02d}" for d in range(1, 26)} | {"ILM"}
-    capacities = {code: office["capacity"] for code, office in offices.items()}
+    capacities = {code: office.capacity for code, office in offices.items()}
     assert min(capacities.values()) >= 10 and max(capacities, key=capacities.get) == "ILM"
-    assert settings["specialized_team"]["code"] == "GEIT-TFI"
-    assert 0 < settings["exploration_share"] < 1 and settings["exclude_inspected_months"] == 6
+    assert settings.specialized_team.code == "GEIT-TFI"
+    assert 0 < settings.exploration_share < 1 and settings.exclude_inspected_months == 6
 
 
 def test_exploration_rows_say_first_why_they_are_there_with_a_one_in_n_chance(districts):
