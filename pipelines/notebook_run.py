@@ -126,7 +126,7 @@ def _vigia(args: list[str], folder: Path) -> None:
     log_path = folder / "build.log"
     environment = {**os.environ, "PREFECT_HOME": str(DEMO_PREFECT_HOME)}
     with log_path.open("a", encoding="utf-8") as output:
-        code = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=PROJECT_ROOT,
+        code = subprocess.run([sys.executable, "-m", "cli", *args], cwd=PROJECT_ROOT,
                               env=environment, stdout=output, stderr=subprocess.STDOUT,
                               check=False).returncode
     if code != 0:

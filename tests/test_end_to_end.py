@@ -23,7 +23,7 @@ from mlflow import MlflowClient
 from privacy import find_document_numbers, find_personal_data
 
 from demo_world.generate import generate_world, write_world
-from pipelines.cli import main as cli_main
+from cli.main import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKPLACES = 3000

@@ -20,7 +20,7 @@ import yaml
 
 from demo_world.generate import generate_world
 from features.contract import load_districts
-from pipelines.cli import main as cli_main
+from cli.main import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
 END = pd.Timestamp("2026-06-30")

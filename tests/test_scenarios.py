@@ -29,7 +29,7 @@ from demo_world.scenarios import (
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from features.contract import load_districts
 from features.validation import check_quarantine_share, validate_tables
-from pipelines.cli import main
+from cli.main import main
 from pipelines.config import load_config
 from pipelines.ingest import load_raw_tables
 

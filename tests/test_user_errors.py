@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def vigia(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PREFECT_HOME": str(ROOT / ".prefect")}
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
