@@ -22,8 +22,8 @@ import yaml
 from mlflow import MlflowClient
 from privacy import find_document_numbers, find_personal_data
 
-from demo_world.generate import generate_world, write_world
 from cli.main import main as cli_main
+from demo_world.generate import generate_world, write_world
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKPLACES = 3000

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cli.main import main
 from demo_world import spec
 from demo_world.generate import DemoWorld, generate_world, write_world
 from demo_world.scenarios import (
@@ -29,7 +30,6 @@ from demo_world.scenarios import (
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from features.contract import load_districts
 from features.validation import check_quarantine_share, validate_tables
-from cli.main import main
 from pipelines.config import load_config
 from pipelines.ingest import load_raw_tables
 
