@@ -47,8 +47,8 @@ from models.baselines import is_baseline
 from models.metrics import k_for_top_percent
 from pipelines.config import PROJECT_ROOT, load_config, with_overrides
 from pipelines.flow import newest_record_date, oldest_record_date
-from pipelines.markdown import markdown_table
 from pipelines.quality import validate_inputs
+from reporting.markdown import markdown_table
 
 log = logging.getLogger("model_quality")
 

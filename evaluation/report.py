@@ -14,7 +14,7 @@ import pandas as pd
 
 from evaluation.truth import load_truth
 from evaluation.truth_eval import ORACLE, truth_table
-from pipelines.markdown import markdown_table
+from reporting.markdown import markdown_table
 
 BACKTEST_DIR = "backtest"
 

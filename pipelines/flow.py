@@ -57,8 +57,8 @@ from models.selection import Selection, SelectionEvidence, select_model
 from pipelines import adaptations, outputs, tracking
 from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.gate import GateOutcome, promotion_gate
-from pipelines.markdown import markdown_table
 from pipelines.quality import QualityResult, run_quality_gate
+from reporting.markdown import markdown_table
 
 log = logging.getLogger(__name__)
 SOURCE_FOLDERS = ("features", "models", "pipelines", "config")

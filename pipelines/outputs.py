@@ -29,9 +29,9 @@ from models.targeting import build_target_lists, with_context, yield_by_office
 from pipelines.adaptations import NOTES_ARTIFACT, render_notes
 from pipelines.gate import GateOutcome
 from pipelines.ingest import mapping_from_config, read_employer_identity
-from pipelines.markdown import markdown_table
 from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
+from reporting.markdown import markdown_table
 
 log = logging.getLogger(__name__)
 
