@@ -14,9 +14,8 @@ import pandas as pd
 
 from evaluation.truth import load_truth
 from evaluation.truth_eval import ORACLE, truth_table
+from reporting import catalog
 from reporting.markdown import markdown_table
-
-BACKTEST_DIR = "backtest"
 
 
 def evaluate_run(
@@ -24,8 +23,8 @@ def evaluate_run(
 ) -> pd.DataFrame:
     """One row per (window, model group or oracle): truth precision@capacity and inspected one."""
     truth = load_truth(truth_dir)
-    scores = pd.read_parquet(run_dir / BACKTEST_DIR / "test_scores.parquet")
-    metrics = pd.read_csv(run_dir / BACKTEST_DIR / "metrics.csv")
+    scores = pd.read_parquet(catalog.BACKTEST_SCORES.path(run_dir))
+    metrics = pd.read_csv(catalog.BACKTEST_METRICS.path(run_dir))
     inspected = metrics[metrics["metric"] == "precision_at_capacity"].set_index(
         ["split", "model_group"]
     )
@@ -45,8 +44,8 @@ def evaluate_run(
             for g in table["model_group"]
         ]
         tables.append(table)
-    planning = pd.read_csv(run_dir / "scores.csv", dtype={"workplace_id": str})
-    as_of = pd.Timestamp(Path(run_dir, "planning_date.txt").read_text().strip())
+    planning = pd.read_csv(catalog.SCORES.path(run_dir), dtype={"workplace_id": str})
+    as_of = pd.Timestamp(catalog.PLANNING_DATE.path(run_dir).read_text().strip())
     live = truth_table(truth, as_of, 0, {"planning_list": planning.set_index("workplace_id")[
         "score"]}, capacity)
     live["split"] = f"planning {as_of.date()}"
@@ -70,8 +69,7 @@ def summary_markdown(table: pd.DataFrame) -> str:
 def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_months: int) -> Path:
     """Write `truth_evaluation.csv` and `.md` into the run's backtest folder; return the .md."""
     table = evaluate_run(truth_dir, run_dir, capacity, horizon_months)
-    out = run_dir / BACKTEST_DIR
-    table.to_csv(out / "truth_evaluation.csv", index=False)
-    path = out / "truth_evaluation.md"
+    table.to_csv(catalog.TRUTH_EVALUATION_CSV.path(run_dir), index=False)
+    path = catalog.TRUTH_EVALUATION_MD.path(run_dir)
     path.write_text(summary_markdown(table), encoding="utf-8")
     return path

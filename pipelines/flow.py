@@ -58,6 +58,7 @@ from pipelines import adaptations, outputs, tracking
 from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.gate import GateOutcome, promotion_gate
 from pipelines.quality import QualityResult, run_quality_gate
+from reporting import catalog
 from reporting.markdown import markdown_table
 
 log = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ def plan_splits(prep: Prepared, fingerprint: str) -> FittedPlan:
         prep.config.splits, prep.history_start, prep.planning_date - pd.Timedelta(days=1),
         label_timespan_months=prep.config.labels.label_timespan_months,
     )
-    plot_split_plan(fitted.splits, prep.out_dir / "split_plan.png")
+    plot_split_plan(fitted.splits, catalog.SPLIT_PLAN.path(prep.out_dir))
     return fitted
 
 
@@ -454,7 +455,7 @@ def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
     create_table_artifact(key="vigia-lists", table=offices.to_dict(orient="records"),
                           description="List sizes and expected yield per office")
     return {"list_csv": str(files["list_csv"]), "report_html": str(files["report_html"]),
-            "scores": str(prep.out_dir / outputs.SCORES_FILE), "files": files, "target": target,
+            "scores": str(catalog.SCORES.path(prep.out_dir)), "files": files, "target": target,
             "yields": yields, "figures": figures, "champion": champion, "offices": offices,
             "planning_date": prep.planning_date, "prepared": prep, "drift": drift}
 
@@ -473,7 +474,7 @@ def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, 
         notes=retraining.notes, listing_drift=listing["drift"], retrain_reason=retrain_reason,
         metric=metric,
     )
-    path = prep.out_dir / "run_report.md"
+    path = catalog.RUN_REPORT.path(prep.out_dir)
     path.write_text(report, encoding="utf-8")
     return path
 

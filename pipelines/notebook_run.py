@@ -34,13 +34,13 @@ from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.environment import apply_offline_defaults
 from pipelines.quality import validate_inputs
 from pipelines.tracking import resolve_store
+from reporting import catalog
 
 log = logging.getLogger(__name__)
 
 DEMO_CONFIG = PROJECT_ROOT / "config" / "demo_small.yaml"
 DEFAULT_DEMO_DIR = PROJECT_ROOT / "outputs" / "notebook_demo"
 DEMO_PREFECT_HOME = PROJECT_ROOT / ".prefect" / "notebook_demo"
-PLANNING_DATE_FILE = "planning_date.txt"
 FINISHED_MARKER = "finished"
 
 
@@ -55,7 +55,7 @@ class NotebookRun:
 
     @property
     def planning_date(self) -> pd.Timestamp:
-        return pd.Timestamp((self.out_dir / PLANNING_DATE_FILE).read_text().strip())
+        return pd.Timestamp(catalog.PLANNING_DATE.path(self.out_dir).read_text().strip())
 
 
 def _from_root(path: str | Path) -> Path:
@@ -80,8 +80,9 @@ def notebook_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
     config_path = _from_root(config) if config else None
     run = NotebookRun(_from_root(run_dir), _from_root(data_dir), config_path,
                       load_config(config_path))
-    if not (run.out_dir / PLANNING_DATE_FILE).exists():
-        raise FileNotFoundError(f"{run.out_dir} holds no finished run ({PLANNING_DATE_FILE})")
+    if not catalog.PLANNING_DATE.path(run.out_dir).exists():
+        raise FileNotFoundError(
+            f"{run.out_dir} holds no finished run ({catalog.PLANNING_DATE.name})")
     return run
 
 

@@ -31,11 +31,11 @@ from pipelines.gate import GateOutcome
 from pipelines.ingest import mapping_from_config, read_employer_identity
 from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
+from reporting import catalog
 from reporting.markdown import markdown_table
 
 log = logging.getLogger(__name__)
 
-SCORES_FILE = "scores.csv"
 VALIDATION_ARTIFACT = "validation_for_planners.json"
 
 
@@ -75,11 +75,11 @@ def input_files(data_dir: Path) -> list[Path]:
 
 def write_backtest_files(backtest: BacktestResult, out_dir: Path) -> Path:
     """The backtest's metrics, training counts and test scores for data scientists."""
-    backtest_dir = out_dir / "backtest"
+    backtest_dir = catalog.BACKTEST.path(out_dir)
     backtest_dir.mkdir(parents=True, exist_ok=True)
-    backtest.metrics.to_csv(backtest_dir / "metrics.csv", index=False)
-    backtest.training.to_csv(backtest_dir / "training.csv", index=False)
-    backtest.test_scores.to_parquet(backtest_dir / "test_scores.parquet", index=False)
+    backtest.metrics.to_csv(catalog.BACKTEST_METRICS.path(out_dir), index=False)
+    backtest.training.to_csv(catalog.BACKTEST_TRAINING.path(out_dir), index=False)
+    backtest.test_scores.to_parquet(catalog.BACKTEST_SCORES.path(out_dir), index=False)
     return backtest_dir
 
 
@@ -88,8 +88,8 @@ def backtest_records(out_dir: Path, quality: QualityResult, selection: Selection
                      dropped_columns: dict[str, str]) -> dict[str, Any]:
     """What the retraining logs to MLflow besides the metrics (arguments of log_backtest)."""
     return {
-        "files": [(out_dir / "split_plan.png", None),
-                  (out_dir / "backtest" / "metrics.csv", "backtest")],
+        "files": [(catalog.SPLIT_PLAN.path(out_dir), None),
+                  (catalog.BACKTEST_METRICS.path(out_dir), catalog.BACKTEST.name)],
         "folders": {"data_validation/data_docs": quality.docs_dir},
         "texts": {"feature_catalog.md": render_features_doc(), "selection.txt":
                   selection.explanation, NOTES_ARTIFACT: render_notes(list(notes))},
@@ -101,9 +101,9 @@ def backtest_records(out_dir: Path, quality: QualityResult, selection: Selection
 
 def write_scores(scores: pd.DataFrame, planning_date: pd.Timestamp, out_dir: Path) -> Path:
     """`scores.csv` (every workplace's score and rank) and the planning date beside it."""
-    path = out_dir / SCORES_FILE
+    path = catalog.SCORES.path(out_dir)
     scores_frame(scores).to_csv(path, index=False)
-    (out_dir / "planning_date.txt").write_text(f"{planning_date.date()}\n")
+    catalog.PLANNING_DATE.path(out_dir).write_text(f"{planning_date.date()}\n")
     return path
 
 
@@ -200,7 +200,7 @@ def run_report(
             f"{s.train_as_of_dates[0].date()} .. {s.train_as_of_dates[-1].date()} "
             f"({len(s.train_as_of_dates)}), label timespan {s.label_timespan_months} months"
             for s in plan
-        ) + "\n\n![split plan](split_plan.png)",
+        ) + f"\n\n![split plan]({catalog.SPLIT_PLAN.name})",
         f"## {metric} per test window (labelled workplaces in the list only)",
         markdown_table(comparison.reset_index()),
         "Labelled workplaces behind each figure (inspected in the label window, in the top k):",

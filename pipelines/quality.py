@@ -38,6 +38,7 @@ from features.validation import (
     validate_tables,
 )
 from pipelines.ingest import load_raw_tables, mapping_from_config
+from reporting import catalog
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,8 @@ def run_quality_gate(
     reference = reference_date or date.today()
     outcome, sources = validate_inputs(data_dir, config, reference)
     known_ubigeos = load_districts()["inei"]
-    quarantine_paths = write_quarantine(outcome, out_dir / "quarantine")
-    docs_dir = out_dir / "data_docs"
+    quarantine_paths = write_quarantine(outcome, out_dir)
+    docs_dir = catalog.DATA_DOCS.path(out_dir)
     expectations = validate_with_great_expectations(outcome, known_ubigeos, reference, docs_dir)
     summary = build_summary(outcome, expectations, sources, reference)
     write_summary(summary, out_dir)
@@ -113,13 +114,13 @@ def validate_inputs(
     return outcome, sources
 
 
-def write_quarantine(outcome: ValidationOutcome, folder: Path) -> dict[str, Path]:
+def write_quarantine(outcome: ValidationOutcome, out_dir: Path) -> dict[str, Path]:
     """One CSV per table, always written, with the header even when nothing was quarantined."""
-    folder.mkdir(parents=True, exist_ok=True)
     paths = {}
     for table, frame in outcome.quarantine.items():
         columns = QUARANTINE_COLUMNS + [c.name for c in kept_columns(table)]
-        paths[table] = folder / f"{table}.csv"
+        paths[table] = catalog.QUARANTINE.path(out_dir, table=table)
+        paths[table].parent.mkdir(parents=True, exist_ok=True)
         frame.reindex(columns=columns).to_csv(paths[table], index=False, encoding="utf-8")
     return paths
 
@@ -285,7 +286,7 @@ def build_summary(
 def write_summary(summary: dict[str, Any], out_dir: Path) -> None:
     """validation_summary.json and a readable validation_summary.md next to it."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "validation_summary.json").write_text(
+    catalog.VALIDATION_JSON.path(out_dir).write_text(
         json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     lines = [
         "# Input validation summary",
@@ -311,9 +312,10 @@ def write_summary(summary: dict[str, Any], out_dir: Path) -> None:
     for table, info in summary["tables"].items():
         failed = info["great_expectations"]["before_quarantine"]["failed"]
         lines.append(f"- {table}: " + (", ".join(failed) if failed else "none"))
-    (out_dir / "validation_summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    catalog.VALIDATION_MD.path(out_dir).write_text("\n".join(lines) + "\n", encoding="utf-8")
     page = summary_html(summary)
-    for path in (out_dir / "validation_summary.html", out_dir / "data_docs" / "offline.html"):
+    for path in (catalog.VALIDATION_HTML.path(out_dir),
+                 catalog.DATA_DOCS.path(out_dir) / "offline.html"):
         if path.parent.is_dir():
             path.write_text(page, encoding="utf-8")
 
