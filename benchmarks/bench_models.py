@@ -35,6 +35,7 @@ def clean_demo_tables(n_workplaces: int, config: dict) -> dict[str, pd.DataFrame
         write_world(world, Path(folder))
         raw = load_raw_tables(Path(folder))
     outcome = validate_tables({t: r.frame for t, r in raw.items()},
+                              wrong_type_stop_share=config.quality.max_wrong_type_share,
                               known_ubigeos=load_districts()["inei"],
                               reference_date=date.today())
     return outcome.clean

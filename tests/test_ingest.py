@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import SHIPPED
 from test_validation import KNOWN_UBIGEOS, REFERENCE_DATE, canonical_world
 
 from features.validation import DataContractError, validate_tables
@@ -28,6 +29,7 @@ def validate(raw) -> object:
         {t: r.frame for t, r in raw.items()},
         known_ubigeos=KNOWN_UBIGEOS,
         reference_date=REFERENCE_DATE,
+        wrong_type_stop_share=SHIPPED.quality.max_wrong_type_share,
         sources={t: r.source for t, r in raw.items()},
     )
 

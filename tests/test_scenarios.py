@@ -83,7 +83,8 @@ def test_every_scenario_passes_the_contract_with_only_injected_defects(
     raw = load_raw_tables(folder, None)
     outcome = validate_tables({t: r.frame for t, r in raw.items()},
                               known_ubigeos=load_districts()["inei"],
-                              reference_date=date(2026, 7, 1))
+                              reference_date=date(2026, 7, 1),
+                              wrong_type_stop_share=load_config().quality.max_wrong_type_share)
     check_quarantine_share(outcome.accounting, outcome.rule_counts,
                            load_config().quality.max_quarantine_share)
     injected = world.truth["injected_defects"]

@@ -10,6 +10,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from support import SHIPPED
 
 from features.contract import load_districts, ruc_check_digit
 from features.validation import (
@@ -93,7 +94,8 @@ def as_raw(world: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 def run(world: dict[str, pd.DataFrame], **kwargs):
     return validate_tables(
-        as_raw(world), known_ubigeos=KNOWN_UBIGEOS, reference_date=REFERENCE_DATE, **kwargs
+        as_raw(world), known_ubigeos=KNOWN_UBIGEOS, reference_date=REFERENCE_DATE,
+        **{"wrong_type_stop_share": SHIPPED.quality.max_wrong_type_share, **kwargs}
     )
 
 
@@ -218,7 +220,8 @@ def test_future_date_relative_to_the_reference_date() -> None:
     outcome = run(world)
     assert quarantined(outcome, "complaints") == {5: "future_date"}
     later = validate_tables(as_raw(world), known_ubigeos=KNOWN_UBIGEOS,
-                            reference_date=date(2026, 7, 1))
+                            reference_date=date(2026, 7, 1),
+                            wrong_type_stop_share=SHIPPED.quality.max_wrong_type_share)
     assert later.accounting["rows_quarantined"].sum() == 0
 
 
