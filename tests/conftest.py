@@ -25,3 +25,11 @@ def calibration(shipped_config) -> dict[str, Any]:
     from models.backtest import calibration_arguments
 
     return calibration_arguments(shipped_config.model.calibration)
+
+
+@pytest.fixture(scope="session")
+def districts():
+    """The INEI district table shipped in data/reference/ (features.contract.load_districts)."""
+    from features.contract import load_districts
+
+    return load_districts()

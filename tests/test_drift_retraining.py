@@ -7,7 +7,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
-from test_orchestration import tiny_run
+from support import tiny_run
 
 from models.drift import drift_table, retraining_reasons, score_profile
 from pipelines.config import load_config

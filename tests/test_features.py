@@ -11,14 +11,8 @@ from support import PRIOR
 from features.build import build_features, district_context
 from features.catalog import FEATURE_CATALOG
 from features.catalog_doc import FEATURES_DOC, render_features_doc
-from features.contract import load_districts
 
 AS_OF = pd.Timestamp("2022-01-01")
-
-
-@pytest.fixture(scope="module")
-def districts() -> pd.DataFrame:
-    return load_districts()
 
 
 @pytest.fixture(scope="module")

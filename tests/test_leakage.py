@@ -14,7 +14,6 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from support import LABELS, PRIOR, SHIPPED, TRAINING
 
 from features.build import build_features
-from features.contract import load_districts
 from features.labels import build_labels
 from features.splits import production_train_as_of_dates
 from features.training_set import build_scoring_set, build_training_set, tables_known_before
@@ -23,11 +22,6 @@ from pipelines.config import with_overrides
 T = pd.Timestamp("2023-01-01")
 OUTCOME_FEATURES = ("infractions", "fl_indicators", "fl_documents", "fl_debt",
                     "forced_labour_found", "child_labour_found", "fines_uit", "victims")
-
-
-@pytest.fixture(scope="module")
-def districts() -> pd.DataFrame:
-    return load_districts()
 
 
 @pytest.fixture(scope="module", params=["registry_snapshot", "registry_periods"])

@@ -11,13 +11,15 @@ import pytest
 from openpyxl import Workbook
 from privacy import find_personal_data
 from support import SHIPPED
-from test_ingest import EXAMPLE_MAPPING, write_canonical, write_spanish_export
-from test_validation import (
+from worlds import (
     COMPLAINANT_DOCS,
     COMPLAINANT_NAMES,
+    EXAMPLE_MAPPING,
     PERSON_NAME,
     REFERENCE_DATE,
     canonical_world,
+    write_canonical,
+    write_spanish_export,
 )
 
 from features.validation import DataContractError

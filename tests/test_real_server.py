@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from test_orchestration import TINY_GRID
+from support import TINY_GRID
 
 from demo_world.generate import generate_world, write_world
 from pipelines.deployments import RANK, RETRAIN, RETRAIN_AND_RANK

@@ -10,8 +10,14 @@ import pandas as pd
 import pytest
 from fixtures_tables import make_clean_tables
 from support import PRIOR, SHIPPED
-from test_ingest import write_canonical
-from test_validation import REFERENCE_DATE, assert_accounting, canonical_world, quarantined, run
+from worlds import (
+    REFERENCE_DATE,
+    assert_accounting,
+    canonical_world,
+    quarantined,
+    run,
+    write_canonical,
+)
 
 from features.build import build_features
 from features.contract import SIZE_BANDS, load_districts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_orchestration import tiny_run
+from support import tiny_run
 
 from features.catalog import FEATURE_CATALOG
 from features.errors import InputError

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binom
+from support import AS_OF, DISTRICTS, lists_settings, synthetic_world
 
-from config.schema import ListsConfig
-from features.contract import load_districts
 from models.targeting import (
     CONTEXT_COLUMNS,
     EXPLORATION,
@@ -24,43 +23,6 @@ from models.targeting import (
     yield_by_office,
 )
 from pipelines.config import load_config
-
-AS_OF = pd.Timestamp("2026-07-01")
-# Lima Metropolitana, Lima Provincias (Huaral), Callao, Loreto (Iquitos), Madre de Dios
-DISTRICTS = {"ILM": "150101", "15": "150601", "07": "070101", "16": "160101", "17": "170101"}
-
-
-def lists_settings(**overrides) -> ListsConfig:
-    settings = {
-        **load_config().lists.model_dump(exclude={"offices", "specialized_team"}),
-        "exploration_share": 0.2, "exploration_uniform_weight": 0.5,
-        "exclude_inspected_months": 6, "group_same_ruc_district": True,
-        "specialized_team": {"code": "GEIT-TFI", "name_es": "GEIT-TFI", "capacity": 5},
-        "offices": {code: {"name_es": f"Oficina {code}", "capacity": 10} for code in DISTRICTS},
-    }
-    settings.update(overrides)
-    return ListsConfig.model_validate(settings)
-
-
-def synthetic_world(per_office: int = 80, seed: int = 0):
-    """Workplaces spread over five offices with scores, one RUC per workplace."""
-    rng = np.random.default_rng(seed)
-    ubigeos = np.repeat(list(DISTRICTS.values()), per_office)
-    rows = len(ubigeos)
-    rucs = [f"20{i:09d}" for i in range(rows)]
-    workplaces = pd.DataFrame({
-        "workplace_id": [f"{r}-0000" for r in rucs], "ruc": rucs, "ubigeo": ubigeos,
-        "ciiu": rng.choice(["0729", "0220", "5510"], rows),
-    })
-    score = rng.beta(1, 15, rows)
-    scores = pd.DataFrame({"workplace_id": workplaces["workplace_id"], "score": score,
-                           "calibrated_probability": score / 2})
-    return scores, workplaces, pd.Series(dtype="datetime64[ns]")
-
-
-@pytest.fixture(scope="module")
-def districts() -> pd.DataFrame:
-    return load_districts()
 
 
 def test_each_office_lists_its_capacity_and_no_workplace_twice(districts):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_targeting import AS_OF, lists_settings, synthetic_world
+from support import AS_OF, lists_settings, synthetic_world
 
 from features.contract import load_districts
 from models.targeting import (
