@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from cleaning.contract import load_districts
 from features.build import features_as_of, prepare_feature_inputs
-from features.contract import load_districts
 from features.splits import split_plan
 from pipelines.config import load_config, with_overrides
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from cleaning.contract import load_districts
+from cleaning.validation import validate_tables
 from demo_world.generate import generate_world, write_world
-from features.contract import load_districts
 from features.training_set import tables_known_before
-from features.validation import validate_tables
 from pipelines.config import load_config
 from pipelines.flow import backtest, newest_record_date, oldest_record_date, plan_splits
 from pipelines.ingest import load_raw_tables

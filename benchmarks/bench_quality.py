@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.contract import (
+from cleaning.contract import (
     CHANNELS,
     FL_INDICATORS,
     LABOUR_REGIMES,

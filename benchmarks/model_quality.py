@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cleaning.contract import load_districts
 from config.schema import VigiaConfig
 from demo_world.scenarios import SCENARIO_NAMES
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from evaluation.truth_eval import truth_precision_at_k
-from features.contract import load_districts
 from features.errors import InputError
 from features.training_set import build_scoring_set, tables_known_before
 from models.backtest import BacktestResult

@@ -198,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for chatty in NOISY_LOGGERS:
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    from cleaning.validation import DataContractError
     from features.errors import InputError
-    from features.validation import DataContractError
 
     try:
         return args.func(args)

@@ -18,6 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cleaning.contract import (
+    FL_INDICATORS,
+    LABOUR_REGIMES,
+    SIZE_BANDS,
+    list_has_any_code,
+)
 from features.catalog import (
     CHANNEL_ES,
     FEATURE_CATALOG,
@@ -29,12 +35,6 @@ from features.catalog import (
     SECTOR_RISK_VERY_HIGH_CLASSES,
     TOPIC_GROUPS,
     WINDOWS,
-)
-from features.contract import (
-    FL_INDICATORS,
-    LABOUR_REGIMES,
-    SIZE_BANDS,
-    list_has_any_code,
 )
 
 LIMA_INEI = "150101"

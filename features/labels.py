@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.contract import LIST_SEPARATOR, list_has_any_code
+from cleaning.contract import LIST_SEPARATOR, list_has_any_code
 
 LABEL_KINDS = ("forced_labour_found", "min_indicators", "fundamental_rights")
 FUNDAMENTAL_RIGHTS_SUBJECTS = ("forced_labour", "child_labour", "discrimination", "union_rights")

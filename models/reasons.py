@@ -41,9 +41,9 @@ from typing import Any
 
 import pandas as pd
 
+from cleaning.contract import CHANNELS
 from config.schema import ReasonsConfig
 from features.catalog import FeatureSpec
-from features.contract import CHANNELS
 from models.activity import activity_title
 from models.explain import Explanation, explain
 

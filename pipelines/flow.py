@@ -37,9 +37,9 @@ from prefect.cache_policies import NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy, Cach
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.hashing import hash_objects
 
+from cleaning.contract import load_districts
 from config.schema import VigiaConfig
 from features.catalog import FEATURE_CATALOG
-from features.contract import load_districts
 from features.errors import InputError
 from features.splits import FittedPlan, Split, fit_split_plan, plot_split_plan
 from features.training_set import build_scoring_set, tables_known_before
@@ -62,7 +62,7 @@ from reporting import catalog
 from reporting.markdown import markdown_table
 
 log = logging.getLogger(__name__)
-SOURCE_FOLDERS = ("features", "models", "pipelines", "config")
+SOURCE_FOLDERS = ("cleaning", "features", "models", "pipelines", "config", "reporting")
 
 
 def keyed_on(*names: str) -> CachePolicy:

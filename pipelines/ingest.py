@@ -37,8 +37,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from config.schema import DataConfig
-from features.contract import (
+from cleaning.contract import (
     LIST_SEPARATOR,
     OPTIONAL_TABLES,
     PERSONAL_COLUMNS,
@@ -46,7 +45,8 @@ from features.contract import (
     TABLE_NAMES,
     TABLES,
 )
-from features.validation import DataContractError, empty_raw_table
+from cleaning.validation import DataContractError, empty_raw_table
+from config.schema import DataConfig
 from pipelines.config import PROJECT_ROOT
 
 log = logging.getLogger(__name__)

@@ -1,11 +1,11 @@
 """The quality gate: load, apply the contract rules, quarantine, and let Great Expectations judge.
 
 Great Expectations validates every table twice with suites generated from
-`features.contract.TABLES`: once on all rows BEFORE quarantine (so Data Docs show what was wrong
+`cleaning.contract.TABLES`: once on all rows BEFORE quarantine (so Data Docs show what was wrong
 in the input) and once on the clean tables, which must pass every expectation: if they do not,
 the rules and the suites disagree, which is a bug, and the run stops. Rules GE cannot state
 natively (RUC check digit, INEI district, list codes, references to clean workplaces) are computed
-in pandas by `features.validation.expectation_flags` and checked as boolean columns.
+in pandas by `cleaning.validation.expectation_flags` and checked as boolean columns.
 
 Writes under `out_dir`: `quarantine/<table>.csv` (always, header only when empty),
 `data_docs/` (GE HTML; it loads CSS/JS from the internet, so offline it is blank: read
@@ -24,9 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from config.schema import VigiaConfig
-from features.contract import TABLES, load_districts
-from features.validation import (
+from cleaning.contract import TABLES, load_districts
+from cleaning.validation import (
     ID_PATTERNS,
     ISO_DATE_PATTERN,
     QUARANTINE_COLUMNS,
@@ -37,6 +36,7 @@ from features.validation import (
     kept_columns,
     validate_tables,
 )
+from config.schema import VigiaConfig
 from pipelines.ingest import load_raw_tables, mapping_from_config
 from reporting import catalog
 

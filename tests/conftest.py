@@ -29,7 +29,7 @@ def calibration(shipped_config) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def districts():
-    """The INEI district table shipped in data/reference/ (features.contract.load_districts)."""
-    from features.contract import load_districts
+    """The INEI district table shipped in data/reference/ (cleaning.contract.load_districts)."""
+    from cleaning.contract import load_districts
 
     return load_districts()

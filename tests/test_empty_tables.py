@@ -8,7 +8,7 @@ import pytest
 from fixtures_tables import make_clean_tables
 from support import PRIOR, TRAINING
 
-from features.contract import load_districts
+from cleaning.contract import load_districts
 from features.errors import InputError
 from features.training_set import build_scoring_set, build_training_set
 from models.calibration import fit_calibrated

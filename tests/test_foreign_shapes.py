@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from cleaning.contract import load_districts
 from cli.main import main as cli_main
 from demo_world.generate import generate_world
-from features.contract import load_districts
 
 ROOT = Path(__file__).resolve().parent.parent
 END = pd.Timestamp("2026-06-30")

@@ -17,7 +17,7 @@ from worlds import (
     write_spanish_export,
 )
 
-from features.validation import DataContractError, validate_tables
+from cleaning.validation import DataContractError, validate_tables
 from pipelines.ingest import load_mapping, load_raw_tables, read_employer_identity
 
 

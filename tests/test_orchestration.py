@@ -17,7 +17,7 @@ from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId  # noqa: E402
 from support import AS_OF, lists_settings, synthetic_world, tiny_run  # noqa: E402
 
-from features.contract import load_districts  # noqa: E402
+from cleaning.contract import load_districts  # noqa: E402
 from models.targeting import build_target_lists, yield_by_office  # noqa: E402
 from pipelines.config import load_config, with_overrides  # noqa: E402
 from pipelines.flow import configured, vigia_retrain  # noqa: E402

@@ -15,8 +15,8 @@ import pytest
 from openpyxl import load_workbook
 from support import SHIPPED
 
+from cleaning.contract import load_districts
 from config.schema import ListsConfig
-from features.contract import load_districts
 from models.targeting import (
     build_target_lists,
     office_of,

@@ -22,7 +22,7 @@ from worlds import (
     write_spanish_export,
 )
 
-from features.validation import DataContractError
+from cleaning.validation import DataContractError
 from pipelines.config import with_overrides
 from pipelines.quality import run_quality_gate
 

@@ -19,8 +19,8 @@ from worlds import (
     write_canonical,
 )
 
+from cleaning.contract import SIZE_BANDS, load_districts
 from features.build import build_features
-from features.contract import SIZE_BANDS, load_districts
 from features.training_set import tables_known_before
 from pipelines.adaptations import registry_snapshot_note
 from pipelines.config import with_overrides

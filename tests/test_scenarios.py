@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cleaning.contract import load_districts
+from cleaning.validation import check_quarantine_share, validate_tables
 from cli.main import main
 from demo_world import spec
 from demo_world.generate import DemoWorld, generate_world, write_world
@@ -28,8 +30,6 @@ from demo_world.scenarios import (
     draw_knobs,
 )
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
-from features.contract import load_districts
-from features.validation import check_quarantine_share, validate_tables
 from pipelines.config import load_config
 from pipelines.ingest import load_raw_tables
 

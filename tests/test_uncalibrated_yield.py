@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support import AS_OF, lists_settings, synthetic_world
 
-from features.contract import load_districts
+from cleaning.contract import load_districts
 from models.targeting import (
     CALIBRATED_ESTIMATE,
     UNCALIBRATED_ESTIMATE,

@@ -13,7 +13,7 @@ import pytest
 from support import SHIPPED
 from worlds import KNOWN_UBIGEOS, as_raw, assert_accounting, canonical_world, quarantined, run
 
-from features.validation import (
+from cleaning.validation import (
     DataContractError,
     check_quarantine_share,
     codes_known_mask,

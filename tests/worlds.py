@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 from support import SHIPPED
 
-from features.contract import load_districts, ruc_check_digit
-from features.validation import validate_tables
+from cleaning.contract import load_districts, ruc_check_digit
+from cleaning.validation import validate_tables
 from pipelines.ingest import load_mapping
 
 REFERENCE_DATE = date(2026, 6, 30)

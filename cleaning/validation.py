@@ -1,4 +1,4 @@
-"""Row and table rules of the input contract, generated from `features.contract.TABLES`.
+"""Row and table rules of the input contract, generated from `cleaning.contract.TABLES`.
 
 Two kinds of failure. A table-level failure (required column missing, a column almost all of the
 wrong type, too many quarantined rows) raises `DataContractError`: the run stops before any model
@@ -24,7 +24,7 @@ from datetime import date
 
 import pandas as pd
 
-from features.contract import (
+from cleaning.contract import (
     LIST_SEPARATOR,
     OPTIONAL_TABLES,
     PERSONAL_COLUMNS,
