@@ -17,6 +17,12 @@ from evaluation.truth_eval import ORACLE, truth_table
 from reporting import catalog
 from reporting.markdown import markdown_table
 
+EVALUATION_CSV = catalog.RunFile("truth_evaluation.csv", "csv", "vigia evaluate (demo only)",
+                                 "lists scored against the demo world's hidden truth",
+                                 catalog.BACKTEST)
+EVALUATION_MD = catalog.RunFile("truth_evaluation.md", "markdown", "vigia evaluate (demo only)",
+                                "the truth evaluation as a table", catalog.BACKTEST)
+
 
 def evaluate_run(
     truth_dir: Path, run_dir: Path, capacity: int, horizon_months: int
@@ -69,7 +75,7 @@ def summary_markdown(table: pd.DataFrame) -> str:
 def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_months: int) -> Path:
     """Write `truth_evaluation.csv` and `.md` into the run's backtest folder; return the .md."""
     table = evaluate_run(truth_dir, run_dir, capacity, horizon_months)
-    table.to_csv(catalog.TRUTH_EVALUATION_CSV.path(run_dir), index=False)
-    path = catalog.TRUTH_EVALUATION_MD.path(run_dir)
+    table.to_csv(EVALUATION_CSV.path(run_dir), index=False)
+    path = EVALUATION_MD.path(run_dir)
     path.write_text(summary_markdown(table), encoding="utf-8")
     return path

@@ -3,7 +3,8 @@
 Writers (pipelines), readers (`vigia evaluate`, `vigia rank`, the notebooks) and tests take the
 names from here. `{as_of}` is the planning date (YYYY-MM-DD), `{office}` an office code,
 `{table}` an input table. Files inside the dated list folder are declared relative to it, so the
-list writer can fill a staging folder and rename it into place (atomic).
+list writer can fill a staging folder and rename it into place (atomic). `vigia evaluate` (demo
+worlds only) declares its own two files in evaluation/report.py: no pipeline module names them.
 """
 
 from __future__ import annotations
@@ -73,10 +74,6 @@ OFFICE_HTML = RunFile("reporte_{office}.html", "html", "rank: write lists",
                       "one office's report", LIST_FOLDER)
 RUN_REPORT = RunFile("run_report.md", "markdown", "run: report",
                      "data, validation, choice, gate and lists for data scientists")
-TRUTH_EVALUATION_CSV = RunFile("truth_evaluation.csv", "csv", "vigia evaluate (demo only)",
-                               "lists scored against the demo world's hidden truth", BACKTEST)
-TRUTH_EVALUATION_MD = RunFile("truth_evaluation.md", "markdown", "vigia evaluate (demo only)",
-                              "the truth evaluation as a table", BACKTEST)
 
 CATALOG: tuple[RunFile, ...] = tuple(
     value for value in list(globals().values()) if isinstance(value, RunFile)
