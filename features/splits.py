@@ -41,7 +41,6 @@ as many as the (shrunk) burn-in allows (`FittedPlan.production_splits_config`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -251,31 +250,3 @@ def fit_split_plan(
     return FittedPlan(plan, settings, changes)
 
 
-def plot_split_plan(splits: list[Split], path: str | Path) -> Path:
-    """Draw each split's training label windows and its test window (PNG via matplotlib Agg)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(10, 1 + 0.6 * len(splits)))
-    for row, split in enumerate(splits):
-        for k, t in enumerate(split.train_as_of_dates):
-            end = t + _months(split.label_timespan_months)
-            ax.plot([t, end], [row - 0.15 + 0.3 * k / max(1, len(split.train_as_of_dates)),
-                               row - 0.15 + 0.3 * k / max(1, len(split.train_as_of_dates))],
-                     color="tab:blue", linewidth=2, label="training label window" if
-                     row == 0 and k == 0 else None)
-        test_end = split.test_as_of + _months(split.label_timespan_months)
-        ax.plot([split.test_as_of, test_end], [row + 0.25, row + 0.25], color="tab:red",
-                linewidth=5, label="test label window" if row == 0 else None)
-        ax.axvline(split.test_as_of, color="tab:red", linewidth=0.5, linestyle=":")
-    ax.set_yticks(range(len(splits)), [f"test {s.test_as_of:%Y-%m-%d}" for s in splits])
-    ax.set_xlabel("as-of date and label window")
-    ax.set_title("Split plan: training label windows end by the test as-of date")
-    ax.legend(loc="upper left", fontsize="small")
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out

@@ -333,21 +333,3 @@ def calibration_table(y_true: pd.Series, scores: pd.Series, n_bins: int) -> pd.D
     return table.reset_index(drop=True)
 
 
-def plot_calibration(table: pd.DataFrame, title: str = "Calibration"):
-    """A reliability diagram (matplotlib Figure) from `calibration_table` output."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(4.5, 4.5))
-    top = float(max(table["mean_predicted"].max(), table["observed_rate"].max(), 0.01)) \
-        if len(table) else 1.0
-    axis.plot([0, top], [0, top], linestyle="--", color="grey", label="perfect")
-    axis.plot(table["mean_predicted"], table["observed_rate"], marker="o", label="model")
-    axis.set_xlabel("mean predicted probability")
-    axis.set_ylabel("observed rate among labelled")
-    axis.set_title(title)
-    axis.legend(loc="upper left")
-    figure.tight_layout()
-    return figure

@@ -41,7 +41,7 @@ from cleaning.contract import load_districts
 from config.schema import VigiaConfig
 from features.catalog import FEATURE_CATALOG
 from features.errors import InputError
-from features.splits import FittedPlan, Split, fit_split_plan, plot_split_plan
+from features.splits import FittedPlan, Split, fit_split_plan
 from features.training_set import build_scoring_set, tables_known_before
 from models.backtest import (
     BacktestResult,
@@ -60,6 +60,7 @@ from pipelines.gate import GateOutcome, promotion_gate
 from pipelines.quality import QualityResult, run_quality_gate
 from reporting import catalog
 from reporting.markdown import markdown_table
+from reporting.plots import plot_split_plan
 
 log = logging.getLogger(__name__)
 SOURCE_FOLDERS = ("cleaning", "features", "models", "pipelines", "config", "reporting")

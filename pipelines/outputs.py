@@ -21,8 +21,8 @@ from features.catalog_doc import render_features_doc
 from features.splits import Split
 from models.backtest import BacktestResult
 from models.degenerate import describe_dropped
-from models.explain import Explanation, explain, importance_bar_figure
-from models.metrics import calibration_table, greater_is_better, plot_calibration, rank
+from models.explain import Explanation, explain
+from models.metrics import calibration_table, greater_is_better, rank
 from models.reasons import reasons_frame
 from models.selection import Selection
 from models.targeting import build_target_lists, with_context, yield_by_office
@@ -33,6 +33,7 @@ from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
 from reporting import catalog
 from reporting.markdown import markdown_table
+from reporting.plots import importance_bar_figure, plot_calibration
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,12 @@ from support import EXPLAIN_ARGS, EXPLAIN_GRID, synthetic_features
 from features.catalog import FEATURE_CATALOG
 from models.candidates import build_candidates
 from models.explain import (
-    beeswarm_figure,
     explain,
     global_importance,
-    importance_bar_figure,
     model_raw_output,
     raw_feature_of_columns,
 )
+from reporting.plots import beeswarm_figure, importance_bar_figure
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +73,7 @@ def test_the_driving_feature_dominates_global_importance_and_plots_draw(fitted):
     assert importance.index[0] in {"infractions_all", "district_poverty_pct", "ciiu_division"}
     assert importance["complaints_3y"] < importance["infractions_all"]  # complaints drive nothing
     labels = {name: FEATURE_CATALOG[name].label_es for name in frame.columns}
-    bar = importance_bar_figure(explanation, labels)
+    bar = importance_bar_figure(explanation, labels, top=15)
     assert "Pobreza del distrito (%)" in [t.get_text() for t in bar.axes[0].get_yticklabels()]
-    swarm = beeswarm_figure(explanation, labels)
+    swarm = beeswarm_figure(explanation, labels, top=15)
     assert swarm.axes and len(swarm.axes[0].collections) >= len(frame.columns)

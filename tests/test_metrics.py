@@ -17,7 +17,6 @@ from models.metrics import (
     greater_is_better,
     k_for_top_percent,
     lift_at_k,
-    plot_calibration,
     precision_at_k,
     rank,
     recall_at_k,
@@ -27,6 +26,7 @@ from models.metrics import (
     top_k_ids,
     top_k_jaccard,
 )
+from reporting.plots import plot_calibration
 
 IDS = [f"W{i}" for i in range(6)]
 
