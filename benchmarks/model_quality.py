@@ -36,7 +36,6 @@ import numpy as np
 import pandas as pd
 
 from cleaning.contract import load_districts
-from config.schema import VigiaConfig
 from demo_world.scenarios import SCENARIO_NAMES
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from evaluation.truth_eval import truth_precision_at_k
@@ -49,6 +48,7 @@ from pipelines.config import PROJECT_ROOT, load_config, with_overrides
 from pipelines.flow import newest_record_date, oldest_record_date
 from pipelines.quality import validate_inputs
 from reporting.markdown import markdown_table
+from settings.schema import VigiaConfig
 
 log = logging.getLogger("model_quality")
 

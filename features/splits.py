@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from config.schema import SplitsConfig
 from features.errors import InputError
+from settings.schema import SplitsConfig
 
 # What `fit_split_plan` shrinks, in order (max_training_as_of_dates is a cap, so it is not
 # shrunk: floor.min_training_as_of_dates is the fewest training dates a test split may have).

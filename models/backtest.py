@@ -18,7 +18,6 @@ from typing import Any
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from config.schema import CalibrationConfig, VigiaConfig
 from features.labels import build_labels, label_summary
 from features.splits import Split
 from features.training_set import build_scoring_set, build_training_set
@@ -26,6 +25,7 @@ from models.calibration import TrainedModel, fit_calibrated
 from models.degenerate import drop_degenerate_columns
 from models.metrics import score_table, top_k_ids
 from models.selection import top_k_stability
+from settings.schema import CalibrationConfig, VigiaConfig
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from config.schema import BaselinesConfig
+from settings.schema import BaselinesConfig
 
 BASELINE_PREFIX = "baseline:"
 

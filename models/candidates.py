@@ -31,9 +31,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from config.schema import ModelConfig
 from features.catalog import FeatureSpec
 from models.baselines import build_baselines, required_columns
+from settings.schema import ModelConfig
 
 log = logging.getLogger(__name__)
 

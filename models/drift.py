@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from config.schema import DriftConfig
+from settings.schema import DriftConfig
 
 SHARE_FLOOR = 1e-4
 QUANTILE_POINTS = 201

@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 
-from config.schema import VigiaConfig
 from features.catalog import FEATURE_CATALOG
 from features.labels import label_summary
 from features.splits import every_train_as_of_date, production_train_as_of_dates
@@ -26,6 +25,7 @@ from models.calibration import TrainedModel
 from models.candidates import build_grid
 from models.degenerate import drop_degenerate_columns
 from models.drift import feature_profile, score_profile
+from settings.schema import VigiaConfig
 
 
 @dataclass

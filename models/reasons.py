@@ -42,10 +42,10 @@ from typing import Any
 import pandas as pd
 
 from cleaning.contract import CHANNELS
-from config.schema import ReasonsConfig
 from features.catalog import FeatureSpec
 from models.activity import activity_title
 from models.explain import Explanation, explain
+from settings.schema import ReasonsConfig
 
 log = logging.getLogger(__name__)
 

@@ -39,9 +39,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from config.schema import SelectionConfig
 from models.baselines import is_baseline
 from models.metrics import greater_is_better, stable_tie_key, top_k_jaccard, top_k_weights
+from settings.schema import SelectionConfig
 
 STABILITY_METRIC = "top_k_jaccard"
 

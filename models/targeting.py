@@ -41,8 +41,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from config.schema import ListsConfig
 from models.activity import activity_title
+from settings.schema import ListsConfig
 
 LIMA_METROPOLITANA_PROVINCE = "1501"
 LIMA_METROPOLITANA_OFFICE = "ILM"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from config.schema import SplitsConfig
 from features.catalog import REGISTRY_PERIOD_FEATURES, REGISTRY_SNAPSHOT_FEATURES
 from features.errors import InputError
 from models.degenerate import describe_dropped
+from settings.schema import SplitsConfig
 
 NOTES_ARTIFACT = "adapted_to_the_data.md"
 

@@ -1,6 +1,6 @@
 """Configuration: the default YAML shipped with the code, deep-merged with a user file, typed.
 
-The result is a frozen `config.schema.VigiaConfig`; every value comes from the YAML (the schema
+The result is a frozen `settings.schema.VigiaConfig`; every value comes from the YAML (the schema
 holds no defaults). An unknown key, a wrong type or a missing key raises `ConfigError` naming
 the key and the file it came from.
 """
@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from config.schema import VigiaConfig
 from features.errors import InputError
+from settings.schema import VigiaConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "default.yaml"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from config.schema import VigiaConfig
 from pipelines.config import PROJECT_ROOT
+from settings.schema import VigiaConfig
 
 OFFLINE_DEFAULTS = {
     "DO_NOT_TRACK": "1",

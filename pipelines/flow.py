@@ -38,7 +38,6 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.hashing import hash_objects
 
 from cleaning.contract import load_districts
-from config.schema import VigiaConfig
 from features.catalog import FEATURE_CATALOG
 from features.errors import InputError
 from features.splits import FittedPlan, Split, fit_split_plan
@@ -61,9 +60,10 @@ from pipelines.quality import QualityResult, run_quality_gate
 from reporting import catalog
 from reporting.markdown import markdown_table
 from reporting.plots import plot_split_plan
+from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)
-SOURCE_FOLDERS = ("cleaning", "features", "models", "pipelines", "config", "reporting")
+SOURCE_FOLDERS = ("cleaning", "features", "models", "pipelines", "config", "settings", "reporting")
 
 
 def keyed_on(*names: str) -> CachePolicy:

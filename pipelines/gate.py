@@ -23,7 +23,6 @@ from typing import Any
 
 import pandas as pd
 
-from config.schema import VigiaConfig
 from features.labels import build_labels
 from features.training_set import build_scoring_set
 from models.backtest import BacktestResult
@@ -36,6 +35,7 @@ from models.promotion import (
     metric_and_cut,
     paired_comparison,
 )
+from settings.schema import VigiaConfig
 
 UNSEEN = "unseen outcomes"
 NEWEST_TEST_WINDOW = "newest test window (in-sample for the retrained challenger)"

@@ -46,8 +46,8 @@ from cleaning.contract import (
     TABLES,
 )
 from cleaning.validation import DataContractError, empty_raw_table
-from config.schema import DataConfig
 from pipelines.config import PROJECT_ROOT
+from settings.schema import DataConfig
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,13 @@ import yaml
 from mlflow import MlflowClient
 from mlflow.entities import Run
 
-from config.schema import VigiaConfig
 from features.training_set import tables_known_before
 from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.environment import apply_offline_defaults
 from pipelines.quality import validate_inputs
 from pipelines.tracking import resolve_store
 from reporting import catalog
+from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-from config.schema import VigiaConfig
 from features.catalog import FEATURE_CATALOG
 from features.catalog_doc import render_features_doc
 from features.splits import Split
@@ -34,6 +33,7 @@ from pipelines.quality import QualityResult
 from reporting import catalog
 from reporting.markdown import markdown_table
 from reporting.plots import importance_bar_figure, plot_calibration
+from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from config.schema import VigiaConfig
 from features.errors import InputError
+from settings.schema import VigiaConfig
 
 # Prefect loggers that report a failed task or flow with the exception's traceback.
 PREFECT_RUN_LOGGERS = ("prefect.task_runs", "prefect.flow_runs", "prefect.engine")

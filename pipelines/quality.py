@@ -36,9 +36,9 @@ from cleaning.validation import (
     kept_columns,
     validate_tables,
 )
-from config.schema import VigiaConfig
 from pipelines.ingest import load_raw_tables, mapping_from_config
 from reporting import catalog
+from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)
 

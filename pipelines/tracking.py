@@ -27,9 +27,9 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
-from config.schema import MlflowConfig, VigiaConfig
 from models.promotion import PromotionDecision
 from pipelines.config import PROJECT_ROOT
+from settings.schema import MlflowConfig, VigiaConfig
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"

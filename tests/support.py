@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from config.schema import ListsConfig, ModelConfig
 from demo_world.generate import generate_world, write_world
 from pipelines.config import load_config
+from settings.schema import ListsConfig, ModelConfig
 
 SHIPPED = load_config()
 

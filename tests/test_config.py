@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from config import schema
 from pipelines.config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
+from settings import schema
 
 
 def _sections() -> list[type[BaseModel]]:

@@ -16,7 +16,6 @@ from openpyxl import load_workbook
 from support import SHIPPED
 
 from cleaning.contract import load_districts
-from config.schema import ListsConfig
 from models.targeting import (
     build_target_lists,
     office_of,
@@ -24,6 +23,7 @@ from models.targeting import (
     yield_by_office,
 )
 from pipelines.planner_report import write_planning_outputs
+from settings.schema import ListsConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"

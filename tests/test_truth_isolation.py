@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every package but `evaluation/` (which reads the truth), `demo_world/` (which writes it) and
 # `cli/` (which only dispatches to both); `vigia run` is also audited at run time by the
 # end-to-end test.
-GUARDED_PACKAGES = ("pipelines", "cleaning", "features", "models", "config", "reporting")
+GUARDED_PACKAGES = ("pipelines", "cleaning", "features", "models", "settings", "reporting")
 
 
 def _python_files() -> list[Path]:
