@@ -18,12 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from demo_world import names, spec
-from demo_world.defects import inject_defects
-from demo_world.listed_operations import ListedOperations
-from demo_world.scenarios import BASELINE, Knobs, draw_knobs, scenario_record
-from demo_world.truth_readme import render_truth_readme
-from features.contract import (
+from cleaning.contract import (
     CHANNELS,
     FL_INDICATORS,
     ORIGINS,
@@ -33,6 +28,11 @@ from features.contract import (
     column_names,
     load_districts,
 )
+from demo_world import names, spec
+from demo_world.defects import inject_defects
+from demo_world.listed_operations import ListedOperations
+from demo_world.scenarios import BASELINE, Knobs, draw_knobs, scenario_record
+from demo_world.truth_readme import render_truth_readme
 
 DEFAULT_DEFECT_SHARE = 0.003
 BURN_IN_MONTHS = 36  # simulated before the window so spells have realistic start dates
