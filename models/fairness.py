@@ -151,30 +151,3 @@ def fairness_check(challenger: pd.DataFrame, champion: pd.DataFrame | None,
                 f"{before['group']}); tolerance {tolerance:.0%}, band up to {high:.2f}x")
     return not failures, failures
 
-
-def plot_audit(audit: pd.DataFrame, metric: str = "selection_rate"):
-    """A metric's disparity ratios per group (one panel per attribute, log scale) against the
-    flag band; red where that metric is flagged."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, len(ATTRIBUTES), figsize=(16, 5))
-    for axis, attribute in zip(axes, ATTRIBUTES, strict=True):
-        part = audit[audit["attribute"] == attribute]
-        colours = ["#c0392b" if metric in f.split(";") else "#2c7fb8" for f in part["flagged"]]
-        ratios = part[f"{metric}_ratio"].replace([0.0, np.inf], np.nan).fillna(1.0)
-        positions = np.arange(len(part))  # group codes like "01" must stay labels, not numbers
-        axis.scatter(ratios, positions, c=colours, s=18, zorder=2)
-        axis.set_yticks(positions, part["group"].astype(str))
-        axis.set_xscale("log")
-        axis.set_xlim(min(0.5, ratios.min() / 1.5), max(2.0, ratios.max() * 1.5))
-        axis.axvspan(0.8, 1.25, color="#e8f4e8", zorder=0)
-        axis.axvline(1.0, color="black", linewidth=0.8)
-        axis.set_title(attribute)
-        axis.tick_params(axis="y", labelsize=6)
-    figure.suptitle(f"{metric} ratio to the reference group (log scale; red: flagged, green: "
-                    "[0.8, 1.25]; missing ratios drawn at 1)")
-    figure.tight_layout()
-    return figure

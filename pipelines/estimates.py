@@ -29,7 +29,7 @@ import pandas as pd
 
 from features.labels import build_labels
 from features.training_set import build_scoring_set
-from models.fairness import audit_groups, audit_table, plot_audit
+from models.fairness import audit_groups, audit_table
 from models.list_log import exploration_summary, link_outcomes, logged_propensity
 from models.metrics import precision_at_k
 from models.offpolicy import (
@@ -42,6 +42,7 @@ from models.propensity import PropensityModel, fit_propensity, inspected_in_wind
 from models.targeting import office_of
 from reporting import catalog
 from reporting.markdown import markdown_table
+from reporting.plots import plot_audit
 from settings.schema import VigiaConfig
 
 

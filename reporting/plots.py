@@ -1,4 +1,5 @@
-"""Figures for the reports (matplotlib, Agg): the split plan, calibration, SHAP importance.
+"""Figures for the reports (matplotlib, Agg): the split plan, calibration, SHAP importance,
+the fairness audit.
 
 Stage modules compute tables and explanations; the figures of them are drawn here, so the run
 report, MLflow, the planners' HTML and the notebooks draw them alike.
@@ -12,12 +13,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from features.splits import Split  # noqa: E402
 from models.explain import Explanation, global_importance  # noqa: E402
+from models.fairness import ATTRIBUTES  # noqa: E402
 
 
 def plot_split_plan(splits: list[Split], path: str | Path) -> Path:
@@ -91,3 +94,26 @@ def beeswarm_figure(explanation: Explanation, labels_es: dict[str, str] | None,
     fig = plt.gcf()
     fig.tight_layout()
     return fig
+
+
+def plot_audit(audit: pd.DataFrame, metric: str = "selection_rate") -> Figure:
+    """A metric's disparity ratios per group (one panel per attribute, log scale) against the
+    flag band; red where that metric is flagged."""
+    figure, axes = plt.subplots(1, len(ATTRIBUTES), figsize=(16, 5))
+    for axis, attribute in zip(axes, ATTRIBUTES, strict=True):
+        part = audit[audit["attribute"] == attribute]
+        colours = ["#c0392b" if metric in f.split(";") else "#2c7fb8" for f in part["flagged"]]
+        ratios = part[f"{metric}_ratio"].replace([0.0, np.inf], np.nan).fillna(1.0)
+        positions = np.arange(len(part))  # group codes like "01" must stay labels, not numbers
+        axis.scatter(ratios, positions, c=colours, s=18, zorder=2)
+        axis.set_yticks(positions, part["group"].astype(str))
+        axis.set_xscale("log")
+        axis.set_xlim(min(0.5, ratios.min() / 1.5), max(2.0, ratios.max() * 1.5))
+        axis.axvspan(0.8, 1.25, color="#e8f4e8", zorder=0)
+        axis.axvline(1.0, color="black", linewidth=0.8)
+        axis.set_title(attribute)
+        axis.tick_params(axis="y", labelsize=6)
+    figure.suptitle(f"{metric} ratio to the reference group (log scale; red: flagged, green: "
+                    "[0.8, 1.25]; missing ratios drawn at 1)")
+    figure.tight_layout()
+    return figure
