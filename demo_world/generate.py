@@ -33,6 +33,7 @@ from demo_world.defects import inject_defects
 from demo_world.listed_operations import ListedOperations
 from demo_world.scenarios import BASELINE, Knobs, draw_knobs, scenario_record
 from demo_world.truth_readme import render_truth_readme
+from reporting import catalog
 
 DEFAULT_DEFECT_SHARE = 0.003
 BURN_IN_MONTHS = 36  # simulated before the window so spells have realistic start dates
@@ -954,7 +955,7 @@ def write_world(world: DemoWorld, out_dir: Path) -> dict[str, Path]:
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         paths[f"truth/{name}"] = path
     if world.list_log is not None:  # public, like the tables: the inspectorate's own lists
-        paths["list_log"] = out_dir / "list_log.parquet"
+        paths["list_log"] = catalog.LIST_LOG.path(out_dir)  # where a run reads it back
         world.list_log.to_parquet(paths["list_log"], index=False)
     scenario = truth_dir / "scenario.json"
     scenario.write_text(json.dumps(world.scenario, indent=2) + "\n", encoding="utf-8")

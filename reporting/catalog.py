@@ -72,13 +72,13 @@ OFFICE_XLSX = RunFile("lista_{office}.xlsx", "xlsx", "rank: write lists",
                       "one office's list, team visits as context", LIST_FOLDER)
 OFFICE_HTML = RunFile("reporte_{office}.html", "html", "rank: write lists",
                       "one office's report", LIST_FOLDER)
-ESTIMATES = RunFile("estimates.json", "json", "rank: estimates",
+ESTIMATES = RunFile("estimates.json", "json", "run: estimate findings",
                     "off-policy finding rates of the published lists, with intervals")
-FAIRNESS_AUDIT = RunFile("fairness_audit.csv", "csv", "rank: estimates",
+FAIRNESS_AUDIT = RunFile("fairness_audit.csv", "csv", "run: estimate findings",
                          "the list at capacity per office, size band, division, person type")
-FAIRNESS_FIGURE = RunFile("fairness_audit.png", "png", "rank: estimates",
+FAIRNESS_FIGURE = RunFile("fairness_audit.png", "png", "run: estimate findings",
                           "the fairness audit's ratios to each reference group")
-LIST_LOG = RunFile("list_log.parquet", "parquet", "rank: write lists",
+LIST_LOG = RunFile("list_log.parquet", "parquet", "rank: record list",
                    "every published list's workplaces, to link later inspections to it")
 RUN_REPORT = RunFile("run_report.md", "markdown", "run: report",
                      "data, validation, choice, gate and lists for data scientists")

@@ -26,6 +26,14 @@ def test_the_stable_interfaces_keep_their_names() -> None:
     assert catalog.BACKTEST_METRICS.path("out") == Path("out/backtest/metrics.csv")
 
 
+def test_the_selective_label_outputs_sit_at_the_output_root() -> None:
+    """The list log is read back by later runs (and shipped with demo worlds) under this name."""
+    assert catalog.LIST_LOG.path("out") == Path("out/list_log.parquet")
+    assert catalog.ESTIMATES.path("out") == Path("out/estimates.json")
+    assert catalog.FAIRNESS_AUDIT.path("out") == Path("out/fairness_audit.csv")
+    assert catalog.FAIRNESS_FIGURE.path("out") == Path("out/fairness_audit.png")
+
+
 def test_every_file_is_declared_once_with_its_stage() -> None:
     places = [(entry.folder, entry.name) for entry in catalog.CATALOG]
     assert len(places) == len(set(places))
