@@ -133,12 +133,12 @@ def drawn_knobs(world: DemoWorld) -> str:
 
 def compare_scenarios(n: int, seed: int, cfg: dict) -> None:
     """Generate every scenario at the same size and seed; print a Markdown row for each."""
-    print(f"demo world family: {n:,} workplaces, seed {seed}, configured end {cfg['end']}")
+    print(f"demo world family: {n:,} workplaces, seed {seed}, configured end {cfg.end}")
     print("| " + " | ".join(SUMMARY_COLUMNS) + " |\n|" + "---|" * len(SUMMARY_COLUMNS))
     for name in SCENARIO_NAMES:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            world = generate_world(n, seed, cfg["start"], cfg["end"], cfg["defect_share"], name)
+            world = generate_world(n, seed, cfg.start, cfg.end, cfg.defect_share, name)
             seconds = time.perf_counter() - t0
             write_world(world, Path(tmp))
             row = scenario_summary(name, world, Path(tmp) / "truth", seconds)
@@ -154,20 +154,20 @@ def main(argv: list[str] | None = None) -> None:
                         help="one row of base rates per scenario instead of the default report")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
-    cfg = load_config()["demo_world"]
+    cfg = load_config().demo_world
     if args.scenarios:
-        seed = cfg["seed"] if args.seed is None else args.seed
+        seed = cfg.seed if args.seed is None else args.seed
         compare_scenarios(args.workplaces or 10_000, seed, cfg)
         return
-    n = args.workplaces or cfg["workplaces"]
+    n = args.workplaces or cfg.workplaces
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
         t0 = time.perf_counter()
-        world = generate_world(n, cfg["seed"], cfg["start"], cfg["end"], cfg["defect_share"])
+        world = generate_world(n, cfg.seed, cfg.start, cfg.end, cfg.defect_share)
         t1 = time.perf_counter()
         write_world(world, out)
         t2 = time.perf_counter()
-        print(f"demo world: {n:,} workplaces, seed {cfg['seed']}, {cfg['start']} to {cfg['end']}")
+        print(f"demo world: {n:,} workplaces, seed {cfg.seed}, {cfg.start} to {cfg.end}")
         print(f"generate {t1 - t0:.1f} s, write {t2 - t1:.1f} s, total {t2 - t0:.1f} s")
         print("| measure | this world | DOMAIN.md |\n|---|---|---|")
         for measure, value, reference in base_rates(world, out / "truth"):

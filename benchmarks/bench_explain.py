@@ -40,8 +40,8 @@ def synthetic_frame(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
 def main() -> None:
     """Print fit time and explanation (and reasons) times for the listed rows and for all."""
     config = load_config()
-    model_config = {**config["model"], "families": {
-        "hist_gradient_boosting": config["model"]["families"]["hist_gradient_boosting"]}}
+    model_config = config.model.model_copy(update={"families": {
+        "hist_gradient_boosting": config.model.families["hist_gradient_boosting"]}})
     frame, label = synthetic_frame(WORKPLACES)
     model = next(iter(build_candidates(model_config, frame.dtypes, FEATURE_CATALOG).values()))
     started = time.perf_counter()
@@ -50,10 +50,11 @@ def main() -> None:
     listed = frame.nlargest(LISTED, frame.columns[0]).index
     for name, rows in (("listed", frame.loc[listed]), ("all", frame)):
         started = time.perf_counter()
-        explanation = explain(model, rows)
+        explanation = explain(model, rows, background_rows=config.explain.background_rows,
+                              seed=config.model.seed)
         explained = time.perf_counter() - started
         started = time.perf_counter()
-        reasons_frame(explanation, FEATURE_CATALOG, config["reasons"])
+        reasons_frame(explanation, FEATURE_CATALOG, config.reasons)
         print(f"{name:>6} ({len(rows):,} rows): SHAP {explained:.2f} s, "
               f"reasons {time.perf_counter() - started:.2f} s")
 

@@ -12,16 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from cleaning.contract import load_districts
 from features.build import features_as_of, prepare_feature_inputs
-from features.contract import load_districts
 from features.splits import split_plan
+from pipelines.config import load_config, with_overrides
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from fixtures_tables import make_clean_tables  # noqa: E402
 
 START, END = "2018-07-01", "2026-06-30"
-SPLITS = {"update_frequency_months": 3, "test_splits": 4, "training_as_of_dates": 8,
-          "burn_in_months": 24}
+SPLITS = with_overrides(load_config(), {"splits": {
+    "update_frequency_months": 3, "test_splits": 4, "max_training_as_of_dates": 8,
+    "burn_in_months": 24, "outcome_lag_months": 0}}).splits
+PRIOR = load_config().features.area_prior_strength
 
 
 def bench(n_workplaces: int) -> dict[str, float]:
@@ -33,10 +36,10 @@ def bench(n_workplaces: int) -> dict[str, float]:
     began = time.perf_counter()
     inputs = prepare_feature_inputs(tables, districts)
     prepared = time.perf_counter()
-    features_as_of(inputs, plan[-1].test_as_of)
+    features_as_of(inputs, plan[-1].test_as_of, PRIOR)
     one = time.perf_counter()
     for as_of in dates:
-        features_as_of(inputs, as_of)
+        features_as_of(inputs, as_of, PRIOR)
     done = time.perf_counter()
     return {
         "workplaces": n_workplaces,

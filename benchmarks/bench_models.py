@@ -18,24 +18,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from cleaning.contract import load_districts
+from cleaning.validation import validate_tables
 from demo_world.generate import generate_world, write_world
-from features.contract import load_districts
 from features.training_set import tables_known_before
-from features.validation import validate_tables
-from pipelines.config import lists_config, load_config, total_capacity
+from pipelines.config import load_config
 from pipelines.flow import backtest, newest_record_date, oldest_record_date, plan_splits
 from pipelines.ingest import load_raw_tables
 
 
 def clean_demo_tables(n_workplaces: int, config: dict) -> dict[str, pd.DataFrame]:
     """A generated demo world through the loader and the contract rules (without GX docs)."""
-    world_cfg = config["demo_world"]
-    world = generate_world(n_workplaces, int(world_cfg["seed"]), world_cfg["start"],
-                           world_cfg["end"])
+    world_cfg = config.demo_world
+    world = generate_world(n_workplaces, world_cfg.seed, world_cfg.start, world_cfg.end)
     with tempfile.TemporaryDirectory() as folder:
         write_world(world, Path(folder))
         raw = load_raw_tables(Path(folder))
     outcome = validate_tables({t: r.frame for t, r in raw.items()},
+                              wrong_type_stop_share=config.quality.max_wrong_type_share,
                               known_ubigeos=load_districts()["inei"],
                               reference_date=date.today())
     return outcome.clean
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     total = time.perf_counter() - started
     groups = result.metrics["model_group"].nunique()
     print(f"history from {oldest_record_date(tables).date()}, planning date "
-          f"{planning_date.date()}, capacity {total_capacity(lists_config(config))}")
+          f"{planning_date.date()}, capacity {config.lists.total_capacity}")
     print(f"TOTAL {total:.1f} s for {groups} model groups x {len(plan)} splits "
           f"({args.workplaces} workplaces; features, fits, calibration, bootstrap metrics)")
 

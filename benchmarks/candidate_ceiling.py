@@ -52,19 +52,20 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
 from benchmarks.model_quality import CACHE, RESULTS, _planning_date
+from cleaning.contract import load_districts
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from evaluation.truth_eval import truth_precision_at_k
 from features.build import features_as_of, prepare_feature_inputs
 from features.catalog import FEATURE_CATALOG
-from features.contract import load_districts
 from features.splits import fit_split_plan, production_train_as_of_dates
 from features.training_set import build_scoring_set, build_training_set, tables_known_before
 from models.backtest import train_model
 from models.candidates import build_candidates, model_group_name
 from models.metrics import k_for_top_percent
-from pipelines.config import deep_merge, load_config
+from pipelines.config import load_config, with_overrides
 from pipelines.flow import oldest_record_date
-from pipelines.markdown import markdown_table
+from reporting.markdown import markdown_table
+from settings.schema import VigiaConfig
 
 log = logging.getLogger("candidate_ceiling")
 
@@ -129,20 +130,20 @@ class World:
         return truth_precision_at_k(self.active, scores, k_for_top_percent(len(self.active), 1))
 
 
-def load_world(folder: Path, config: dict, cache: Path) -> World:
+def load_world(folder: Path, config: VigiaConfig, cache: Path) -> World:
     """The world's clean tables cut to the planning date (cached: the contract rules are slow)."""
     from pipelines.quality import validate_inputs
 
     path = cache / f"{folder.name}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
-    span = int(config["labels"]["label_timespan_months"])
+    span = config.labels.label_timespan_months
     clean = validate_inputs(folder, config, date.today())[0].clean
     planning_date = _planning_date(clean, span)
     tables = tables_known_before(clean, planning_date)
-    fitted = fit_split_plan(config["splits"], oldest_record_date(tables),
+    fitted = fit_split_plan(config.splits, oldest_record_date(tables),
                             planning_date - pd.Timedelta(days=1), label_timespan_months=span)
-    dates = production_train_as_of_dates(fitted.production_splits_config(config["splits"]),
+    dates = production_train_as_of_dates(fitted.production_splits_config(config.splits),
                                          planning_date, oldest_record_date(tables), span)
     truth = load_truth(folder / "truth")
     active = forced_labour_active(truth, planning_date, span)
@@ -154,26 +155,26 @@ def load_world(folder: Path, config: dict, cache: Path) -> World:
     return world
 
 
-def training_set(world: World, config: dict) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+def training_set(world: World, config: VigiaConfig) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """The planning model's training set, as the pipeline builds it."""
     return build_training_set(
         world.tables, load_districts(), world.train_dates,
-        int(config["labels"]["label_timespan_months"]), known_before=world.planning_date,
-        label_kind=config["labels"]["kind"],
-        min_indicators=int(config["labels"].get("min_indicators", 2)),
-        area_prior_strength=float(config["features"]["area_prior_strength"]),
+        config.labels.label_timespan_months, known_before=world.planning_date,
+        label_kind=config.labels.kind, min_indicators=config.labels.min_indicators,
+        area_prior_strength=config.features.area_prior_strength,
     )
 
 
-def scoring_set(world: World, config: dict) -> tuple[pd.DataFrame, pd.Index]:
+def scoring_set(world: World, config: VigiaConfig) -> tuple[pd.DataFrame, pd.Index]:
     X, meta = build_scoring_set(world.tables, load_districts(), world.planning_date,
-                                float(config["features"]["area_prior_strength"]))
+                                config.features.area_prior_strength)
     return X, pd.Index(meta["workplace_id"], name="workplace_id")
 
 
-def _estimator(config: dict, X: pd.DataFrame, forest: dict[str, Any]):
+def _estimator(config: VigiaConfig, X: pd.DataFrame, forest: dict[str, Any]):
     """The candidate pipeline of one forest grid point, whatever the configured grid holds."""
-    model = {**config["model"], "families": {"random_forest": {k: [v] for k, v in forest.items()}}}
+    model = config.model.model_copy(update={
+        "families": {"random_forest": {k: [v] for k, v in forest.items()}}})
     return build_candidates(model, X.dtypes, FEATURE_CATALOG)[
         model_group_name("random_forest", forest)]
 
@@ -182,11 +183,11 @@ def _fit_scores(estimator, X: pd.DataFrame, y: np.ndarray, X_score: pd.DataFrame
     return clone(estimator).fit(X, y).predict_proba(X_score)[:, 1]
 
 
-def feature_ceiling(world: World, config: dict, X: pd.DataFrame, ids: pd.Index) -> pd.Series:
+def feature_ceiling(world: World, config: VigiaConfig, X: pd.DataFrame, ids: pd.Index) -> pd.Series:
     """Cross-fitted scores of a model fitted on the truth of every workplace at T."""
     y = world.active.reindex(ids).fillna(False).to_numpy(dtype=int)
     scores = np.zeros(len(ids))
-    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=int(config["model"]["seed"]))
+    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=config.model.seed)
     estimator = _estimator(config, X, SHIPPED)
     for fit, held in folds.split(X, y):
         scores[held] = _fit_scores(estimator, X.iloc[fit], y[fit], X.iloc[held])
@@ -196,7 +197,7 @@ def feature_ceiling(world: World, config: dict, X: pd.DataFrame, ids: pd.Index) 
 MECHANISM_COLUMNS = ("remoteness", "informality", "migrant_share", "intermediary")
 
 
-def mechanism_no_hidden(world: World, config: dict, ids: pd.Index) -> pd.Series:
+def mechanism_no_hidden(world: World, config: VigiaConfig, ids: pd.Index) -> pd.Series:
     """Cross-fitted scores of a forest on the generator's mechanisms minus its hidden terms."""
     from sklearn.ensemble import RandomForestClassifier
 
@@ -204,7 +205,7 @@ def mechanism_no_hidden(world: World, config: dict, ids: pd.Index) -> pd.Series:
     X = pd.get_dummies(wp["sector_group"], dtype=float).join(
         wp[list(MECHANISM_COLUMNS)].astype(float))
     y = world.active.reindex(ids).fillna(False).to_numpy(dtype=int)
-    seed = int(config["model"]["seed"])
+    seed = config.model.seed
     forest = RandomForestClassifier(n_estimators=150, max_depth=10, min_samples_leaf=40,
                                     class_weight="balanced_subsample", random_state=seed)
     scores = np.zeros(len(ids))
@@ -240,11 +241,11 @@ def truth_labels_at(world: World, meta: pd.DataFrame, span: int) -> np.ndarray:
     return out
 
 
-def label_ceilings(world: World, config: dict, X: pd.DataFrame, ids: pd.Index,
+def label_ceilings(world: World, config: VigiaConfig, X: pd.DataFrame, ids: pd.Index,
                    label_rows: float) -> dict[str, pd.Series]:
     """Scores at T of models trained on truth labels at the training dates."""
-    span = int(config["labels"]["label_timespan_months"])
-    seed = int(config["model"]["seed"])
+    span = config.labels.label_timespan_months
+    seed = config.model.seed
     estimator = _estimator(config, X, SHIPPED)
     X_inspected, _, meta_inspected = training_set(world, config)
     y_inspected = truth_labels_at(world, meta_inspected, span)
@@ -255,7 +256,7 @@ def label_ceilings(world: World, config: dict, X: pd.DataFrame, ids: pd.Index,
     rng = np.random.default_rng(seed)
     frames, metas = [], []
     for as_of in world.train_dates:
-        features = features_as_of(inputs, as_of, float(config["features"]["area_prior_strength"]))
+        features = features_as_of(inputs, as_of, config.features.area_prior_strength)
         keep = rng.random(len(features)) < label_rows
         frames.append(features[keep])
         metas.append(pd.DataFrame({"workplace_id": features.index[keep], "as_of": as_of}))
@@ -266,17 +267,16 @@ def label_ceilings(world: World, config: dict, X: pd.DataFrame, ids: pd.Index,
     return out
 
 
-def shipped_scores(world: World, config: dict, forest: dict[str, Any], X: pd.DataFrame,
+def shipped_scores(world: World, config: VigiaConfig, forest: dict[str, Any], X: pd.DataFrame,
                    ids: pd.Index) -> pd.Series:
     """The forest trained for the planning date as the pipeline trains it."""
     X_train, y, meta = training_set(world, config)
     trained = train_model(_estimator(config, X_train, forest), X_train, y, meta["as_of"],
-                          config["model"].get("calibration", {}),
-                          config["model"].get("recency_half_life_months"))
+                          config.model.calibration, config.model.recency_half_life_months)
     return pd.Series(trained.model.predict_proba(X)[:, 1], index=ids)
 
 
-def ceiling_row(world: World, config: dict, label_rows: float) -> dict[str, Any]:
+def ceiling_row(world: World, config: VigiaConfig, label_rows: float) -> dict[str, Any]:
     started = time.perf_counter()
     X, ids = scoring_set(world, config)
     lists = {"oracle": latent_risk(world.truth, world.planning_date).reindex(ids).fillna(0.0),
@@ -295,21 +295,22 @@ def ceiling_row(world: World, config: dict, label_rows: float) -> dict[str, Any]
     return row
 
 
-def trial_row(world: World, config: dict, names: list[str]) -> dict[str, Any]:
+def trial_row(world: World, config: VigiaConfig, names: list[str]) -> dict[str, Any]:
     """Each trial's candidate trained for the planning date, precision at 1% vs the truth."""
     row: dict[str, Any] = {"world": world.name}
     X, ids = scoring_set(world, config)
     sets: dict[str, tuple[pd.DataFrame, pd.Series, pd.DataFrame]] = {}
     for name in names:
         trial = TRIALS[name]
-        trial_config = deep_merge(config, trial.override)
-        key = json.dumps([trial_config["labels"], trial_config["features"]], sort_keys=True)
+        trial_config = with_overrides(config, trial.override)
+        key = json.dumps([trial_config.labels.model_dump(), trial_config.features.model_dump()],
+                         sort_keys=True)
         if key not in sets:
             sets[key] = training_set(world, trial_config)
         X_train, y, meta = sets[key]
         trained = train_model(_estimator(trial_config, X_train, trial.forest), X_train, y,
-                              meta["as_of"], trial_config["model"].get("calibration", {}),
-                              trial_config["model"].get("recency_half_life_months"))
+                              meta["as_of"], trial_config.model.calibration,
+                              trial_config.model.recency_half_life_months)
         scores = trained.model.predict_proba(X)[:, 1]
         row[name] = world.precision(pd.Series(scores, index=ids))
     log.info("%s: %s", world.name, {k: round(v, 3) for k, v in row.items() if k != "world"})
@@ -352,7 +353,7 @@ def write(stem: str, title: str, command: str, frame: pd.DataFrame,
     return path
 
 
-def run(worlds: list[Path], config: dict, cache: Path,
+def run(worlds: list[Path], config: VigiaConfig, cache: Path,
         make_row: Callable[[World], dict[str, Any]]) -> pd.DataFrame:
     rows = [make_row(load_world(folder, config, cache)) for folder in worlds]
     return pd.DataFrame(rows)

@@ -35,19 +35,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cleaning.contract import load_districts
 from demo_world.scenarios import SCENARIO_NAMES
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from evaluation.truth_eval import truth_precision_at_k
-from features.contract import load_districts
 from features.errors import InputError
 from features.training_set import build_scoring_set, tables_known_before
 from models.backtest import BacktestResult
 from models.baselines import is_baseline
 from models.metrics import k_for_top_percent
-from pipelines.config import PROJECT_ROOT, deep_merge, lists_config, load_config, total_capacity
+from pipelines.config import PROJECT_ROOT, load_config, with_overrides
 from pipelines.flow import newest_record_date, oldest_record_date
-from pipelines.markdown import markdown_table
 from pipelines.quality import validate_inputs
+from reporting.markdown import markdown_table
+from settings.schema import VigiaConfig
 
 log = logging.getLogger("model_quality")
 
@@ -73,8 +74,8 @@ def _generate(scenario: str, seed: int, workplaces: int, folder: Path) -> None:
     """Write a demo world of `scenario` (the generator's family) to `folder`."""
     from demo_world import generate
 
-    config = load_config()["demo_world"]
-    world = generate.generate_world(workplaces, seed, config["start"], config["end"],
+    config = load_config().demo_world
+    world = generate.generate_world(workplaces, seed, config.start, config.end,
                                     scenario=scenario)
     generate.write_world(world, folder)
 
@@ -85,7 +86,7 @@ def _planning_date(tables: dict[str, pd.DataFrame], span_months: int) -> pd.Time
     return (end - pd.DateOffset(months=span_months)).to_period("M").to_timestamp()
 
 
-def evaluate_world(scenario: str, seed: int, workplaces: int, config: dict) -> WorldEvidence:
+def evaluate_world(scenario: str, seed: int, workplaces: int, config: VigiaConfig) -> WorldEvidence:
     """Backtest, select and score every candidate against the truth on one generated world."""
     from features.catalog import FEATURE_CATALOG
     from features.splits import fit_split_plan, production_train_as_of_dates
@@ -99,39 +100,37 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: dict) -> W
     if not (folder / "workplaces.csv").exists():
         folder.mkdir(parents=True, exist_ok=True)
         _generate(scenario, seed, workplaces, folder)
-    span = int(config["labels"]["label_timespan_months"])
+    span = config.labels.label_timespan_months
     clean = validate_inputs(folder, config, date.today())[0].clean
     planning_date = _planning_date(clean, span)
     tables = tables_known_before(clean, planning_date)
     districts = load_districts()
-    fitted = fit_split_plan(config["splits"], oldest_record_date(tables),
+    fitted = fit_split_plan(config.splits, oldest_record_date(tables),
                             planning_date - pd.Timedelta(days=1), label_timespan_months=span)
     plan = fitted.splits
-    capacity = total_capacity(lists_config(config))
+    capacity = config.lists.total_capacity
     result = run_backtest(tables, districts, plan,
-                          lambda dtypes: build_grid(config["model"], dtypes, FEATURE_CATALOG),
-                          config, capacity)
+                          lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG),
+                          config, capacity, config.promotion.metric)
 
     truth = load_truth(folder / "truth")
     active = forced_labour_active(truth, planning_date, span)
     X, meta = build_scoring_set(tables, districts, planning_date,
-                                float(config["features"]["area_prior_strength"]))
+                                config.features.area_prior_strength)
     ids = pd.Index(meta["workplace_id"], name="workplace_id")
     k_1pct = k_for_top_percent(len(ids), 1)
-    dates = production_train_as_of_dates(fitted.production_splits_config(config["splits"]),
+    dates = production_train_as_of_dates(fitted.production_splits_config(config.splits),
                                          planning_date,
                                          oldest_record_date(tables), span)
     X_train, y, train_meta = build_training_set(
         tables, districts, dates, span, known_before=planning_date,
-        label_kind=config["labels"]["kind"],
-        min_indicators=int(config["labels"].get("min_indicators", 2)),
-        area_prior_strength=float(config["features"]["area_prior_strength"]),
+        label_kind=config.labels.kind, min_indicators=config.labels.min_indicators,
+        area_prior_strength=config.features.area_prior_strength,
     )
     lists = {"oracle": latent_risk(truth, planning_date).reindex(ids).fillna(0.0)}
-    for group, estimator in build_grid(config["model"], X_train.dtypes, FEATURE_CATALOG).items():
-        trained = train_model(estimator, X_train, y, train_meta["as_of"],
-                              config["model"].get("calibration", {}),
-                              config["model"].get("recency_half_life_months"))
+    for group, estimator in build_grid(config.model, X_train.dtypes, FEATURE_CATALOG).items():
+        trained = train_model(estimator, X_train, y, train_meta["as_of"], config.model.calibration,
+                              config.model.recency_half_life_months)
         lists[group] = pd.Series(trained.model.predict_proba(X)[:, 1], index=ids)
     groups = [g for g in lists if g != "oracle"]
     rows = []
@@ -148,7 +147,7 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: dict) -> W
                          time.perf_counter() - started)
 
 
-def replay_rules(evidence: WorldEvidence, config: dict) -> pd.DataFrame:
+def replay_rules(evidence: WorldEvidence, config: VigiaConfig) -> pd.DataFrame:
     """Each selection rule's choice on this world's backtest and its truth figures."""
     from models.selection import RULES, SelectionEvidence, select_model
 
@@ -160,7 +159,7 @@ def replay_rules(evidence: WorldEvidence, config: dict) -> pd.DataFrame:
                  if spec is not None and spec.within_noise for c in NOISE_CONFIDENCES]
     rows = []
     for rule, override in variants:
-        selection_config = {**config["selection"], "rule": rule, **override}
+        selection_config = config.selection.model_copy(update={"rule": rule, **override})
         choice = select_model(SelectionEvidence.from_backtest(evidence.backtest, evidence.capacity),
                               selection_config).model_group
         chosen = truth.loc[choice]
@@ -216,14 +215,14 @@ def rules_table(replays: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_results(worlds: pd.DataFrame, rules: pd.DataFrame, candidates: pd.DataFrame,
-                  refused: pd.DataFrame, config: dict, workplaces: int) -> Path:
+                  refused: pd.DataFrame, config: VigiaConfig, workplaces: int) -> Path:
     """Markdown and JSON under benchmarks/results/."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     means = worlds[["chosen_at_1pct", "best_at_1pct", "oracle_at_1pct", "regret_at_1pct",
                     "share_of_oracle", "best_baseline_at_1pct"]].mean()
     ratio = (worlds["chosen_at_1pct"] / worlds["best_baseline_at_1pct"]).replace(np.inf, np.nan)
     headline = {
-        "worlds": len(worlds), "workplaces": workplaces, "rule": config["selection"]["rule"],
+        "worlds": len(worlds), "workplaces": workplaces, "rule": config.selection.rule,
         "mean_regret_at_1pct": means["regret_at_1pct"],
         "worst_regret_at_1pct": worlds["regret_at_1pct"].max(),
         "mean_share_of_oracle": means["share_of_oracle"],
@@ -268,13 +267,13 @@ def write_results(worlds: pd.DataFrame, rules: pd.DataFrame, candidates: pd.Data
     return path
 
 
-def _config_tag(config: dict) -> str:
+def _config_tag(config: VigiaConfig) -> str:
     """A short hash of what the evidence depends on, so a changed grid never reuses stale runs."""
-    keys = {k: config[k] for k in ("labels", "splits", "features", "model")}
+    keys = config.model_dump(mode="json", include={"labels", "splits", "features", "model"})
     return hashlib.sha256(json.dumps(keys, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
-def _load_or_run(scenario: str, seed: int, workplaces: int, config: dict,
+def _load_or_run(scenario: str, seed: int, workplaces: int, config: VigiaConfig,
                  reuse: bool) -> WorldEvidence:
     path = CACHE / "evidence" / f"{scenario}-{seed}-{workplaces}-{_config_tag(config)}.pkl"
     if reuse and path.exists():
@@ -298,7 +297,8 @@ def main(argv: list[str] | None = None) -> None:
     for noisy in ("models", "features", "pipelines"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # The rules need no per-window bootstrap intervals (selection draws its own paired ones).
-    config = deep_merge(load_config(args.config), {"model": {"metrics": {"bootstrap_samples": 0}}})
+    config = with_overrides(load_config(args.config),
+                            {"model": {"metrics": {"bootstrap_samples": 0}}})
     from models.selection import SelectionEvidence, select_model
 
     summaries, replays, candidates, refused = [], [], [], []
@@ -312,7 +312,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             chosen = select_model(SelectionEvidence.from_backtest(evidence.backtest,
                                                                   evidence.capacity),
-                                  config["selection"]).model_group
+                                  config.selection).model_group
             summaries.append(world_summary(evidence, chosen))
             replays.append(replay_rules(evidence, config))
             candidates.append(evidence.truth.set_index("model_group")[

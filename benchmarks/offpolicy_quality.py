@@ -32,11 +32,11 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.model_quality import CACHE, RESULTS, _generate
+from cleaning.contract import load_districts
 from evaluation.offpolicy_truth import true_values
 from evaluation.truth import forced_labour_active, load_truth
 from evaluation.truth_eval import truth_precision_at_k
 from features.catalog import FEATURE_CATALOG
-from features.contract import load_districts
 from features.splits import production_train_as_of_dates
 from features.training_set import build_training_set, tables_known_before
 from models.backtest import train_model
@@ -45,11 +45,13 @@ from models.list_log import read_list_log
 from models.metrics import k_for_top_percent, top_k_ids
 from models.offpolicy import METHODS
 from models.propensity import fit_propensity, training_weights
-from pipelines.config import lists_config, load_config, total_capacity
-from pipelines.estimates import LIST_LOG_FILE, evaluation_date, evaluation_rows, run_estimates
+from pipelines.config import load_config, with_overrides
+from pipelines.estimates import evaluation_date, evaluation_rows, run_estimates
 from pipelines.flow import newest_record_date, oldest_record_date
-from pipelines.markdown import markdown_table
 from pipelines.quality import validate_inputs
+from reporting import catalog
+from reporting.markdown import markdown_table
+from settings.schema import VigiaConfig
 
 log = logging.getLogger("offpolicy_quality")
 REFERENCE_WORKPLACES = 50_000
@@ -65,36 +67,38 @@ def world_folder(scenario: str, seed: int, workplaces: int) -> Path:
 
 
 def trained_pair(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, as_of: pd.Timestamp,
-                 group: str, config: dict) -> tuple[Any, Any]:
+                 group: str, config: VigiaConfig) -> tuple[Any, Any]:
     """The model group trained for `as_of`, plain and weighted by 1 / P(inspected)."""
-    span = int(config["labels"]["label_timespan_months"])
-    dates = production_train_as_of_dates(config["splits"], as_of, oldest_record_date(tables),
+    span = config.labels.label_timespan_months
+    dates = production_train_as_of_dates(config.splits, as_of, oldest_record_date(tables),
                                          span)
     X, y, meta = build_training_set(
-        tables, districts, dates, span, known_before=as_of, label_kind=config["labels"]["kind"],
-        area_prior_strength=float(config["features"]["area_prior_strength"]))
-    estimator = build_grid(config["model"], X.dtypes, FEATURE_CATALOG)[group]
-    calibration = config["model"]["calibration"]
+        tables, districts, dates, span, known_before=as_of, label_kind=config.labels.kind,
+        min_indicators=config.labels.min_indicators,
+        area_prior_strength=config.features.area_prior_strength)
+    estimator = build_grid(config.model, X.dtypes, FEATURE_CATALOG)[group]
+    calibration, recency = config.model.calibration, config.model.recency_half_life_months
     propensity = fit_propensity(tables_known_before(tables, as_of), districts, as_of, config)
-    weights = training_weights(propensity, X, config["offpolicy"])
-    return (train_model(estimator, X, y, meta["as_of"], calibration).model,
-            train_model(estimator, X, y, meta["as_of"], calibration, sample_weight=weights).model)
+    weights = training_weights(propensity, X, config.offpolicy)
+    return (train_model(estimator, X, y, meta["as_of"], calibration, recency).model,
+            train_model(estimator, X, y, meta["as_of"], calibration, recency,
+                        sample_weight=weights).model)
 
 
 def evaluate_world(scenario: str, seed: int, workplaces: int, group: str,
-                   config: dict) -> dict[str, Any]:
+                   config: VigiaConfig) -> dict[str, Any]:
     """Estimates, true values and plain-vs-weighted figures of one world."""
     started = time.perf_counter()
     folder = world_folder(scenario, seed, workplaces)
     clean = validate_inputs(folder, config, date.today())[0].clean
     planning = (newest_record_date(clean) + pd.Timedelta(days=1)).normalize()
     tables, districts = tables_known_before(clean, planning), load_districts()
-    span = int(config["labels"]["label_timespan_months"])
-    months = span + int(config["splits"]["outcome_lag_months"])
-    list_log = read_list_log(folder / LIST_LOG_FILE)
+    span = config.labels.label_timespan_months
+    months = span + config.splits.outcome_lag_months
+    list_log = read_list_log(catalog.LIST_LOG.path(folder))
     fallback = (planning - pd.DateOffset(months=months)).to_period("M").to_timestamp()
     as_of = evaluation_date(list_log, planning, config, fallback)
-    capacity = round(total_capacity(lists_config(config)) * workplaces / REFERENCE_WORKPLACES)
+    capacity = round(config.lists.total_capacity * workplaces / REFERENCE_WORKPLACES)
     plain, weighted = trained_pair(tables, districts, as_of, group, config)
     rows = evaluation_rows(tables, districts, plain, planning, as_of, config)
     truth = load_truth(folder / "truth")
@@ -109,9 +113,9 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, group: str,
     estimates, departments = [], []
     propensity = fit_propensity(tables, districts, planning, config)
     for method in METHODS:
-        settings = {**config["offpolicy"], "method": method}
         figures = run_estimates(tables, districts, rows, planning, list_log, capacity,
-                                {**config, "offpolicy": settings}, propensity)
+                                with_overrides(config, {"offpolicy": {"method": method}}),
+                                propensity)
         p = figures["list_precision"]
         by_department = department_rows(figures, true, name).assign(method=method)
         departments.append(by_department)
@@ -150,7 +154,7 @@ def department_rows(estimates: dict[str, Any], true: dict[str, Any], world: str)
 
 
 def write_results(worlds: pd.DataFrame, estimates: pd.DataFrame, departments: pd.DataFrame,
-                  args: argparse.Namespace, config: dict) -> Path:
+                  args: argparse.Namespace, config: VigiaConfig) -> Path:
     """Markdown and JSON under benchmarks/results/."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     by_method = estimates.groupby("method").agg(
@@ -172,7 +176,7 @@ def write_results(worlds: pd.DataFrame, estimates: pd.DataFrame, departments: pd
          f"--workplaces {args.workplaces}"]) + "\"")
     text = ["# Off-policy estimates against the truth", "",
             f"Command: `{command}` (model group `{args.model_group}`, "
-            f"{config['offpolicy']['confidence']:.0%} intervals). True values: "
+            f"{config.offpolicy.confidence:.0%} intervals). True values: "
             "evaluation/offpolicy_truth.py (the share of a set in forced labour during the label "
             "window times the window's detection rate, plus false conclusions).", "",
             "## Estimators (list precision at capacity and finding rate per department)", "",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.contract import RUC_WEIGHTS
+from cleaning.contract import RUC_WEIGHTS
 
 DEFECTS = {
     "workplaces": ("wrong_check_digit", "unknown_ubigeo"),

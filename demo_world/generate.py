@@ -18,12 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from demo_world import names, spec
-from demo_world.defects import inject_defects
-from demo_world.listed_operations import ListedOperations
-from demo_world.scenarios import BASELINE, Knobs, draw_knobs, scenario_record
-from demo_world.truth_readme import render_truth_readme
-from features.contract import (
+from cleaning.contract import (
     CHANNELS,
     FL_INDICATORS,
     ORIGINS,
@@ -33,6 +28,12 @@ from features.contract import (
     column_names,
     load_districts,
 )
+from demo_world import names, spec
+from demo_world.defects import inject_defects
+from demo_world.listed_operations import ListedOperations
+from demo_world.scenarios import BASELINE, Knobs, draw_knobs, scenario_record
+from demo_world.truth_readme import render_truth_readme
+from reporting import catalog
 
 DEFAULT_DEFECT_SHARE = 0.003
 BURN_IN_MONTHS = 36  # simulated before the window so spells have realistic start dates
@@ -954,7 +955,7 @@ def write_world(world: DemoWorld, out_dir: Path) -> dict[str, Path]:
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         paths[f"truth/{name}"] = path
     if world.list_log is not None:  # public, like the tables: the inspectorate's own lists
-        paths["list_log"] = out_dir / "list_log.parquet"
+        paths["list_log"] = catalog.LIST_LOG.path(out_dir)  # where a run reads it back
         world.list_log.to_parquet(paths["list_log"], index=False)
     scenario = truth_dir / "scenario.json"
     scenario.write_text(json.dumps(world.scenario, indent=2) + "\n", encoding="utf-8")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evaluation.truth import forced_labour_active
+from settings.schema import FairnessConfig
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def estimates_against_truth(truth: Mapping[str, pd.DataFrame],
 
 def fairness_against_truth(truth: Mapping[str, pd.DataFrame], workplaces: pd.DataFrame,
                            scores: pd.Series, as_of: pd.Timestamp, capacity: int,
-                           settings: Mapping[str, object]) -> pd.DataFrame:
+                           settings: FairnessConfig) -> pd.DataFrame:
     """The fairness audit of the top `capacity` with precision and recall against who really
     was in forced labour at `as_of` (every workplace labelled by the truth)."""
     from models.fairness import audit_groups, audit_table

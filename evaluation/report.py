@@ -16,9 +16,15 @@ import pandas as pd
 from evaluation.offpolicy_truth import estimates_against_truth, fairness_against_truth
 from evaluation.truth import load_truth
 from evaluation.truth_eval import ORACLE, truth_table
-from pipelines.markdown import markdown_table
+from reporting import catalog
+from reporting.markdown import markdown_table
+from settings.schema import FairnessConfig
 
-BACKTEST_DIR = "backtest"
+EVALUATION_CSV = catalog.RunFile("truth_evaluation.csv", "csv", "vigia evaluate (demo only)",
+                                 "lists scored against the demo world's hidden truth",
+                                 catalog.BACKTEST)
+EVALUATION_MD = catalog.RunFile("truth_evaluation.md", "markdown", "vigia evaluate (demo only)",
+                                "the truth evaluation as a table", catalog.BACKTEST)
 
 
 def evaluate_run(
@@ -26,8 +32,8 @@ def evaluate_run(
 ) -> pd.DataFrame:
     """One row per (window, model group or oracle): truth precision@capacity and inspected one."""
     truth = load_truth(truth_dir)
-    scores = pd.read_parquet(run_dir / BACKTEST_DIR / "test_scores.parquet")
-    metrics = pd.read_csv(run_dir / BACKTEST_DIR / "metrics.csv")
+    scores = pd.read_parquet(catalog.BACKTEST_SCORES.path(run_dir))
+    metrics = pd.read_csv(catalog.BACKTEST_METRICS.path(run_dir))
     inspected = metrics[metrics["metric"] == "precision_at_capacity"].set_index(
         ["split", "model_group"]
     )
@@ -47,8 +53,8 @@ def evaluate_run(
             for g in table["model_group"]
         ]
         tables.append(table)
-    planning = pd.read_csv(run_dir / "scores.csv", dtype={"workplace_id": str})
-    as_of = pd.Timestamp(Path(run_dir, "planning_date.txt").read_text().strip())
+    planning = pd.read_csv(catalog.SCORES.path(run_dir), dtype={"workplace_id": str})
+    as_of = pd.Timestamp(catalog.PLANNING_DATE.path(run_dir).read_text().strip())
     live = truth_table(truth, as_of, 0, {"planning_list": planning.set_index("workplace_id")[
         "score"]}, capacity)
     live["split"] = f"planning {as_of.date()}"
@@ -70,7 +76,7 @@ def summary_markdown(table: pd.DataFrame) -> str:
 
 
 def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_months: int,
-                     fairness: dict | None = None) -> Path:
+                     fairness: FairnessConfig | None = None) -> Path:
     """Write `truth_evaluation.csv` and `.md` into the run's backtest folder; return the .md.
 
     With the run's `estimates.json`, its finding rates per department are set against the truth
@@ -78,20 +84,20 @@ def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_mont
     audit against the truth (`fairness_against_truth.csv`).
     """
     table = evaluate_run(truth_dir, run_dir, capacity, horizon_months)
-    out = run_dir / BACKTEST_DIR
-    table.to_csv(out / "truth_evaluation.csv", index=False)
+    out = run_dir / catalog.BACKTEST.name
+    table.to_csv(EVALUATION_CSV.path(run_dir), index=False)
     text = summary_markdown(table)
     truth = load_truth(truth_dir)
-    if (run_dir / "estimates.json").is_file():
-        estimates = json.loads((run_dir / "estimates.json").read_text(encoding="utf-8"))
+    if catalog.ESTIMATES.path(run_dir).is_file():
+        estimates = json.loads(catalog.ESTIMATES.path(run_dir).read_text(encoding="utf-8"))
         against = estimates_against_truth(truth, estimates)
         against.to_csv(out / "offpolicy_against_truth.csv", index=False)
         text += (f"\n## Off-policy finding rates per department against the truth\n\n"
                  f"{against['covered'].mean():.0%} of the {len(against)} intervals hold the "
                  f"true rate (`offpolicy_against_truth.csv`).\n")
     if fairness is not None:
-        scores = pd.read_csv(run_dir / "scores.csv", dtype={"workplace_id": str})
-        as_of = pd.Timestamp(Path(run_dir, "planning_date.txt").read_text().strip())
+        scores = pd.read_csv(catalog.SCORES.path(run_dir), dtype={"workplace_id": str})
+        as_of = pd.Timestamp(catalog.PLANNING_DATE.path(run_dir).read_text().strip())
         registry = pd.read_csv(truth_dir.parent / "workplaces.csv", dtype=str,
                                usecols=["workplace_id", "ruc", "ciiu", "ubigeo", "size_band"])
         audit = fairness_against_truth(truth, registry.drop_duplicates("workplace_id"),
@@ -101,6 +107,6 @@ def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_mont
         text += (f"\n## Fairness of the planning list against the truth\n\n"
                  f"{int((audit['flagged'] != '').sum())} of {len(audit)} groups flagged "
                  "(`fairness_against_truth.csv`).\n")
-    path = out / "truth_evaluation.md"
+    path = EVALUATION_MD.path(run_dir)
     path.write_text(text, encoding="utf-8")
     return path

@@ -11,11 +11,10 @@ Ranking and ties follow models.metrics (score descending, then sha256 of the wor
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import pandas as pd
 
-from evaluation.truth import forced_labour_active, latent_risk, load_truth
+from evaluation.truth import forced_labour_active, latent_risk
 from models.metrics import top_k_ids
 
 ORACLE = "oracle:latent_risk"
@@ -55,9 +54,3 @@ def truth_table(truth: Mapping[str, pd.DataFrame], as_of: str | pd.Timestamp,
     table["base_rate"] = float(active.mean())
     table["active_workplaces"] = int(active.sum())
     return table
-
-
-def truth_table_from_dir(truth_dir: str | Path, as_of: str | pd.Timestamp, horizon_months: int,
-                         scores_by_group: Mapping[str, pd.Series], k: int) -> pd.DataFrame:
-    """`truth_table` reading the truth folder of a demo world."""
-    return truth_table(load_truth(truth_dir), as_of, horizon_months, scores_by_group, k)

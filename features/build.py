@@ -18,6 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cleaning.contract import (
+    FL_INDICATORS,
+    LABOUR_REGIMES,
+    SIZE_BANDS,
+    list_has_any_code,
+)
 from features.catalog import (
     CHANNEL_ES,
     FEATURE_CATALOG,
@@ -30,17 +36,10 @@ from features.catalog import (
     TOPIC_GROUPS,
     WINDOWS,
 )
-from features.contract import (
-    FL_INDICATORS,
-    LABOUR_REGIMES,
-    SIZE_BANDS,
-    list_has_any_code,
-)
 
 LIMA_INEI = "150101"
 LOW_DENSITY_PER_KM2 = 10.0
 EARTH_RADIUS_KM = 6371.0
-DEFAULT_AREA_PRIOR_STRENGTH = 20.0
 SIZE_RANK = {band: float(rank) for rank, band in enumerate(SIZE_BANDS)}
 
 # District columns (raw name -> feature name); the raw file writes "S.I." for unknown values.
@@ -201,6 +200,48 @@ def _registry_as_of(frame: pd.DataFrame, history: pd.DataFrame, t: np.datetime64
         frame[feature] = values
 
 
+def _inspection_columns(
+    ins: pd.DataFrame,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per inspection row: which counts it adds to (existence) and its outcome values."""
+    indicators = _list_flags(ins["fl_indicators"])
+    existence = {"inspections": np.ones(len(ins))}
+    for origin in ORIGIN_ES:
+        existence[f"inspections_{origin}"] = (ins["origin"].astype(str) == origin).to_numpy(float)
+    existence["inspections_specialized"] = (ins["team"].astype(str) == "specialized").to_numpy(
+        float
+    )
+    n_indicators = np.zeros(len(ins))
+    for code in FL_INDICATORS:
+        n_indicators += indicators((code,))
+    outcomes = {
+        "infractions": ins["infraction_found"].to_numpy(float),
+        "fl_indicators": n_indicators,
+        **{
+            f"fl_{family}": indicators(codes).astype(float)
+            for family, (codes, _) in INDICATOR_FAMILIES.items()
+        },
+        "forced_labour_found": ins["forced_labour_found"].to_numpy(float),
+        "child_labour_found": ins["child_labour_found"].to_numpy(float),
+        "fines_uit": ins["fine_uit"].to_numpy(float),
+        "victims": ins["victims_identified"].to_numpy(float),
+    }
+    return existence, outcomes
+
+
+def _complaint_columns(com: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per complaint row: which complaint counts (all, per topic group, per channel) it adds to."""
+    complaint_counts = {"complaints": np.ones(len(com))}
+    topics = _list_flags(com["topics"])
+    for group, (codes, _) in TOPIC_GROUPS.items():
+        has_topic = topics(codes)
+        complaint_counts[f"complaints_{group}"] = has_topic.astype(float)
+    for channel in CHANNEL_ES:
+        is_channel = com["channel"].astype(str) == channel
+        complaint_counts[f"complaints_{channel}"] = is_channel.to_numpy(float)
+    return complaint_counts
+
+
 def prepare_feature_inputs(
     tables: dict[str, pd.DataFrame], districts: pd.DataFrame
 ) -> FeatureInputs:
@@ -227,40 +268,12 @@ def prepare_feature_inputs(
     keep = ins_pos >= 0
     ins = ins.loc[keep]
     ins_pos = ins_pos[keep]
-    indicators = _list_flags(ins["fl_indicators"])
-    existence = {"inspections": np.ones(len(ins))}
-    for origin in ORIGIN_ES:
-        existence[f"inspections_{origin}"] = (ins["origin"].astype(str) == origin).to_numpy(float)
-    existence["inspections_specialized"] = (ins["team"].astype(str) == "specialized").to_numpy(
-        float
-    )
-    n_indicators = np.zeros(len(ins))
-    for code in FL_INDICATORS:
-        n_indicators += indicators((code,))
-    outcomes = {
-        "infractions": ins["infraction_found"].to_numpy(float),
-        "fl_indicators": n_indicators,
-        **{
-            f"fl_{family}": indicators(codes).astype(float)
-            for family, (codes, _) in INDICATOR_FAMILIES.items()
-        },
-        "forced_labour_found": ins["forced_labour_found"].to_numpy(float),
-        "child_labour_found": ins["child_labour_found"].to_numpy(float),
-        "fines_uit": ins["fine_uit"].to_numpy(float),
-        "victims": ins["victims_identified"].to_numpy(float),
-    }
+    existence, outcomes = _inspection_columns(ins)
 
     com_pos = ids.get_indexer(com["workplace_id"].astype(str))
     com = com.loc[com_pos >= 0]
     com_pos = com_pos[com_pos >= 0]
-    complaint_counts = {"complaints": np.ones(len(com))}
-    topics = _list_flags(com["topics"])
-    for group, (codes, _) in TOPIC_GROUPS.items():
-        has_topic = topics(codes)
-        complaint_counts[f"complaints_{group}"] = has_topic.astype(float)
-    for channel in CHANNEL_ES:
-        is_channel = com["channel"].astype(str) == channel
-        complaint_counts[f"complaints_{channel}"] = is_channel.to_numpy(float)
+    complaint_counts = _complaint_columns(com)
 
     return FeatureInputs(
         static=static,
@@ -347,9 +360,31 @@ def _loo_smoothed_rates(
     return rates
 
 
+def _same_company_columns(inputs: FeatureInputs, outcome_known: np.ndarray, fl: np.ndarray,
+                         infractions: np.ndarray) -> dict[str, np.ndarray]:
+    """Findings at the workplace's other establishments (same RUC), at its principal and at
+    its principal's other contractors; never its own."""
+    n = len(inputs.static)
+    any_indicator = np.bincount(
+        inputs.inspection_pos[outcome_known],
+        weights=(inputs.outcomes["fl_indicators"][outcome_known] > 0).astype(float),
+        minlength=n,
+    )
+    ruc = inputs.ruc_code
+    principal = inputs.principal_code
+    columns: dict[str, np.ndarray] = {}
+    for name, own in (("fl_findings", fl), ("indicator_findings", any_indicator),
+                      ("infractions", infractions)):
+        by_ruc = np.bincount(ruc, weights=own, minlength=ruc.max(initial=0) + 1)
+        columns[f"same_ruc_{name}"] = by_ruc[ruc] - own
+        at_principal = np.where(principal >= 0, by_ruc[np.maximum(principal, 0)], 0.0)
+        columns[f"principal_{name}"] = at_principal - np.where(principal == ruc, own, 0.0)
+    columns["co_contractor_fl_findings"] = _group_total_excluding_own(principal, fl)
+    return columns
+
+
 def features_as_of(
-    inputs: FeatureInputs, as_of: pd.Timestamp,
-    area_prior_strength: float = DEFAULT_AREA_PRIOR_STRENGTH,
+    inputs: FeatureInputs, as_of: pd.Timestamp, area_prior_strength: float,
 ) -> pd.DataFrame:
     """Features for every workplace from facts known strictly before `as_of`."""
     as_of = pd.Timestamp(as_of)
@@ -375,22 +410,8 @@ def features_as_of(
     age_days = (t - inputs.activity_start) / np.timedelta64(1, "D")
     columns["age_years"] = np.clip(age_days / 365.25, 0.0, None)
 
-    fl = columns["forced_labour_found_all"]
-    any_indicator = np.bincount(
-        inputs.inspection_pos[outcome_known],
-        weights=(inputs.outcomes["fl_indicators"][outcome_known] > 0).astype(float),
-        minlength=n,
-    )
-    infractions = columns["infractions_all"]
-    ruc = inputs.ruc_code
-    principal = inputs.principal_code
-    for name, own in (("fl_findings", fl), ("indicator_findings", any_indicator),
-                      ("infractions", infractions)):
-        by_ruc = np.bincount(ruc, weights=own, minlength=ruc.max(initial=0) + 1)
-        columns[f"same_ruc_{name}"] = by_ruc[ruc] - own
-        at_principal = np.where(principal >= 0, by_ruc[np.maximum(principal, 0)], 0.0)
-        columns[f"principal_{name}"] = at_principal - np.where(principal == ruc, own, 0.0)
-    columns["co_contractor_fl_findings"] = _group_total_excluding_own(principal, fl)
+    fl, infractions = columns["forced_labour_found_all"], columns["infractions_all"]
+    columns.update(_same_company_columns(inputs, outcome_known, fl, infractions))
 
     trials = np.bincount(inputs.inspection_pos[outcome_known], minlength=n).astype(float)
     keys = inputs.area_keys
@@ -414,7 +435,7 @@ def features_as_of(
 
 def build_features(
     tables: dict[str, pd.DataFrame], districts: pd.DataFrame, as_of: pd.Timestamp,
-    area_prior_strength: float = DEFAULT_AREA_PRIOR_STRENGTH,
+    area_prior_strength: float,
 ) -> pd.DataFrame:
     """One row per workplace (index `workplace_id`), columns in catalog order, as of `as_of`."""
     return features_as_of(prepare_feature_inputs(tables, districts), as_of, area_prior_strength)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.contract import LIST_SEPARATOR, list_has_any_code
+from cleaning.contract import LIST_SEPARATOR, list_has_any_code
 
 LABEL_KINDS = ("forced_labour_found", "min_indicators", "fundamental_rights")
 FUNDAMENTAL_RIGHTS_SUBJECTS = ("forced_labour", "child_labour", "discrimination", "union_rights")
@@ -59,9 +59,10 @@ def build_labels(
     tables: dict[str, pd.DataFrame],
     as_of: pd.Timestamp,
     label_timespan_months: int,
-    kind: str = "forced_labour_found",
+    *,
+    kind: str,
+    min_indicators: int,
     known_before: pd.Timestamp | None = None,
-    min_indicators: int = 2,
 ) -> pd.Series:
     """1.0 / 0.0 / NaN per workplace (index `workplace_id`, all of them) for the window at `as_of`.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.build import DEFAULT_AREA_PRIOR_STRENGTH, features_as_of, prepare_feature_inputs
+from features.build import features_as_of, prepare_feature_inputs
 from features.labels import build_labels, label_window_end
 
 
@@ -19,9 +19,10 @@ def build_training_set(
     train_as_of_dates: list[pd.Timestamp],
     label_timespan_months: int,
     known_before: pd.Timestamp,
-    label_kind: str = "forced_labour_found",
-    min_indicators: int = 2,
-    area_prior_strength: float = DEFAULT_AREA_PRIOR_STRENGTH,
+    *,
+    label_kind: str,
+    min_indicators: int,
+    area_prior_strength: float,
 ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """(X, y, meta) over the training as-of dates; rows share a RangeIndex.
 
@@ -55,7 +56,7 @@ def build_scoring_set(
     tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame,
     as_of: pd.Timestamp,
-    area_prior_strength: float = DEFAULT_AREA_PRIOR_STRENGTH,
+    area_prior_strength: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(X, meta) for every workplace at a test or planning date; rows share a RangeIndex."""
     as_of = pd.Timestamp(as_of)

@@ -27,6 +27,7 @@ from models.degenerate import drop_degenerate_columns
 from models.metrics import score_table, top_k_ids
 from models.propensity import weighted_metric_for_window
 from models.selection import top_k_stability
+from settings.schema import CalibrationConfig, VigiaConfig
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,21 @@ def split_name(split: Split) -> str:
 
 def train_model(
     estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series, as_of: pd.Series,
-    calibration: Mapping[str, Any], recency_half_life_months: float | None = None,
+    calibration: CalibrationConfig, recency_half_life_months: float | None,
     sample_weight: np.ndarray | None = None,
 ) -> TrainedModel:
     """Fit one grid point with calibration on the latest training as-of date(s), its rows
     optionally weighted toward recent label windows (`model.recency_half_life_months`)."""
     return fit_calibrated(
-        estimator, X, y, as_of,
-        calibration_as_of_dates=int(calibration.get("as_of_dates", 1)),
-        method=str(calibration.get("method", "sigmoid")),
-        min_positives=int(calibration.get("min_positives", 5)),
+        estimator, X, y, as_of, **calibration_arguments(calibration),
         sample_weight=_combined(sample_weight, recency_weights(as_of, recency_half_life_months)),
     )
+
+
+def calibration_arguments(calibration: CalibrationConfig) -> dict[str, Any]:
+    """`fit_calibrated`'s keyword arguments from config `model.calibration`."""
+    return {"calibration_as_of_dates": calibration.as_of_dates, "method": calibration.method,
+            "min_positives": calibration.min_positives}
 
 
 def _combined(*weights: np.ndarray | None) -> np.ndarray | None:
@@ -83,33 +87,46 @@ class SplitResult:
     training: list[dict[str, Any]]
 
 
+def _training_row(split: str, group: str, trained: TrainedModel,
+                  dropped: Mapping[str, str]) -> dict[str, Any]:
+    """One row of the backtest's `training.csv`: what was fitted and calibrated."""
+    return {
+        "split": split, "model_group": group, "calibrated": trained.calibrated,
+        "fit_rows": trained.fit_rows, "fit_positives": trained.fit_positives,
+        "calibration_rows": trained.calibration_rows,
+        "calibration_positives": trained.calibration_positives, "note": trained.note,
+        "dropped_columns": ";".join(dropped),
+    }
+
+
 def backtest_split(
     tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame,
     split: Split,
     grid_factory: GridFactory,
-    config: Mapping[str, Any],
+    config: VigiaConfig,
     capacity: int,
+    metric: str,
 ) -> SplitResult:
-    """Train and measure every grid point on one split; lists hold `capacity`.
+    """Train and measure every grid point on one split; lists hold `capacity`; the log
+    shows `metric` (a row name of `score_table`, e.g. `precision_at_capacity`).
 
     Splits are independent of each other, so they can run in any order or in parallel.
     """
-    labels_cfg, model_cfg = config["labels"], config["model"]
-    metrics_cfg = model_cfg.get("metrics", {})
-    prior = float(config["features"]["area_prior_strength"])
+    labels_cfg, model_cfg = config.labels, config.model
+    prior = config.features.area_prior_strength
     name, started = split_name(split), time.perf_counter()
     X, y, meta = build_training_set(
         tables, districts, split.train_as_of_dates, split.label_timespan_months,
-        known_before=split.test_as_of, label_kind=labels_cfg["kind"],
-        min_indicators=int(labels_cfg.get("min_indicators", 2)),
+        known_before=split.test_as_of, label_kind=labels_cfg.kind,
+        min_indicators=labels_cfg.min_indicators,
         area_prior_strength=prior,
     )
     X, dropped = drop_degenerate_columns(X)  # the grid below is built on the kept columns
     X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior)
     y_test = build_labels(
-        tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg["kind"],
-        min_indicators=int(labels_cfg.get("min_indicators", 2)),
+        tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg.kind,
+        min_indicators=labels_cfg.min_indicators,
     )
     result = SplitResult(name, [], [], pd.DataFrame({
         "split": name, "workplace_id": y_test.index, "label": y_test.to_numpy(),
@@ -120,15 +137,14 @@ def backtest_split(
     weighted = weighted_metric_for_window(tables, districts, split.test_as_of, y_test,
                                           X_test.set_index(ids), config)
     for group, estimator in grid_factory(X.dtypes).items():
-        trained = train_model(estimator, X, y, meta["as_of"], model_cfg.get("calibration", {}),
-                              model_cfg.get("recency_half_life_months"))
+        trained = train_model(estimator, X, y, meta["as_of"], model_cfg.calibration,
+                              model_cfg.recency_half_life_months)
         scores = pd.Series(trained.model.predict_proba(X_test)[:, 1], index=ids, name=group)
         table = score_table(
             y_test, scores, capacity,
-            top_percents=metrics_cfg.get("top_percents", (1, 5)),
-            n_bootstrap=int(metrics_cfg.get("bootstrap_samples", 200)),
-            seed=int(model_cfg["seed"]),
-            confidence=float(metrics_cfg.get("confidence", 0.9)),
+            top_percents=model_cfg.metrics.top_percents,
+            n_bootstrap=model_cfg.metrics.bootstrap_samples,
+            seed=model_cfg.seed, confidence=model_cfg.metrics.confidence,
         )
         if weighted is not None:
             table = pd.concat([table, weighted.row(scores, capacity)], ignore_index=True)
@@ -137,15 +153,9 @@ def backtest_split(
             "split": name, "model_group": group, "workplace_id": ids, "score": scores.values,
         }))
         result.top_lists[group] = top_k_ids(scores, capacity)
-        result.training.append({
-            "split": name, "model_group": group, "calibrated": trained.calibrated,
-            "fit_rows": trained.fit_rows, "fit_positives": trained.fit_positives,
-            "calibration_rows": trained.calibration_rows,
-            "calibration_positives": trained.calibration_positives, "note": trained.note,
-            "dropped_columns": ";".join(dropped),
-        })
-        log.info("  %s: precision at capacity %.3f", group,
-                 table.loc[table["metric"] == "precision_at_capacity", "value"].iloc[0])
+        result.training.append(_training_row(name, group, trained, dropped))
+        log.info("  %s: %s %.3f", group, metric,
+                 table.loc[table["metric"] == metric, "value"].iloc[0])
     log.info("split %s done in %.1f s", name, time.perf_counter() - started)
     return result
 
@@ -173,9 +183,11 @@ def run_backtest(
     districts: pd.DataFrame,
     plan: list[Split],
     grid_factory: GridFactory,
-    config: Mapping[str, Any],
+    config: VigiaConfig,
     capacity: int,
+    metric: str,
 ) -> BacktestResult:
     """Train and measure every grid point on every split of `plan`, one split after another."""
-    return combine_splits([backtest_split(tables, districts, split, grid_factory, config, capacity)
-                           for split in plan])
+    return combine_splits([
+        backtest_split(tables, districts, split, grid_factory, config, capacity, metric)
+        for split in plan])

@@ -8,11 +8,11 @@ Brier score says nothing. The sector-and-region prior is a probability (a smooth
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
+
+from settings.schema import BaselinesConfig
 
 BASELINE_PREFIX = "baseline:"
 
@@ -116,20 +116,19 @@ class SectorRegionPrior(_Baseline):
         return _as_proba(rates.to_numpy(dtype=float))
 
 
-def build_baselines(baseline_config: dict[str, Any], seed: int) -> dict[str, BaseEstimator]:
+def build_baselines(baselines: BaselinesConfig, seed: int) -> dict[str, BaseEstimator]:
     """The baseline grid, named `baseline:<what it ranks by>`, from `model.baselines` config."""
     return {
         f"{BASELINE_PREFIX}random": RandomBaseline(seed=seed),
         f"{BASELINE_PREFIX}most_recent_complaints": CountBaseline(
-            column=baseline_config.get("complaints_column", "complaints_2y")
+            column=baselines.complaints_column
         ),
         f"{BASELINE_PREFIX}most_past_infractions": CountBaseline(
-            column=baseline_config.get("infractions_column", "infractions_all")
+            column=baselines.infractions_column
         ),
         f"{BASELINE_PREFIX}sector_region_prior": SectorRegionPrior(
-            sector_column=baseline_config.get("sector_column", "ciiu_division"),
-            region_column=baseline_config.get("region_column", "department_code"),
-            smoothing=float(baseline_config.get("prior_smoothing", 20.0)),
+            sector_column=baselines.sector_column, region_column=baselines.region_column,
+            smoothing=baselines.prior_smoothing,
         ),
     }
 

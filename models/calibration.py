@@ -68,8 +68,8 @@ def recency_weights(as_of: pd.Series | np.ndarray,
 
 
 def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.ndarray,
-                   as_of: pd.Series | np.ndarray, *, calibration_as_of_dates: int = 1,
-                   method: str = "sigmoid", min_positives: int = 5,
+                   as_of: pd.Series | np.ndarray, *, calibration_as_of_dates: int,
+                   method: str, min_positives: int,
                    sample_weight: np.ndarray | None = None) -> TrainedModel:
     """Fit `estimator` on earlier labelled rows and calibrate it on the latest training dates.
 
@@ -116,13 +116,9 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
 
     fitted = clone(estimator).fit(_rows(X, in_fit), fit_labels,
                                   **_weighted(estimator, sample_weight, in_fit))
-    calibrator = CalibratedClassifierCV(FrozenEstimator(fitted), method=method)
-    with warnings.catch_warnings():
-        # The frozen estimator is not refitted: weights go to the calibration map, as meant.
-        warnings.filterwarnings("ignore", message="Since FrozenEstimator")
-        calibrator.fit(_rows(X, in_calibration), cal_labels,
-                       **({} if sample_weight is None else
-                          {"sample_weight": np.asarray(sample_weight)[in_calibration]}))
+    calibrator = _calibrate(fitted, _rows(X, in_calibration), cal_labels, method,
+                            None if sample_weight is None
+                            else np.asarray(sample_weight)[in_calibration])
     return TrainedModel(
         model=calibrator, fitted=fitted, calibrated=True,
         fit_rows=int(in_fit.sum()), fit_positives=int(fit_labels.sum()),
@@ -130,6 +126,17 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
         calibration_as_of=[pd.Timestamp(d) for d in calibration_dates],
         note=f"{method} calibration on {len(cal_labels)} labelled rows",
     )
+
+
+def _calibrate(fitted: BaseEstimator, X: pd.DataFrame, y: np.ndarray, method: str,
+               sample_weight: np.ndarray | None) -> CalibratedClassifierCV:
+    """`fitted` frozen, its scores mapped to probabilities on the calibration rows."""
+    calibrator = CalibratedClassifierCV(FrozenEstimator(fitted), method=method)
+    with warnings.catch_warnings():
+        # The frozen estimator is not refitted: weights go to the calibration map, as meant.
+        warnings.filterwarnings("ignore", message="Since FrozenEstimator")
+        calibrator.fit(X, y, **({} if sample_weight is None else {"sample_weight": sample_weight}))
+    return calibrator
 
 
 def _require_both_classes(labels: np.ndarray, dates: pd.Series) -> None:

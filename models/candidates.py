@@ -33,6 +33,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from features.catalog import FeatureSpec
 from models.baselines import build_baselines, required_columns
+from settings.schema import ModelConfig
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def model_group_name(family: str, params: Mapping[str, Any]) -> str:
     return f"{family}:" + ",".join(f"{k}={params[k]}" for k in sorted(params))
 
 
-def build_candidates(model_config: Mapping[str, Any], feature_dtypes: pd.Series,
+def build_candidates(model_config: ModelConfig, feature_dtypes: pd.Series,
                      catalog: Mapping[str, FeatureSpec]) -> dict[str, Pipeline]:
     """One unfitted Pipeline per grid point of `model.families`, named by `model_group_name`.
 
@@ -138,9 +139,9 @@ def build_candidates(model_config: Mapping[str, Any], feature_dtypes: pd.Series,
     """
     numeric, categorical = split_columns(feature_dtypes, catalog)
     constraints = monotonic_constraints(numeric, catalog)
-    seed = int(model_config["seed"])
+    seed = model_config.seed
     candidates: dict[str, Pipeline] = {}
-    for family, family_grid in model_config["families"].items():
+    for family, family_grid in model_config.families.items():
         for params in expand_grid(family_grid or {}):
             candidates[model_group_name(family, params)] = Pipeline([
                 ("preprocess", _preprocessor(numeric, categorical, family)),
@@ -149,16 +150,17 @@ def build_candidates(model_config: Mapping[str, Any], feature_dtypes: pd.Series,
     return candidates
 
 
-def build_grid(model_config: Mapping[str, Any], feature_dtypes: pd.Series,
+def build_grid(model_config: ModelConfig, feature_dtypes: pd.Series,
                catalog: Mapping[str, FeatureSpec]) -> dict[str, BaseEstimator]:
     """Models and baselines together, so both go through the same training and the same tables.
 
-    A baseline whose feature columns are not in the frame is left out with a warning, so a
-    renamed feature shows up in the log instead of stopping the run.
+    A baseline whose feature columns are not in the frame (dropped as degenerate: e.g. no
+    complaint at all) is left out with a warning; a column the catalog does not know is a
+    configuration error, found before the run (pipelines/preflight.py).
     """
     grid: dict[str, BaseEstimator] = dict(build_candidates(model_config, feature_dtypes, catalog))
     available = set(map(str, feature_dtypes.index))
-    baselines = build_baselines(model_config.get("baselines", {}), int(model_config["seed"]))
+    baselines = build_baselines(model_config.baselines, model_config.seed)
     for name, baseline in baselines.items():
         missing = [c for c in required_columns(baseline) if c not in available]
         if missing:

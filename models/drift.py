@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from settings.schema import DriftConfig
+
 SHARE_FLOOR = 1e-4
 QUANTILE_POINTS = 201
 MISSING = "__missing__"
@@ -138,25 +140,25 @@ def drift_table(profile: Mapping[str, Any],
     return table.sort_values("psi", ascending=False, na_position="first", ignore_index=True)
 
 
-def drift_failures(table: pd.DataFrame, thresholds: Mapping[str, float]) -> list[str]:
+def drift_failures(table: pd.DataFrame, thresholds: DriftConfig) -> list[str]:
     """Why the drift is too strong (one English phrase per breached rule); empty when it is not.
 
     thresholds: max_psi, max_missing_increase (share points), max_new_category_share.
     """
     failures = []
-    max_psi = float(thresholds["max_psi"])
+    max_psi = thresholds.max_psi
     missing_feature = table["psi"].isna()
     for row in table[missing_feature].itertuples():
         failures.append(f"{row.feature} is missing from the new data")
     for row in table[table["psi"] > max_psi].itertuples():
         failures.append(f"{row.feature} PSI {row.psi:.3f} > {max_psi:g}")
     increase = table["missing_now"] - table["missing_then"]
-    max_missing = float(thresholds["max_missing_increase"])
+    max_missing = thresholds.max_missing_increase
     for row, rise in zip(table.itertuples(), increase, strict=True):
         if not np.isnan(row.psi) and rise > max_missing:
             failures.append(f"{row.feature} missing share {row.missing_then:.1%} -> "
                             f"{row.missing_now:.1%}")
-    max_new = float(thresholds["max_new_category_share"])
+    max_new = thresholds.max_new_category_share
     for row in table[table["new_category_share"] > max_new].itertuples():
         failures.append(f"{row.feature} new categories in {row.new_category_share:.1%} of rows")
     return failures
@@ -181,7 +183,7 @@ def score_profile(scores: Any, bins: int = 10) -> dict[str, Any]:
 
 
 def retraining_reasons(features: pd.DataFrame | None, scores: pd.DataFrame | None,
-                       thresholds: Mapping[str, float]) -> list[str]:
+                       thresholds: DriftConfig) -> list[str]:
     """Why the champion should be retrained before listing (empty: it should not).
 
     `features` and `scores` are `drift_table`s of the current data and of the champion's scores
@@ -191,6 +193,6 @@ def retraining_reasons(features: pd.DataFrame | None, scores: pd.DataFrame | Non
     """
     reasons = drift_failures(features, thresholds) if features is not None else []
     if scores is not None:
-        limits = {**thresholds, "max_psi": thresholds["max_score_psi"]}
+        limits = thresholds.model_copy(update={"max_psi": thresholds.max_score_psi})
         reasons += [f"champion's {reason}" for reason in drift_failures(scores, limits)]
     return reasons

@@ -20,21 +20,16 @@ from dataclasses import dataclass
 
 import matplotlib
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
+matplotlib.use("Agg")  # before shap: no GUI backend on a server
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shap  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 from sklearn.compose import ColumnTransformer  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
 from models.calibration import underlying_pipeline  # noqa: E402
-
-DEFAULT_BACKGROUND_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -91,8 +86,8 @@ def _background(transformed: pd.DataFrame, background: pd.DataFrame | None,
     return frame.sample(rows, random_state=seed) if len(frame) > rows else frame
 
 
-def explain(model: object, X: pd.DataFrame, background: pd.DataFrame | None = None,
-            background_rows: int = DEFAULT_BACKGROUND_ROWS, seed: int = 0) -> Explanation:
+def explain(model: object, X: pd.DataFrame, background: pd.DataFrame | None = None, *,
+            background_rows: int, seed: int) -> Explanation:
     """SHAP values of `model` for the rows of `X`, summed back onto the raw feature columns.
 
     `background` (raw features, e.g. the whole scored registry) sets the reference of the linear
@@ -149,34 +144,3 @@ def global_importance(explanation: Explanation) -> pd.Series:
     return explanation.values.abs().mean().sort_values(ascending=False)
 
 
-def _labels(names: list[str], labels_es: dict[str, str] | None) -> list[str]:
-    return [(labels_es or {}).get(n, n) for n in names]
-
-
-def importance_bar_figure(explanation: Explanation, labels_es: dict[str, str] | None = None,
-                          top: int = 15) -> Figure:
-    """Horizontal bar chart of mean |SHAP| per raw feature (Spanish labels when given)."""
-    importance = global_importance(explanation).head(top)[::-1]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(importance) + 1.2))
-    ax.barh(_labels(list(importance.index), labels_es), importance.to_numpy(), color="#b03a2e")
-    unit = "log-odds" if explanation.output == "log_odds" else "probabilidad"
-    ax.set_xlabel(f"Contribución media absoluta (SHAP, {unit})")
-    ax.set_title("Qué pesa más en el puntaje de riesgo")
-    fig.tight_layout()
-    return fig
-
-
-def beeswarm_figure(explanation: Explanation, labels_es: dict[str, str] | None = None,
-                    top: int = 15) -> Figure:
-    """SHAP beeswarm of the top features; categorical values are coloured by their codes."""
-    names = list(global_importance(explanation).head(top).index)
-    data = explanation.data[names].apply(
-        lambda c: c if pd.api.types.is_numeric_dtype(c) else c.astype("category").cat.codes
-    ).astype(float)
-    shap.summary_plot(
-        explanation.values[names].to_numpy(), data.to_numpy(),
-        feature_names=_labels(names, labels_es), max_display=top, show=False,
-    )
-    fig = plt.gcf()
-    fig.tight_layout()
-    return fig

@@ -19,13 +19,12 @@ sectors by design, as risk does, and are reported, not gated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame, count, selection_rate
 from sklearn.metrics import precision_score, recall_score
+
+from settings.schema import FairnessConfig
 
 ATTRIBUTES = ("office", "size_band", "ciiu_division", "person_type")
 RATIO_METRICS = ("selection_rate", "precision", "recall")
@@ -53,7 +52,7 @@ def _zero_safe(metric):
 
 
 def audit_table(listed: pd.Series, labels: pd.Series, groups: pd.DataFrame,
-                settings: Mapping[str, Any]) -> pd.DataFrame:
+                settings: FairnessConfig) -> pd.DataFrame:
     """One row per (attribute, group): sizes, list share, rates, ratios and flags.
 
     `listed` is boolean per workplace (on the list at capacity), `labels` 1/0/NaN per workplace,
@@ -87,17 +86,17 @@ def audit_table(listed: pd.Series, labels: pd.Series, groups: pd.DataFrame,
     return audit[columns]
 
 
-def _with_ratios(table: pd.DataFrame, attribute: str, settings: Mapping[str, Any]) -> pd.DataFrame:
+def _with_ratios(table: pd.DataFrame, attribute: str, settings: FairnessConfig) -> pd.DataFrame:
     """Ratios to the attribute's reference group and the flags of one attribute's table."""
-    configured = (settings.get("reference_groups") or {}).get(attribute)
+    configured = settings.reference_groups.get(attribute)
     groups = table["group"].astype(str)
     reference = str(configured) if configured is not None and str(configured) in set(
         groups) else str(table.loc[table["n_workplaces"].idxmax(), "group"])
     base = table[groups == reference].iloc[0]
-    low, high = float(settings["ratio_low"]), float(settings["ratio_high"])
-    small_labelled = table["n_labelled"].fillna(0) < int(settings["min_labelled"])
-    few_positives = table["n_positive"].fillna(0) < int(settings["min_positives"])
-    small = {"selection_rate": table["n_workplaces"] < int(settings["min_workplaces"]),
+    low, high = settings.ratio_low, settings.ratio_high
+    small_labelled = table["n_labelled"].fillna(0) < settings.min_labelled
+    few_positives = table["n_positive"].fillna(0) < settings.min_positives
+    small = {"selection_rate": table["n_workplaces"] < settings.min_workplaces,
              "precision": small_labelled, "recall": small_labelled | few_positives}
     flags = pd.Series([[] for _ in range(len(table))], index=table.index)
     for metric in RATIO_METRICS:
@@ -113,17 +112,17 @@ def _with_ratios(table: pd.DataFrame, attribute: str, settings: Mapping[str, Any
     return table
 
 
-def worst_disparities(audit: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+def worst_disparities(audit: pd.DataFrame, settings: FairnessConfig) -> pd.DataFrame:
     """Per attribute and metric: the largest max(r, 1/r) over groups large enough, and where."""
     rows = []
     for (attribute, metric), _ in pd.MultiIndex.from_product(
-            [ATTRIBUTES, settings["gate_metrics"]]).to_frame().iterrows():
+            [ATTRIBUTES, settings.gate_metrics]).to_frame().iterrows():
         part = audit[audit["attribute"] == attribute]
-        big = part["n_workplaces"] >= int(settings["min_workplaces"])
+        big = part["n_workplaces"] >= settings.min_workplaces
         if metric != "selection_rate":
-            big &= part["n_labelled"] >= int(settings["min_labelled"])
+            big &= part["n_labelled"] >= settings.min_labelled
         if metric == "recall":
-            big &= part["n_positive"] >= int(settings["min_positives"])
+            big &= part["n_positive"] >= settings.min_positives
         ratio = part.loc[big, f"{metric}_ratio"].astype(float)
         with np.errstate(divide="ignore"):
             disparity = np.maximum(ratio, 1.0 / ratio).dropna()  # a ratio of 0 is infinite
@@ -135,13 +134,13 @@ def worst_disparities(audit: pd.DataFrame, settings: Mapping[str, Any]) -> pd.Da
 
 
 def fairness_check(challenger: pd.DataFrame, champion: pd.DataFrame | None,
-                   settings: Mapping[str, Any]) -> tuple[bool, list[str]]:
+                   settings: FairnessConfig) -> tuple[bool, list[str]]:
     """The gate's `fairness` check on two audits of the same rows (module docstring)."""
     if champion is None:
         return True, []
     mine = worst_disparities(challenger, settings).set_index(["attribute", "metric"])
     theirs = worst_disparities(champion, settings).set_index(["attribute", "metric"])
-    tolerance, high = float(settings["gate_tolerance"]), float(settings["ratio_high"])
+    tolerance, high = settings.gate_tolerance, settings.ratio_high
     failures = []
     for key, row in mine.iterrows():
         before = theirs.loc[key]
@@ -152,30 +151,3 @@ def fairness_check(challenger: pd.DataFrame, champion: pd.DataFrame | None,
                 f"{before['group']}); tolerance {tolerance:.0%}, band up to {high:.2f}x")
     return not failures, failures
 
-
-def plot_audit(audit: pd.DataFrame, metric: str = "selection_rate"):
-    """A metric's disparity ratios per group (one panel per attribute, log scale) against the
-    flag band; red where that metric is flagged."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, len(ATTRIBUTES), figsize=(16, 5))
-    for axis, attribute in zip(axes, ATTRIBUTES, strict=True):
-        part = audit[audit["attribute"] == attribute]
-        colours = ["#c0392b" if metric in f.split(";") else "#2c7fb8" for f in part["flagged"]]
-        ratios = part[f"{metric}_ratio"].replace([0.0, np.inf], np.nan).fillna(1.0)
-        positions = np.arange(len(part))  # group codes like "01" must stay labels, not numbers
-        axis.scatter(ratios, positions, c=colours, s=18, zorder=2)
-        axis.set_yticks(positions, part["group"].astype(str))
-        axis.set_xscale("log")
-        axis.set_xlim(min(0.5, ratios.min() / 1.5), max(2.0, ratios.max() * 1.5))
-        axis.axvspan(0.8, 1.25, color="#e8f4e8", zorder=0)
-        axis.axvline(1.0, color="black", linewidth=0.8)
-        axis.set_title(attribute)
-        axis.tick_params(axis="y", labelsize=6)
-    figure.suptitle(f"{metric} ratio to the reference group (log scale; red: flagged, green: "
-                    "[0.8, 1.25]; missing ratios drawn at 1)")
-    figure.tight_layout()
-    return figure

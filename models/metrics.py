@@ -260,9 +260,9 @@ def bootstrap_interval(ranking: Ranking, metric: Metric, k: int | None, n_sample
     return float(low), float(high)
 
 
-def score_table(y_true: pd.Series, scores: pd.Series, capacity: int,
-                top_percents: Sequence[float] = (1.0, 5.0), n_bootstrap: int = 200,
-                seed: int = 0, confidence: float = 0.9) -> pd.DataFrame:
+def score_table(y_true: pd.Series, scores: pd.Series, capacity: int, *,
+                top_percents: Sequence[float], n_bootstrap: int, seed: int,
+                confidence: float) -> pd.DataFrame:
     """Every metric of one scored list as rows: metric, value, interval and the counts behind it.
 
     `y_true` and `scores` are Series over the same workplaces (index `workplace_id`); labels
@@ -315,7 +315,7 @@ def top_k_jaccard(list_a: Sequence[str], list_b: Sequence[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def calibration_table(y_true: pd.Series, scores: pd.Series, n_bins: int = 10) -> pd.DataFrame:
+def calibration_table(y_true: pd.Series, scores: pd.Series, n_bins: int) -> pd.DataFrame:
     """Reliability data over labelled workplaces: mean predicted vs observed rate per score bin.
 
     Bins are score quantiles (about equal counts; tied edges merged) so the rare high scores
@@ -333,21 +333,3 @@ def calibration_table(y_true: pd.Series, scores: pd.Series, n_bins: int = 10) ->
     return table.reset_index(drop=True)
 
 
-def plot_calibration(table: pd.DataFrame, title: str = "Calibration"):
-    """A reliability diagram (matplotlib Figure) from `calibration_table` output."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(4.5, 4.5))
-    top = float(max(table["mean_predicted"].max(), table["observed_rate"].max(), 0.01)) \
-        if len(table) else 1.0
-    axis.plot([0, top], [0, top], linestyle="--", color="grey", label="perfect")
-    axis.plot(table["mean_predicted"], table["observed_rate"], marker="o", label="model")
-    axis.set_xlabel("mean predicted probability")
-    axis.set_ylabel("observed rate among labelled")
-    axis.set_title(title)
-    axis.legend(loc="upper left")
-    figure.tight_layout()
-    return figure

@@ -99,8 +99,8 @@ def metric_and_cut(metric_name: str, n_ranked: int, capacity: int) -> tuple[Metr
 
 
 def paired_comparison(labels: pd.Series, challenger: pd.Series, champion: pd.Series,
-                      metric_name: str, capacity: int, n_samples: int = 500, seed: int = 0,
-                      confidence: float = 0.9) -> PairedComparison:
+                      metric_name: str, capacity: int, *, n_samples: int, seed: int,
+                      confidence: float) -> PairedComparison:
     """Compare two models' scores of the same workplaces (index) on the same labels.
 
     Each bootstrap resample weights every workplace by how often it was drawn, and the SAME

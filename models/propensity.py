@@ -17,9 +17,7 @@ fitted on all training as-of dates but the newest and its calibration is measure
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +36,7 @@ from models.offpolicy import (
     list_precision,
     recalibrated_predictions,
 )
+from settings.schema import OffpolicyConfig, VigiaConfig
 
 
 @dataclass
@@ -105,23 +104,23 @@ def stacked_frame(inputs: FeatureInputs, inspections: pd.DataFrame, dates: list[
 
 
 def fit_propensity(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
-                   known_before: pd.Timestamp, config: Mapping[str, Any]) -> PropensityModel:
+                   known_before: pd.Timestamp, config: VigiaConfig) -> PropensityModel:
     """Fit the inspection-propensity model on windows ending by `known_before`.
 
     `config` is the whole configuration (sections `offpolicy`, `features`, `model.seed`).
     """
-    settings = config["offpolicy"]
-    window = int(settings["propensity_window_months"])
-    dates = propensity_as_of_dates(known_before, window, int(settings["propensity_as_of_dates"]),
-                                   int(settings["propensity_step_months"]))
+    settings = config.offpolicy
+    window = settings.propensity_window_months
+    dates = propensity_as_of_dates(known_before, window, settings.propensity_as_of_dates,
+                                   settings.propensity_step_months)
     if len(dates) < 2:
         raise ValueError("the propensity model needs at least two as-of dates (fit and check)")
     X, inspected, as_of = stacked_frame(
         prepare_feature_inputs(tables, districts), tables["inspections"], dates, window,
-        float(config["features"]["area_prior_strength"]))
+        config.features.area_prior_strength)
     fit_rows = (as_of < dates[-1]).to_numpy()
     kept, _ = drop_degenerate_columns(X[fit_rows])
-    model_config = {"seed": config["model"]["seed"], "families": settings["propensity_model"]}
+    model_config = config.model.model_copy(update={"families": settings.propensity_model})
     targets = inspected[fit_rows].to_numpy()
     model = next(iter(build_candidates(model_config, kept.dtypes, FEATURE_CATALOG).values()))
     if len(np.unique(targets)) < 2:  # nobody (or everybody) inspected: the rate is all there is
@@ -132,18 +131,18 @@ def fit_propensity(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     observed = inspected[check].to_numpy()
     table = calibration_table(pd.Series(observed, index=X.index[check]),
                               pd.Series(predicted, index=X.index[check]),
-                              int(settings["calibration_bins"]))
+                              settings.calibration_bins)
     return PropensityModel(model, list(kept.columns), window, dates[:-1], dates[-1], table,
                            float(brier_score_loss(observed, predicted)),
                            float(predicted.mean()), float(observed.mean()))
 
 
 def training_weights(propensity: PropensityModel, X: pd.DataFrame,
-                     settings: Mapping[str, Any]) -> np.ndarray:
+                     settings: OffpolicyConfig) -> np.ndarray:
     """Inverse-propensity weights of training rows (features at their own as-of dates),
     clipped at `offpolicy.min_propensity` and normalised to mean 1."""
     weights = inverse_propensity_weights(propensity.predict(X).to_numpy(),
-                                         float(settings["min_propensity"]))
+                                         settings.min_propensity)
     return weights / weights.mean()
 
 
@@ -156,18 +155,17 @@ class WeightedMetric:
 
     labels: pd.Series  # 1.0 / 0.0 / NaN per workplace of the test window
     propensity: pd.Series  # P(outcome seen) per workplace
-    settings: Mapping[str, Any]  # config `offpolicy`
+    settings: OffpolicyConfig
 
     def row(self, scores: pd.Series, capacity: int) -> pd.DataFrame:
         """The off-policy precision of the top `capacity` as a metrics-table row."""
         observed = self.labels.notna()
-        minimum = float(self.settings["min_propensity"])
+        minimum = self.settings.min_propensity
         estimate = list_precision(
             scores, capacity, observed, self.labels, self.propensity,
             recalibrated_predictions(scores, observed, self.labels, self.propensity, minimum),
-            method=self.settings["method"], min_propensity=minimum,
-            confidence=float(self.settings["confidence"]),
-            n_resamples=int(self.settings["bootstrap_resamples"]))
+            method=self.settings.method, min_propensity=minimum,
+            confidence=self.settings.confidence, n_resamples=self.settings.bootstrap_resamples)
         return pd.DataFrame([{
             "metric": OFFPOLICY_METRIC, "value": estimate.estimate, "ci_low": estimate.low,
             "ci_high": estimate.high, "greater_is_better": True, "k": capacity,
@@ -179,15 +177,15 @@ class WeightedMetric:
 
 def weighted_metric_for_window(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                                test_as_of: pd.Timestamp, labels: pd.Series,
-                               X_test: pd.DataFrame, config: Mapping[str, Any],
+                               X_test: pd.DataFrame, config: VigiaConfig,
                                ) -> WeightedMetric | None:
     """With config `offpolicy.weighted_metrics`, the propensities of a backtest test window
     (model fitted on windows before it; outcomes seen = visited times the window's known share);
     None when off."""
-    settings = config.get("offpolicy") or {}
-    if not settings.get("weighted_metrics"):
+    settings = config.offpolicy
+    if not settings.weighted_metrics:
         return None
-    window = int(settings["propensity_window_months"])
+    window = settings.propensity_window_months
     model = fit_propensity(tables, districts, label_window_end(test_as_of, window), config)
     visited = inspected_in_window(tables["inspections"], X_test.index, test_as_of, window)
     known_share = float(labels.notna().sum() / max(visited.sum(), 1.0))

@@ -41,29 +41,15 @@ from typing import Any
 
 import pandas as pd
 
+from cleaning.contract import CHANNELS
 from features.catalog import FeatureSpec
-from features.contract import CHANNELS
 from models.activity import activity_title
-from models.explain import DEFAULT_BACKGROUND_ROWS, Explanation, explain
+from models.explain import Explanation, explain
+from settings.schema import ReasonsConfig
 
 log = logging.getLogger(__name__)
 
-COMPLAINT_MODES = ("coarse", "none")
 COMPLAINT_ORIGIN_PREFIX = "inspections_complaint_"
-DEFAULT_REASONS_CONFIG: dict[str, Any] = {
-    "top": 3,
-    "complaints": "coarse",
-    "min_complaint_count": 5,
-    "min_workers_for_complaint_mention": 20,
-    "complaint_phrases_es": {
-        "1y": "tiene denuncias recientes",
-        "3y": "tiene denuncias en los últimos 3 años",
-        "all": "tiene denuncias en su historial",
-    },
-    "fallback_es": "ningún dato propio destaca: el puntaje resulta de la combinación de rasgos "
-                   "del centro y de su zona",
-}
-
 EVIDENCE, REGISTRY, AREA = 0, 1, 2
 AREA_SOURCES = ("districts", "area_rates")
 ACTIVITY_FEATURES = ("sector_risk_group", "ciiu_class", "ciiu_division")  # one activity reason
@@ -125,19 +111,19 @@ def _row_value(row: Mapping[str, Any] | None, feature: str) -> object:
     return None if row is None or feature not in row else row[feature]
 
 
-def _complaint_sentence(spec: FeatureSpec, value: float, settings: Mapping[str, Any],
+def _complaint_sentence(spec: FeatureSpec, value: float, settings: ReasonsConfig,
                         row: Mapping[str, Any] | None) -> str | None:
     """What the privacy rule lets a list say about a complaint-based feature."""
-    if settings["complaints"] == "none" or spec.name.startswith("days_since"):
+    if settings.complaints == "none" or spec.name.startswith("days_since"):
         return None
     is_channel = any(spec.name.startswith(f"complaints_{c}_") for c in CHANNELS)
-    if not is_channel and value >= float(settings["min_complaint_count"]):
+    if not is_channel and value >= settings.min_complaint_count:
         return spec.reason_es.format(value=value)
     workers = _row_value(row, "declared_workers")
-    small = float(settings["min_workers_for_complaint_mention"])
+    small = settings.min_workers_for_complaint_mention
     if _is_missing(workers) or float(workers) < small:
         return None  # a small workplace could tell who complained from any mention at all
-    return settings["complaint_phrases_es"].get(spec.window)
+    return settings.complaint_phrases_es.get(spec.window)
 
 
 def _registry_sentence(spec: FeatureSpec, value: object,
@@ -178,7 +164,7 @@ def _time_since(days: float) -> str:
     return f"última inspección hace {months} mes{'es' if months != 1 else ''}"
 
 
-def render_reason(spec: FeatureSpec, value: object, settings: Mapping[str, Any],
+def render_reason(spec: FeatureSpec, value: object, settings: ReasonsConfig,
                   row: Mapping[str, Any] | None = None) -> str | None:
     """One Spanish sentence for a feature and the workplace's value; None if it cannot be said.
 
@@ -198,18 +184,8 @@ def render_reason(spec: FeatureSpec, value: object, settings: Mapping[str, Any],
     return None if sentence is None else unicodedata.normalize("NFC", _singular(sentence))
 
 
-def reasons_settings(config_reasons: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The `reasons:` config over the defaults, with the privacy mode checked."""
-    settings = {**DEFAULT_REASONS_CONFIG, **(config_reasons or {})}
-    if settings["complaints"] not in COMPLAINT_MODES:
-        raise ValueError(
-            f"reasons.complaints must be one of {COMPLAINT_MODES}, got {settings['complaints']!r}"
-        )
-    return settings
-
-
 def workplace_reasons(contributions: pd.Series, values: pd.Series,
-                      catalog: Mapping[str, FeatureSpec], settings: Mapping[str, Any],
+                      catalog: Mapping[str, FeatureSpec], settings: ReasonsConfig,
                       typical: pd.Series | None = None) -> list[str]:
     """Up to `top` distinct sentences: evidence, then registry, then area; one per topic.
 
@@ -237,9 +213,9 @@ def workplace_reasons(contributions: pd.Series, values: pd.Series,
             continue
         topics.add(topic)
         sentences.append(sentence)
-        if len(sentences) == int(settings["top"]):
+        if len(sentences) == settings.top:
             break
-    return sentences or [str(settings["fallback_es"])]
+    return sentences or [settings.fallback_es]
 
 
 PLURAL_ES = {singular: plural for plural, singular in SINGULAR_ES.items()}
@@ -255,9 +231,8 @@ def reason_template(sentence: str) -> str:
 
 
 def reasons_frame(explanation: Explanation, catalog: Mapping[str, FeatureSpec],
-                  config_reasons: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                  settings: ReasonsConfig) -> pd.DataFrame:
     """reason_1..reason_3 per explained workplace ("" where fewer reasons can be said)."""
-    settings = reasons_settings(config_reasons)
     uncatalogued = [c for c in explanation.values.columns if c not in catalog]
     if uncatalogued:
         log.warning("features without a catalog entry never become reasons: %s", uncatalogued)
@@ -267,7 +242,7 @@ def reasons_frame(explanation: Explanation, catalog: Mapping[str, FeatureSpec],
                                      explanation.data.loc[workplace], catalog, settings, typical)
         for workplace in explanation.values.index
     }
-    columns = [f"reason_{i + 1}" for i in range(int(settings["top"]))]
+    columns = [f"reason_{i + 1}" for i in range(settings.top)]
     return pd.DataFrame(
         [sentences + [""] * (len(columns) - len(sentences)) for sentences in rows.values()],
         index=explanation.values.index, columns=columns,
@@ -276,10 +251,9 @@ def reasons_frame(explanation: Explanation, catalog: Mapping[str, FeatureSpec],
 
 def reasons_for_workplaces(model: object, features: pd.DataFrame, workplace_ids: pd.Index,
                            catalog: Mapping[str, FeatureSpec],
-                           config_reasons: Mapping[str, Any] | None = None,
-                           background_rows: int = DEFAULT_BACKGROUND_ROWS,
-                           seed: int = 0) -> pd.DataFrame:
+                           settings: ReasonsConfig,
+                           background_rows: int, seed: int) -> pd.DataFrame:
     """Explain only the listed workplaces (SHAP is costly) against the whole frame as background."""
     explanation = explain(model, features.loc[workplace_ids], background=features,
                           background_rows=background_rows, seed=seed)
-    return reasons_frame(explanation, catalog, config_reasons)
+    return reasons_frame(explanation, catalog, settings)

@@ -41,6 +41,7 @@ from scipy.stats import norm
 
 from models.baselines import is_baseline
 from models.metrics import greater_is_better, stable_tie_key, top_k_jaccard, top_k_weights
+from settings.schema import SelectionConfig
 
 STABILITY_METRIC = "top_k_jaccard"
 
@@ -260,17 +261,17 @@ RULES: dict[str, Rule | None] = {
 }
 
 
-def select_model(evidence: SelectionEvidence, selection_config: Mapping[str, Any]) -> Selection:
+def select_model(evidence: SelectionEvidence, selection_config: SelectionConfig) -> Selection:
     """Apply the configured rule (`selection.rule`) to the backtest evidence.
 
     Raises ValueError when fewer than `min_test_windows` test windows hold labels, so a choice
     never rests on the final window alone, or when no eligible group has a defined metric.
     """
-    name = str(selection_config["rule"])
+    name = selection_config.rule
     if name not in RULES:
         raise ValueError(f"selection.rule {name!r} is unknown; known: {sorted(RULES)}")
     labelled_windows = sum(bool(np.any(~np.isnan(w.labels))) for w in evidence.windows.values())
-    minimum = int(selection_config["min_test_windows"])
+    minimum = selection_config.min_test_windows
     if labelled_windows < minimum:
         raise ValueError(f"{labelled_windows} test window(s) with labels; selection needs at "
                          f"least {minimum}")
@@ -285,7 +286,7 @@ def _eligible(groups: Sequence[str], include_baselines: bool) -> list[str]:
 
 
 def _pooled_rule(evidence: SelectionEvidence, rule: Rule, name: str,
-                 config: Mapping[str, Any]) -> Selection:
+                 config: SelectionConfig) -> Selection:
     groups = sorted(next(iter(evidence.windows.values())).scores.columns)
     sign = 1.0 if POOLED_METRICS[rule.metric][0] else -1.0
     summary = pd.DataFrame(
@@ -295,7 +296,7 @@ def _pooled_rule(evidence: SelectionEvidence, rule: Rule, name: str,
     summary["mean_top_k_jaccard"] = stability.groupby("model_group")["value"].mean().reindex(
         summary.index)
     summary["is_baseline"] = [is_baseline(g) for g in groups]
-    candidates = _eligible(groups, bool(config["include_baselines"]))
+    candidates = _eligible(groups, config.include_baselines)
     if not candidates:
         raise ValueError("no eligible model group in the backtest")
     eligible = [g for g in candidates if not math.isnan(summary.at[g, rule.metric])]
@@ -311,21 +312,21 @@ def _pooled_rule(evidence: SelectionEvidence, rule: Rule, name: str,
     contenders = [best]
     if rule.within_noise and len(eligible) > 1:
         draws = paired_bootstrap(evidence, eligible, rule.metric,
-                                 int(config["bootstrap_samples"]), int(config["seed"]))
+                                 config.bootstrap_samples, config.seed)
         behind = sign * (draws[best].to_numpy()[:, None] - draws[eligible].to_numpy())
         # Share of resamples in which the best point estimate really is ahead of each group.
         ahead = pd.Series(np.nanmean(behind > 0, axis=0), index=eligible)
         summary["best_ahead_share"] = ahead.reindex(summary.index)
-        contenders = [g for g in eligible if ahead[g] < float(config["noise_confidence"])]
+        contenders = [g for g in eligible if ahead[g] < config.noise_confidence]
     choice = _preferred(contenders, summary, rule, sign, config)
     explanation = _explain_pooled(choice, best, contenders, summary, rule, name, evidence)
     return Selection(model_group=choice, summary=summary, explanation=explanation)
 
 
 def _preferred(contenders: list[str], summary: pd.DataFrame, rule: Rule, sign: float,
-               config: Mapping[str, Any]) -> str:
+               config: SelectionConfig) -> str:
     """The preferred group among those the evidence cannot tell apart."""
-    order = list(config["simplicity_order"])
+    order = config.simplicity_order
 
     def simplicity(group: str) -> int:
         family = group.split(":")[0]
@@ -375,17 +376,17 @@ def _describe_pooled(group: str, summary: pd.DataFrame) -> str:
     return f"{group} ({parts})"
 
 
-def _mean_window_rule(results: pd.DataFrame, selection_config: Mapping[str, Any]) -> Selection:
+def _mean_window_rule(results: pd.DataFrame, selection_config: SelectionConfig) -> Selection:
     """The former rule: best mean precision at capacity with a noise-aware worst-window guard."""
     metric = "precision_at_capacity"
-    summary = summarise(results, metric, float(selection_config["worst_case_confidence"]))
+    summary = summarise(results, metric, selection_config.worst_case_confidence)
     eligible = summary[summary["windows_defined"] > 0]
-    if not selection_config["include_baselines"]:
+    if not selection_config.include_baselines:
         eligible = eligible[~eligible["is_baseline"]]
     if eligible.empty:
         raise ValueError(f"no eligible model group has a defined {metric}")
     set_aside: list[str] = []
-    tolerance = float(selection_config["worst_case_tolerance"])
+    tolerance = selection_config.worst_case_tolerance
     weak = eligible["worst_plausible"] < eligible["worst"].max() - tolerance
     set_aside += [_worst_note(g, eligible) for g in eligible.index[weak]]
     eligible = eligible[~weak]

@@ -36,13 +36,13 @@ capacity and without the national team (it plans nationwide, not per office).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from models.activity import activity_title
+from settings.schema import ListsConfig
 
 LIMA_METROPOLITANA_PROVINCE = "1501"
 LIMA_METROPOLITANA_OFFICE = "ILM"
@@ -169,42 +169,42 @@ def office_list(units: pd.DataFrame, office: str, office_name: str, capacity: in
 
 def build_target_lists(
     scores: pd.DataFrame, workplaces: pd.DataFrame, districts: pd.DataFrame,
-    last_inspected_on: pd.Series, config: Mapping[str, Any], as_of: pd.Timestamp,
+    last_inspected_on: pd.Series, config: ListsConfig, as_of: pd.Timestamp,
     department: str | None = None, capacity: int | None = None, seed: int = 0,
     reasons_for: Callable[[pd.Index], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """The lists of the specialised team and every office (or one office on override).
 
     `scores` has workplace_id, score, calibrated_probability; `last_inspected_on` is indexed by
-    workplace_id; `config` is the `lists:` section with `offices` and `specialized_team` merged
-    in. `reasons_for(workplace_ids)` returns reason_1..reason_3 for the listed units' leading
+    workplace_id; `config` is the `lists:` section (offices and specialised team merged in).
+    `reasons_for(workplace_ids)` returns reason_1..reason_3 for the listed units' leading
     establishments (SHAP is run on those rows only); without it the reasons stay empty.
     """
-    offices: Mapping[str, Mapping[str, Any]] = config["offices"]
+    offices = config.offices
     if capacity is not None and department is None:
         raise ValueError("a capacity override needs the department (office) it applies to")
     if department is not None and department not in offices:
         raise ValueError(f"unknown office {department!r}; known: {sorted(offices)}")
     units = eligible_units(
         scores, workplaces, districts, last_inspected_on, as_of,
-        int(config["exclude_inspected_months"]), bool(config["group_same_ruc_district"]),
+        config.exclude_inspected_months, config.group_same_ruc_district,
     )
     units["eligible_mean_probability"] = units.groupby("office")["probability"].transform("mean")
     rng = np.random.default_rng(seed)
     lists = []
     if department is None:
-        team = config["specialized_team"]
-        national = units.head(int(team["capacity"])).copy()
+        team = config.specialized_team
+        national = units.head(team.capacity).copy()
         national["eligible_mean_probability"] = units["probability"].mean()
-        lists.append(_take(national, team["code"], team["name_es"], MODEL, 1.0))
+        lists.append(_take(national, team.code, team.name_es, MODEL, 1.0))
         units = units.iloc[len(national):]
     for office, settings in offices.items():
         if department is not None and office != department:
             continue
-        office_capacity = capacity if capacity is not None else int(settings["capacity"])
+        office_capacity = capacity if capacity is not None else settings.capacity
         lists.append(office_list(
-            units[units["office"] == office], office, settings["name_es"], office_capacity,
-            float(config["exploration_share"]), float(config["exploration_uniform_weight"]), rng,
+            units[units["office"] == office], office, settings.name_es, office_capacity,
+            config.exploration_share, config.exploration_uniform_weight, rng,
         ))
     result = pd.concat(lists, ignore_index=True)
     result["rank"] = result.groupby("office", sort=False).cumcount() + 1

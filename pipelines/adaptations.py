@@ -12,6 +12,7 @@ import pandas as pd
 from features.catalog import REGISTRY_PERIOD_FEATURES, REGISTRY_SNAPSHOT_FEATURES
 from features.errors import InputError
 from models.degenerate import describe_dropped
+from settings.schema import SplitsConfig
 
 NOTES_ARTIFACT = "adapted_to_the_data.md"
 
@@ -29,9 +30,9 @@ def empty_table_notes(tables: dict[str, pd.DataFrame]) -> list[str]:
     return notes
 
 
-def planning_history_note(train_as_of_dates: list[pd.Timestamp], config: dict) -> str:
+def planning_history_note(train_as_of_dates: list[pd.Timestamp], splits: SplitsConfig) -> str:
     """Said when the planning model had to reach back past its configured training dates."""
-    configured = int(config["splits"].get("training_as_of_dates", len(train_as_of_dates)))
+    configured = splits.max_training_as_of_dates
     if len(train_as_of_dates) <= configured:
         return ""
     return (f"The planning model's {configured} newest training as-of dates held labels of one "

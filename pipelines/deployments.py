@@ -29,19 +29,19 @@ RANK = "rank"
 
 def deployments(data_dir: Path, out_dir: Path, config_path: Path | None) -> list[Any]:
     """The three deployments with absolute paths as their parameters."""
-    schedule = load_config(config_path)["schedule"]
+    schedule = load_config(config_path).schedule
     parameters = {"data_dir": str(Path(data_dir).resolve()),
                   "out_dir": str(Path(out_dir).resolve()),
                   "config_path": str(Path(config_path).resolve()) if config_path else None}
     return [
         vigia_run.to_deployment(
-            name=RETRAIN_AND_RANK, cron=schedule["retraining_cron"], parameters=parameters,
+            name=RETRAIN_AND_RANK, cron=schedule.retraining_cron, parameters=parameters,
             description="Retrain and promote through the gate; then the quarter's lists."),
         vigia_retrain.to_deployment(
             name=RETRAIN, parameters=parameters,
             description="Retrain and pass the promotion gate (no lists)."),
         vigia_scheduled_rank.to_deployment(
-            name=RANK, cron=schedule["ranking_cron"], parameters=parameters,
+            name=RANK, cron=schedule.ranking_cron, parameters=parameters,
             description="Lists for every office from the champion; retrains first on drift."),
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from pipelines.config import PROJECT_ROOT
+from settings.schema import VigiaConfig
 
 OFFLINE_DEFAULTS = {
     "DO_NOT_TRACK": "1",
@@ -19,11 +20,11 @@ OFFLINE_DEFAULTS = {
 }
 
 
-def apply_endpoints(config: dict) -> None:
+def apply_endpoints(config: VigiaConfig) -> None:
     """The Prefect API from config `orchestration.prefect_api_url` unless PREFECT_API_URL is
     already set (the environment wins); neither: Prefect's ephemeral local API. Call it before
     Prefect is imported: Prefect reads its settings once."""
-    url = config["orchestration"].get("prefect_api_url")
+    url = config.orchestration.prefect_api_url
     if url:
         os.environ.setdefault("PREFECT_API_URL", str(url))
 

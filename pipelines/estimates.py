@@ -29,7 +29,7 @@ import pandas as pd
 
 from features.labels import build_labels
 from features.training_set import build_scoring_set
-from models.fairness import audit_groups, audit_table, plot_audit
+from models.fairness import audit_groups, audit_table
 from models.list_log import exploration_summary, link_outcomes, logged_propensity
 from models.metrics import precision_at_k
 from models.offpolicy import (
@@ -40,25 +40,22 @@ from models.offpolicy import (
 )
 from models.propensity import PropensityModel, fit_propensity, inspected_in_window
 from models.targeting import office_of
-from pipelines.markdown import markdown_table
-
-ESTIMATES_FILE = "estimates.json"
-AUDIT_FILE = "fairness_audit.csv"
-AUDIT_FIGURE = "fairness_audit.png"
-LIST_LOG_FILE = "list_log.parquet"
+from reporting import catalog
+from reporting.markdown import markdown_table
+from reporting.plots import plot_audit
+from settings.schema import VigiaConfig
 
 
 def list_log_paths(out_dir: Path, data_dir: Path) -> list[Path]:
     """The run's own log under the output root, and one shipped with the data (a demo world's)."""
-    return [Path(data_dir) / LIST_LOG_FILE, Path(out_dir) / LIST_LOG_FILE]
+    return [catalog.LIST_LOG.path(data_dir), catalog.LIST_LOG.path(out_dir)]
 
 
-def evaluation_date(log: pd.DataFrame, planning_date: pd.Timestamp, config: dict,
+def evaluation_date(log: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaConfig,
                     fallback: pd.Timestamp) -> pd.Timestamp:
     """The newest logged list date whose label window and outcome lag end by the planning date,
     else `fallback` (the newest backtest test window)."""
-    months = int(config["labels"]["label_timespan_months"]) + int(
-        config["splits"]["outcome_lag_months"])
+    months = config.labels.label_timespan_months + config.splits.outcome_lag_months
     latest = pd.Timestamp(planning_date) - pd.DateOffset(months=months)
     dates = pd.to_datetime(log["planning_date"]) if len(log) else pd.Series(dtype="datetime64[ns]")
     usable = dates[dates <= latest]
@@ -77,27 +74,26 @@ class EvaluationRows:
 
 def evaluation_rows(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, model: Any,
                     planning_date: pd.Timestamp, as_of: pd.Timestamp,
-                    config: dict) -> EvaluationRows:
+                    config: VigiaConfig) -> EvaluationRows:
     """The champion's scores at `as_of` and the labels known before the planning date."""
-    labels_cfg = config["labels"]
-    X, meta = build_scoring_set(tables, districts, as_of,
-                                float(config["features"]["area_prior_strength"]))
+    labels_cfg = config.labels
+    X, meta = build_scoring_set(tables, districts, as_of, config.features.area_prior_strength)
     ids = pd.Index(meta["workplace_id"].astype(str), name="workplace_id")
     X.index = ids
-    labels = build_labels(tables, as_of, int(labels_cfg["label_timespan_months"]),
-                          kind=labels_cfg["kind"], known_before=planning_date,
-                          min_indicators=int(labels_cfg.get("min_indicators", 2)))
+    labels = build_labels(tables, as_of, labels_cfg.label_timespan_months,
+                          kind=labels_cfg.kind, known_before=planning_date,
+                          min_indicators=labels_cfg.min_indicators)
     return EvaluationRows(as_of, X, pd.Series(model.predict_proba(X)[:, 1], index=ids),
                           labels.reindex(ids))
 
 
 def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                   rows: EvaluationRows, planning_date: pd.Timestamp, log: pd.DataFrame,
-                  capacity: int, config: dict,
+                  capacity: int, config: VigiaConfig,
                   propensity_model: PropensityModel | None = None) -> dict[str, Any]:
     """The figures of `estimates.json` (module docstring); the propensity model is fitted here
     unless given (one fitted with `known_before=planning_date`)."""
-    settings, labels_cfg = config["offpolicy"], config["labels"]
+    settings, labels_cfg = config.offpolicy, config.labels
     as_of, X, scores, labels = rows.as_of, rows.features, rows.scores, rows.labels
     ids = X.index
     if propensity_model is None:
@@ -105,14 +101,13 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     observed = labels.notna()
     # An outcome is seen when the visit happened AND closed before the planning date: the
     # chance of a visit times the window's share of visits already closed.
-    inspected = inspected_in_window(tables["inspections"], ids, as_of, int(
-        labels_cfg["label_timespan_months"]))
+    inspected = inspected_in_window(tables["inspections"], ids, as_of,
+                                    labels_cfg.label_timespan_months)
     known_share = float(observed.sum() / max(inspected.sum(), 1.0))
     propensity = logged_propensity(ids, propensity_model.predict(X), log, as_of) * known_share
-    options = {"method": settings["method"], "min_propensity": float(settings["min_propensity"]),
-               "confidence": float(settings["confidence"]),
-               "n_resamples": int(settings["bootstrap_resamples"]),
-               "seed": int(config["model"]["seed"])}
+    options = {"method": settings.method, "min_propensity": settings.min_propensity,
+               "confidence": settings.confidence, "n_resamples": settings.bootstrap_resamples,
+               "seed": config.model.seed}
     rates = recalibrated_predictions(scores, observed, labels, propensity,
                                      options["min_propensity"])
     precision = list_precision(scores, capacity, observed, labels, propensity, rates, **options)
@@ -120,11 +115,11 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     prevalence = estimate_by_group(department.reindex(ids), observed, labels, propensity, rates,
                                    **options)
     past = log[pd.to_datetime(log["planning_date"]) < planning_date]
-    linked = link_outcomes(past, tables["inspections"], planning_date, labels_cfg["kind"],
-                           int(labels_cfg.get("min_indicators", 2)))
+    linked = link_outcomes(past, tables["inspections"], planning_date, labels_cfg.kind,
+                           labels_cfg.min_indicators)
     return {
         "as_of": str(as_of.date()),
-        "label_window_months": int(labels_cfg["label_timespan_months"]),
+        "label_window_months": labels_cfg.label_timespan_months,
         "known_outcome_share": known_share,
         "list_precision": {**precision.as_dict(), "k": int(capacity),
                            "labelled_only_precision": precision_at_k(labels, scores, capacity)},
@@ -142,7 +137,7 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
 
 def write_estimates(estimates: dict[str, Any], out_dir: Path) -> Path:
     """`estimates.json` in the run's output folder."""
-    path = Path(out_dir) / ESTIMATES_FILE
+    path = catalog.ESTIMATES.path(out_dir)
     path.write_text(json.dumps(estimates, indent=2, default=str), encoding="utf-8")
     return path
 
@@ -172,23 +167,23 @@ def estimates_section(estimates: dict[str, Any]) -> str:
 
 
 def list_audit(tables: dict[str, pd.DataFrame], rows: EvaluationRows, capacity: int,
-               config: dict) -> pd.DataFrame:
+               config: VigiaConfig) -> pd.DataFrame:
     """The fairness audit (models/fairness.py) of the champion's top `capacity` at the
     evaluation date, on the rows labelled there."""
     workplaces = tables["workplaces"]
     groups = audit_groups(workplaces, office_of(workplaces.set_index("workplace_id")["ubigeo"]))
     return audit_table(top_k_mask(rows.scores, capacity), rows.labels, groups.reindex(
-        rows.scores.index), config["fairness"])
+        rows.scores.index), config.fairness)
 
 
 def write_audit(audit: pd.DataFrame, out_dir: Path) -> Path:
     """`fairness_audit.csv` and its plot in the run's output folder."""
     import matplotlib.pyplot as plt
 
-    path = Path(out_dir) / AUDIT_FILE
+    path = catalog.FAIRNESS_AUDIT.path(out_dir)
     audit.to_csv(path, index=False)
     figure = plot_audit(audit)
-    figure.savefig(Path(out_dir) / AUDIT_FIGURE, dpi=110)
+    figure.savefig(catalog.FAIRNESS_FIGURE.path(out_dir), dpi=110)
     plt.close(figure)
     return path
 
@@ -204,7 +199,8 @@ def audit_section(audit: pd.DataFrame, as_of: str, capacity: int) -> str:
         "natural person vs company (fairlearn MetricFrame); ratios to each attribute's "
         "reference group, flagged outside the band unless the group is small (few_labelled: "
         "precision and recall not judged). "
-        f"{len(flagged)} of {len(audit)} groups flagged (all rows in `{AUDIT_FILE}`):",
+        f"{len(flagged)} of {len(audit)} groups flagged "
+        f"(all rows in `{catalog.FAIRNESS_AUDIT.name}`):",
         markdown_table(flagged[shown], digits=2) if len(flagged) else "None flagged.",
-        f"![fairness audit]({AUDIT_FIGURE})",
+        f"![fairness audit]({catalog.FAIRNESS_FIGURE.name})",
     ])

@@ -37,10 +37,10 @@ from prefect.cache_policies import NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy, Cach
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.hashing import hash_objects
 
+from cleaning.contract import load_districts
 from features.catalog import FEATURE_CATALOG
-from features.contract import load_districts
 from features.errors import InputError
-from features.splits import FittedPlan, Split, fit_split_plan, plot_split_plan
+from features.splits import FittedPlan, Split, fit_split_plan
 from features.training_set import build_scoring_set, tables_known_before
 from models.backtest import (
     BacktestResult,
@@ -55,13 +55,16 @@ from models.list_log import append_list_log, list_log_entries, read_list_log
 from models.planning import PlanningModel, train_planning_model
 from models.selection import Selection, SelectionEvidence, select_model
 from pipelines import adaptations, estimates, outputs, tracking
-from pipelines.config import PROJECT_ROOT, lists_config, load_config, total_capacity
+from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.gate import GateOutcome, promotion_gate
-from pipelines.markdown import markdown_table
 from pipelines.quality import QualityResult, run_quality_gate
+from reporting import catalog
+from reporting.markdown import markdown_table
+from reporting.plots import plot_split_plan
+from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)
-SOURCE_FOLDERS = ("features", "models", "pipelines", "config")
+SOURCE_FOLDERS = ("cleaning", "features", "models", "pipelines", "config", "settings", "reporting")
 
 
 def keyed_on(*names: str) -> CachePolicy:
@@ -76,16 +79,16 @@ def keyed_on(*names: str) -> CachePolicy:
     return TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=key)
 
 
-def run_fingerprint(data_dir: Path, out_dir: Path, config: dict, as_of: str | None) -> str:
+def run_fingerprint(data_dir: Path, out_dir: Path, config: VigiaConfig, as_of: str | None) -> str:
     """sha256 over the inputs' bytes, the config (with the files it names), the as-of request,
     the output folder and Vigía's code: everything a cached task's result depends on."""
     digest = hashlib.sha256()
     for path in outputs.input_files(data_dir):
         digest.update(f"{path.name}:{tracking.file_sha256(path)}".encode())
-    # The offices file (capacities) and a data mapping file count as config too.
-    for settings in (config, lists_config(config)):
-        digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    mapping = (config.get("data") or {}).get("mapping")
+    # The offices file (capacities, merged into config.lists) and a data mapping file count as
+    # config too.
+    digest.update(json.dumps(config.model_dump(mode="json"), sort_keys=True).encode())
+    mapping = config.data.mapping
     if mapping:
         digest.update(tracking.file_sha256(PROJECT_ROOT / mapping).encode())
     digest.update(f"{as_of}|{out_dir}".encode())
@@ -96,16 +99,16 @@ def run_fingerprint(data_dir: Path, out_dir: Path, config: dict, as_of: str | No
     return digest.hexdigest()
 
 
-def configured(stage: Task, config: dict, name: str, io: bool = False) -> Task:
+def configured(stage: Task, config: VigiaConfig, name: str, io: bool = False) -> Task:
     """A task with its timeout (and, for I/O, retries) from config `orchestration:`."""
-    settings = config["orchestration"]
-    minutes = settings["timeout_minutes"].get(name, settings["timeout_minutes"]["default"])
+    settings = config.orchestration
+    minutes = settings.timeout_minutes.get(name, settings.timeout_minutes["default"])
     options: dict[str, Any] = {"timeout_seconds": float(minutes) * 60}
     if io:
-        options.update(retries=int(settings["io_retries"]),
-                       retry_delay_seconds=float(settings["retry_delay_seconds"]))
+        options.update(retries=settings.io_retries,
+                       retry_delay_seconds=settings.retry_delay_seconds)
     if stage.cache_policy is not None and stage.persist_result:
-        options["cache_expiration"] = timedelta(days=float(settings["cache_days"]))
+        options["cache_expiration"] = timedelta(days=settings.cache_days)
     return stage.with_options(**options)
 
 
@@ -113,7 +116,7 @@ def configured(stage: Task, config: dict, name: str, io: bool = False) -> Task:
 class Prepared:
     """Validated inputs cut to the planning date, shared by both flows."""
 
-    config: dict
+    config: VigiaConfig
     data_dir: Path
     out_dir: Path
     fingerprint: str
@@ -164,7 +167,8 @@ def _known(pick: Any, dates: list) -> pd.Timestamp:
 
 
 @task(name="quality-gate", cache_policy=keyed_on("fingerprint"), persist_result=True)
-def quality_gate(data_dir: Path, out_dir: Path, config: dict, fingerprint: str) -> QualityResult:
+def quality_gate(data_dir: Path, out_dir: Path, config: VigiaConfig,
+                 fingerprint: str) -> QualityResult:
     # Future dates are judged against today: records after a past --as-of are real, and the
     # planning-date cut hides them from the model.
     return run_quality_gate(data_dir, out_dir, config, None)
@@ -207,10 +211,10 @@ def prepare(data_dir: str, out_dir: str, config_path: str | None = None,
 def plan_splits(prep: Prepared, fingerprint: str) -> FittedPlan:
     """The configured split plan, shrunk when the history is too short for it."""
     fitted = fit_split_plan(
-        prep.config["splits"], prep.history_start, prep.planning_date - pd.Timedelta(days=1),
-        label_timespan_months=int(prep.config["labels"]["label_timespan_months"]),
+        prep.config.splits, prep.history_start, prep.planning_date - pd.Timedelta(days=1),
+        label_timespan_months=prep.config.labels.label_timespan_months,
     )
-    plot_split_plan(fitted.splits, prep.out_dir / "split_plan.png")
+    plot_split_plan(fitted.splits, catalog.SPLIT_PLAN.path(prep.out_dir))
     return fitted
 
 
@@ -220,8 +224,8 @@ def backtest_one_split(prep: Prepared, split: Split, name: str, fingerprint: str
     config = prep.config
     return backtest_split(
         prep.tables, prep.districts, split,
-        lambda dtypes: build_grid(config["model"], dtypes, FEATURE_CATALOG), config,
-        total_capacity(lists_config(config)),
+        lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config,
+        config.lists.total_capacity, config.promotion.metric,
     )
 
 
@@ -241,30 +245,30 @@ def backtest(prep: Prepared, plan: list[Split], fingerprint: str) -> BacktestRes
     return result
 
 
-def split_task_runner(config: dict) -> Any:
+def split_task_runner(config: VigiaConfig) -> Any:
     """The task runner of the backtest's splits (config `orchestration.split_runner`): local
     threads, or a Dask cluster through prefect-dask (an address, or a local cluster)."""
-    runner = config["orchestration"]["split_runner"]
-    if runner["kind"] == "threads":
-        return ThreadPoolTaskRunner(max_workers=int(runner["max_workers"]))
-    if runner["kind"] == "dask":
+    runner = config.orchestration.split_runner
+    if runner.kind == "threads":
+        return ThreadPoolTaskRunner(max_workers=runner.max_workers)
+    if runner.kind == "dask":
         from prefect_dask import DaskTaskRunner  # only runs that ask for Dask import it
 
-        if runner.get("address"):
-            return DaskTaskRunner(address=runner["address"])
-        return DaskTaskRunner(cluster_kwargs=dict(runner.get("cluster_kwargs") or {}))
-    raise InputError(f"config orchestration.split_runner.kind: {runner['kind']!r} is not "
+        if runner.address:
+            return DaskTaskRunner(address=runner.address)
+        return DaskTaskRunner(cluster_kwargs=dict(runner.cluster_kwargs))
+    raise InputError(f"config orchestration.split_runner.kind: {runner.kind!r} is not "
                      "'threads' or 'dask'")
 
 
 @task(name="select-model", cache_policy=NO_CACHE)
-def select(result: BacktestResult, config: dict) -> Selection:
-    evidence = SelectionEvidence.from_backtest(result, total_capacity(lists_config(config)))
-    return select_model(evidence, config["selection"])
+def select(result: BacktestResult, config: VigiaConfig) -> Selection:
+    evidence = SelectionEvidence.from_backtest(result, config.lists.total_capacity)
+    return select_model(evidence, config.selection)
 
 
 @task(name="load-champion", cache_policy=NO_CACHE)
-def load_champion(config: dict) -> tracking.Champion | None:
+def load_champion(config: VigiaConfig) -> tracking.Champion | None:
     return tracking.champion_or_none(config)
 
 
@@ -273,7 +277,8 @@ def load_champion(config: dict) -> tracking.Champion | None:
 def train_for_planning_date(prep: Prepared, model_group: str, fitted: FittedPlan,
                             fingerprint: str) -> PlanningModel:
     """The planning model on the burn-in the fitted split plan kept (a short history shrinks it)."""
-    config = {**prep.config, "splits": fitted.production_splits_config(prep.config["splits"])}
+    config = prep.config.model_copy(
+        update={"splits": fitted.production_splits_config(prep.config.splits)})
     return train_planning_model(prep.tables, prep.districts, model_group, prep.planning_date,
                                 prep.history_start, config)
 
@@ -282,7 +287,8 @@ def adaptation_notes(prep: Prepared, fitted: FittedPlan,
                      planning_model: PlanningModel) -> list[str]:
     """What this run shrank, dropped or assumed to fit its data; each also logged as a warning."""
     notes = [*prep.notes, fitted.note,
-             adaptations.planning_history_note(planning_model.train_as_of_dates, prep.config),
+             adaptations.planning_history_note(planning_model.train_as_of_dates,
+                                               prep.config.splits),
              adaptations.dropped_columns_note(planning_model.dropped_columns),
              adaptations.registry_snapshot_note(prep.tables)]
     notes = [note for note in notes if note]
@@ -303,8 +309,9 @@ def measure_drift(champion: tracking.Champion | None,
 @task(name="log-run", cache_policy=NO_CACHE)
 def start_mlflow_run(prep: Prepared, selection: Selection) -> str:
     return tracking.start_planning_run(
-        prep.config["mlflow"], f"planning {prep.planning_date.date()}",
-        outputs.input_files(prep.data_dir), prep.config,
+        prep.config.mlflow, f"planning {prep.planning_date.date()}",
+        outputs.input_files(prep.data_dir),
+        prep.config.model_dump(exclude={"lists": {"offices", "specialized_team"}}),
         {"planning_date": str(prep.planning_date.date()),
          "chosen_model_group": selection.model_group},
     )
@@ -313,11 +320,12 @@ def start_mlflow_run(prep: Prepared, selection: Selection) -> str:
 @task(name="log-backtest", cache_policy=NO_CACHE)
 def log_backtest(prep: Prepared, run_id: str, result: BacktestResult, selection: Selection,
                  planning_model: PlanningModel, notes: list[str]) -> None:
-    metric = prep.config["promotion"]["metric"]
+    metric = prep.config.promotion.metric
     newest = max(result.metrics["split"].dropna().unique())
     validation = outputs.validation_for_planners(
-        outputs.comparison_table(result.metrics, metric), selection.model_group, result, newest)
-    tracking.log_backtest(prep.config["mlflow"], run_id, metrics=result.metrics,
+        outputs.comparison_table(result.metrics, metric), selection.model_group, result, newest,
+        metric)
+    tracking.log_backtest(prep.config.mlflow, run_id, metrics=result.metrics,
                           **outputs.backtest_records(prep.out_dir, prep.quality, selection,
                                                      validation, notes,
                                                      planning_model.dropped_columns))
@@ -340,7 +348,7 @@ def register_and_promote(prep: Prepared, run_id: str, planning_model: PlanningMo
                          drift: pd.DataFrame | None, outcome: GateOutcome) -> None:
     trained = planning_model.trained
     version = tracking.register_planning_model(
-        prep.config["mlflow"], run_id, trained.model,
+        prep.config.mlflow, run_id, trained.model,
         outcome.rows.features.reset_index(drop=True), planning_model.profile,
         tags={"model_group": planning_model.model_group,
               "planning_date": str(prep.planning_date.date()),
@@ -349,7 +357,7 @@ def register_and_promote(prep: Prepared, run_id: str, planning_model: PlanningMo
         scoring_profiles={tracking.SCORING_PROFILE_ARTIFACT: planning_model.scoring_profile,
                           tracking.SCORE_PROFILE_ARTIFACT: planning_model.score_profile},
     )
-    tracking.record_promotion(prep.config["mlflow"], run_id, version, outcome.decision,
+    tracking.record_promotion(prep.config.mlflow, run_id, version, outcome.decision,
                               drift.to_csv(index=False) if drift is not None else None)
 
 
@@ -385,7 +393,7 @@ def vigia_retrain(data_dir: str, out_dir: str, config_path: str | None = None,
 @task(name="score-with-champion", cache_policy=NO_CACHE)
 def score_planning_date(prep: Prepared, model: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     X, meta = build_scoring_set(prep.tables, prep.districts, prep.planning_date,
-                                float(prep.config["features"]["area_prior_strength"]))
+                                prep.config.features.area_prior_strength)
     scores = pd.DataFrame({"workplace_id": meta["workplace_id"].to_numpy(),
                            "score": model.predict_proba(X)[:, 1]})
     return X.set_index(meta["workplace_id"]), scores
@@ -428,9 +436,9 @@ def write_lists(prep: Prepared, champion: tracking.Champion, X: pd.DataFrame,
 @task(name="record-list", cache_policy=NO_CACHE)
 def record_list(prep: Prepared, champion: tracking.Champion, target: pd.DataFrame) -> Path:
     """Append the published list to the list log under the output root (models/list_log.py)."""
-    path = prep.out_dir / estimates.LIST_LOG_FILE
+    path = catalog.LIST_LOG.path(prep.out_dir)
     append_list_log(path, list_log_entries(
-        target, prep.planning_date, int(prep.config["offpolicy"]["list_period_months"]),
+        target, prep.planning_date, prep.config.offpolicy.list_period_months,
         champion.info.version))
     return path
 
@@ -439,7 +447,7 @@ def record_list(prep: Prepared, champion: tracking.Champion, target: pd.DataFram
 def estimate_findings(prep: Prepared, retraining: Retraining,
                       listing: dict[str, Any]) -> dict[str, Any]:
     """Off-policy estimates of what the champion's list and each department really hold."""
-    config, capacity = prep.config, total_capacity(lists_config(prep.config))
+    config, capacity = prep.config, prep.config.lists.total_capacity
     log = read_list_log(*estimates.list_log_paths(prep.out_dir, prep.data_dir))
     newest = pd.Timestamp(max(retraining.backtest.metrics["split"].dropna().unique()))
     rows = estimates.evaluation_rows(
@@ -463,7 +471,7 @@ def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
     config = prep.config
     champion = configured(load_champion, config, "mlflow", io=True)(config)
     if champion is None:
-        raise LookupError(f"no champion version of {config['mlflow']['registered_model']} yet")
+        raise LookupError(f"no champion version of {config.mlflow.registered_model} yet")
     get_run_logger().info("Champion %s v%s (%s)", champion.info.name, champion.info.version,
                           champion.info.tags.get("model_group"))
     X, scores = configured(score_planning_date, config, "score")(prep, champion.model)
@@ -471,7 +479,7 @@ def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
     create_markdown_artifact(
         key="vigia-listing-drift", description="Data and score drift against the champion",
         markdown=drift_markdown(drift, retraining_reasons(drift.get("features_at_planning_date"),
-                                                          drift.get("scores"), config["drift"])))
+                                                          drift.get("scores"), config.drift)))
     files, target, yields, figures = configured(write_lists, config, "lists", io=True)(
         prep, champion, X, scores, department, capacity, prep.out_dir)
     configured(record_list, config, "lists", io=True)(prep, champion, target)
@@ -479,7 +487,7 @@ def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
     create_table_artifact(key="vigia-lists", table=offices.to_dict(orient="records"),
                           description="List sizes and expected yield per office")
     return {"list_csv": str(files["list_csv"]), "report_html": str(files["report_html"]),
-            "scores": str(prep.out_dir / outputs.SCORES_FILE), "files": files, "target": target,
+            "scores": str(catalog.SCORES.path(prep.out_dir)), "files": files, "target": target,
             "yields": yields, "figures": figures, "champion": champion, "offices": offices,
             "planning_date": prep.planning_date, "prepared": prep, "drift": drift}
 
@@ -487,7 +495,7 @@ def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
 @task(name="write-run-report", cache_policy=NO_CACHE)
 def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, Any],
                      retrain_reason: str | None = None) -> Path:
-    metric = prep.config["promotion"]["metric"]
+    metric = prep.config.promotion.metric
     report = outputs.run_report(
         planning_date=prep.planning_date, quality=prep.quality, plan=retraining.plan,
         backtest=retraining.backtest,
@@ -496,12 +504,13 @@ def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, 
         drift=retraining.drift, gate=retraining.gate, calibrated=listing["champion"].calibrated,
         target=listing["target"], yields=listing["yields"], files=listing["files"],
         notes=retraining.notes, listing_drift=listing["drift"], retrain_reason=retrain_reason,
+        metric=metric,
         extra_sections={"What the lists really find (off-policy estimates)":
                         estimates.estimates_section(listing["estimates"]),
                         "Fairness audit of the list at capacity":
                         listing["estimates"]["fairness_audit"]},
     )
-    path = prep.out_dir / "run_report.md"
+    path = catalog.RUN_REPORT.path(prep.out_dir)
     path.write_text(report, encoding="utf-8")
     return path
 
@@ -509,18 +518,18 @@ def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, 
 @task(name="log-listing", cache_policy=NO_CACHE)
 def log_listing(prep: Prepared, retraining: Retraining, listing: dict[str, Any],
                 report_path: Path) -> None:
-    result, metric = retraining.backtest, prep.config["promotion"]["metric"]
+    result, metric = retraining.backtest, prep.config.promotion.metric
     newest = max(result.metrics["split"].dropna().unique())
     figures = {f"explanations/{name}": figure for name, figure in listing["figures"].items()}
     figures["calibration_newest_window.png"] = outputs.calibration_figure(
         result, retraining.selection.model_group, newest, prep.config)
     tracking.log_listing(
-        prep.config["mlflow"], retraining.run_id, figures=figures,
+        prep.config.mlflow, retraining.run_id, figures=figures,
         files=[(report_path, None), (listing["files"]["list_csv"], "lists"),
-               (prep.out_dir / estimates.ESTIMATES_FILE, None),
-               (prep.out_dir / estimates.AUDIT_FILE, None),
-               (prep.out_dir / estimates.AUDIT_FIGURE, None),
-               (prep.out_dir / estimates.LIST_LOG_FILE, "list_log")],
+               (catalog.ESTIMATES.path(prep.out_dir), None),
+               (catalog.FAIRNESS_AUDIT.path(prep.out_dir), None),
+               (catalog.FAIRNESS_FIGURE.path(prep.out_dir), None),
+               (catalog.LIST_LOG.path(prep.out_dir), "list_log")],
         metrics={"listed_workplaces": len(listing["target"]),
                  "offpolicy_list_precision": listing["estimates"]["list_precision"]["estimate"],
                  "expected_findings": listing["yields"].loc["TOTAL", "expected_findings"],
@@ -545,19 +554,19 @@ def vigia_run(data_dir: str, out_dir: str, config_path: str | None = None,
     report_path = configured(write_run_report, config, "report", io=True)(
         prep, retraining, listing, retrain_reason)
     configured(log_listing, config, "mlflow", io=True)(prep, retraining, listing, report_path)
-    tracking.log_drift(config["mlflow"], retraining.run_id, listing["drift"],
+    tracking.log_drift(config.mlflow, retraining.run_id, listing["drift"],
                        {"retrain_reason": retrain_reason} if retrain_reason else {})
     windows = tracking.load_run_json(listing["champion"].info.run_id,
                                      outputs.VALIDATION_ARTIFACT)["windows"]
     create_markdown_artifact(key="vigia-run-summary", markdown=outputs.summary_markdown(
         planning_date=prep.planning_date, quality=prep.quality, selection=retraining.selection,
         gate_reason=retraining.gate.decision.reason, precision=windows[-1] if windows else None,
-        offices=listing["offices"]))
+        offices=listing["offices"], metric=prep.config.promotion.metric))
     create_markdown_artifact(key="vigia-run-report", markdown=report_path.read_text("utf-8"))
     return {
         "scores": listing["scores"], "list_csv": listing["list_csv"],
         "run_report": str(report_path), "mlflow_run_id": retraining.run_id,
-        "mlflow_tracking_uri": tracking.resolve_store(config["mlflow"])[0],
+        "mlflow_tracking_uri": tracking.resolve_store(config.mlflow)[0],
         "promotion": retraining.gate.decision.reason, "retrain_reason": retrain_reason,
         "offices": markdown_table(listing["offices"], digits=2),
     }
@@ -567,11 +576,11 @@ def vigia_run(data_dir: str, out_dir: str, config_path: str | None = None,
 def check_drift(prep: Prepared, champion: tracking.Champion | None) -> list[str]:
     """Why the champion should be retrained before this period's lists (empty: it need not)."""
     if champion is None:
-        return [f"no champion version of {prep.config['mlflow']['registered_model']} yet"]
+        return [f"no champion version of {prep.config.mlflow.registered_model} yet"]
     X, scores = score_planning_date.fn(prep, champion.model)
     tables = measure_listing_drift.fn(champion, X, scores)
     reasons = retraining_reasons(tables.get("features_at_planning_date"), tables.get("scores"),
-                                 prep.config["drift"])
+                                 prep.config.drift)
     create_markdown_artifact(key="vigia-drift-check", markdown=drift_markdown(tables, reasons),
                              description="Drift check before the scheduled re-listing")
     return reasons
@@ -585,7 +594,7 @@ def vigia_scheduled_rank(data_dir: str, out_dir: str, config_path: str | None = 
     prep = prepare(data_dir, out_dir, config_path, as_of)
     champion = configured(load_champion, prep.config, "mlflow", io=True)(prep.config)
     reasons = configured(check_drift, prep.config, "drift")(prep, champion)
-    if reasons and prep.config["drift"]["retrain_on_drift"]:
+    if reasons and prep.config.drift.retrain_on_drift:
         reason = "; ".join(reasons)
         get_run_logger().warning("Retraining before listing: %s", reason)
         return vigia_run(data_dir, out_dir, config_path, as_of, retrain_reason=reason)

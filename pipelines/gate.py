@@ -41,7 +41,7 @@ from models.promotion import (
     paired_comparison,
 )
 from models.targeting import office_of
-from pipelines.config import lists_config, total_capacity
+from settings.schema import FairnessConfig, VigiaConfig
 
 UNSEEN = "unseen outcomes"
 NEWEST_TEST_WINDOW = "newest test window (in-sample for the retrained challenger)"
@@ -98,18 +98,18 @@ def months_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
 
 def gate_rows(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
               planning_date: pd.Timestamp, cutoffs: list[pd.Timestamp],
-              backtest: BacktestResult, config: dict) -> GateRows:
+              backtest: BacktestResult, config: VigiaConfig) -> GateRows:
     """The rows both models are judged on (module docstring: unseen outcomes first)."""
-    labels_cfg = config["labels"]
-    prior = float(config["features"]["area_prior_strength"])
+    labels_cfg = config.labels
+    prior = config.features.area_prior_strength
     start = max(cutoffs)
     months = months_between(start, planning_date)
     if months >= 1:
-        labels = build_labels(tables, start, months, kind=labels_cfg["kind"],
+        labels = build_labels(tables, start, months, kind=labels_cfg.kind,
                               known_before=planning_date,
-                              min_indicators=int(labels_cfg.get("min_indicators", 2)))
+                              min_indicators=labels_cfg.min_indicators)
         positives = int((labels == 1.0).sum())
-        if positives >= int(config["promotion"]["min_gate_positives"]):
+        if positives >= config.promotion.min_gate_positives:
             return _scored_rows(tables, districts, start, labels, prior, UNSEEN,
                                 f"{UNSEEN}: inspections ordered {start.date()} .. "
                                 f"{planning_date.date()} (after both models' label cut-offs), "
@@ -135,16 +135,16 @@ def _scored_rows(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, as_of
 
 
 def data_quality(accounting: pd.DataFrame, drift: pd.DataFrame | None,
-                 config: dict) -> tuple[bool, list[str]]:
+                 config: VigiaConfig) -> tuple[bool, list[str]]:
     """The `data_quality` check: quarantine shares and drift against the champion's data."""
-    failures = quarantine_failures(accounting, float(config["quality"]["max_quarantine_share"]))
+    failures = quarantine_failures(accounting, config.quality.max_quarantine_share)
     if drift is not None:
-        failures += drift_failures(drift, config["drift"])
+        failures += drift_failures(drift, config.drift)
     return not failures, failures
 
 
 def fairness(challenger_scores: pd.Series, champion_scores: pd.Series | None, rows: GateRows,
-             settings: dict, capacity: int) -> tuple[bool, list[str]]:
+             settings: FairnessConfig, capacity: int) -> tuple[bool, list[str]]:
     """The `fairness` check: both models' lists at capacity audited on the gate rows
     (models/fairness.py); the challenger may not be more disparate beyond the tolerance."""
     def audit(scores: pd.Series) -> pd.DataFrame:
@@ -160,27 +160,27 @@ def score(model: Any, features: pd.DataFrame) -> pd.Series:
 
 
 def run_gate(challenger: Any, champion: Any | None, rows: GateRows, checks: dict[str, bool],
-             check_failures: list[str], config: dict, capacity: int) -> GateOutcome:
+             check_failures: list[str], config: VigiaConfig, capacity: int) -> GateOutcome:
     """Score both models on the gate rows, compare them (paired bootstrap) and decide."""
-    promotion = config["promotion"]
-    metric_name = promotion["metric"]
+    promotion = config.promotion
+    metric_name = promotion.metric
     challenger_scores = score(challenger, rows.features)
     champion_scores = None if champion is None else score(champion, rows.features)
     if rows.groups is not None:
-        passed, failures = fairness(challenger_scores, champion_scores, rows, config["fairness"],
+        passed, failures = fairness(challenger_scores, champion_scores, rows, config.fairness,
                                     capacity)
         checks, check_failures = {**checks, "fairness": passed}, [*check_failures, *failures]
     comparison, value = None, None
     if champion_scores is not None:
         comparison = paired_comparison(
             rows.labels, challenger_scores, champion_scores, metric_name,
-            capacity, n_samples=int(promotion["bootstrap_samples"]),
-            seed=int(config["model"]["seed"]), confidence=float(promotion["confidence"]),
+            capacity, n_samples=promotion.bootstrap_samples,
+            seed=config.model.seed, confidence=promotion.confidence,
         )
     else:
         metric, k = metric_and_cut(metric_name, len(challenger_scores), capacity)
         value = metric.function(rank(rows.labels, challenger_scores), k, None)
-    decision = decide_promotion(comparison, checks, promotion["required_checks"], value)
+    decision = decide_promotion(comparison, checks, promotion.required_checks, value)
     return GateOutcome(decision, rows, comparison, checks, check_failures)
 
 
@@ -192,7 +192,7 @@ def champion_cutoff(tags: dict[str, str]) -> pd.Timestamp:
 
 def promotion_gate(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                    planning_date: pd.Timestamp, accounting: pd.DataFrame,
-                   backtest: BacktestResult, config: dict, *, challenger: Any,
+                   backtest: BacktestResult, config: VigiaConfig, *, challenger: Any,
                    challenger_cutoff: pd.Timestamp, drift: pd.DataFrame | None,
                    champion: Any | None, champion_tags: dict[str, str] | None) -> GateOutcome:
     """Choose the gate rows, compute `data_quality`, compare the models and decide."""
@@ -201,6 +201,6 @@ def promotion_gate(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
         cutoffs.append(champion_cutoff(champion_tags))
     rows = gate_rows(tables, districts, planning_date, cutoffs, backtest, config)
     passed, failures = data_quality(accounting, drift, config)
-    capacity = total_capacity(lists_config(config))
+    capacity = config.lists.total_capacity
     return run_gate(challenger, champion, rows, {"data_quality": passed}, failures, config,
                     capacity)

@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from features.contract import (
+from cleaning.contract import (
     LIST_SEPARATOR,
     OPTIONAL_TABLES,
     PERSONAL_COLUMNS,
@@ -45,8 +45,9 @@ from features.contract import (
     TABLE_NAMES,
     TABLES,
 )
-from features.validation import DataContractError, empty_raw_table
+from cleaning.validation import DataContractError, empty_raw_table
 from pipelines.config import PROJECT_ROOT
+from settings.schema import DataConfig
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +106,9 @@ def load_mapping(path: Path) -> dict[str, Any]:
     return mapping
 
 
-def mapping_from_config(config: dict) -> dict | None:
+def mapping_from_config(data: DataConfig) -> dict | None:
     """The mapping named by `data.mapping` (absolute, or relative to the project root)."""
-    name = (config.get("data") or {}).get("mapping")
+    name = data.mapping
     if not name:
         return None
     path = Path(name) if Path(name).is_absolute() else PROJECT_ROOT / name

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import mlflow
 import pandas as pd
@@ -34,13 +33,14 @@ from pipelines.config import PROJECT_ROOT, load_config
 from pipelines.environment import apply_offline_defaults
 from pipelines.quality import validate_inputs
 from pipelines.tracking import resolve_store
+from reporting import catalog
+from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)
 
 DEMO_CONFIG = PROJECT_ROOT / "config" / "demo_small.yaml"
 DEFAULT_DEMO_DIR = PROJECT_ROOT / "outputs" / "notebook_demo"
 DEMO_PREFECT_HOME = PROJECT_ROOT / ".prefect" / "notebook_demo"
-PLANNING_DATE_FILE = "planning_date.txt"
 FINISHED_MARKER = "finished"
 
 
@@ -51,11 +51,11 @@ class NotebookRun:
     out_dir: Path
     data_dir: Path
     config_path: Path | None
-    config: dict[str, Any]
+    config: VigiaConfig
 
     @property
     def planning_date(self) -> pd.Timestamp:
-        return pd.Timestamp((self.out_dir / PLANNING_DATE_FILE).read_text().strip())
+        return pd.Timestamp(catalog.PLANNING_DATE.path(self.out_dir).read_text().strip())
 
 
 def _from_root(path: str | Path) -> Path:
@@ -80,8 +80,9 @@ def notebook_run(run_dir: str | Path | None = None, data_dir: str | Path | None 
     config_path = _from_root(config) if config else None
     run = NotebookRun(_from_root(run_dir), _from_root(data_dir), config_path,
                       load_config(config_path))
-    if not (run.out_dir / PLANNING_DATE_FILE).exists():
-        raise FileNotFoundError(f"{run.out_dir} holds no finished run ({PLANNING_DATE_FILE})")
+    if not catalog.PLANNING_DATE.path(run.out_dir).exists():
+        raise FileNotFoundError(
+            f"{run.out_dir} holds no finished run ({catalog.PLANNING_DATE.name})")
     return run
 
 
@@ -90,11 +91,11 @@ def mlflow_parent_run(run: NotebookRun) -> Run:
 
     Also points MLflow (tracking and registry) at that store, for the calls that follow.
     """
-    uri, _ = resolve_store(run.config["mlflow"])
+    uri, _ = resolve_store(run.config.mlflow)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     client = MlflowClient()
-    experiment = client.get_experiment_by_name(run.config["mlflow"]["experiment"])
+    experiment = client.get_experiment_by_name(run.config.mlflow.experiment)
     found = [] if experiment is None else client.search_runs(
         [experiment.experiment_id], f"tags.planning_date = '{run.planning_date.date()}'",
         order_by=["attributes.start_time DESC"], max_results=1,
@@ -126,7 +127,7 @@ def _vigia(args: list[str], folder: Path) -> None:
     log_path = folder / "build.log"
     environment = {**os.environ, "PREFECT_HOME": str(DEMO_PREFECT_HOME)}
     with log_path.open("a", encoding="utf-8") as output:
-        code = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=PROJECT_ROOT,
+        code = subprocess.run([sys.executable, "-m", "cli", *args], cwd=PROJECT_ROOT,
                               env=environment, stdout=output, stderr=subprocess.STDOUT,
                               check=False).returncode
     if code != 0:

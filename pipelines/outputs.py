@@ -20,22 +20,23 @@ from features.catalog_doc import render_features_doc
 from features.splits import Split
 from models.backtest import BacktestResult
 from models.degenerate import describe_dropped
-from models.explain import Explanation, explain, importance_bar_figure
-from models.metrics import calibration_table, plot_calibration, rank
+from models.explain import Explanation, explain
+from models.metrics import calibration_table, greater_is_better, rank
 from models.reasons import reasons_frame
 from models.selection import Selection
 from models.targeting import build_target_lists, with_context, yield_by_office
 from pipelines.adaptations import NOTES_ARTIFACT, render_notes
-from pipelines.config import lists_config
 from pipelines.gate import GateOutcome
 from pipelines.ingest import mapping_from_config, read_employer_identity
-from pipelines.markdown import markdown_table
 from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
+from reporting import catalog
+from reporting.markdown import markdown_table
+from reporting.plots import importance_bar_figure, plot_calibration
+from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)
 
-SCORES_FILE = "scores.csv"
 VALIDATION_ARTIFACT = "validation_for_planners.json"
 
 
@@ -59,12 +60,13 @@ def scores_frame(scores: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def comparison_table(metrics: pd.DataFrame, metric: str = "precision_at_capacity") -> pd.DataFrame:
-    """Model groups x test windows for one metric, best mean first."""
+def comparison_table(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Model groups x test windows for one metric (config `promotion.metric`), best mean first
+    in the metric's direction (`models.metrics.greater_is_better`)."""
     chosen = metrics[metrics["metric"] == metric]
     table = chosen.pivot_table(index="model_group", columns="split", values="value")
     table["mean"] = table.mean(axis=1)
-    return table.sort_values("mean", ascending=False)
+    return table.sort_values("mean", ascending=not greater_is_better(metric))
 
 
 def input_files(data_dir: Path) -> list[Path]:
@@ -74,11 +76,11 @@ def input_files(data_dir: Path) -> list[Path]:
 
 def write_backtest_files(backtest: BacktestResult, out_dir: Path) -> Path:
     """The backtest's metrics, training counts and test scores for data scientists."""
-    backtest_dir = out_dir / "backtest"
+    backtest_dir = catalog.BACKTEST.path(out_dir)
     backtest_dir.mkdir(parents=True, exist_ok=True)
-    backtest.metrics.to_csv(backtest_dir / "metrics.csv", index=False)
-    backtest.training.to_csv(backtest_dir / "training.csv", index=False)
-    backtest.test_scores.to_parquet(backtest_dir / "test_scores.parquet", index=False)
+    backtest.metrics.to_csv(catalog.BACKTEST_METRICS.path(out_dir), index=False)
+    backtest.training.to_csv(catalog.BACKTEST_TRAINING.path(out_dir), index=False)
+    backtest.test_scores.to_parquet(catalog.BACKTEST_SCORES.path(out_dir), index=False)
     return backtest_dir
 
 
@@ -87,8 +89,8 @@ def backtest_records(out_dir: Path, quality: QualityResult, selection: Selection
                      dropped_columns: dict[str, str]) -> dict[str, Any]:
     """What the retraining logs to MLflow besides the metrics (arguments of log_backtest)."""
     return {
-        "files": [(out_dir / "split_plan.png", None),
-                  (out_dir / "backtest" / "metrics.csv", "backtest")],
+        "files": [(catalog.SPLIT_PLAN.path(out_dir), None),
+                  (catalog.BACKTEST_METRICS.path(out_dir), catalog.BACKTEST.name)],
         "folders": {"data_validation/data_docs": quality.docs_dir},
         "texts": {"feature_catalog.md": render_features_doc(), "selection.txt":
                   selection.explanation, NOTES_ARTIFACT: render_notes(list(notes))},
@@ -100,9 +102,9 @@ def backtest_records(out_dir: Path, quality: QualityResult, selection: Selection
 
 def write_scores(scores: pd.DataFrame, planning_date: pd.Timestamp, out_dir: Path) -> Path:
     """`scores.csv` (every workplace's score and rank) and the planning date beside it."""
-    path = out_dir / SCORES_FILE
+    path = catalog.SCORES.path(out_dir)
     scores_frame(scores).to_csv(path, index=False)
-    (out_dir / "planning_date.txt").write_text(f"{planning_date.date()}\n")
+    catalog.PLANNING_DATE.path(out_dir).write_text(f"{planning_date.date()}\n")
     return path
 
 
@@ -116,8 +118,9 @@ def office_table(target: pd.DataFrame, yields: pd.DataFrame) -> pd.DataFrame:
 
 def summary_markdown(*, planning_date: pd.Timestamp, quality: QualityResult,
                      selection: Selection, gate_reason: str, precision: dict[str, Any] | None,
-                     offices: pd.DataFrame) -> str:
-    """The Prefect summary artifact: rows, model, gate, validation figure, list sizes."""
+                     offices: pd.DataFrame, metric: str) -> str:
+    """The Prefect summary artifact: rows, model, gate, validation figure (`metric`, config
+    `promotion.metric`), list sizes."""
     accounting = quality.accounting
     validated = (f"{int(accounting['rows_in'].sum())} rows read, "
                  f"{int(accounting['rows_quarantined'].sum())} quarantined")
@@ -128,13 +131,13 @@ def summary_markdown(*, planning_date: pd.Timestamp, quality: QualityResult,
     return "\n\n".join([
         f"# Vigía: planning date {planning_date.date()}",
         f"- Data: {validated}", f"- Model chosen: `{selection.model_group}`",
-        f"- Precision at capacity: {figure}", f"- Gate: {gate_reason}",
+        f"- {metric}: {figure}", f"- Gate: {gate_reason}",
         "## Lists per office", markdown_table(offices, digits=2),
     ])
 
 
 def calibration_figure(
-    backtest: BacktestResult, model_group: str, split: str, config: dict
+    backtest: BacktestResult, model_group: str, split: str, config: VigiaConfig
 ) -> Any:
     """Calibration curve of a model group's scores on one test window (labelled rows only)."""
     scores = backtest.test_scores[(backtest.test_scores["model_group"] == model_group)
@@ -142,16 +145,17 @@ def calibration_figure(
     labels = backtest.test_labels[backtest.test_labels["split"] == split]
     table = calibration_table(
         labels.set_index("workplace_id")["label"], scores.set_index("workplace_id")["score"],
-        int(config["model"]["metrics"].get("calibration_bins", 10)),
+        config.model.metrics.calibration_bins,
     )
     return plot_calibration(table, f"Calibration of {model_group.split(':')[0]} on {split}")
 
 
 def validation_for_planners(
-    comparison: pd.DataFrame, model_group: str, backtest: BacktestResult, newest: str
+    comparison: pd.DataFrame, model_group: str, backtest: BacktestResult, newest: str,
+    metric: str,
 ) -> dict[str, Any]:
     """How the listing model's group was validated, as the planners' report shows it."""
-    at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
+    at_capacity = backtest.metrics[backtest.metrics["metric"] == metric]
     chosen = at_capacity[at_capacity["model_group"] == model_group]
     return {
         "model_group": model_group,
@@ -173,11 +177,12 @@ def run_report(
     target: pd.DataFrame,
     yields: pd.DataFrame, files: dict[str, Path], notes: Sequence[str] = (),
     listing_drift: dict[str, pd.DataFrame] | None = None, retrain_reason: str | None = None,
-    extra_sections: dict[str, str] | None = None,
+    metric: str, extra_sections: dict[str, str] | None = None,
 ) -> str:
     """The run report for data scientists (English): data, validation, choice, gate, lists,
-    then `extra_sections` (title -> Markdown) before the list of files."""
-    at_capacity = backtest.metrics[backtest.metrics["metric"] == "precision_at_capacity"]
+    then `extra_sections` (title -> Markdown) before the list of files; test windows are
+    compared on `metric` (config `promotion.metric`)."""
+    at_capacity = backtest.metrics[backtest.metrics["metric"] == metric]
     labelled = at_capacity.pivot_table(index="model_group", columns="split",
                                        values="n_labelled_in_top_k").reindex(comparison.index)
     by_office = target.groupby("office", sort=False)["selection"].value_counts().unstack(
@@ -197,8 +202,8 @@ def run_report(
             f"{s.train_as_of_dates[0].date()} .. {s.train_as_of_dates[-1].date()} "
             f"({len(s.train_as_of_dates)}), label timespan {s.label_timespan_months} months"
             for s in plan
-        ) + "\n\n![split plan](split_plan.png)",
-        "## Precision at capacity per test window (labelled workplaces in the list only)",
+        ) + f"\n\n![split plan]({catalog.SPLIT_PLAN.name})",
+        f"## {metric} per test window (labelled workplaces in the list only)",
         markdown_table(comparison.reset_index()),
         "Labelled workplaces behind each figure (inspected in the label window, in the top k):",
         markdown_table(labelled.reset_index(), digits=0),
@@ -261,7 +266,7 @@ def yield_note(calibrated: bool) -> str:
 
 def write_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
-    districts: pd.DataFrame, planning_date: pd.Timestamp, config: dict, *,
+    districts: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaConfig, *,
     validation: dict[str, Any], out_dir: Path, department: str | None = None,
     capacity: int | None = None, calibrated: bool = True, data_dir: Path | None = None,
 ) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -278,21 +283,21 @@ def write_lists(
     if explanation is not None:
         labels_es = {name: spec.label_es for name, spec in FEATURE_CATALOG.items()}
         figures["importancia_global.png"] = importance_bar_figure(
-            explanation, labels_es, int(config["explain"]["plot_top_features"])
+            explanation, labels_es, config.explain.plot_top_features
         )
     identity = (None if data_dir is None
-                else read_employer_identity(data_dir, mapping_from_config(config)))
+                else read_employer_identity(data_dir, mapping_from_config(config.data)))
     files = write_planning_outputs(
         out_dir, planning_date, target, yields, validation, districts,
         scores.set_index("workplace_id")["score"], figures, office=department,
-        identity=identity, team_code=lists_config(config)["specialized_team"]["code"],
+        identity=identity, team_code=config.lists.specialized_team.code,
     )
     return files, target, yields, figures
 
 
 def planning_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
-    districts: pd.DataFrame, planning_date: pd.Timestamp, config: dict,
+    districts: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaConfig,
     department: str | None = None, capacity: int | None = None, calibrated: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Explanation | None]:
     """Target lists per office with Spanish reasons from the champion's SHAP values.
@@ -301,22 +306,22 @@ def planning_lists(
     the global importance plot. Without calibration the expected yield is labelled as an
     uncalibrated estimate.
     """
-    lists_cfg = lists_config(config)
+    lists_cfg = config.lists
     explained: dict[str, Explanation] = {}
 
     def reasons_for(ids: pd.Index) -> pd.DataFrame:
         explanation = explain(model, features.loc[ids], background=features,
-                              background_rows=int(config["explain"]["background_rows"]),
-                              seed=int(config["model"]["seed"]))
+                              background_rows=config.explain.background_rows,
+                              seed=config.model.seed)
         explained["listed"] = explanation
-        return reasons_frame(explanation, FEATURE_CATALOG, config["reasons"])
+        return reasons_frame(explanation, FEATURE_CATALOG, config.reasons)
 
     last_inspected = tables["inspections"].groupby("workplace_id")["ordered_on"].max()
     target = build_target_lists(
         scores.assign(calibrated_probability=scores["score"]), tables["workplaces"], districts,
         last_inspected, lists_cfg, planning_date, department=department, capacity=capacity,
-        seed=int(config["model"]["seed"]), reasons_for=reasons_for,
+        seed=config.model.seed, reasons_for=reasons_for,
     )
-    yields = yield_by_office(target, float(lists_cfg["yield_confidence"]), calibrated)
+    yields = yield_by_office(target, lists_cfg.yield_confidence, calibrated)
     target = with_context(target, tables["workplaces"], tables["inspections"], planning_date)
     return target, yields, explained.get("listed")

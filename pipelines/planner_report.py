@@ -33,10 +33,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from models.targeting import EXPLORATION, UNCALIBRATED_ESTIMATE, office_of
+from reporting import catalog
 
 CONFIDENTIAL = "CONFIDENCIAL"
 CLASSIFICATION_COLUMN = "clasificacion"
-LIST_FILE = "lista_priorizada"
 IDENTITY_COLUMNS = ["name", "address"]
 
 # Stable English column -> Spanish header, in the order planners read them (xlsx and html).
@@ -536,8 +536,8 @@ def _write_office_files(staging: Path, target: pd.DataFrame, yields: pd.DataFram
         sheets = {office: rows}
         if len(team_rows):
             sheets[f"{team_code} en su territorio"] = team_rows
-        _write_excel(sheets, staging / f"lista_{office}.xlsx", as_of)
-        (staging / f"reporte_{office}.html").write_text(
+        _write_excel(sheets, catalog.OFFICE_XLSX.within(staging, office=office), as_of)
+        catalog.OFFICE_HTML.within(staging, office=office).write_text(
             _office_html(office, rows, team_rows, yields, districts, as_of), encoding="utf-8")
 
 
@@ -552,26 +552,27 @@ def write_planning_outputs(
     `identity` (employer name and address by workplace_id) goes into the xlsx and html only.
     """
     as_of = f"{planning_date.date()}"
-    final = Path(out_dir) / (f"lista_{as_of}" + (f"_{office}" if office else ""))
+    folder = catalog.OFFICE_LIST_FOLDER if office else catalog.LIST_FOLDER
+    final = folder.path(out_dir, as_of=as_of, office=office or "")
     staging = Path(tempfile.mkdtemp(prefix=f".lista_{as_of}_", dir=out_dir))
     try:
         stable = target.drop(columns=["office_name", "eligible_mean_probability"],
                              errors="ignore")
         stable.insert(0, CLASSIFICATION_COLUMN, CONFIDENTIAL)
-        stable.to_csv(staging / f"{LIST_FILE}.csv", index=False, encoding="utf-8-sig")
+        stable.to_csv(catalog.LIST_CSV.within(staging), index=False, encoding="utf-8-sig")
         payload = {
             CLASSIFICATION_COLUMN: CONFIDENTIAL, "planning_date": as_of,
             "expected_yield": yields.reset_index().to_dict(orient="records"),
             "workplaces": json.loads(stable.drop(columns=[CLASSIFICATION_COLUMN]).to_json(
                 orient="records", force_ascii=False)),
         }
-        (staging / f"{LIST_FILE}.json").write_text(
+        catalog.LIST_JSON.within(staging).write_text(
             json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8"
         )
         named = _with_identity(target, identity)
         _write_excel(dict(iter(named.groupby("office", sort=False))),
-                     staging / f"{LIST_FILE}.xlsx", as_of)
-        (staging / "reporte.html").write_text(
+                     catalog.LIST_XLSX.within(staging), as_of)
+        catalog.REPORT_HTML.within(staging).write_text(
             _html(named, yields, validation, districts, scores, figures, as_of),
             encoding="utf-8",
         )
@@ -583,8 +584,8 @@ def write_planning_outputs(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return {
-        "list_csv": final / f"{LIST_FILE}.csv",
-        "list_json": final / f"{LIST_FILE}.json",
-        "list_xlsx": final / f"{LIST_FILE}.xlsx",
-        "report_html": final / "reporte.html",
+        "list_csv": catalog.LIST_CSV.within(final),
+        "list_json": catalog.LIST_JSON.within(final),
+        "list_xlsx": catalog.LIST_XLSX.within(final),
+        "report_html": catalog.REPORT_HTML.within(final),
     }

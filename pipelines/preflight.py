@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from features.errors import InputError
+from settings.schema import VigiaConfig
 
 # Prefect loggers that report a failed task or flow with the exception's traceback.
 PREFECT_RUN_LOGGERS = ("prefect.task_runs", "prefect.flow_runs", "prefect.engine")
 
 
-def checked_config(path: Path | None) -> dict[str, Any]:
-    """The merged configuration, or an `InputError` naming the file and what is wrong."""
+def checked_config(path: Path | None) -> VigiaConfig:
+    """The merged, typed configuration, or an `InputError` naming the file and what is wrong."""
     from pipelines.config import load_config
 
     if path is not None and not Path(path).is_file():
@@ -30,37 +30,41 @@ def checked_config(path: Path | None) -> dict[str, Any]:
         config = load_config(path)
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML ({' '.join(str(exc).split())})") from exc
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
     _check_config(config, path)
     return config
 
 
-def _check_config(config: dict[str, Any], path: Path | None) -> None:
+def _check_config(config: VigiaConfig, path: Path | None) -> None:
+    """Values the schema's types cannot judge: they must name what the code knows."""
+    from features.catalog import FEATURE_CATALOG
     from features.labels import LABEL_KINDS
-    from features.splits import split_settings
+    from features.splits import check_splits
     from models.candidates import FAMILIES
 
     where = f"{path}: " if path else ""
     try:
-        split_settings(config["splits"], int(config["labels"]["label_timespan_months"]))
-    except (TypeError, ValueError) as exc:
+        check_splits(config.splits, config.labels.label_timespan_months)
+    except InputError as exc:
         raise InputError(f"{where}{exc}") from exc
-    if config["labels"]["kind"] not in LABEL_KINDS:
-        raise InputError(f"{where}labels.kind {config['labels']['kind']!r} is not one of "
+    if config.labels.kind not in LABEL_KINDS:
+        raise InputError(f"{where}labels.kind {config.labels.kind!r} is not one of "
                          f"{list(LABEL_KINDS)}")
-    unknown = sorted(set(config["model"]["families"] or {}) - set(FAMILIES))
-    if unknown or not config["model"]["families"]:
+    unknown = sorted(set(config.model.families) - set(FAMILIES))
+    if unknown or not config.model.families:
         raise InputError(f"{where}model.families: unknown {unknown}, known {list(FAMILIES)}")
+    for key, column in config.model.baselines.model_dump().items():
+        if key.endswith("_column") and column not in FEATURE_CATALOG:
+            raise InputError(f"{where}model.baselines.{key}: {column!r} is not a feature "
+                             "(features/catalog.py)")
 
 
-def check_data_dir(data_dir: Path, config: dict[str, Any]) -> None:
+def check_data_dir(data_dir: Path, config: VigiaConfig) -> None:
     """The data folder exists and holds a file for every table (mapping names included)."""
     from pipelines.ingest import find_table_files, mapping_from_config
 
     if not Path(data_dir).is_dir():
         raise InputError(f"--data {data_dir}: no such folder")
-    find_table_files(Path(data_dir), mapping_from_config(config))
+    find_table_files(Path(data_dir), mapping_from_config(config.data))
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -68,15 +72,13 @@ def check_out_dir(out_dir: Path) -> None:
         raise InputError(f"--out {out_dir}: exists and is not a folder")
 
 
-def check_office(config: dict[str, Any], department: str | None, capacity: int | None) -> None:
+def check_office(config: VigiaConfig, department: str | None, capacity: int | None) -> None:
     """`vigia rank`: a capacity belongs to one office, which must be in the offices file."""
-    from pipelines.config import lists_config
-
     if capacity is not None and department is None:
         raise InputError("--capacity needs --department (the office whose capacity it is)")
     if capacity is not None and capacity < 1:
         raise InputError(f"--capacity must be at least 1, got {capacity}")
-    offices = lists_config(config)["offices"]
+    offices = config.lists.offices
     if department is not None and department not in offices:
         raise InputError(f"--department {department!r} is not an office; known: {sorted(offices)}")
 

@@ -1,11 +1,11 @@
 """The quality gate: load, apply the contract rules, quarantine, and let Great Expectations judge.
 
 Great Expectations validates every table twice with suites generated from
-`features.contract.TABLES`: once on all rows BEFORE quarantine (so Data Docs show what was wrong
+`cleaning.contract.TABLES`: once on all rows BEFORE quarantine (so Data Docs show what was wrong
 in the input) and once on the clean tables, which must pass every expectation: if they do not,
 the rules and the suites disagree, which is a bug, and the run stops. Rules GE cannot state
 natively (RUC check digit, INEI district, list codes, references to clean workplaces) are computed
-in pandas by `features.validation.expectation_flags` and checked as boolean columns.
+in pandas by `cleaning.validation.expectation_flags` and checked as boolean columns.
 
 Writes under `out_dir`: `quarantine/<table>.csv` (always, header only when empty),
 `data_docs/` (GE HTML; it loads CSS/JS from the internet, so offline it is blank: read
@@ -24,8 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from features.contract import TABLES, load_districts
-from features.validation import (
+from cleaning.contract import TABLES, load_districts
+from cleaning.validation import (
     ID_PATTERNS,
     ISO_DATE_PATTERN,
     QUARANTINE_COLUMNS,
@@ -37,6 +37,8 @@ from features.validation import (
     validate_tables,
 )
 from pipelines.ingest import load_raw_tables, mapping_from_config
+from reporting import catalog
+from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ class CleanDataRejectedError(RuntimeError):
 
 
 def run_quality_gate(
-    data_dir: Path, out_dir: Path, config: dict, reference_date: date | None = None
+    data_dir: Path, out_dir: Path, config: VigiaConfig, reference_date: date | None = None
 ) -> QualityResult:
     """Load the inputs, quarantine bad rows, validate with GE, write the reports.
 
@@ -67,12 +69,12 @@ def run_quality_gate(
     the summary are written, so the user can see why; `CleanDataRejectedError` on a gate bug.
     """
     out_dir = Path(out_dir).resolve()  # Great Expectations needs absolute Data Docs paths
-    quality = config.get("quality", {})
+    quality = config.quality
     reference = reference_date or date.today()
     outcome, sources = validate_inputs(data_dir, config, reference)
     known_ubigeos = load_districts()["inei"]
-    quarantine_paths = write_quarantine(outcome, out_dir / "quarantine")
-    docs_dir = out_dir / "data_docs"
+    quarantine_paths = write_quarantine(outcome, out_dir)
+    docs_dir = catalog.DATA_DOCS.path(out_dir)
     expectations = validate_with_great_expectations(outcome, known_ubigeos, reference, docs_dir)
     summary = build_summary(outcome, expectations, sources, reference)
     write_summary(summary, out_dir)
@@ -83,7 +85,7 @@ def run_quality_gate(
     if failed_clean:
         raise CleanDataRejectedError(f"clean tables fail expectations: {failed_clean}")
     check_quarantine_share(outcome.accounting, outcome.rule_counts,
-                           quality.get("max_quarantine_share", 0.05), sources)
+                           quality.max_quarantine_share, sources)
     return QualityResult(
         clean=outcome.clean,
         accounting=outcome.accounting,
@@ -94,31 +96,31 @@ def run_quality_gate(
 
 
 def validate_inputs(
-    data_dir: Path, config: dict, reference_date: date
+    data_dir: Path, config: VigiaConfig, reference_date: date
 ) -> tuple[ValidationOutcome, dict[str, str]]:
     """The contract rules on the inputs, without Great Expectations; also each table's file name.
 
     The quality gate starts here; notebooks call it for the clean tables a run worked on.
     """
-    raw = load_raw_tables(Path(data_dir), mapping_from_config(config))
+    raw = load_raw_tables(Path(data_dir), mapping_from_config(config.data))
     sources = {table: raw[table].source for table in raw}
     outcome = validate_tables(
         {table: raw[table].frame for table in raw},
         known_ubigeos=load_districts()["inei"],
         reference_date=reference_date,
         sources=sources,
-        wrong_type_stop_share=config.get("quality", {}).get("max_wrong_type_share", 0.5),
+        wrong_type_stop_share=config.quality.max_wrong_type_share,
     )
     return outcome, sources
 
 
-def write_quarantine(outcome: ValidationOutcome, folder: Path) -> dict[str, Path]:
+def write_quarantine(outcome: ValidationOutcome, out_dir: Path) -> dict[str, Path]:
     """One CSV per table, always written, with the header even when nothing was quarantined."""
-    folder.mkdir(parents=True, exist_ok=True)
     paths = {}
     for table, frame in outcome.quarantine.items():
         columns = QUARANTINE_COLUMNS + [c.name for c in kept_columns(table)]
-        paths[table] = folder / f"{table}.csv"
+        paths[table] = catalog.QUARANTINE.path(out_dir, table=table)
+        paths[table].parent.mkdir(parents=True, exist_ok=True)
         frame.reindex(columns=columns).to_csv(paths[table], index=False, encoding="utf-8")
     return paths
 
@@ -284,7 +286,7 @@ def build_summary(
 def write_summary(summary: dict[str, Any], out_dir: Path) -> None:
     """validation_summary.json and a readable validation_summary.md next to it."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "validation_summary.json").write_text(
+    catalog.VALIDATION_JSON.path(out_dir).write_text(
         json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     lines = [
         "# Input validation summary",
@@ -310,9 +312,10 @@ def write_summary(summary: dict[str, Any], out_dir: Path) -> None:
     for table, info in summary["tables"].items():
         failed = info["great_expectations"]["before_quarantine"]["failed"]
         lines.append(f"- {table}: " + (", ".join(failed) if failed else "none"))
-    (out_dir / "validation_summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    catalog.VALIDATION_MD.path(out_dir).write_text("\n".join(lines) + "\n", encoding="utf-8")
     page = summary_html(summary)
-    for path in (out_dir / "validation_summary.html", out_dir / "data_docs" / "offline.html"):
+    for path in (catalog.VALIDATION_HTML.path(out_dir),
+                 catalog.DATA_DOCS.path(out_dir) / "offline.html"):
         if path.parent.is_dir():
             path.write_text(page, encoding="utf-8")
 

@@ -29,6 +29,7 @@ from mlflow.models import infer_signature
 
 from models.promotion import PromotionDecision
 from pipelines.config import PROJECT_ROOT
+from settings.schema import MlflowConfig, VigiaConfig
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -59,31 +60,31 @@ class ChampionInfo:
     tags: dict[str, str]
 
 
-def resolve_store(mlflow_config: Mapping[str, Any], root: Path | None = None) -> tuple[str, str]:
+def resolve_store(mlflow_config: MlflowConfig, root: Path | None = None) -> tuple[str, str]:
     """Absolute tracking URI and artifact location URI; relative paths resolve against `root`.
 
     Only config names the store, never MLFLOW_TRACKING_URI: `mlflow.set_tracking_uri` writes that
     variable itself, so it would carry one run's store into the next run and its subprocesses.
     """
     base = Path(root) if root is not None else PROJECT_ROOT
-    uri = str(mlflow_config["tracking_uri"])
+    uri = str(mlflow_config.tracking_uri)
     prefix = "sqlite:///"
     if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
         database = (base / uri[len(prefix):]).resolve()
         database.parent.mkdir(parents=True, exist_ok=True)
         uri = prefix + str(database)
-    artifacts = Path(mlflow_config["artifact_location"])
+    artifacts = Path(mlflow_config.artifact_location)
     if not artifacts.is_absolute():
         artifacts = base / artifacts
     return uri, artifacts.resolve().as_uri()
 
 
-def setup_tracking(mlflow_config: Mapping[str, Any], root: Path | None = None) -> str:
+def setup_tracking(mlflow_config: MlflowConfig, root: Path | None = None) -> str:
     """Point MLflow at the local store and return the project's experiment id (created once)."""
     uri, artifact_location = resolve_store(mlflow_config, root)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    name = mlflow_config["experiment"]
+    name = mlflow_config.experiment
     experiment = mlflow.get_experiment_by_name(name)
     experiment_id = (
         experiment.experiment_id if experiment is not None
@@ -115,7 +116,7 @@ def file_sha256(path: Path) -> str:
 
 
 @contextmanager
-def pipeline_run(mlflow_config: Mapping[str, Any], run_name: str,
+def pipeline_run(mlflow_config: MlflowConfig, run_name: str,
                  input_files: Iterable[Path] = (), root: Path | None = None,
                  params: Mapping[str, Any] | None = None) -> Iterator[mlflow.ActiveRun]:
     """Parent run of one pipeline run, tagged with the git commit and every input's sha256."""
@@ -189,7 +190,7 @@ def pip_requirements() -> list[str]:
 
 
 def log_and_register_model(model: Any, input_example: pd.DataFrame,
-                           mlflow_config: Mapping[str, Any],
+                           mlflow_config: MlflowConfig,
                            tags: Mapping[str, str] | None = None) -> ModelVersion:
     """Log the fitted model in the active run and register it as a new version.
 
@@ -202,19 +203,19 @@ def log_and_register_model(model: Any, input_example: pd.DataFrame,
         model, name="model", signature=signature, input_example=example,
         pip_requirements=pip_requirements(), pyfunc_predict_fn="predict_proba",
         serialization_format="skops", skops_trusted_types=SKOPS_TRUSTED_TYPES,
-        registered_model_name=mlflow_config["registered_model"],
+        registered_model_name=mlflow_config.registered_model,
     )
     registered = MlflowClient().get_model_version(
-        mlflow_config["registered_model"], str(info.registered_model_version)
+        mlflow_config.registered_model, str(info.registered_model_version)
     )
     set_version_tags(registered, tags or {})
     return registered
 
 
-def alias_version(mlflow_config: Mapping[str, Any], alias: str) -> ModelVersion | None:
+def alias_version(mlflow_config: MlflowConfig, alias: str) -> ModelVersion | None:
     """The version holding `alias`, or None when no version has it yet."""
     try:
-        return MlflowClient().get_model_version_by_alias(mlflow_config["registered_model"], alias)
+        return MlflowClient().get_model_version_by_alias(mlflow_config.registered_model, alias)
     except MlflowException:
         return None
 
@@ -235,7 +236,7 @@ def load_training_profile(run_id: str,
         return None
 
 
-def apply_promotion(mlflow_config: Mapping[str, Any], model_version: ModelVersion,
+def apply_promotion(mlflow_config: MlflowConfig, model_version: ModelVersion,
                     decision: PromotionDecision) -> None:
     """Move `champion` to the new version when the gate says so; otherwise mark it challenger.
 
@@ -253,16 +254,16 @@ def apply_promotion(mlflow_config: Mapping[str, Any], model_version: ModelVersio
         client.set_registered_model_alias(name, CHALLENGER, number)
 
 
-def load_champion(config: Mapping[str, Any], root: Path | None = None) -> tuple[Any, ChampionInfo]:
+def load_champion(config: VigiaConfig, root: Path | None = None) -> tuple[Any, ChampionInfo]:
     """The champion model (native scikit-learn object) and its version information.
 
     Raises LookupError when no version is champion yet.
     """
-    mlflow_config = config["mlflow"]
+    mlflow_config = config.mlflow
     setup_tracking(mlflow_config, root)
     champion = alias_version(mlflow_config, CHAMPION)
     if champion is None:
-        raise LookupError(f"no {CHAMPION} version of {mlflow_config['registered_model']} yet")
+        raise LookupError(f"no {CHAMPION} version of {mlflow_config.registered_model} yet")
     # The trusted types were stored with the model at logging time (SKOPS_TRUSTED_TYPES).
     model = mlflow.sklearn.load_model(f"models:/{champion.name}@{CHAMPION}")
     info = ChampionInfo(champion.name, str(champion.version), str(champion.run_id),
@@ -289,7 +290,7 @@ class Champion:
         return self.info.tags.get("calibrated") == "True"
 
 
-def champion_or_none(config: Mapping[str, Any]) -> Champion | None:
+def champion_or_none(config: VigiaConfig) -> Champion | None:
     """The champion with its training profile, or None before the first model is registered."""
     try:
         model, info = load_champion(config)
@@ -301,14 +302,14 @@ def champion_or_none(config: Mapping[str, Any]) -> Champion | None:
 
 
 @contextmanager
-def resumed_run(mlflow_config: Mapping[str, Any], run_id: str) -> Iterator[mlflow.ActiveRun]:
+def resumed_run(mlflow_config: MlflowConfig, run_id: str) -> Iterator[mlflow.ActiveRun]:
     """The pipeline's parent run, active again for one stage."""
     setup_tracking(mlflow_config)
     with mlflow.start_run(run_id=run_id) as run:
         yield run
 
 
-def start_planning_run(mlflow_config: Mapping[str, Any], run_name: str, input_files: list[Path],
+def start_planning_run(mlflow_config: MlflowConfig, run_name: str, input_files: list[Path],
                        params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
     """Open the parent run of a planning run (commit, input hashes, config); return its id."""
     with pipeline_run(mlflow_config, run_name, input_files=input_files, params=params) as run:
@@ -316,7 +317,7 @@ def start_planning_run(mlflow_config: Mapping[str, Any], run_name: str, input_fi
         return run.info.run_id
 
 
-def log_backtest(mlflow_config: Mapping[str, Any], run_id: str, *,
+def log_backtest(mlflow_config: MlflowConfig, run_id: str, *,
                  files: Iterable[tuple[Path, str | None]],
                  folders: Mapping[str, Path], texts: Mapping[str, str],
                  jsons: Mapping[str, Mapping[str, Any]], params: Mapping[str, str],
@@ -338,7 +339,7 @@ def log_backtest(mlflow_config: Mapping[str, Any], run_id: str, *,
                 log_metric_table(table)
 
 
-def register_planning_model(mlflow_config: Mapping[str, Any], run_id: str, model: Any,
+def register_planning_model(mlflow_config: MlflowConfig, run_id: str, model: Any,
                             input_example: pd.DataFrame, profile: Mapping[str, Any],
                             tags: Mapping[str, str],
                             scoring_profiles: Mapping[str, Mapping[str, Any]] | None = None,
@@ -352,7 +353,7 @@ def register_planning_model(mlflow_config: Mapping[str, Any], run_id: str, model
         return log_and_register_model(model, input_example, mlflow_config, tags=tags)
 
 
-def record_promotion(mlflow_config: Mapping[str, Any], run_id: str, model_version: ModelVersion,
+def record_promotion(mlflow_config: MlflowConfig, run_id: str, model_version: ModelVersion,
                      decision: PromotionDecision, drift_csv: str | None) -> None:
     """Apply the gate's decision to the aliases, and keep it and the drift table on the run."""
     apply_promotion(mlflow_config, model_version, decision)
@@ -362,7 +363,7 @@ def record_promotion(mlflow_config: Mapping[str, Any], run_id: str, model_versio
             mlflow.log_text(drift_csv, "drift/features.csv")
 
 
-def log_listing(mlflow_config: Mapping[str, Any], run_id: str, *, figures: Mapping[str, Any],
+def log_listing(mlflow_config: MlflowConfig, run_id: str, *, figures: Mapping[str, Any],
                 files: Iterable[tuple[Path, str | None]], metrics: Mapping[str, float]) -> None:
     """The listing stage: figures, report and list files, headline metrics."""
     with resumed_run(mlflow_config, run_id):
@@ -373,7 +374,7 @@ def log_listing(mlflow_config: Mapping[str, Any], run_id: str, *, figures: Mappi
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
 
 
-def log_drift(mlflow_config: Mapping[str, Any], run_id: str, tables: Mapping[str, pd.DataFrame],
+def log_drift(mlflow_config: MlflowConfig, run_id: str, tables: Mapping[str, pd.DataFrame],
               tags: Mapping[str, str]) -> None:
     """Drift tables (as `drift/<name>.csv`) and tags (e.g. why the run retrained) on a run."""
     with resumed_run(mlflow_config, run_id):

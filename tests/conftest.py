@@ -1,7 +1,35 @@
-"""Test-wide settings: local, quiet and offline, as the CLI sets them."""
+"""Test-wide settings (local, quiet and offline, as the CLI sets them) and shared fixtures."""
 
 from __future__ import annotations
+
+from typing import Any
+
+import pytest
 
 from pipelines.environment import apply_offline_defaults
 
 apply_offline_defaults()
+
+
+@pytest.fixture(scope="session")
+def shipped_config():
+    """config/default.yaml, typed (frozen: derive variants with `with_overrides`)."""
+    from pipelines.config import load_config
+
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def calibration(shipped_config) -> dict[str, Any]:
+    """`fit_calibrated`'s keyword arguments from the shipped `model.calibration`."""
+    from models.backtest import calibration_arguments
+
+    return calibration_arguments(shipped_config.model.calibration)
+
+
+@pytest.fixture(scope="session")
+def districts():
+    """The INEI district table shipped in data/reference/ (cleaning.contract.load_districts)."""
+    from cleaning.contract import load_districts
+
+    return load_districts()

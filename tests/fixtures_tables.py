@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.contract import (
+from cleaning.contract import (
     CHANNELS,
     FL_INDICATORS,
     LABOUR_REGIMES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from support import model_section
 
 from features.catalog import FEATURE_CATALOG, FeatureSpec
 from models.baselines import CountBaseline, RandomBaseline, SectorRegionPrior
@@ -20,15 +21,11 @@ CATALOG = {
     "ciiu_division": FeatureSpec("ciiu_division", "m", "workplaces", "static", "l", "{value}",
                                  kind="categorical"),
 }
-TINY_GRID = {
-    "seed": 7,
-    "families": {
-        "logistic_regression": {"C": [0.5]},
-        "hist_gradient_boosting": {"max_iter": [30], "max_leaf_nodes": [7]},
-        "random_forest": {"n_estimators": [20], "max_depth": [5]},
-    },
-    "baselines": {"complaints_column": "complaints_3y", "infractions_column": "infractions_all"},
-}
+TINY_GRID = model_section({
+    "logistic_regression": {"C": [0.5]},
+    "hist_gradient_boosting": {"max_iter": [30], "max_leaf_nodes": [7]},
+    "random_forest": {"n_estimators": [20], "max_depth": [5]},
+}, baselines={"complaints_column": "complaints_3y", "infractions_column": "infractions_all"})
 
 
 def synthetic_training(n_per_date: int = 600, dates: int = 3, seed: int = 1):
@@ -64,7 +61,7 @@ def test_split_columns_uses_dtype_and_catalog_kind() -> None:
     assert categorical == ["ciiu_division", "labour_regime", "department_code"]
 
 
-def test_every_candidate_fits_and_scores_the_raw_frame() -> None:
+def test_every_candidate_fits_and_scores_the_raw_frame(calibration: dict) -> None:
     X, y, as_of = synthetic_training()
     grid = build_grid(TINY_GRID, X.dtypes, CATALOG)
     assert {name.split(":")[0] for name in grid} == {
@@ -73,7 +70,8 @@ def test_every_candidate_fits_and_scores_the_raw_frame() -> None:
     assert "baseline:sector_region_prior" in grid
     newest = X.iloc[-600:]
     for name, estimator in grid.items():
-        trained = fit_calibrated(estimator, X, y, as_of, calibration_as_of_dates=1)
+        trained = fit_calibrated(estimator, X, y, as_of,
+                                 **{**calibration, "calibration_as_of_dates": 1})
         scores = trained.model.predict_proba(newest)[:, 1]
         assert scores.shape == (600,), name
         assert np.all((scores >= 0) & (scores <= 1)), name
@@ -118,18 +116,20 @@ def test_score_never_drops_when_a_monotonic_feature_increases(family: str) -> No
         assert np.all(after >= before - 1e-12), name
 
 
-def test_unlabelled_rows_are_not_training_negatives() -> None:
+def test_unlabelled_rows_are_not_training_negatives(calibration: dict) -> None:
     X, y, as_of = synthetic_training(dates=2)
-    trained = fit_calibrated(RandomBaseline(seed=3), X, y, as_of)
+    trained = fit_calibrated(RandomBaseline(seed=3), X, y, as_of,
+                             **{**calibration, "calibration_as_of_dates": 1})
     assert trained.fit_rows + trained.calibration_rows == int((~np.isnan(y)).sum())
     assert trained.calibration_as_of == [pd.Timestamp(as_of.max())]
 
 
-def test_too_few_calibration_positives_falls_back_to_uncalibrated() -> None:
+def test_too_few_calibration_positives_falls_back_to_uncalibrated(calibration: dict) -> None:
     X, y, as_of = synthetic_training(dates=2)
     newest = as_of == as_of.max()
     y = np.where(newest & (y == 1.0), 0.0, y)
-    trained = fit_calibrated(CountBaseline("infractions_all"), X, y, as_of, min_positives=1)
+    trained = fit_calibrated(CountBaseline("infractions_all"), X, y, as_of,
+                             **{**calibration, "min_positives": 1})
     assert not trained.calibrated and "uncalibrated" in trained.note
     assert trained.model is trained.fitted
 
@@ -173,10 +173,11 @@ def test_recency_weights_halve_every_half_life_and_reach_the_model() -> None:
     # preprocessing, which sees every row), unlike the unweighted fit.
     estimator = build_candidates(TINY_GRID, X.dtypes, CATALOG)["logistic_regression:C=0.5"]
     keep = as_of > as_of.min()
-    weighted = fit_calibrated(estimator, X, y, as_of, calibration_as_of_dates=0,
+    uncalibrated = {"calibration_as_of_dates": 0, "method": "sigmoid", "min_positives": 5}
+    weighted = fit_calibrated(estimator, X, y, as_of, **uncalibrated,
                               sample_weight=keep.astype(float))
-    dropped = fit_calibrated(estimator, X[keep], y[keep], as_of[keep], calibration_as_of_dates=0)
-    unweighted = fit_calibrated(estimator, X, y, as_of, calibration_as_of_dates=0)
+    dropped = fit_calibrated(estimator, X[keep], y[keep], as_of[keep], **uncalibrated)
+    unweighted = fit_calibrated(estimator, X, y, as_of, **uncalibrated)
     scores = {name: fitted.model.predict_proba(X)[:, 1]
               for name, fitted in (("weighted", weighted), ("dropped", dropped),
                                    ("unweighted", unweighted))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_explain import MODEL_CONFIG, synthetic_features
+from support import EXPLAIN_ARGS, EXPLAIN_GRID, model_section, synthetic_features
 
 from features.catalog import FEATURE_CATALOG
 from models.candidates import build_grid
@@ -44,14 +44,15 @@ def test_models_fit_on_kept_columns_score_full_frames_and_shap_adds_up(family: s
     full = with_degenerate_columns(frame)
     kept, dropped = drop_degenerate_columns(full)
     assert set(dropped) == {"complaints_1y", "complaints_all", "department_code"}
-    grid = build_grid({**MODEL_CONFIG, "baselines": {"complaints_column": "complaints_all"}},
+    grid = build_grid(model_section(EXPLAIN_GRID.families,
+                                    baselines={"complaints_column": "complaints_all"}),
                       kept.dtypes, FEATURE_CATALOG)
     assert "baseline:most_recent_complaints" not in grid  # its column was dropped
     model = next(m for name, m in grid.items() if name.startswith(family)).fit(kept, label)
     # The scoring frame still has every column: the Pipeline selects the kept ones by name.
     np.testing.assert_allclose(model.predict_proba(full)[:, 1], model.predict_proba(kept)[:, 1])
     rows = full.iloc[:40]
-    explanation = explain(model, rows, background=full)
+    explanation = explain(model, rows, background=full, **EXPLAIN_ARGS)
     assert list(explanation.values.columns) == list(kept.columns)
     reproduced = explanation.values.sum(axis=1) + explanation.expected_value
     np.testing.assert_allclose(reproduced, model_raw_output(model, rows), atol=1e-6)

@@ -8,9 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from demo_world.generate import DemoWorld, generate_world, write_world
-from evaluation.truth import forced_labour_active, latent_risk, load_truth
-from features.contract import (
+from cleaning.contract import (
     REQUIRED_TABLES,
     TABLES,
     column_names,
@@ -18,6 +16,8 @@ from features.contract import (
     load_districts,
     valid_ruc_mask,
 )
+from demo_world.generate import DemoWorld, generate_world, write_world
+from evaluation.truth import forced_labour_active, latent_risk, load_truth
 
 START, END = "2018-07-01", "2026-06-30"
 FL_TOPICS = ("withheld_documents", "threats_violence", "confinement", "debt")

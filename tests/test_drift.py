@@ -12,7 +12,7 @@ from models.drift import drift_failures, drift_table, feature_profile
 from pipelines.config import load_config
 from pipelines.gate import data_quality
 
-THRESHOLDS = {"max_psi": 0.25, "max_missing_increase": 0.10, "max_new_category_share": 0.05}
+THRESHOLDS = load_config(None).drift
 
 
 def frame(seed: int, n: int = 4000, shift: float = 0.0, missing: float = 0.0,
@@ -60,7 +60,7 @@ def test_a_feature_gone_from_the_data_fails(profile: dict) -> None:
 
 def test_data_quality_fails_on_high_quarantine_share_and_on_drift(profile: dict) -> None:
     config = load_config(None)
-    limit = config["quality"]["max_quarantine_share"]
+    limit = config.quality.max_quarantine_share
     ok, failures = data_quality(accounting(int(1000 * limit)), None, config)
     assert ok and failures == []
     ok, failures = data_quality(accounting(int(1000 * limit) + 30), None, config)

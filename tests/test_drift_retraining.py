@@ -7,13 +7,13 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
-from test_orchestration import tiny_run
+from support import tiny_run
 
 from models.drift import drift_table, retraining_reasons, score_profile
 from pipelines.config import load_config
 from pipelines.flow import vigia_retrain, vigia_scheduled_rank
 
-THRESHOLDS = load_config(None)["drift"]
+THRESHOLDS = load_config(None).drift
 
 
 def test_scores_of_the_same_distribution_raise_no_reason() -> None:

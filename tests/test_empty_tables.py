@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from fixtures_tables import make_clean_tables
+from support import PRIOR, TRAINING
 
-from features.contract import load_districts
+from cleaning.contract import load_districts
 from features.errors import InputError
 from features.training_set import build_scoring_set, build_training_set
 from models.calibration import fit_calibrated
@@ -28,30 +29,31 @@ def test_without_complaints_the_features_are_zero_or_missing_and_dropped(tables)
         "No complaints in the input: complaint features are zero or missing and are dropped "
         "where they carry nothing."]
     X, y, _ = build_training_set(empty, load_districts(), AS_OF, 6,
-                                 known_before=pd.Timestamp("2024-01-01"))
+                                 known_before=pd.Timestamp("2024-01-01"), **TRAINING)
     assert y.notna().all() and len(y) > 0
     _, dropped = drop_degenerate_columns(X)
     assert dropped["days_since_last_complaint"] == "all missing"
     assert dropped["complaints_all"] == "one value"
 
 
-def test_without_inspections_features_are_numbers_and_training_stops_clearly(tables) -> None:
+def test_without_inspections_features_are_numbers_and_training_stops_clearly(
+        calibration: dict, tables) -> None:
     empty = {**tables, "inspections": tables["inspections"].iloc[0:0]}
     assert "No inspections in the input" in empty_table_notes(empty)[0]
-    X, _ = build_scoring_set(empty, load_districts(), AS_OF[0])
+    X, _ = build_scoring_set(empty, load_districts(), AS_OF[0], PRIOR)
     assert (X["infractions_all"] == 0).all() and X["area_fl_rate_district"].notna().all()
     X, y, meta = build_training_set(empty, load_districts(), AS_OF, 6,
-                                    known_before=pd.Timestamp("2024-01-01"))
+                                    known_before=pd.Timestamp("2024-01-01"), **TRAINING)
     with pytest.raises(InputError, match=r"nothing to learn from: .* 0 positive\(s\) and 0 "):
-        fit_calibrated(None, X, y, meta["as_of"])
+        fit_calibrated(None, X, y, meta["as_of"], **calibration)
 
 
-def test_labels_of_one_class_stop_with_the_counts() -> None:
+def test_labels_of_one_class_stop_with_the_counts(calibration: dict) -> None:
     X = pd.DataFrame({"x": np.arange(6.0)})
     as_of = pd.to_datetime(["2024-01-01"] * 3 + ["2024-04-01"] * 3)
     with pytest.raises(InputError, match=r"2024-01-01 \.\. 2024-04-01 hold 0 positive\(s\) "
                                          r"and 6 negative\(s\)"):
-        fit_calibrated(None, X, np.zeros(6), as_of)
+        fit_calibrated(None, X, np.zeros(6), as_of, **calibration)
 
 
 def test_an_empty_registry_stops(tables) -> None:
@@ -59,9 +61,10 @@ def test_an_empty_registry_stops(tables) -> None:
         empty_table_notes({**tables, "workplaces": tables["workplaces"].iloc[0:0]})
 
 
-def test_a_planning_model_that_reached_back_says_so() -> None:
+def test_a_planning_model_that_reached_back_says_so(shipped_config) -> None:
+    splits = shipped_config.splits.model_copy(update={"max_training_as_of_dates": 4})
     dates = list(pd.date_range("2021-01-01", periods=8, freq="QS"))
-    assert planning_history_note(dates[-4:], {"splits": {"training_as_of_dates": 4}}) == ""
-    assert planning_history_note(dates, {"splits": {"training_as_of_dates": 4}}) == (
+    assert planning_history_note(dates[-4:], splits) == ""
+    assert planning_history_note(dates, splits) == (
         "The planning model's 4 newest training as-of dates held labels of one class only, so "
         "it learned from all 8 dates from 2021-01-01 to 2022-10-01.")

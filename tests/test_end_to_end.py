@@ -22,8 +22,8 @@ import yaml
 from mlflow import MlflowClient
 from privacy import find_document_numbers, find_personal_data
 
+from cli.main import main as cli_main
 from demo_world.generate import generate_world, write_world
-from pipelines.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKPLACES = 3000
@@ -38,7 +38,7 @@ SMALL_GRID = {
         },
         "metrics": {"bootstrap_samples": 40},
     },
-    "splits": {"test_splits": 3, "training_as_of_dates": 4},
+    "splits": {"test_splits": 3, "max_training_as_of_dates": 4},
 }
 
 opened: list[str] = []

@@ -6,17 +6,17 @@ import os
 
 import pytest
 
-from pipelines.config import load_config
+from pipelines.config import load_config, with_overrides
 from pipelines.environment import apply_endpoints
 from pipelines.tracking import resolve_store
 
 
 def test_mlflow_store_comes_from_config_not_from_mlflows_own_variable(monkeypatch,
                                                                       tmp_path) -> None:
-    config = load_config(None)["mlflow"]
+    config = load_config(None).mlflow
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere/left/by/another/run.db")
     assert resolve_store(config, tmp_path)[0] == f"sqlite:///{tmp_path}/mlruns/mlflow.db"
-    served = {**config, "tracking_uri": "http://127.0.0.1:5000"}
+    served = config.model_copy(update={"tracking_uri": "http://127.0.0.1:5000"})
     assert resolve_store(served, tmp_path)[0] == "http://127.0.0.1:5000"
 
 
@@ -31,7 +31,6 @@ def test_prefect_api_url_from_environment_then_config(monkeypatch, environment, 
     monkeypatch.setenv("PREFECT_API_URL", environment or "")
     if environment is None:
         monkeypatch.delenv("PREFECT_API_URL")
-    config = load_config(None)
-    config["orchestration"]["prefect_api_url"] = configured
+    config = with_overrides(load_config(None), {"orchestration": {"prefect_api_url": configured}})
     apply_endpoints(config)
     assert os.environ.get("PREFECT_API_URL") == expected

@@ -8,9 +8,16 @@ import pytest
 
 from models.fairness import audit_groups, audit_table, fairness_check, worst_disparities
 from pipelines.config import load_config
+from settings.schema import FairnessConfig
 
-SETTINGS = {**load_config()["fairness"], "min_labelled": 10, "min_workplaces": 10,
-            "min_positives": 5, "gate_metrics": ["selection_rate", "recall"]}
+SETTINGS = load_config().fairness.model_copy(update={
+    "min_labelled": 10, "min_workplaces": 10, "min_positives": 5,
+    "gate_metrics": ["selection_rate", "recall"]})
+
+
+def settings_with(**changes: object) -> FairnessConfig:
+    """The test settings with some values changed."""
+    return SETTINGS.model_copy(update=changes)
 
 
 def hand_made() -> tuple[pd.Series, pd.Series, pd.DataFrame]:
@@ -37,7 +44,7 @@ def hand_made() -> tuple[pd.Series, pd.Series, pd.DataFrame]:
 
 def test_audit_known_rates_and_ratios() -> None:
     listed, labels, groups = hand_made()
-    audit = audit_table(listed, labels, groups, {**SETTINGS, "reference_groups": {"office": "A"}})
+    audit = audit_table(listed, labels, groups, settings_with(reference_groups={"office": "A"}))
     office = audit[audit["attribute"] == "office"].set_index("group")
     assert office.loc["A", "n_workplaces"] == 100 and office.loc["A", "n_listed"] == 20
     assert office.loc["A", "n_labelled"] == 40 and office.loc["A", "n_positive"] == 15
@@ -59,15 +66,15 @@ def test_audit_known_rates_and_ratios() -> None:
 
 def test_small_groups_are_not_flagged() -> None:
     listed, labels, groups = hand_made()
-    audit = audit_table(listed, labels, groups, {**SETTINGS, "min_labelled": 50,
-                                                 "reference_groups": {"office": "A"}})
+    audit = audit_table(listed, labels, groups, settings_with(
+        min_labelled=50, reference_groups={"office": "A"}))
     b = audit[(audit["attribute"] == "office") & (audit["group"] == "B")].iloc[0]
     assert b["few_labelled"] and b["flagged"] == "selection_rate"
 
 
 def test_fairness_check_refuses_a_worse_disparity() -> None:
     listed, labels, groups = hand_made()
-    settings = {**SETTINGS, "reference_groups": {"office": "A"}}
+    settings = settings_with(reference_groups={"office": "A"})
     champion = audit_table(listed, labels, groups, settings)
     assert fairness_check(champion, champion, settings) == (True, [])
     fairer = listed.copy()

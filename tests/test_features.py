@@ -6,18 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from fixtures_tables import make_clean_tables
+from support import PRIOR
 
 from features.build import build_features, district_context
 from features.catalog import FEATURE_CATALOG
 from features.catalog_doc import FEATURES_DOC, render_features_doc
-from features.contract import load_districts
 
 AS_OF = pd.Timestamp("2022-01-01")
-
-
-@pytest.fixture(scope="module")
-def districts() -> pd.DataFrame:
-    return load_districts()
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +21,7 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 def test_every_column_has_a_catalog_entry_and_vice_versa(tables, districts) -> None:
-    features = build_features(tables, districts, AS_OF)
+    features = build_features(tables, districts, AS_OF, area_prior_strength=PRIOR)
     assert list(features.columns) == list(FEATURE_CATALOG)
     assert features.index.name == "workplace_id"
     assert features.index.equals(pd.Index(tables["workplaces"]["workplace_id"]))
@@ -92,7 +87,7 @@ def _tiny_tables() -> dict[str, pd.DataFrame]:
 
 
 def test_hand_made_history_counts_follow_the_time_rules(districts) -> None:
-    f = build_features(_tiny_tables(), districts, AS_OF)
+    f = build_features(_tiny_tables(), districts, AS_OF, area_prior_strength=PRIOR)
     main, second, sub = f.index
     assert f.loc[main, "inspections_all"] == 2  # d is ordered after t
     assert f.loc[main, "inspections_1y"] == 1  # b (2021-05-01) yes, a (2019-03-01) no
@@ -144,7 +139,7 @@ def test_district_context_imputes_missing_values_from_the_province(districts) ->
     code = missing[0]
     tables = _tiny_tables()
     tables["workplaces"].loc[0, "ubigeo"] = code
-    f = build_features(tables, districts, AS_OF)
+    f = build_features(tables, districts, AS_OF, area_prior_strength=PRIOR)
     province = raw.loc[raw.index.str[:4] == code[:4], "district_poverty_pct"]
     expected = province.mean() if province.notna().any() else None
     value = f.iloc[0]["district_poverty_pct"]

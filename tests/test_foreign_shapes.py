@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from cleaning.contract import load_districts
+from cli.main import main as cli_main
 from demo_world.generate import generate_world
-from features.contract import load_districts
-from pipelines.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
 END = pd.Timestamp("2026-06-30")
@@ -103,7 +103,7 @@ def test_short_history_with_timestamps_and_same_day_closures(world, root) -> Non
     com = tables["complaints"]
     tables["complaints"] = com[pd.to_datetime(com["received_on"]) >= start]
     tables["inspections"] = ins
-    out = _run(root, "short", tables, splits={"test_splits": 4, "training_as_of_dates": 8})
+    out = _run(root, "short", tables, splits={"test_splits": 4, "max_training_as_of_dates": 8})
     report = _report(out)
     assert "Split plan shrunk to fit the history: test_splits 4 -> 2" in report
     rules = ";".join(_quarantined(out, "inspections")["rule"])

@@ -7,20 +7,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_validation import KNOWN_UBIGEOS, REFERENCE_DATE, canonical_world
+from support import SHIPPED
+from worlds import (
+    EXAMPLE_MAPPING,
+    KNOWN_UBIGEOS,
+    REFERENCE_DATE,
+    canonical_world,
+    write_canonical,
+    write_spanish_export,
+)
 
-from features.validation import DataContractError, validate_tables
+from cleaning.validation import DataContractError, validate_tables
 from pipelines.ingest import load_mapping, load_raw_tables, read_employer_identity
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_MAPPING = ROOT / "config" / "mappings" / "sunafil_export_example.yaml"
-
-
-def write_canonical(world: dict[str, pd.DataFrame], folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for table, frame in world.items():
-        frame.to_csv(folder / f"{table}.csv", index=False)
-    return folder
 
 
 def validate(raw) -> object:
@@ -28,6 +26,7 @@ def validate(raw) -> object:
         {t: r.frame for t, r in raw.items()},
         known_ubigeos=KNOWN_UBIGEOS,
         reference_date=REFERENCE_DATE,
+        wrong_type_stop_share=SHIPPED.quality.max_wrong_type_share,
         sources={t: r.source for t, r in raw.items()},
     )
 
@@ -83,50 +82,6 @@ def test_parquet_input_gives_the_same_clean_tables(tmp_path: Path) -> None:
     pq_outcome = validate(load_raw_tables(tmp_path / "pq", None))
     for table in world:
         pd.testing.assert_frame_equal(pq_outcome.clean[table], csv_outcome.clean[table])
-
-
-SPANISH = {
-    "origin": {"complaint": "DENUNCIA", "planned": "OPERATIVO PLANIFICADO"},
-    "team": {"regular": "REGULAR", "specialized": "GEIT-TFI"},
-    "size_band": {"micro": "MICRO", "pequena": "PEQUEÑA", "mediana": "MEDIANA", "grande": "GRANDE"},
-    "labour_regime": {"general": "GENERAL", "agrario": "AGRARIO", "micro": "MICROEMPRESA",
-                      "construccion": "CONSTRUCCIÓN CIVIL"},
-    "channel": {"web": "WEB", "phone": "TELEFÓNICA", "in_person": "PRESENCIAL",
-                "referral": "DERIVADA"},
-    "subjects": {"wages": "REMUNERACIONES", "hours": "JORNADA", "osh": "SST",
-                 "forced_labour": "TRABAJO FORZOSO"},
-    "fl_indicators": {"debt_bondage": "SERVIDUMBRE POR DEUDAS",
-                      "retention_of_documents": "RETENCIÓN DE DOCUMENTOS"},
-    "topics": {"unpaid_wages": "REMUNERACIONES IMPAGAS", "debt": "DEUDA"},
-}
-BOOLEAN_COLUMNS = ("infraction_found", "forced_labour_found", "child_labour_found", "anonymous")
-
-
-def write_spanish_export(world: dict[str, pd.DataFrame], folder: Path) -> Path:
-    """The canonical world as a Spanish-headed Latin-1 `;` export, as the example mapping reads."""
-    mapping = load_mapping(EXAMPLE_MAPPING)["tables"]
-    folder.mkdir(parents=True, exist_ok=True)
-    for table, frame in world.items():
-        spec = mapping[table]
-        out = frame.copy()
-        for column in out.columns:
-            if column in ("subjects", "fl_indicators", "topics"):
-                out[column] = out[column].map(
-                    lambda v, c=column: ", ".join(SPANISH[c][x] for x in v.split(";") if x))
-            elif column in SPANISH:
-                out[column] = out[column].map(SPANISH[column])
-            elif column in BOOLEAN_COLUMNS:
-                out[column] = out[column].map({"true": "SI", "false": "NO"})
-            elif column in ("activity_start", "ordered_on", "closed_on", "received_on"):
-                dates = pd.to_datetime(out[column].replace("", None))
-                out[column] = dates.dt.strftime("%d/%m/%Y").fillna("")
-            elif column == "fine_uit":
-                out[column] = out[column].str.replace(".", ",")
-        if table == "workplaces":
-            out["ubigeo"] = out["ubigeo"].str.lstrip("0")  # as a spreadsheet leaves it
-        out = out.rename(columns={v: k for k, v in spec["columns"].items()})
-        out.to_csv(folder / spec["file"], sep=";", index=False, encoding="latin-1")
-    return folder
 
 
 def test_spanish_latin1_semicolon_export_maps_onto_the_canonical_tables(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from fixtures_tables import make_clean_tables
+from support import LABELS
 
 from features.labels import build_labels, label_summary
 
@@ -33,14 +34,14 @@ def _tables() -> dict[str, pd.DataFrame]:
 
 
 def test_default_kind_window_and_known_outcomes() -> None:
-    y = build_labels(_tables(), AS_OF, 6)
+    y = build_labels(_tables(), AS_OF, 6, **LABELS)
     assert list(y.index) == list(_tables()["workplaces"]["workplace_id"])
     assert y.iloc[0] == 1.0 and y.iloc[1] == 0.0 and y.iloc[5] == 0.0
     assert np.isnan(y.iloc[2]) and np.isnan(y.iloc[3]) and np.isnan(y.iloc[4])
 
 
 def test_known_before_blanks_outcomes_closed_later() -> None:
-    y = build_labels(_tables(), AS_OF, 6, known_before=pd.Timestamp("2022-09-01"))
+    y = build_labels(_tables(), AS_OF, 6, known_before=pd.Timestamp("2022-09-01"), **LABELS)
     assert np.isnan(y.iloc[5])  # closed on the known_before date itself: not yet known
     assert y.iloc[0] == 1.0
 
@@ -48,15 +49,15 @@ def test_known_before_blanks_outcomes_closed_later() -> None:
 def test_alternative_kinds() -> None:
     min_ind = build_labels(_tables(), AS_OF, 6, kind="min_indicators", min_indicators=2)
     assert min_ind.iloc[0] == 1.0 and min_ind.iloc[5] == 0.0
-    rights = build_labels(_tables(), AS_OF, 6, kind="fundamental_rights")
+    rights = build_labels(_tables(), AS_OF, 6, kind="fundamental_rights", min_indicators=2)
     assert rights.iloc[5] == 1.0 and rights.iloc[1] == 0.0
     with pytest.raises(ValueError):
-        build_labels(_tables(), AS_OF, 6, kind="anything")
+        build_labels(_tables(), AS_OF, 6, kind="anything", min_indicators=2)
 
 
 def test_uninspected_workplaces_are_nan_and_summary_counts() -> None:
     tables = make_clean_tables(300, seed=3)
-    y = build_labels(tables, AS_OF, 6)
+    y = build_labels(tables, AS_OF, 6, **LABELS)
     ins = tables["inspections"]
     in_window = ins[(ins["ordered_on"] >= AS_OF) & (ins["ordered_on"] < pd.Timestamp("2022-07-01"))
                     & ins["closed_on"].notna()]

@@ -11,21 +11,17 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from support import LABELS, PRIOR, SHIPPED, TRAINING
 
 from features.build import build_features
-from features.contract import load_districts
 from features.labels import build_labels
 from features.splits import production_train_as_of_dates
 from features.training_set import build_scoring_set, build_training_set, tables_known_before
+from pipelines.config import with_overrides
 
 T = pd.Timestamp("2023-01-01")
 OUTCOME_FEATURES = ("infractions", "fl_indicators", "fl_documents", "fl_debt",
                     "forced_labour_found", "child_labour_found", "fines_uit", "victims")
-
-
-@pytest.fixture(scope="module")
-def districts() -> pd.DataFrame:
-    return load_districts()
 
 
 @pytest.fixture(scope="module", params=["registry_snapshot", "registry_periods"])
@@ -58,8 +54,8 @@ def test_facts_dated_on_or_after_t_change_no_feature(tables, districts) -> None:
     assert (tables["inspections"]["closed_on"] >= T).sum() > 0
     assert (tables["complaints"]["received_on"] >= T).sum() > 0
     assert len(later["inspections"]) > len(known["inspections"])
-    pd.testing.assert_frame_equal(build_features(known, districts, T),
-                                  build_features(later, districts, T))
+    pd.testing.assert_frame_equal(build_features(known, districts, T, area_prior_strength=PRIOR),
+                                  build_features(later, districts, T, area_prior_strength=PRIOR))
 
 
 def test_open_at_t_inspection_counts_but_its_outcome_does_not(tables, districts) -> None:
@@ -80,9 +76,9 @@ def test_open_at_t_inspection_counts_but_its_outcome_does_not(tables, districts)
 
     def with_row(extra: pd.DataFrame) -> pd.Series:
         changed = {**tables, "inspections": pd.concat([ins, extra], ignore_index=True)}
-        return build_features(changed, districts, T).loc[wp]
+        return build_features(changed, districts, T, area_prior_strength=PRIOR).loc[wp]
 
-    base = build_features(tables, districts, T).loc[wp]
+    base = build_features(tables, districts, T, area_prior_strength=PRIOR).loc[wp]
     closed_later, blanked = with_row(row), with_row(blank)
     pd.testing.assert_series_equal(closed_later, blanked)
     for window in ("1y", "3y", "all"):
@@ -104,19 +100,22 @@ def _model() -> Pipeline:
 
 def test_model_for_t_scores_the_same_on_data_cut_to_what_was_known(tables, districts) -> None:
     train_dates = production_train_as_of_dates(
-        {"training_as_of_dates": 4, "update_frequency_months": 3, "burn_in_months": 12},
+        with_overrides(SHIPPED, {"splits": {
+            "max_training_as_of_dates": 4, "update_frequency_months": 3, "burn_in_months": 12,
+            "outcome_lag_months": 0}}).splits,
         T, pd.Timestamp("2018-01-01"), 6,
     )
     # the full data holds outcomes of training windows that closed only after T
-    late = [build_labels(tables, t, 6).notna().sum() > build_labels(tables, t, 6, known_before=T)
+    late = [build_labels(tables, t, 6, **LABELS).notna().sum()
+            > build_labels(tables, t, 6, known_before=T, **LABELS)
             .notna().sum() for t in train_dates]
     assert any(late)
 
     def scores(data: dict[str, pd.DataFrame]) -> np.ndarray:
-        X, y, meta = build_training_set(data, districts, train_dates, 6, known_before=T)
+        X, y, meta = build_training_set(data, districts, train_dates, 6, known_before=T, **TRAINING)
         assert y.notna().all() and len(X) == len(y) == len(meta) and 0 < y.sum() < len(y)
         model = _model().fit(X, y)
-        X_score, _ = build_scoring_set(data, districts, T)
+        X_score, _ = build_scoring_set(data, districts, T, PRIOR)
         return model.predict_proba(X_score)[:, 1]
 
     full, cut = scores(tables), scores(tables_known_before(tables, T))
@@ -126,4 +125,5 @@ def test_model_for_t_scores_the_same_on_data_cut_to_what_was_known(tables, distr
 
 def test_training_dates_whose_windows_end_after_known_before_are_refused(tables, districts):
     with pytest.raises(ValueError):
-        build_training_set(tables, districts, [T - pd.DateOffset(months=3)], 6, known_before=T)
+        build_training_set(tables, districts, [T - pd.DateOffset(months=3)], 6, known_before=T,
+                           **TRAINING)

@@ -17,7 +17,6 @@ from models.metrics import (
     greater_is_better,
     k_for_top_percent,
     lift_at_k,
-    plot_calibration,
     precision_at_k,
     rank,
     recall_at_k,
@@ -27,6 +26,7 @@ from models.metrics import (
     top_k_ids,
     top_k_jaccard,
 )
+from reporting.plots import plot_calibration
 
 IDS = [f"W{i}" for i in range(6)]
 
@@ -121,7 +121,8 @@ def test_bootstrap_interval_is_seeded_and_contains_the_estimate() -> None:
 def test_score_table_reports_counts_intervals_and_directions() -> None:
     y = series([np.nan, 1, 0, np.nan, 1, 0])
     s = series([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
-    table = score_table(y, s, capacity=3, top_percents=(50,), n_bootstrap=50, seed=1)
+    table = score_table(y, s, capacity=3, top_percents=(50,), n_bootstrap=50, seed=1,
+                        confidence=0.9)
     row = table.set_index("metric").loc["precision_at_capacity"]
     assert row["value"] == pytest.approx(0.5)
     assert (row["n_labelled_in_top_k"], row["n_positives_in_top_k"]) == (2, 1)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.config import PROJECT_ROOT
-from pipelines.notebook_run import PLANNING_DATE_FILE, notebook_run
+from pipelines.notebook_run import notebook_run
+from reporting.catalog import PLANNING_DATE
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -64,7 +65,7 @@ def test_a_run_folder_must_hold_a_finished_run(tmp_path: Path) -> None:
 
 
 def test_arguments_win_over_the_environment(tmp_path: Path) -> None:
-    (tmp_path / PLANNING_DATE_FILE).write_text("2026-07-01\n")
+    PLANNING_DATE.path(tmp_path).write_text("2026-07-01\n")
     run = notebook_run(tmp_path, tmp_path / "data",
                        environ={"VIGIA_RUN_DIR": "/elsewhere", "VIGIA_DATA_DIR": "/elsewhere"})
     assert run.out_dir == tmp_path.resolve()
@@ -74,7 +75,7 @@ def test_arguments_win_over_the_environment(tmp_path: Path) -> None:
 
 def test_relative_folders_are_taken_from_the_project_root(tmp_path: Path) -> None:
     """Kernels run in notebooks/, users type paths from the project root (outputs/demo)."""
-    (tmp_path / PLANNING_DATE_FILE).write_text("2026-07-01\n")
+    PLANNING_DATE.path(tmp_path).write_text("2026-07-01\n")
     relative = os.path.relpath(tmp_path, PROJECT_ROOT)
     run = notebook_run(environ={"VIGIA_RUN_DIR": relative, "VIGIA_DATA_DIR": relative})
     assert run.out_dir == tmp_path.resolve()

@@ -50,6 +50,6 @@ def test_estimates_and_audit_against_the_truth(world) -> None:
     registry = pd.read_csv(folder / "workplaces.csv", dtype=str).drop_duplicates("workplace_id")
     risk = pd.Series(np.random.default_rng(0).random(len(registry)),
                      index=registry["workplace_id"])
-    audit = fairness_against_truth(truth, registry, risk, AS_OF, 100, load_config()["fairness"])
+    audit = fairness_against_truth(truth, registry, risk, AS_OF, 100, load_config().fairness)
     assert audit.groupby("attribute")["n_listed"].sum().eq(100).all()
     assert audit["n_labelled"].groupby(audit["attribute"]).sum().eq(len(registry)).all()

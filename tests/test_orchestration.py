@@ -11,38 +11,19 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from prefect import flow, task  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId  # noqa: E402
-from test_targeting import AS_OF, lists_settings, synthetic_world  # noqa: E402
+from support import AS_OF, lists_settings, synthetic_world, tiny_run  # noqa: E402
 
-from demo_world.generate import generate_world, write_world  # noqa: E402
-from features.contract import load_districts  # noqa: E402
+from cleaning.contract import load_districts  # noqa: E402
 from models.targeting import build_target_lists, yield_by_office  # noqa: E402
-from pipelines.config import load_config  # noqa: E402
+from pipelines.config import load_config, with_overrides  # noqa: E402
 from pipelines.flow import configured, vigia_retrain  # noqa: E402
 from pipelines.planner_report import write_planning_outputs  # noqa: E402
 
-TINY_GRID = {
-    "model": {"families": {"logistic_regression": {"C": [0.5]}},
-              "metrics": {"bootstrap_samples": 20}},
-    "splits": {"test_splits": 2, "training_as_of_dates": 3},
-    "promotion": {"bootstrap_samples": 50},
-}
 CACHED_TASKS = {"quality-gate", "plan-splits", "backtest-split", "train-for-planning-date"}
-
-
-def tiny_run(root: Path) -> dict[str, str]:
-    data = root / "data"
-    write_world(generate_world(n_workplaces=1200, seed=11, start="2019-07-01", end="2026-06-30"),
-                data)
-    config = dict(TINY_GRID, mlflow={"tracking_uri": f"sqlite:///{root}/mlruns/mlflow.db",
-                                     "artifact_location": str(root / "mlruns" / "artifacts")})
-    (root / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    return {"data_dir": str(data), "out_dir": str(root / "out"),
-            "config_path": str(root / "config.yaml")}
 
 
 async def task_states(flow_run_id) -> dict[str, str]:
@@ -87,8 +68,7 @@ def test_an_io_task_that_fails_once_is_retried_and_the_flow_completes(tmp_path: 
         path.write_text("ok")
         return "written"
 
-    config = load_config(None)
-    config["orchestration"]["retry_delay_seconds"] = 0
+    config = with_overrides(load_config(None), {"orchestration": {"retry_delay_seconds": 0}})
 
     @flow(name="retry-check")
     def retry_check() -> str:

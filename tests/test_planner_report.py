@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from support import SHIPPED
 
-from features.contract import load_districts
+from cleaning.contract import load_districts
 from models.targeting import (
     build_target_lists,
     office_of,
@@ -22,6 +23,7 @@ from models.targeting import (
     yield_by_office,
 )
 from pipelines.planner_report import write_planning_outputs
+from settings.schema import ListsConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -46,11 +48,12 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict:
     scores = pd.DataFrame({"workplace_id": workplaces["workplace_id"],
                            "score": rng.beta(1, 12, len(rucs))})
     scores["calibrated_probability"] = scores["score"]
-    settings = {"exploration_share": 0.25, "exploration_uniform_weight": 0.5,
-                "exclude_inspected_months": 6, "group_same_ruc_district": True,
-                "specialized_team": TEAM,
-                "offices": {o: {"name_es": f"Oficina {o}", "capacity": c}
-                            for o, c in OFFICES.items()}}
+    settings = ListsConfig.model_validate({
+        **SHIPPED.lists.model_dump(exclude={"offices", "specialized_team"}),
+        "exploration_share": 0.25, "exploration_uniform_weight": 0.5,
+        "exclude_inspected_months": 6, "group_same_ruc_district": True,
+        "specialized_team": TEAM,
+        "offices": {o: {"name_es": f"Oficina {o}", "capacity": c} for o, c in OFFICES.items()}})
     target = build_target_lists(scores, workplaces, districts, pd.Series(dtype="datetime64[ns]"),
                                 settings, AS_OF, seed=3)
     target = with_context(target, workplaces, workplaces.iloc[0:0].assign(

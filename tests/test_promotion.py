@@ -40,7 +40,7 @@ def world() -> tuple[pd.Series, pd.Series, pd.Series]:
 def compare(labels: pd.Series, challenger: pd.Series, champion: pd.Series,
             metric: str = "precision_at_capacity") -> PairedComparison:
     return paired_comparison(labels, challenger, champion, metric, capacity=250, n_samples=200,
-                             seed=1)
+                             seed=1, confidence=0.9)
 
 
 def test_a_challenger_scoring_noise_is_refused(world) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from cleaning.contract import load_districts
 from features.build import build_features
 from features.catalog import FEATURE_CATALOG
-from features.contract import load_districts
 from features.training_set import build_training_set
 from models.backtest import train_model
 from models.candidates import build_candidates
@@ -19,16 +21,24 @@ from models.propensity import (
     training_weights,
 )
 from pipelines.config import load_config
+from settings.schema import VigiaConfig
 from tests.fixtures_tables import make_clean_tables
 
+LABELS = load_config().labels
+PRIOR = load_config().features.area_prior_strength
 
-def small_config() -> dict:
+
+def with_offpolicy(config: VigiaConfig, **changes: Any) -> VigiaConfig:
+    """`config` with some `offpolicy:` values changed."""
+    return config.model_copy(update={"offpolicy": config.offpolicy.model_copy(update=changes)})
+
+
+def small_config() -> VigiaConfig:
     """The default config with a quick propensity model (tests only need its behaviour)."""
     config = load_config()
-    offpolicy = {**config["offpolicy"], "propensity_as_of_dates": 4}
-    offpolicy["propensity_model"] = {"hist_gradient_boosting": {
-        **offpolicy["propensity_model"]["hist_gradient_boosting"], "max_iter": [40]}}
-    return {**config, "offpolicy": offpolicy}
+    grid = config.offpolicy.propensity_model["hist_gradient_boosting"]
+    return with_offpolicy(config, propensity_as_of_dates=4, propensity_model={
+        "hist_gradient_boosting": {**grid, "max_iter": [40]}})
 
 
 def test_inspected_in_window_counts_orders_not_outcomes() -> None:
@@ -57,8 +67,9 @@ def test_propensity_model_is_calibrated_on_a_later_window() -> None:
     assert {"mean_predicted", "observed_rate", "n"} <= set(model.calibration.columns)
     # risky workplaces (more complaints) are inspected more: the model must rank them higher
     assert model.calibration["observed_rate"].iloc[-1] > model.calibration["observed_rate"].iloc[0]
-    X = build_features(tables, load_districts(), model.check_as_of)
-    weights = training_weights(model, X, {**config["offpolicy"], "min_propensity": 0.05})
+    X = build_features(tables, load_districts(), model.check_as_of, PRIOR)
+    weights = training_weights(model, X, config.offpolicy.model_copy(
+        update={"min_propensity": 0.05}))
     assert np.isclose(weights.mean(), 1.0) and np.all(weights > 0)
     raw = 1.0 / np.clip(model.predict(X).to_numpy(), 0.05, 1.0)
     assert np.allclose(weights, raw / raw.mean())
@@ -70,18 +81,20 @@ def test_weighted_training_changes_the_fit_and_keeps_calibration_working() -> No
     districts = load_districts()
     config = small_config()
     dates = [pd.Timestamp(d) for d in ("2022-01-01", "2022-07-01", "2023-01-01", "2023-07-01")]
-    X, y, meta = build_training_set(tables, districts, dates, 6, pd.Timestamp("2024-12-01"))
+    X, y, meta = build_training_set(tables, districts, dates, 6, pd.Timestamp("2024-12-01"),
+                                    label_kind=LABELS.kind,
+                                    min_indicators=LABELS.min_indicators,
+                                    area_prior_strength=PRIOR)
     group = "logistic_regression:C=0.5"
     assert planning_weights(tables, districts, group, X, pd.Timestamp("2024-12-01"),
                             config) is None  # off by default
-    weighted_config = {**config, "offpolicy": {**config["offpolicy"],
-                                               "weighted_training": True}}
+    weighted_config = with_offpolicy(config, weighted_training=True)
     weights = planning_weights(tables, districts, group, X, pd.Timestamp("2024-12-01"),
                                weighted_config)
     assert weights is not None and len(weights) == len(X) and weights.std() > 0
-    estimator = build_candidates(config["model"], X.dtypes, FEATURE_CATALOG)[group]
-    plain = train_model(estimator, X, y, meta["as_of"], config["model"]["calibration"])
-    weighted = train_model(estimator, X, y, meta["as_of"], config["model"]["calibration"],
+    estimator = build_candidates(config.model, X.dtypes, FEATURE_CATALOG)[group]
+    plain = train_model(estimator, X, y, meta["as_of"], config.model.calibration, None)
+    weighted = train_model(estimator, X, y, meta["as_of"], config.model.calibration, None,
                            sample_weight=weights)
     difference = plain.model.predict_proba(X)[:, 1] - weighted.model.predict_proba(X)[:, 1]
     assert np.abs(difference).max() > 1e-4
@@ -95,16 +108,17 @@ def test_weighted_backtest_metric_row_is_optional_and_shaped_like_the_others() -
     tables = make_clean_tables(n_workplaces=800, seed=5)
     districts = load_districts()
     as_of = pd.Timestamp("2024-01-01")
-    X = build_features(tables, districts, as_of)
-    labels = build_labels(tables, as_of, 6)
+    X = build_features(tables, districts, as_of, PRIOR)
+    labels = build_labels(tables, as_of, 6, kind=LABELS.kind, known_before=None,
+                          min_indicators=LABELS.min_indicators)
     assert weighted_metric_for_window(tables, districts, as_of, labels, X, load_config()) is None
-    config = small_config()
-    config["offpolicy"] = {**config["offpolicy"], "weighted_metrics": True,
-                           "bootstrap_resamples": 100}
+    config = with_offpolicy(small_config(), weighted_metrics=True, bootstrap_resamples=100)
     weighted = weighted_metric_for_window(tables, districts, as_of, labels, X, config)
     scores = pd.Series(np.random.default_rng(0).random(len(X)), index=X.index)
     row = weighted.row(scores, 50)
-    assert list(row.columns) == list(score_table(labels, scores, 50, n_bootstrap=0).columns)
+    plain = score_table(labels, scores, 50, top_percents=[1], n_bootstrap=0, seed=0,
+                        confidence=0.9)
+    assert list(row.columns) == list(plain.columns)
     assert row["metric"].iloc[0] == OFFPOLICY_METRIC
     assert 0.0 <= row["ci_low"].iloc[0] <= row["ci_high"].iloc[0] <= 1.0
 
@@ -113,5 +127,5 @@ def test_a_history_without_inspections_gives_a_zero_propensity() -> None:
     tables = make_clean_tables(n_workplaces=300, seed=2)
     tables["inspections"] = tables["inspections"].iloc[0:0]
     model = fit_propensity(tables, load_districts(), pd.Timestamp("2024-12-01"), small_config())
-    X = build_features(tables, load_districts(), model.check_as_of)
+    X = build_features(tables, load_districts(), model.check_as_of, PRIOR)
     assert (model.predict(X) == 0.0).all() and model.mean_observed == 0.0

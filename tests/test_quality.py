@@ -10,20 +10,24 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 from privacy import find_personal_data
-from test_ingest import EXAMPLE_MAPPING, write_canonical, write_spanish_export
-from test_validation import (
+from support import SHIPPED
+from worlds import (
     COMPLAINANT_DOCS,
     COMPLAINANT_NAMES,
+    EXAMPLE_MAPPING,
     PERSON_NAME,
     REFERENCE_DATE,
     canonical_world,
+    write_canonical,
+    write_spanish_export,
 )
 
-from features.validation import DataContractError
+from cleaning.validation import DataContractError
+from pipelines.config import with_overrides
 from pipelines.quality import run_quality_gate
 
 NEEDLES = (*COMPLAINANT_NAMES, *COMPLAINANT_DOCS, PERSON_NAME)
-LENIENT = {"quality": {"max_quarantine_share": 0.5}}
+LENIENT = with_overrides(SHIPPED, {"quality": {"max_quarantine_share": 0.5}})
 
 
 def broken_world() -> dict[str, pd.DataFrame]:
@@ -114,7 +118,7 @@ def test_too_much_quarantine_stops_after_writing_the_reports(tmp_path: Path) -> 
     with pytest.raises(DataContractError, match=r"inspections\.csv: 3 of 40 rows quarantined "
                                                 r"\(7\.5%, limit 5\.0%\); most frequent rules: "
                                                 r"quarantined_workplace \(2\), future_date \(1\)"):
-        run_quality_gate(data, tmp_path / "out", {"quality": {"max_quarantine_share": 0.05}},
+        run_quality_gate(data, tmp_path / "out", SHIPPED,
                          REFERENCE_DATE)
     assert (tmp_path / "out" / "quarantine" / "inspections.csv").is_file()
     assert (tmp_path / "out" / "validation_summary.json").is_file()
@@ -122,7 +126,7 @@ def test_too_much_quarantine_stops_after_writing_the_reports(tmp_path: Path) -> 
 
 def test_gate_reads_a_spanish_export_through_the_configured_mapping(tmp_path: Path) -> None:
     data = write_spanish_export(canonical_world(), tmp_path / "export")
-    config = {"data": {"mapping": str(EXAMPLE_MAPPING)}, "quality": {}}
+    config = with_overrides(SHIPPED, {"data": {"mapping": str(EXAMPLE_MAPPING)}})
     result = run_quality_gate(data, tmp_path / "out", config, REFERENCE_DATE)
     assert result.summary["tables"]["inspections"]["source"] == "ordenes_inspeccion.csv"
     assert result.accounting["rows_clean"].tolist() == [20, 40, 20, 0]

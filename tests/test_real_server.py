@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from test_orchestration import TINY_GRID
+from support import TINY_GRID
 
 from demo_world.generate import generate_world, write_world
 from pipelines.deployments import RANK, RETRAIN, RETRAIN_AND_RANK
@@ -83,7 +83,7 @@ def served(tmp_path: Path) -> Iterator[dict]:
     try:
         wait_for(lambda: httpx.get(f"{api}/health", timeout=5).status_code == 200, 180,
                  "Prefect server")
-        serve = start([sys.executable, "-m", "pipelines.cli", "serve", "--data", str(data),
+        serve = start([sys.executable, "-m", "cli", "serve", "--data", str(data),
                        "--out", str(out), "--config", str(tmp_path / "config.yaml")],
                       dict(env, PREFECT_API_URL=api), tmp_path / "serve.log")
         started.append(serve)

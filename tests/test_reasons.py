@@ -8,7 +8,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 import pytest
-from test_explain import MODEL_CONFIG, synthetic_features
+from support import SHIPPED, model_section, synthetic_features
 
 from features.catalog import FEATURE_CATALOG
 from models.explain import Explanation
@@ -16,9 +16,9 @@ from models.reasons import (
     reason_template,
     reasons_for_workplaces,
     reasons_frame,
-    reasons_settings,
     render_reason,
 )
+from pipelines.config import ConfigError, with_overrides
 
 COLUMNS = ["same_ruc_fl_findings", "district_poverty_pct", "is_subcontractor",
            "complaints_3y", "complaints_phone_1y", "days_since_last_complaint", "ciiu_division"]
@@ -37,7 +37,7 @@ def test_top_three_positive_contributions_become_spanish_sentences_by_level():
         [[0.9, 0.5, 0.3, 0.0, 0.0, 0.0, 0.2]],
         [[3.0, 68.4, 1.0, 0.0, 0.0, np.nan, "07"]],
     )
-    reasons = reasons_frame(explanation, FEATURE_CATALOG).loc["w0"]
+    reasons = reasons_frame(explanation, FEATURE_CATALOG, SHIPPED.reasons).loc["w0"]
     assert reasons.tolist() == [
         "3 hallazgos de trabajo forzoso en otros locales de la misma empresa",
         "subcontratista o intermediario de otra empresa",
@@ -51,16 +51,16 @@ def test_fewer_positive_contributions_give_fewer_reasons_and_zero_values_are_not
         [[-0.4, 0.5, 0.8, 0.0, 0.0, 0.0, -0.1]],
         [[0.0, 41.0, 0.0, 0.0, 0.0, np.nan, "07"]],
     )
-    reasons = reasons_frame(explanation, FEATURE_CATALOG).loc["w0"]
+    reasons = reasons_frame(explanation, FEATURE_CATALOG, SHIPPED.reasons).loc["w0"]
     assert reasons.tolist() == ["distrito con 41% de pobreza", "", ""]
 
 
 def test_accents_and_enye_are_rendered_in_composed_form():
     spec = FEATURE_CATALOG["fl_indicators_3y"]
-    sentence = render_reason(spec, 4.0, reasons_settings(None))
+    sentence = render_reason(spec, 4.0, SHIPPED.reasons)
     assert sentence == "4 indicadores OIT de trabajo forzoso en los últimos 3 años"
     assert sentence == unicodedata.normalize("NFC", sentence) and "ñ" in sentence
-    assert render_reason(FEATURE_CATALOG["ciiu_division"], "07", reasons_settings(None)) == (
+    assert render_reason(FEATURE_CATALOG["ciiu_division"], "07", SHIPPED.reasons) == (
         "actividad: extracción de minerales metalíferos"
     )
 
@@ -77,7 +77,7 @@ def explanation_from(rows: dict[str, dict[str, tuple[float, object]]]) -> Explan
 
 
 def test_coarse_privacy_rule_hides_small_counts_dates_and_channels():
-    settings = {"complaints": "coarse", "min_complaint_count": 5}
+    settings = SHIPPED.reasons.model_copy(update={"complaints": "coarse", "min_complaint_count": 5})
     complaint_row = {"complaints_1y": (0.9, 2.0), "complaints_phone_1y": (0.8, 1.0),
                      "days_since_last_complaint": (0.7, 12.0)}
     explanation = explanation_from({
@@ -97,7 +97,7 @@ def test_coarse_privacy_rule_hides_small_counts_dates_and_channels():
 
 
 def test_complaint_originated_inspections_fall_under_the_privacy_rule():
-    settings = reasons_settings(None)
+    settings = SHIPPED.reasons
     explanation = explanation_from({
         "small": {"inspections_complaint_1y": (0.9, 1.0), "declared_workers": (0.0, 4.0),
                   "district_poverty_pct": (0.2, 40.0)},
@@ -118,7 +118,7 @@ def test_workplace_evidence_comes_before_area_and_only_one_area_reason():
         "area_fl_rate_district": (1.2, 0.05), "infractions_3y": (0.3, 2.0),
         "sector_risk_group": (0.4, 1.0), "ciiu_class": (-0.1, "1410"),
     }})
-    reasons = reasons_frame(explanation, FEATURE_CATALOG).loc["w"].tolist()
+    reasons = reasons_frame(explanation, FEATURE_CATALOG, SHIPPED.reasons).loc["w"].tolist()
     assert reasons == [
         "2 inspecciones con infracción en los últimos 3 años",
         "sector de riesgo medio de trabajo forzoso (confección de prendas de vestir)",
@@ -132,9 +132,9 @@ def test_no_bare_codes_and_every_row_gets_a_reason():
                   "labour_regime": (0.3, "other")},
         "unknown": {"ciiu_class": (0.5, "9999"), "is_subcontractor": (0.4, 0.0)},
     })
-    reasons = reasons_frame(explanation, FEATURE_CATALOG)
+    reasons = reasons_frame(explanation, FEATURE_CATALOG, SHIPPED.reasons)
     assert reasons.loc["coded"].tolist() == ["actividad: confección de prendas de vestir", "", ""]
-    assert reasons.loc["unknown", "reason_1"] == reasons_settings(None)["fallback_es"]
+    assert reasons.loc["unknown", "reason_1"] == SHIPPED.reasons.fallback_es
     for sentence in reasons.to_numpy().ravel():
         assert not re.search(r"CIIU \d|código|grupo \d", sentence)
 
@@ -142,21 +142,23 @@ def test_no_bare_codes_and_every_row_gets_a_reason():
 def test_none_privacy_rule_drops_complaint_reasons_and_unknown_modes_fail():
     explanation = explanation_of([[0.0, 0.2, 0.0, 0.9, 0.8, 0.7, 0.0]],
                                  [[0.0, 20.0, 0.0, 9.0, 6.0, 3.0, "01"]])
-    reasons = reasons_frame(explanation, FEATURE_CATALOG, {"complaints": "none"})
+    none = SHIPPED.reasons.model_copy(update={"complaints": "none"})
+    reasons = reasons_frame(explanation, FEATURE_CATALOG, none)
     assert reasons.loc["w0"].tolist() == ["distrito con 20% de pobreza", "", ""]
-    with pytest.raises(ValueError, match="reasons.complaints"):
-        reasons_frame(explanation, FEATURE_CATALOG, {"complaints": "exact"})
+    with pytest.raises(ConfigError, match="reasons.complaints"):
+        with_overrides(SHIPPED, {"reasons": {"complaints": "exact"}})
 
 
 def test_reasons_for_listed_workplaces_from_a_fitted_pipeline():
     from models.candidates import build_candidates
 
     frame, label = synthetic_features(rows=500)
-    grid = {**MODEL_CONFIG, "families": {"hist_gradient_boosting": {"max_iter": [30]}}}
+    grid = model_section({"hist_gradient_boosting": {"max_iter": [30]}})
     model = next(iter(build_candidates(grid, frame.dtypes, FEATURE_CATALOG).values()))
     model.fit(frame, label)
     listed = frame.index[:25]
-    reasons = reasons_for_workplaces(model, frame, listed, FEATURE_CATALOG)
+    reasons = reasons_for_workplaces(model, frame, listed, FEATURE_CATALOG, SHIPPED.reasons,
+                                     background_rows=300, seed=0)
     assert list(reasons.index) == list(listed)
     assert list(reasons.columns) == ["reason_1", "reason_2", "reason_3"]
     assert (reasons["reason_1"] != "").mean() > 0.5
@@ -171,7 +173,7 @@ def test_the_activity_and_a_count_family_are_said_once_and_counts_of_one_are_sin
         "inspections_planned_3y": (0.09, 1.0),
         "days_since_last_inspection": (0.05, 800.0),
     }})
-    assert reasons_frame(explanation, FEATURE_CATALOG).loc["w"].tolist() == [
+    assert reasons_frame(explanation, FEATURE_CATALOG, SHIPPED.reasons).loc["w"].tolist() == [
         "1 inspección planificada en todo el historial",
         "última inspección hace 2 años",
         "sector de riesgo alto de trabajo forzoso (extracción de madera)",
@@ -183,7 +185,7 @@ def test_a_subcontractor_is_said_once_with_its_principals_findings():
         "principal_infractions": (0.6, 6.0), "is_subcontractor": (0.5, 1.0),
         "establishments_same_ruc": (0.2, 1.0),
     }})
-    assert reasons_frame(explanation, FEATURE_CATALOG).loc["w"].tolist() == [
+    assert reasons_frame(explanation, FEATURE_CATALOG, SHIPPED.reasons).loc["w"].tolist() == [
         "subcontratista de una empresa con 6 infracciones",
         "empresa de un solo establecimiento", "",
     ]
@@ -195,7 +197,7 @@ def test_what_sets_a_workplace_apart_opens_its_reasons():
         "w1": {**both, "fl_documents_all": (0.6, 2.0)},
         "w2": {**both, "fl_documents_all": (0.0, 0.0)},
     })
-    reasons = reasons_frame(explanation, FEATURE_CATALOG)
+    reasons = reasons_frame(explanation, FEATURE_CATALOG, SHIPPED.reasons)
     # the fines push both alike; the document findings are what w1 has and w2 has not
     assert reasons.loc["w1", "reason_1"] == (
         "2 hallazgos de retención de documentos en todo el historial")
@@ -209,7 +211,7 @@ def test_first_reasons_stay_diverse_when_one_factor_pushes_every_listed_workplac
               "inspections_specialized_all"]
     rows = {f"w{i}": {"fines_uit_all": (1.0, 3.0), others[i % len(others)]: (0.5, 6.0),
                       "declared_workers": (0.0, 50.0)} for i in range(40)}
-    reasons = reasons_frame(explanation_from(rows), FEATURE_CATALOG)
+    reasons = reasons_frame(explanation_from(rows), FEATURE_CATALOG, SHIPPED.reasons)
     share = reasons["reason_1"].map(reason_template).value_counts(normalize=True)
     assert share.iloc[0] <= 0.25, share.head(3)
     assert (reasons["reason_2"].map(reason_template)

@@ -9,13 +9,21 @@ import numpy as np
 import pandas as pd
 import pytest
 from fixtures_tables import make_clean_tables
-from test_ingest import write_canonical
-from test_validation import REFERENCE_DATE, assert_accounting, canonical_world, quarantined, run
+from support import PRIOR, SHIPPED
+from worlds import (
+    REFERENCE_DATE,
+    assert_accounting,
+    canonical_world,
+    quarantined,
+    run,
+    write_canonical,
+)
 
+from cleaning.contract import SIZE_BANDS, load_districts
 from features.build import build_features
-from features.contract import SIZE_BANDS, load_districts
 from features.training_set import tables_known_before
 from pipelines.adaptations import registry_snapshot_note
+from pipelines.config import with_overrides
 from pipelines.ingest import load_raw_tables
 from pipelines.quality import run_quality_gate
 
@@ -85,7 +93,7 @@ def test_gate_validates_a_present_table_with_great_expectations(tmp_path: Path) 
     world = canonical_world()
     world["registry_periods"] = _periods_text(world)
     data = write_canonical(world, tmp_path / "data")
-    config = {"quality": {"max_quarantine_share": 0.5}}
+    config = with_overrides(SHIPPED, {"quality": {"max_quarantine_share": 0.5}})
     result = run_quality_gate(data, tmp_path / "out", config, REFERENCE_DATE)
     info = result.summary["tables"]["registry_periods"]
     assert (info["rows_in"], info["rows_clean"], info["rows_quarantined"]) == (46, 40, 6)
@@ -119,7 +127,7 @@ def test_features_read_the_latest_period_before_each_date(tables) -> None:
     without = wp.index.difference(with_history)
     rows = {}
     for as_of in ("2019-06-01", "2021-01-01", "2022-06-01", "2023-01-01", "2024-01-01"):
-        rows[as_of] = build_features(tables, districts, pd.Timestamp(as_of))
+        rows[as_of] = build_features(tables, districts, pd.Timestamp(as_of), PRIOR)
     # before the first period: the snapshot; a period counts only from the day after it starts
     for as_of, workers, band in (("2019-06-01", None, None), ("2021-01-01", 2.0, "micro"),
                                  ("2022-06-01", 2.0, "micro"), ("2023-01-01", 150.0, "grande"),
@@ -140,13 +148,13 @@ def test_periods_after_t_change_no_feature_at_t(tables) -> None:
     cut = tables_known_before(tables, T)
     assert len(cut["registry_periods"]) < len(tables["registry_periods"])
     assert (cut["registry_periods"]["period"] < T).all()
-    pd.testing.assert_frame_equal(build_features(tables, districts, T),
-                                  build_features(cut, districts, T))
+    pd.testing.assert_frame_equal(build_features(tables, districts, T, area_prior_strength=PRIOR),
+                                  build_features(cut, districts, T, area_prior_strength=PRIOR))
     later = {**tables, "registry_periods": pd.concat([
         tables["registry_periods"],
         tables["registry_periods"].assign(period=T, declared_workers=999)])}
-    pd.testing.assert_frame_equal(build_features(later, districts, T),
-                                  build_features(tables, districts, T))
+    pd.testing.assert_frame_equal(build_features(later, districts, T, area_prior_strength=PRIOR),
+                                  build_features(tables, districts, T, area_prior_strength=PRIOR))
 
 
 def test_run_report_note_says_which_fields_are_as_of_each_date(tables) -> None:

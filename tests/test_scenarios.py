@@ -16,6 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cleaning.contract import load_districts
+from cleaning.validation import check_quarantine_share, validate_tables
+from cli.main import main
 from demo_world import spec
 from demo_world.generate import DemoWorld, generate_world, write_world
 from demo_world.scenarios import (
@@ -27,9 +30,6 @@ from demo_world.scenarios import (
     draw_knobs,
 )
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
-from features.contract import load_districts
-from features.validation import check_quarantine_share, validate_tables
-from pipelines.cli import main
 from pipelines.config import load_config
 from pipelines.ingest import load_raw_tables
 
@@ -83,9 +83,10 @@ def test_every_scenario_passes_the_contract_with_only_injected_defects(
     raw = load_raw_tables(folder, None)
     outcome = validate_tables({t: r.frame for t, r in raw.items()},
                               known_ubigeos=load_districts()["inei"],
-                              reference_date=date(2026, 7, 1))
+                              reference_date=date(2026, 7, 1),
+                              wrong_type_stop_share=load_config().quality.max_wrong_type_share)
     check_quarantine_share(outcome.accounting, outcome.rule_counts,
-                           load_config()["quality"]["max_quarantine_share"])
+                           load_config().quality.max_quarantine_share)
     injected = world.truth["injected_defects"]
     for table, quarantine in outcome.quarantine.items():
         wanted = set(injected.loc[injected["table"] == table, "id"])

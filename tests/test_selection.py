@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from support import SHIPPED
 
 from models.metrics import stable_tie_key
 from models.selection import (
@@ -16,13 +17,17 @@ from models.selection import (
     top_k_stability,
 )
 
-CONFIG = {
+CONFIG = SHIPPED.selection.model_copy(update={
     "rule": "noise_aware_average_precision_stable", "min_test_windows": 2,
     "include_baselines": False, "bootstrap_samples": 200, "noise_confidence": 0.9,
     "seed": 7, "simplicity_order": ["logistic_regression", "random_forest",
                                     "hist_gradient_boosting"],
     "worst_case_tolerance": 0.02, "worst_case_confidence": 0.9,
-}
+})
+
+
+def with_rule(name: str):
+    return CONFIG.model_copy(update={"rule": name})
 
 
 def evidence(windows: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]], capacity: int,
@@ -85,12 +90,12 @@ def test_a_noisy_winner_within_noise_loses_to_a_stable_one() -> None:
                   stability={"random_forest:steady": 0.8, "hist_gradient_boosting:lucky": 0.3})
     lucky_ap = pooled_metric(ev, "hist_gradient_boosting:lucky", "average_precision")
     assert lucky_ap > pooled_metric(ev, "random_forest:steady", "average_precision")
-    plain = select_model(ev, {**CONFIG, "rule": "pooled_average_precision"})
+    plain = select_model(ev, with_rule("pooled_average_precision"))
     assert plain.model_group == "hist_gradient_boosting:lucky"
     aware = select_model(ev, CONFIG)
     assert aware.model_group == "random_forest:steady"
     assert "within paired-bootstrap noise" in aware.explanation
-    simple = select_model(ev, {**CONFIG, "rule": "noise_aware_average_precision_simple"})
+    simple = select_model(ev, with_rule("noise_aware_average_precision_simple"))
     assert simple.model_group == "random_forest:steady"
 
 
@@ -121,7 +126,7 @@ def test_direction_comes_from_the_metric() -> None:
     labels = np.array([1.0, 0.0, 0.0, 1.0])
     windows = {s: (labels, {"sharp": np.array([0.9, 0.1, 0.1, 0.8]),
                             "vague": np.array([0.5, 0.5, 0.5, 0.5])}) for s in ("a", "b")}
-    choice = select_model(evidence(windows, capacity=2), {**CONFIG, "rule": "pooled_brier_score"})
+    choice = select_model(evidence(windows, capacity=2), with_rule("pooled_brier_score"))
     assert choice.model_group == "sharp"
 
 
@@ -130,11 +135,11 @@ def test_baselines_are_not_chosen_unless_allowed() -> None:
     windows = {s: (labels, {"baseline:oracle_like": np.array([0.9, 0.1, 0.1, 0.8, 0.1]),
                             "model": np.array([0.1, 0.9, 0.1, 0.8, 0.1])}) for s in ("a", "b")}
     ev = evidence(windows, capacity=2)
-    config = {**CONFIG, "rule": "pooled_average_precision"}
+    config = with_rule("pooled_average_precision")
     choice = select_model(ev, config)
     assert choice.model_group == "model"
     assert "WARNING: the best baseline is at least as good" in choice.explanation
-    assert select_model(ev, {**config, "include_baselines": True}).model_group == (
+    assert select_model(ev, config.model_copy(update={"include_baselines": True})).model_group == (
         "baseline:oracle_like")
 
 
@@ -146,7 +151,7 @@ def test_too_few_labelled_windows_and_unknown_rules_are_refused() -> None:
         select_model(evidence(windows, capacity=1), CONFIG)
     windows["b"] = windows["a"]
     with pytest.raises(ValueError, match="unknown"):
-        select_model(evidence(windows, capacity=1), {**CONFIG, "rule": "best_last_window"})
+        select_model(evidence(windows, capacity=1), with_rule("best_last_window"))
 
 
 def test_the_former_mean_window_rule_still_guards_the_worst_window() -> None:
@@ -159,7 +164,7 @@ def test_the_former_mean_window_rule_still_guards_the_worst_window() -> None:
                for s in splits}
     ev = evidence(windows, capacity=1)
     ev = SelectionEvidence(metrics, ev.windows, ev.capacity)
-    choice = select_model(ev, {**CONFIG, "rule": "mean_window_precision"})
+    choice = select_model(ev, with_rule("mean_window_precision"))
     assert choice.model_group == "a"
     assert "c (worst window 0.050)" in choice.explanation
 

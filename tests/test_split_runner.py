@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_orchestration import tiny_run
+from support import tiny_run
 
 from features.catalog import FEATURE_CATALOG
 from features.errors import InputError
 from models.backtest import BacktestResult, run_backtest
 from models.candidates import build_grid
-from pipelines.config import lists_config, total_capacity
+from pipelines.config import with_overrides
 from pipelines.flow import Prepared, backtest, plan_splits, prepare, split_task_runner
 
 
@@ -22,8 +22,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Prepared, list, Bac
     config = prep.config
     sequential = run_backtest(
         prep.tables, prep.districts, plan,
-        lambda dtypes: build_grid(config["model"], dtypes, FEATURE_CATALOG), config,
-        total_capacity(lists_config(config)))
+        lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config,
+        config.lists.total_capacity, config.promotion.metric)
     return prep, plan, sequential
 
 
@@ -42,8 +42,7 @@ def assert_same(fanned: BacktestResult, sequential: BacktestResult) -> None:
 def test_splits_fanned_out_give_the_sequential_backtest(world, runner: dict) -> None:
     prep, plan, sequential = world
     assert len(plan) >= 2  # more than one split to fan out
-    config = {**prep.config, "orchestration": {**prep.config["orchestration"],
-                                               "split_runner": runner}}
+    config = with_overrides(prep.config, {"orchestration": {"split_runner": runner}})
     # A fingerprint of its own per runner: no split may come from another test's cache.
     fanned = backtest.with_options(task_runner=split_task_runner(config))(
         prep, plan, f"{prep.fingerprint}:{runner['kind']}")
@@ -51,6 +50,7 @@ def test_splits_fanned_out_give_the_sequential_backtest(world, runner: dict) -> 
     assert (prep.out_dir / "backtest" / "metrics.csv").exists()
 
 
-def test_an_unknown_runner_is_a_user_error() -> None:
+def test_an_unknown_runner_is_a_user_error(shipped_config) -> None:
     with pytest.raises(InputError, match="split_runner.kind"):
-        split_task_runner({"orchestration": {"split_runner": {"kind": "ray"}}})
+        split_task_runner(with_overrides(shipped_config,
+                                         {"orchestration": {"split_runner": {"kind": "ray"}}}))

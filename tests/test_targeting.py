@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binom
+from support import AS_OF, DISTRICTS, lists_settings, synthetic_world
 
-from features.contract import load_districts
 from models.targeting import (
     CONTEXT_COLUMNS,
     EXPLORATION,
@@ -22,43 +22,7 @@ from models.targeting import (
     with_context,
     yield_by_office,
 )
-from pipelines.config import lists_config, load_config
-
-AS_OF = pd.Timestamp("2026-07-01")
-# Lima Metropolitana, Lima Provincias (Huaral), Callao, Loreto (Iquitos), Madre de Dios
-DISTRICTS = {"ILM": "150101", "15": "150601", "07": "070101", "16": "160101", "17": "170101"}
-
-
-def lists_settings(**overrides) -> dict:
-    settings = {
-        "exploration_share": 0.2, "exploration_uniform_weight": 0.5,
-        "exclude_inspected_months": 6, "group_same_ruc_district": True,
-        "specialized_team": {"code": "GEIT-TFI", "name_es": "GEIT-TFI", "capacity": 5},
-        "offices": {code: {"name_es": f"Oficina {code}", "capacity": 10} for code in DISTRICTS},
-    }
-    settings.update(overrides)
-    return settings
-
-
-def synthetic_world(per_office: int = 80, seed: int = 0):
-    """Workplaces spread over five offices with scores, one RUC per workplace."""
-    rng = np.random.default_rng(seed)
-    ubigeos = np.repeat(list(DISTRICTS.values()), per_office)
-    rows = len(ubigeos)
-    rucs = [f"20{i:09d}" for i in range(rows)]
-    workplaces = pd.DataFrame({
-        "workplace_id": [f"{r}-0000" for r in rucs], "ruc": rucs, "ubigeo": ubigeos,
-        "ciiu": rng.choice(["0729", "0220", "5510"], rows),
-    })
-    score = rng.beta(1, 15, rows)
-    scores = pd.DataFrame({"workplace_id": workplaces["workplace_id"], "score": score,
-                           "calibrated_probability": score / 2})
-    return scores, workplaces, pd.Series(dtype="datetime64[ns]")
-
-
-@pytest.fixture(scope="module")
-def districts() -> pd.DataFrame:
-    return load_districts()
+from pipelines.config import load_config
 
 
 def test_each_office_lists_its_capacity_and_no_workplace_twice(districts):
@@ -179,13 +143,13 @@ def test_yield_by_office_totals_the_lists(districts):
 
 
 def test_the_demo_configuration_covers_every_department_and_lima_metropolitana():
-    settings = lists_config(load_config())
-    offices = settings["offices"]
+    settings = load_config().lists
+    offices = settings.offices
     assert set(offices) == {f"{d:02d}" for d in range(1, 26)} | {"ILM"}
-    capacities = {code: office["capacity"] for code, office in offices.items()}
+    capacities = {code: office.capacity for code, office in offices.items()}
     assert min(capacities.values()) >= 10 and max(capacities, key=capacities.get) == "ILM"
-    assert settings["specialized_team"]["code"] == "GEIT-TFI"
-    assert 0 < settings["exploration_share"] < 1 and settings["exclude_inspected_months"] == 6
+    assert settings.specialized_team.code == "GEIT-TFI"
+    assert 0 < settings.exploration_share < 1 and settings.exclude_inspected_months == 6
 
 
 def test_exploration_rows_say_first_why_they_are_there_with_a_one_in_n_chance(districts):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from test_targeting import AS_OF, lists_settings, synthetic_world
+from support import AS_OF, lists_settings, synthetic_world
 
-from features.contract import load_districts
+from cleaning.contract import load_districts
 from models.targeting import (
     CALIBRATED_ESTIMATE,
     UNCALIBRATED_ESTIMATE,

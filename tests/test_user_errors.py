@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def vigia(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PREFECT_HOME": str(ROOT / ".prefect")}
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -56,6 +56,9 @@ def _bad_config(tmp: Path, text: str) -> Path:
     ("config not YAML", "not valid YAML"),
     ("config bad splits", "splits: test_splits must be positive"),
     ("config unknown family", "model.families: unknown ['xgboost_magic']"),
+    ("config unknown key", "splits.test_split: unknown key"),
+    ("config wrong type", "lists.exploration_share: Input should be a valid number"),
+    ("config unknown baseline column", "model.baselines.complaints_column: 'complaints_2y' is not"),
     ("capacity without department", "--capacity needs --department"),
     ("unknown office", "--department '99' is not an office"),
     ("serve missing data folder", "no such folder"),
@@ -75,6 +78,13 @@ def test_errors_found_before_prefect_starts(world: Path, tmp_path: Path, case: s
         "config unknown family": ["run", "--data", data, "--out", out, "--config",
                                   str(_bad_config(tmp_path, "model: {families: {xgboost_magic: "
                                                             "{}}}"))],
+        "config unknown key": ["run", "--data", data, "--out", out, "--config",
+                               str(_bad_config(tmp_path, "splits: {test_split: 2}"))],
+        "config wrong type": ["run", "--data", data, "--out", out, "--config",
+                              str(_bad_config(tmp_path, "lists: {exploration_share: ten}"))],
+        "config unknown baseline column": [
+            "run", "--data", data, "--out", out, "--config",
+            str(_bad_config(tmp_path, "model: {baselines: {complaints_column: complaints_2y}}"))],
         "capacity without department": ["rank", "--data", data, "--out", out, "--capacity", "5"],
         "unknown office": ["rank", "--data", data, "--out", out, "--department", "99"],
         "serve missing data folder": ["serve", "--data", str(tmp_path / "nowhere"), "--out", out],

@@ -1,4 +1,4 @@
-"""Row and table rules of the input contract, generated from `features.contract.TABLES`.
+"""Row and table rules of the input contract, generated from `cleaning.contract.TABLES`.
 
 Two kinds of failure. A table-level failure (required column missing, a column almost all of the
 wrong type, too many quarantined rows) raises `DataContractError`: the run stops before any model
@@ -24,7 +24,7 @@ from datetime import date
 
 import pandas as pd
 
-from features.contract import (
+from cleaning.contract import (
     LIST_SEPARATOR,
     OPTIONAL_TABLES,
     PERSONAL_COLUMNS,
@@ -115,27 +115,11 @@ def kept_columns(table: str) -> list[Column]:
     return [c for c in TABLES[table] if c.name not in personal]
 
 
-def validate_tables(
-    raw: Mapping[str, pd.DataFrame],
-    *,
-    known_ubigeos: Iterable[str],
-    reference_date: date,
-    sources: Mapping[str, str] | None = None,
-    wrong_type_stop_share: float = 0.5,
-) -> ValidationOutcome:
-    """Apply every row rule; raise `DataContractError` for table-level failures.
-
-    `raw` holds string frames indexed by source_row (see `pipelines.ingest.RawTable`); `sources`
-    names the file of each table for messages; `reference_date` bounds dates (no future facts).
-    An optional table absent from `raw` is validated as a table with no rows.
-    """
-    raw = {**{t: empty_raw_table(t) for t in OPTIONAL_TABLES}, **raw}
-    sources = {t: (sources or {}).get(t, f"{t}.csv") for t in TABLES}
-    ubigeos = frozenset(known_ubigeos)
-    reference = pd.Timestamp(reference_date)
-    for table in TABLES:
-        _require_columns(raw[table], table, sources[table])
-
+def _row_rule_failures(
+    raw: Mapping[str, pd.DataFrame], sources: Mapping[str, str], ubigeos: frozenset[str],
+    reference: pd.Timestamp, wrong_type_stop_share: float,
+) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """Typed tables and, per table, the rows failing a type, column or table-specific rule."""
     typed: dict[str, pd.DataFrame] = {}
     failures: dict[str, pd.DataFrame] = {}
     for table in TABLES:
@@ -150,7 +134,31 @@ def validate_tables(
         if table == "registry_periods":
             checks.append(_duplicate_period_rule(typed[table]))
         failures[table] = _combine(checks, raw[table])
+    return typed, failures
 
+
+def validate_tables(
+    raw: Mapping[str, pd.DataFrame],
+    *,
+    known_ubigeos: Iterable[str],
+    reference_date: date,
+    wrong_type_stop_share: float,
+    sources: Mapping[str, str] | None = None,
+) -> ValidationOutcome:
+    """Apply every row rule; raise `DataContractError` for table-level failures.
+
+    `raw` holds string frames indexed by source_row (see `pipelines.ingest.RawTable`); `sources`
+    names the file of each table for messages; `reference_date` bounds dates (no future facts);
+    a column mostly of the wrong type (above `wrong_type_stop_share`, config
+    `quality.max_wrong_type_share`) stops the run. An optional table absent from `raw` is
+    validated as a table with no rows.
+    """
+    raw = {**{t: empty_raw_table(t) for t in OPTIONAL_TABLES}, **raw}
+    sources = {t: (sources or {}).get(t, f"{t}.csv") for t in TABLES}
+    for table in TABLES:
+        _require_columns(raw[table], table, sources[table])
+    typed, failures = _row_rule_failures(raw, sources, frozenset(known_ubigeos),
+                                         pd.Timestamp(reference_date), wrong_type_stop_share)
     clean_workplaces = set(typed["workplaces"]["workplace_id"].drop(failures["workplaces"].index))
     all_workplaces = set(typed["workplaces"]["workplace_id"].dropna())
     for table in ("inspections", "complaints", "registry_periods"):

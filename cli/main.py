@@ -24,20 +24,20 @@ def _iso_date(text: str) -> date:
 def _cmd_demo_data(args: argparse.Namespace) -> int:
     from demo_world.generate import generate_world, write_world
     from demo_world.scenarios import UnknownScenarioError, get_scenario
-    from pipelines.config import load_config
+    from pipelines.preflight import checked_config
 
     try:
         get_scenario(args.scenario)
     except UnknownScenarioError as exc:
         print(f"vigia: {exc}", file=sys.stderr)
         return 2
-    cfg = load_config(args.config)["demo_world"]
-    n = args.workplaces or cfg["workplaces"]
-    seed = args.seed if args.seed is not None else cfg["seed"]
+    cfg = checked_config(args.config).demo_world
+    n = args.workplaces or cfg.workplaces
+    seed = args.seed if args.seed is not None else cfg.seed
     log.info("Generating a %s demo world of %d workplaces (seed %d)", args.scenario, n, seed)
     world = generate_world(
-        n_workplaces=n, seed=seed, start=cfg["start"], end=cfg["end"],
-        defect_share=float(cfg["defect_share"]), scenario=args.scenario,
+        n_workplaces=n, seed=seed, start=cfg.start, end=cfg.end,
+        defect_share=cfg.defect_share, scenario=args.scenario,
     )
     paths = write_world(world, Path(args.out))
     for name, path in paths.items():
@@ -115,12 +115,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     """Demo worlds only: score a finished run against the world's hidden ground truth."""
     from evaluation.report import write_evaluation
-    from pipelines.config import lists_config, load_config, total_capacity
+    from pipelines.preflight import checked_config
 
-    config = load_config(args.config)
+    config = checked_config(args.config)
     path = write_evaluation(
-        Path(args.hidden), Path(args.run), total_capacity(lists_config(config)),
-        int(config["labels"]["label_timespan_months"]), fairness=config.get("fairness"),
+        Path(args.hidden), Path(args.run), config.lists.total_capacity,
+        config.labels.label_timespan_months, fairness=config.fairness,
     )
     print(path.read_text(encoding="utf-8"))
     print(f"Written to {path}")
@@ -198,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for chatty in NOISY_LOGGERS:
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    from cleaning.validation import DataContractError
     from features.errors import InputError
-    from features.validation import DataContractError
 
     try:
         return args.func(args)

@@ -1,0 +1,1 @@
+"""The `vigia` command line: parses arguments and dispatches to the stage packages."""

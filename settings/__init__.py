@@ -1,0 +1,1 @@
+"""The types of the configuration in config/default.yaml (`settings.schema`)."""

@@ -1,0 +1,86 @@
+"""The stages wired as the flows wire them, on small in-memory clean tables (no files, no Prefect).
+
+What one stage hands the next (split plan -> backtest -> selection -> planning model -> gate ->
+scores -> lists) is checked here in seconds; test_end_to_end runs the same chain through the CLI.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from fixtures_tables import make_clean_tables
+from support import SHIPPED, model_section
+
+from features.catalog import FEATURE_CATALOG
+from features.splits import fit_split_plan
+from features.training_set import build_scoring_set, tables_known_before
+from models.backtest import run_backtest
+from models.candidates import build_grid
+from models.metrics import greater_is_better
+from models.planning import train_planning_model
+from models.selection import SelectionEvidence, select_model
+from models.targeting import build_target_lists
+from pipelines.config import with_overrides
+from pipelines.flow import newest_record_date, oldest_record_date
+from pipelines.gate import promotion_gate
+
+GRID = model_section({"logistic_regression": {"C": [0.5]}}, seed=SHIPPED.model.seed,
+                     metrics={"bootstrap_samples": 20})
+
+
+@pytest.fixture(scope="module")
+def wired(districts) -> dict:
+    config = with_overrides(SHIPPED, {"splits": {"test_splits": 2, "max_training_as_of_dates": 3}})
+    config = config.model_copy(update={"model": GRID})
+    clean = make_clean_tables(n_workplaces=800, seed=3, start="2018-01-01", end="2024-12-31")
+    planning_date = (newest_record_date(clean) + pd.Timedelta(days=1)).normalize()
+    tables = tables_known_before(clean, planning_date)
+    start, span = oldest_record_date(tables), config.labels.label_timespan_months
+    capacity, metric = config.lists.total_capacity, config.promotion.metric
+    fitted = fit_split_plan(config.splits, start, planning_date - pd.Timedelta(days=1), span)
+    backtest = run_backtest(tables, districts, fitted.splits,
+                            lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG),
+                            config, capacity, metric)
+    selection = select_model(SelectionEvidence.from_backtest(backtest, capacity), config.selection)
+    planning = train_planning_model(tables, districts, selection.model_group, planning_date, start,
+                                    config.model_copy(update={
+                                        "splits": fitted.production_splits_config(config.splits)}))
+    accounting = pd.DataFrame([{"table": t, "rows_in": len(f), "rows_clean": len(f),
+                                "rows_quarantined": 0} for t, f in tables.items()])
+    gate = promotion_gate(tables, districts, planning_date, accounting, backtest, config,
+                          challenger=planning.trained.model,
+                          challenger_cutoff=planning.label_cutoff, drift=None, champion=None,
+                          champion_tags=None)
+    X, meta = build_scoring_set(tables, districts, planning_date,
+                                config.features.area_prior_strength)
+    score = planning.trained.model.predict_proba(X)[:, 1]
+    scores = pd.DataFrame({"workplace_id": meta["workplace_id"], "score": score,
+                           "calibrated_probability": score})
+    last = tables["inspections"].groupby("workplace_id")["ordered_on"].max()
+    target = build_target_lists(scores, tables["workplaces"], districts, last, config.lists,
+                                planning_date, seed=config.model.seed)
+    return {"config": config, "fitted": fitted, "backtest": backtest, "selection": selection,
+            "planning": planning, "gate": gate, "target": target, "planning_date": planning_date}
+
+
+def test_the_backtest_measures_the_configured_metric_on_every_split(wired) -> None:
+    metrics, metric = wired["backtest"].metrics, wired["config"].promotion.metric
+    measured = metrics[metrics["metric"] == metric]
+    assert set(measured["split"]) == {str(s.test_as_of.date()) for s in wired["fitted"].splits}
+    assert (measured["greater_is_better"] == greater_is_better(metric)).all()
+
+
+def test_the_chosen_group_is_retrained_on_labels_known_before_the_planning_date(wired) -> None:
+    planning = wired["planning"]
+    assert planning.model_group == wired["selection"].model_group
+    assert planning.label_cutoff <= wired["planning_date"]
+
+
+def test_the_first_model_passes_the_gate_and_lists_fill_each_office_once(wired) -> None:
+    assert wired["gate"].decision.promote
+    target, lists = wired["target"], wired["config"].lists
+    assert not target["workplace_id"].duplicated().any()
+    sizes = target.groupby("office").size()
+    for office, settings in lists.offices.items():
+        assert sizes.get(office, 0) <= settings.capacity
+    assert sizes.get(lists.specialized_team.code, 0) <= lists.specialized_team.capacity
