@@ -21,9 +21,13 @@ import pandas as pd
 from cleaning.contract import load_districts
 from cleaning.validation import validate_tables
 from demo_world.generate import generate_world, write_world
+from features.catalog import FEATURE_CATALOG
+from features.splits import fit_split_plan
 from features.training_set import tables_known_before
+from models.backtest import run_backtest
+from models.candidates import build_grid
 from pipelines.config import load_config
-from pipelines.flow import backtest, newest_record_date, oldest_record_date, plan_splits
+from pipelines.flow import newest_record_date, oldest_record_date
 from pipelines.ingest import load_raw_tables
 
 
@@ -50,10 +54,13 @@ def main(argv: list[str] | None = None) -> None:
     tables = clean_demo_tables(args.workplaces, config)
     planning_date = (newest_record_date(tables) + pd.Timedelta(days=1)).normalize()
     tables = tables_known_before(tables, planning_date)
-    with tempfile.TemporaryDirectory() as out:
-        plan = plan_splits.fn(tables, planning_date, config, Path(out))
+    plan = fit_split_plan(config.splits, oldest_record_date(tables),
+                          planning_date - pd.Timedelta(days=1),
+                          label_timespan_months=config.labels.label_timespan_months).splits
     started = time.perf_counter()
-    result = backtest.fn(tables, load_districts(), plan, config)
+    result = run_backtest(tables, load_districts(), plan,
+                          lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG),
+                          config, config.lists.total_capacity, config.promotion.metric)
     total = time.perf_counter() - started
     groups = result.metrics["model_group"].nunique()
     print(f"history from {oldest_record_date(tables).date()}, planning date "
