@@ -74,12 +74,9 @@ class ListedOperations:
         lists = []
         for office, group in offices:
             slots = int(slots_by_office[office])
-            if slots:
-                # below 5 slots an office draws no exploration unit: targeting's draw of zero
-                # units divides 0 by 0 and picks nobody, as it should
-                with np.errstate(invalid="ignore"):
-                    lists.append(office_list(group, str(office), str(office), slots,
-                                             EXPLORATION_SHARE, UNIFORM_WEIGHT, rng))
+            if slots:  # below 5 slots an office draws no exploration unit
+                lists.append(office_list(group, str(office), str(office), slots,
+                                         EXPLORATION_SHARE, UNIFORM_WEIGHT, rng))
         if not lists:
             return
         target = pd.concat(lists, ignore_index=True)

@@ -136,9 +136,11 @@ def systematic_sample(pi: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """
     n = int(round(pi.sum()))
     order = rng.permutation(len(pi))
+    start = rng.uniform()  # drawn even when n is 0, so later offices' draws do not move
+    if n == 0:
+        return np.array([], dtype=int)
     cumulative = np.cumsum(pi[order])
     cumulative *= n / cumulative[-1]  # remove floating drift so the last bound is exactly n
-    start = rng.uniform()
     points_below = np.clip(np.floor(cumulative - start) + 1, 0, n)
     hits = np.diff(np.concatenate([[0.0], points_below])) > 0
     return np.sort(order[hits])
