@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from cleaning.contract import load_districts
+from cleaning.ingest import load_raw_tables
 from cleaning.validation import validate_tables
 from demo_world.generate import generate_world, write_world
 from features.catalog import FEATURE_CATALOG
@@ -28,7 +29,6 @@ from models.backtest import run_backtest
 from models.candidates import build_grid
 from pipelines.config import load_config
 from pipelines.flow import newest_record_date, oldest_record_date
-from pipelines.ingest import load_raw_tables
 
 
 def clean_demo_tables(n_workplaces: int, config: dict) -> dict[str, pd.DataFrame]:

@@ -44,10 +44,11 @@ from features.training_set import build_scoring_set, tables_known_before
 from models.backtest import BacktestResult
 from models.baselines import is_baseline
 from models.metrics import k_for_top_percent
-from pipelines.config import PROJECT_ROOT, load_config, with_overrides
+from pipelines.config import load_config, with_overrides
 from pipelines.flow import newest_record_date, oldest_record_date
 from pipelines.quality import validate_inputs
 from reporting.markdown import markdown_table
+from settings.paths import PROJECT_ROOT
 from settings.schema import VigiaConfig
 
 log = logging.getLogger("model_quality")

@@ -55,12 +55,13 @@ from models.list_log import append_list_log, list_log_entries, read_list_log
 from models.planning import PlanningModel, train_planning_model
 from models.selection import Selection, SelectionEvidence, select_model
 from pipelines import adaptations, estimates, outputs, tracking
-from pipelines.config import PROJECT_ROOT, load_config
+from pipelines.config import load_config
 from pipelines.gate import GateOutcome, promotion_gate
 from pipelines.quality import QualityResult, run_quality_gate
 from reporting import catalog
 from reporting.markdown import markdown_table
 from reporting.plots import plot_split_plan
+from settings.paths import PROJECT_ROOT
 from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from cleaning.ingest import mapping_from_config, read_employer_identity
 from features.catalog import FEATURE_CATALOG
 from features.catalog_doc import render_features_doc
 from features.splits import Split
@@ -27,7 +28,6 @@ from models.selection import Selection
 from models.targeting import build_target_lists, with_context, yield_by_office
 from pipelines.adaptations import NOTES_ARTIFACT, render_notes
 from pipelines.gate import GateOutcome
-from pipelines.ingest import mapping_from_config, read_employer_identity
 from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
 from reporting import catalog

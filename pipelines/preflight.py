@@ -60,7 +60,7 @@ def _check_config(config: VigiaConfig, path: Path | None) -> None:
 
 def check_data_dir(data_dir: Path, config: VigiaConfig) -> None:
     """The data folder exists and holds a file for every table (mapping names included)."""
-    from pipelines.ingest import find_table_files, mapping_from_config
+    from cleaning.ingest import find_table_files, mapping_from_config
 
     if not Path(data_dir).is_dir():
         raise InputError(f"--data {data_dir}: no such folder")

@@ -20,11 +20,11 @@ from worlds import (
 )
 
 from cleaning.contract import SIZE_BANDS, load_districts
+from cleaning.ingest import load_raw_tables
 from features.build import build_features
 from features.training_set import tables_known_before
 from pipelines.adaptations import registry_snapshot_note
 from pipelines.config import with_overrides
-from pipelines.ingest import load_raw_tables
 from pipelines.quality import run_quality_gate
 
 T = pd.Timestamp("2023-01-01")

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from cleaning.contract import load_districts
+from cleaning.ingest import load_raw_tables
 from cleaning.validation import check_quarantine_share, validate_tables
 from cli.main import main
 from demo_world import spec
@@ -31,7 +32,6 @@ from demo_world.scenarios import (
 )
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from pipelines.config import load_config
-from pipelines.ingest import load_raw_tables
 
 START, END = "2018-07-01", "2026-06-30"
 WORKPLACES = 3000

@@ -12,8 +12,8 @@ import pandas as pd
 from support import SHIPPED
 
 from cleaning.contract import load_districts, ruc_check_digit
+from cleaning.ingest import load_mapping
 from cleaning.validation import validate_tables
-from pipelines.ingest import load_mapping
 
 REFERENCE_DATE = date(2026, 6, 30)
 
