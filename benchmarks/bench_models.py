@@ -29,12 +29,14 @@ from models.backtest import run_backtest
 from models.candidates import build_grid
 from pipelines.config import load_config
 from pipelines.flow import newest_record_date, oldest_record_date
+from settings.schema import VigiaConfig
 
 
-def clean_demo_tables(n_workplaces: int, config: dict) -> dict[str, pd.DataFrame]:
+def clean_demo_tables(n_workplaces: int, config: VigiaConfig) -> dict[str, pd.DataFrame]:
     """A generated demo world through the loader and the contract rules (without GX docs)."""
     world_cfg = config.demo_world
-    world = generate_world(n_workplaces, world_cfg.seed, world_cfg.start, world_cfg.end)
+    world = generate_world(n_workplaces, world_cfg.seed, world_cfg.start, world_cfg.end,
+                           world_cfg.defect_share)
     with tempfile.TemporaryDirectory() as folder:
         write_world(world, Path(folder))
         raw = load_raw_tables(Path(folder))

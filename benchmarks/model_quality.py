@@ -77,7 +77,7 @@ def _generate(scenario: str, seed: int, workplaces: int, folder: Path) -> None:
 
     config = load_config().demo_world
     world = generate.generate_world(workplaces, seed, config.start, config.end,
-                                    scenario=scenario)
+                                    config.defect_share, scenario=scenario)
     generate.write_world(world, folder)
 
 
