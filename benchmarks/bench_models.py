@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     result = run_backtest(tables, load_districts(), plan,
                           lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG),
-                          config, config.lists.total_capacity, config.promotion.metric)
+                          config.training(), config.lists.total_capacity,
+                          config.promotion.metric)
     total = time.perf_counter() - started
     groups = result.metrics["model_group"].nunique()
     print(f"history from {oldest_record_date(tables).date()}, planning date "

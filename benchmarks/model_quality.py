@@ -112,7 +112,7 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: VigiaConfi
     capacity = config.lists.total_capacity
     result = run_backtest(tables, districts, plan,
                           lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG),
-                          config, capacity, config.promotion.metric)
+                          config.training(), capacity, config.promotion.metric)
 
     truth = load_truth(folder / "truth")
     active = forced_labour_active(truth, planning_date, span)

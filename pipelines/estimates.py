@@ -97,7 +97,7 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     as_of, X, scores, labels = rows.as_of, rows.features, rows.scores, rows.labels
     ids = X.index
     if propensity_model is None:
-        propensity_model = fit_propensity(tables, districts, planning_date, config)
+        propensity_model = fit_propensity(tables, districts, planning_date, config.training())
     observed = labels.notna()
     # An outcome is seen when the visit happened AND closed before the planning date: the
     # chance of a visit times the window's share of visits already closed.

@@ -225,7 +225,7 @@ def backtest_one_split(prep: Prepared, split: Split, name: str, fingerprint: str
     config = prep.config
     return backtest_split(
         prep.tables, prep.districts, split,
-        lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config,
+        lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config.training(),
         config.lists.total_capacity, config.promotion.metric,
     )
 
@@ -278,10 +278,10 @@ def load_champion(config: VigiaConfig) -> tracking.Champion | None:
 def train_for_planning_date(prep: Prepared, model_group: str, fitted: FittedPlan,
                             fingerprint: str) -> PlanningModel:
     """The planning model on the burn-in the fitted split plan kept (a short history shrinks it)."""
-    config = prep.config.model_copy(
-        update={"splits": fitted.production_splits_config(prep.config.splits)})
+    config = prep.config
     return train_planning_model(prep.tables, prep.districts, model_group, prep.planning_date,
-                                prep.history_start, config)
+                                prep.history_start, config.training(),
+                                fitted.production_splits_config(config.splits), config.drift)
 
 
 def adaptation_notes(prep: Prepared, fitted: FittedPlan,
