@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from worlds import make_clean_tables
 
 from cleaning.contract import load_districts
 from features.build import build_features
@@ -22,7 +23,6 @@ from models.propensity import (
 )
 from pipelines.config import load_config
 from settings.schema import VigiaConfig
-from tests.fixtures_tables import make_clean_tables
 
 LABELS = load_config().labels
 PRIOR = load_config().features.area_prior_strength

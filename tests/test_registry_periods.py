@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_tables import make_clean_tables
 from support import PRIOR, SHIPPED
 from worlds import (
     REFERENCE_DATE,
     assert_accounting,
     canonical_world,
+    make_clean_tables,
     quarantined,
     run,
     write_canonical,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from fixtures_tables import make_clean_tables
 from support import SHIPPED, model_section
+from worlds import make_clean_tables
 
 from features.catalog import FEATURE_CATALOG
 from features.splits import fit_split_plan
