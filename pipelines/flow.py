@@ -422,14 +422,14 @@ def drift_markdown(tables: dict[str, pd.DataFrame], reasons: list[str]) -> str:
 
 @task(name="write-lists", cache_policy=NO_CACHE)
 def write_lists(prep: Prepared, champion: tracking.Champion, X: pd.DataFrame,
-                scores: pd.DataFrame, department: str | None, capacity: int | None,
+                scores: pd.DataFrame, office: str | None, capacity: int | None,
                 out_dir: Path) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame, dict]:
     """Explain the listed workplaces, build the lists, write the planners' files (atomically)."""
     outputs.write_scores(scores, prep.planning_date, out_dir)
     return outputs.write_lists(
         champion.model, X, scores, prep.tables, prep.districts, prep.planning_date, prep.config,
         validation=tracking.load_run_json(champion.info.run_id, outputs.VALIDATION_ARTIFACT),
-        out_dir=out_dir, department=department, capacity=capacity,
+        out_dir=out_dir, office=office, capacity=capacity,
         calibrated=champion.calibrated, data_dir=prep.data_dir,
     )
 
@@ -465,7 +465,7 @@ def estimate_findings(prep: Prepared, retraining: Retraining,
 
 @flow(name="vigia-rank", log_prints=True)
 def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
-               as_of: str | None = None, department: str | None = None,
+               as_of: str | None = None, office: str | None = None,
                capacity: int | None = None) -> dict[str, Any]:
     """A planner's list from the registered champion, no retraining: one office or all of them."""
     prep = prepare(data_dir, out_dir, config_path, as_of)
@@ -482,7 +482,7 @@ def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
         markdown=drift_markdown(drift, retraining_reasons(drift.get("features_at_planning_date"),
                                                           drift.get("scores"), config.drift)))
     files, target, yields, figures = configured(write_lists, config, "lists", io=True)(
-        prep, champion, X, scores, department, capacity, prep.out_dir)
+        prep, champion, X, scores, office, capacity, prep.out_dir)
     configured(record_list, config, "lists", io=True)(prep, champion, target)
     offices = outputs.office_table(target, yields)
     create_table_artifact(key="vigia-lists", table=offices.to_dict(orient="records"),

@@ -267,7 +267,7 @@ def yield_note(calibrated: bool) -> str:
 def write_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaConfig, *,
-    validation: dict[str, Any], out_dir: Path, department: str | None = None,
+    validation: dict[str, Any], out_dir: Path, office: str | None = None,
     capacity: int | None = None, calibrated: bool = True, data_dir: Path | None = None,
 ) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Lists, reasons and the global importance plot, written as the planners' files.
@@ -277,7 +277,7 @@ def write_lists(
     """
     target, yields, explanation = planning_lists(
         model, features, scores, tables, districts, planning_date, config,
-        department=department, capacity=capacity, calibrated=calibrated,
+        office=office, capacity=capacity, calibrated=calibrated,
     )
     figures = {}
     if explanation is not None:
@@ -289,7 +289,7 @@ def write_lists(
                 else read_employer_identity(data_dir, mapping_from_config(config.data)))
     files = write_planning_outputs(
         out_dir, planning_date, target, yields, validation, districts,
-        scores.set_index("workplace_id")["score"], figures, office=department,
+        scores.set_index("workplace_id")["score"], figures, office=office,
         identity=identity, team_code=config.lists.specialized_team.code,
     )
     return files, target, yields, figures
@@ -298,7 +298,7 @@ def write_lists(
 def planning_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaConfig,
-    department: str | None = None, capacity: int | None = None, calibrated: bool = True,
+    office: str | None = None, capacity: int | None = None, calibrated: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Explanation | None]:
     """Target lists per office with Spanish reasons from the champion's SHAP values.
 
@@ -319,7 +319,7 @@ def planning_lists(
     last_inspected = tables["inspections"].groupby("workplace_id")["ordered_on"].max()
     target = build_target_lists(
         scores.assign(calibrated_probability=scores["score"]), tables["workplaces"], districts,
-        last_inspected, lists_cfg, planning_date, department=department, capacity=capacity,
+        last_inspected, lists_cfg, planning_date, office=office, capacity=capacity,
         seed=config.model.seed, reasons_for=reasons_for,
     )
     yields = yield_by_office(target, lists_cfg.yield_confidence, calibrated)

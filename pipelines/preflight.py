@@ -72,15 +72,15 @@ def check_out_dir(out_dir: Path) -> None:
         raise InputError(f"--out {out_dir}: exists and is not a folder")
 
 
-def check_office(config: VigiaConfig, department: str | None, capacity: int | None) -> None:
+def check_office(config: VigiaConfig, office: str | None, capacity: int | None) -> None:
     """`vigia rank`: a capacity belongs to one office, which must be in the offices file."""
-    if capacity is not None and department is None:
-        raise InputError("--capacity needs --department (the office whose capacity it is)")
+    if capacity is not None and office is None:
+        raise InputError("--capacity needs --office (the office whose capacity it is)")
     if capacity is not None and capacity < 1:
         raise InputError(f"--capacity must be at least 1, got {capacity}")
     offices = config.lists.offices
-    if department is not None and department not in offices:
-        raise InputError(f"--department {department!r} is not an office; known: {sorted(offices)}")
+    if office is not None and office not in offices:
+        raise InputError(f"--office {office!r} is not an office; known: {sorted(offices)}")
 
 
 class _DropUserErrors(logging.Filter):

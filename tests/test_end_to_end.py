@@ -258,7 +258,7 @@ def test_html_report_renders_lists_and_maps_in_chromium(run: dict) -> None:
 def test_planner_ranks_one_office_with_the_champion(run: dict) -> None:
     config = run["root"] / "config.yaml"
     code = cli_main(["rank", "--data", str(run["data"]), "--out", str(run["root"] / "rank"),
-                     "--config", str(config), "--department", "16", "--capacity", "12"])
+                     "--config", str(config), "--office", "16", "--capacity", "12"])
     assert code == 0
     listing = pd.read_csv(next((run["root"] / "rank").glob("lista_*_16/lista_priorizada.csv")),
                           dtype=str)

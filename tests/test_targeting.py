@@ -113,13 +113,13 @@ def test_establishments_of_one_ruc_in_one_district_are_one_visit(districts):
 def test_planner_override_builds_one_office_with_its_capacity(districts):
     scores, workplaces, last = synthetic_world()
     out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                             department="16", capacity=40, seed=1)
+                             office="16", capacity=40, seed=1)
     assert set(out["office"]) == {"16"} and len(out) == 40
     assert (out["selection"] == EXPLORATION).sum() == 8
     short = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                               department="17", capacity=200, seed=1)
+                               office="17", capacity=200, seed=1)
     assert len(short) == 80  # fewer eligible than capacity: everyone, nobody twice
-    with pytest.raises(ValueError, match="needs the department"):
+    with pytest.raises(ValueError, match="needs the office"):
         build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
                            capacity=40)
 
