@@ -325,7 +325,7 @@ def log_backtest(prep: Prepared, run_id: str, result: BacktestResult, selection:
     newest = max(result.metrics["split"].dropna().unique())
     validation = outputs.validation_for_planners(
         outputs.comparison_table(result.metrics, metric), selection.model_group, result, newest,
-        metric)
+        metric, prep.config.labels.label_timespan_months)
     tracking.log_backtest(prep.config.mlflow, run_id, metrics=result.metrics,
                           **outputs.backtest_records(prep.out_dir, prep.quality, selection,
                                                      validation, notes,
@@ -557,12 +557,12 @@ def vigia_run(data_dir: str, out_dir: str, config_path: str | None = None,
     configured(log_listing, config, "mlflow", io=True)(prep, retraining, listing, report_path)
     tracking.log_drift(config.mlflow, retraining.run_id, listing["drift"],
                        {"retrain_reason": retrain_reason} if retrain_reason else {})
-    windows = tracking.load_run_json(listing["champion"].info.run_id,
-                                     outputs.VALIDATION_ARTIFACT)["windows"]
+    validation = tracking.load_run_json(listing["champion"].info.run_id,
+                                        outputs.VALIDATION_ARTIFACT)
     create_markdown_artifact(key="vigia-run-summary", markdown=outputs.summary_markdown(
         planning_date=prep.planning_date, quality=prep.quality, selection=retraining.selection,
-        gate_reason=retraining.gate.decision.reason, precision=windows[-1] if windows else None,
-        offices=listing["offices"], metric=prep.config.promotion.metric))
+        gate_reason=retraining.gate.decision.reason, validation=validation,
+        offices=listing["offices"]))
     create_markdown_artifact(key="vigia-run-report", markdown=report_path.read_text("utf-8"))
     return {
         "scores": listing["scores"], "list_csv": listing["list_csv"],

@@ -117,21 +117,22 @@ def office_table(target: pd.DataFrame, yields: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_markdown(*, planning_date: pd.Timestamp, quality: QualityResult,
-                     selection: Selection, gate_reason: str, precision: dict[str, Any] | None,
-                     offices: pd.DataFrame, metric: str) -> str:
-    """The Prefect summary artifact: rows, model, gate, validation figure (`metric`, config
-    `promotion.metric`), list sizes."""
+                     selection: Selection, gate_reason: str, validation: dict[str, Any],
+                     offices: pd.DataFrame) -> str:
+    """The Prefect summary artifact: rows, model, gate, the listing model's newest validation
+    figure (on the metric it was validated with), list sizes."""
     accounting = quality.accounting
     validated = (f"{int(accounting['rows_in'].sum())} rows read, "
                  f"{int(accounting['rows_quarantined'].sum())} quarantined")
     figure = "not measured"
-    if precision is not None and not pd.isna(precision["precision"]):
-        figure = (f"{precision['precision']:.3f} [{precision['ci_low']:.3f}, "
-                  f"{precision['ci_high']:.3f}] on the newest test window ({precision['as_of']})")
+    newest = validation["windows"][-1] if validation["windows"] else None
+    if newest is not None and not pd.isna(newest["value"]):
+        figure = (f"{newest['value']:.3f} [{newest['ci_low']:.3f}, {newest['ci_high']:.3f}] "
+                  f"on the newest test window ({newest['as_of']})")
     return "\n\n".join([
         f"# Vigía: planning date {planning_date.date()}",
         f"- Data: {validated}", f"- Model chosen: `{selection.model_group}`",
-        f"- {metric}: {figure}", f"- Gate: {gate_reason}",
+        f"- {validation['metric']}: {figure}", f"- Gate: {gate_reason}",
         "## Lists per office", markdown_table(offices, digits=2),
     ])
 
@@ -152,15 +153,18 @@ def calibration_figure(
 
 def validation_for_planners(
     comparison: pd.DataFrame, model_group: str, backtest: BacktestResult, newest: str,
-    metric: str,
+    metric: str, label_timespan_months: int,
 ) -> dict[str, Any]:
-    """How the listing model's group was validated, as the planners' report shows it."""
-    at_capacity = backtest.metrics[backtest.metrics["metric"] == metric]
-    chosen = at_capacity[at_capacity["model_group"] == model_group]
+    """How the listing model's group was validated on `metric` (config `promotion.metric`), as
+    the planners' report shows it."""
+    measured = backtest.metrics[backtest.metrics["metric"] == metric]
+    chosen = measured[measured["model_group"] == model_group]
     return {
         "model_group": model_group,
+        "metric": metric,
+        "label_timespan_months": label_timespan_months,
         "windows": [
-            {"as_of": row.split, "precision": row.value, "ci_low": row.ci_low,
+            {"as_of": row.split, "value": row.value, "ci_low": row.ci_low,
              "ci_high": row.ci_high, "labelled_in_list": int(row.n_labelled_in_top_k),
              "capacity": int(row.k)}
             for row in chosen.sort_values("split").itertuples()
