@@ -458,7 +458,7 @@ def estimate_findings(prep: Prepared, retraining: Retraining,
                                       capacity, config)
     estimates.write_estimates(figures, prep.out_dir)
     audit = estimates.list_audit(prep.tables, rows, capacity, config)
-    estimates.write_audit(audit, prep.out_dir)
+    estimates.write_audit(audit, config.fairness, prep.out_dir)
     return {**figures, "fairness_audit": estimates.audit_section(audit, figures["as_of"],
                                                                 capacity)}
 
