@@ -154,6 +154,7 @@ class WeightedMetric:
     labels: pd.Series  # 1.0 / 0.0 / NaN per workplace of the test window
     propensity: pd.Series  # P(outcome seen) per workplace
     settings: OffpolicyConfig
+    seed: int  # of the bootstrap interval (config model.seed)
 
     def row(self, scores: pd.Series, capacity: int) -> pd.DataFrame:
         """The off-policy precision of the top `capacity` as a metrics-table row."""
@@ -163,7 +164,8 @@ class WeightedMetric:
             scores, capacity, observed, self.labels, self.propensity,
             recalibrated_predictions(scores, observed, self.labels, self.propensity, minimum),
             method=self.settings.method, min_propensity=minimum,
-            confidence=self.settings.confidence, n_resamples=self.settings.bootstrap_resamples)
+            confidence=self.settings.confidence, n_resamples=self.settings.bootstrap_resamples,
+            seed=self.seed)
         return pd.DataFrame([{
             "metric": OFFPOLICY_METRIC, "value": estimate.estimate, "ci_low": estimate.low,
             "ci_high": estimate.high, "greater_is_better": True, "k": capacity,
@@ -188,4 +190,4 @@ def weighted_metric_for_window(tables: dict[str, pd.DataFrame], districts: pd.Da
     visited = inspected_in_window(tables["inspections"], X_test.index, test_as_of, window)
     known_share = float(labels.notna().sum() / max(visited.sum(), 1.0))
     return WeightedMetric(labels.reindex(X_test.index), model.predict(X_test) * known_share,
-                          settings)
+                          settings, training.model.seed)

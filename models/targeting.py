@@ -172,7 +172,7 @@ def office_list(units: pd.DataFrame, office: str, office_name: str, capacity: in
 def build_target_lists(
     scores: pd.DataFrame, workplaces: pd.DataFrame, districts: pd.DataFrame,
     last_inspected_on: pd.Series, config: ListsConfig, as_of: pd.Timestamp,
-    office: str | None = None, capacity: int | None = None, seed: int = 0,
+    office: str | None = None, capacity: int | None = None, *, seed: int,
     reasons_for: Callable[[pd.Index], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """The lists of the specialised team and every office (or one office on override).
@@ -260,7 +260,7 @@ def poisson_binomial_pmf(probabilities: np.ndarray) -> np.ndarray:
 
 
 def expected_yield(probabilities: np.ndarray, random_mean_probability: float,
-                   confidence: float = 0.90) -> dict[str, float]:
+                   confidence: float) -> dict[str, float]:
     """Expected forced-labour findings of a list, its exact interval, and a random list's yield.
 
     The number of findings is Poisson-binomial in the calibrated probabilities (visits assumed
@@ -285,7 +285,7 @@ CALIBRATED_ESTIMATE = "probabilidad calibrada"
 UNCALIBRATED_ESTIMATE = "estimación sin calibrar"
 
 
-def yield_by_office(target_list: pd.DataFrame, confidence: float = 0.90,
+def yield_by_office(target_list: pd.DataFrame, confidence: float,
                     calibrated: bool = True) -> pd.DataFrame:
     """expected_yield per office and for all lists together (office "TOTAL").
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from support import DEFECT_SHARE
+from support import DEFECT_SHARE, SHIPPED
 
 from demo_world.generate import generate_world, write_world
 from demo_world.listed_operations import largest_remainder
@@ -28,7 +28,8 @@ def test_lists_are_logged_and_ordered_as_planned_visits(tmp_path) -> None:
         ordered_on=lambda f: pd.to_datetime(f["ordered_on"], errors="coerce"),
         closed_on=lambda f: pd.to_datetime(f["closed_on"], errors="coerce"),
         forced_labour_found=lambda f: f["forced_labour_found"].astype(str).str.lower() == "true")
-    linked = link_outcomes(log, inspections, pd.Timestamp("2026-07-01"), "forced_labour_found")
+    linked = link_outcomes(log, inspections, pd.Timestamp("2026-07-01"), "forced_labour_found",
+                           SHIPPED.labels.min_indicators)
     # every listed workplace got an order in its list's period (a few rows carry defects)
     assert linked["inspected"].mean() > 0.97
     planned = inspections[inspections["origin"] == "planned"]

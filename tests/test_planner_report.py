@@ -69,7 +69,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict:
                   "windows": [{"as_of": "2025-01-01", "value": 0.25, "ci_low": 0.125,
                                "ci_high": 0.375, "labelled_in_list": 12, "capacity": 50}],
                   "comparison": []}
-    files = write_planning_outputs(out, AS_OF, target, yield_by_office(target), validation,
+    files = write_planning_outputs(out, AS_OF, target, yield_by_office(target, 0.9), validation,
                                    districts, scores.set_index("workplace_id")["score"], {},
                                    identity=identity, team_code=TEAM["code"])
     return {"target": target, "identity": identity, "folder": files["list_csv"].parent,
