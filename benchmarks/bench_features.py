@@ -18,7 +18,7 @@ from features.splits import split_plan
 from pipelines.config import load_config, with_overrides
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from fixtures_tables import make_clean_tables  # noqa: E402
+from worlds import make_clean_tables  # noqa: E402
 
 START, END = "2018-07-01", "2026-06-30"
 SPLITS = with_overrides(load_config(), {"splits": {

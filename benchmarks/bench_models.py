@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from cleaning.contract import load_districts
+from cleaning.ingest import load_raw_tables
 from cleaning.validation import validate_tables
 from demo_world.generate import generate_world, write_world
 from features.catalog import FEATURE_CATALOG
@@ -28,13 +29,14 @@ from models.backtest import run_backtest
 from models.candidates import build_grid
 from pipelines.config import load_config
 from pipelines.flow import newest_record_date, oldest_record_date
-from pipelines.ingest import load_raw_tables
+from settings.schema import VigiaConfig
 
 
-def clean_demo_tables(n_workplaces: int, config: dict) -> dict[str, pd.DataFrame]:
+def clean_demo_tables(n_workplaces: int, config: VigiaConfig) -> dict[str, pd.DataFrame]:
     """A generated demo world through the loader and the contract rules (without GX docs)."""
     world_cfg = config.demo_world
-    world = generate_world(n_workplaces, world_cfg.seed, world_cfg.start, world_cfg.end)
+    world = generate_world(n_workplaces, world_cfg.seed, world_cfg.start, world_cfg.end,
+                           world_cfg.defect_share)
     with tempfile.TemporaryDirectory() as folder:
         write_world(world, Path(folder))
         raw = load_raw_tables(Path(folder))
@@ -60,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     result = run_backtest(tables, load_districts(), plan,
                           lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG),
-                          config, config.lists.total_capacity, config.promotion.metric)
+                          config.training(), config.lists.total_capacity,
+                          config.promotion.metric)
     total = time.perf_counter() - started
     groups = result.metrics["model_group"].nunique()
     print(f"history from {oldest_record_date(tables).date()}, planning date "

@@ -44,10 +44,11 @@ from features.training_set import build_scoring_set, tables_known_before
 from models.backtest import BacktestResult
 from models.baselines import is_baseline
 from models.metrics import k_for_top_percent
-from pipelines.config import PROJECT_ROOT, load_config, with_overrides
+from pipelines.config import load_config, with_overrides
 from pipelines.flow import newest_record_date, oldest_record_date
 from pipelines.quality import validate_inputs
 from reporting.markdown import markdown_table
+from settings.paths import PROJECT_ROOT
 from settings.schema import VigiaConfig
 
 log = logging.getLogger("model_quality")
@@ -76,7 +77,7 @@ def _generate(scenario: str, seed: int, workplaces: int, folder: Path) -> None:
 
     config = load_config().demo_world
     world = generate.generate_world(workplaces, seed, config.start, config.end,
-                                    scenario=scenario)
+                                    config.defect_share, scenario=scenario)
     generate.write_world(world, folder)
 
 
@@ -111,7 +112,7 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: VigiaConfi
     capacity = config.lists.total_capacity
     result = run_backtest(tables, districts, plan,
                           lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG),
-                          config, capacity, config.promotion.metric)
+                          config.training(), capacity, config.promotion.metric)
 
     truth = load_truth(folder / "truth")
     active = forced_labour_active(truth, planning_date, span)

@@ -78,7 +78,8 @@ def trained_pair(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, as_of
         area_prior_strength=config.features.area_prior_strength)
     estimator = build_grid(config.model, X.dtypes, FEATURE_CATALOG)[group]
     calibration, recency = config.model.calibration, config.model.recency_half_life_months
-    propensity = fit_propensity(tables_known_before(tables, as_of), districts, as_of, config)
+    propensity = fit_propensity(tables_known_before(tables, as_of), districts, as_of,
+                                config.training())
     weights = training_weights(propensity, X, config.offpolicy)
     return (train_model(estimator, X, y, meta["as_of"], calibration, recency).model,
             train_model(estimator, X, y, meta["as_of"], calibration, recency,
@@ -111,7 +112,7 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, group: str,
     k_1pct = k_for_top_percent(len(rows.scores), 1)
     name = f"{scenario}-{seed}"
     estimates, departments = [], []
-    propensity = fit_propensity(tables, districts, planning, config)
+    propensity = fit_propensity(tables, districts, planning, config.training())
     for method in METHODS:
         figures = run_estimates(tables, districts, rows, planning, list_log, capacity,
                                 with_overrides(config, {"offpolicy": {"method": method}}),

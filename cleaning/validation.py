@@ -13,7 +13,7 @@ reference to a workplace absent from the file is `orphan_workplace`, a reference
 that was itself quarantined is `quarantined_workplace`. Accounting always holds
 rows_in = rows_clean + rows_quarantined.
 
-Pure functions on DataFrames: the file I/O lives in `pipelines.ingest` and `pipelines.quality`.
+Pure functions on DataFrames: the file I/O lives in `cleaning.ingest` and `pipelines.quality`.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def validate_tables(
 ) -> ValidationOutcome:
     """Apply every row rule; raise `DataContractError` for table-level failures.
 
-    `raw` holds string frames indexed by source_row (see `pipelines.ingest.RawTable`); `sources`
+    `raw` holds string frames indexed by source_row (see `cleaning.ingest.RawTable`); `sources`
     names the file of each table for messages; `reference_date` bounds dates (no future facts);
     a column mostly of the wrong type (above `wrong_type_stop_share`, config
     `quality.max_wrong_type_share`) stops the run. An optional table absent from `raw` is

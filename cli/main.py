@@ -55,7 +55,7 @@ def _preflight(args: argparse.Namespace) -> None:
     preflight.check_data_dir(args.data, config)
     preflight.check_out_dir(args.out)
     if args.command == "rank":
-        preflight.check_office(config, args.department, args.capacity)
+        preflight.check_office(config, args.office, args.capacity)
     if not args.debug:
         preflight.hide_user_error_tracebacks()
 
@@ -86,7 +86,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
             data_dir=str(args.data), out_dir=str(args.out),
             config_path=str(args.config) if args.config else None,
             as_of=args.as_of.isoformat() if args.as_of else None,
-            department=args.department, capacity=args.capacity,
+            office=args.office, capacity=args.capacity,
         )
     except LookupError as exc:
         print(f"vigia: {exc}; run `vigia run` first to train and register one", file=sys.stderr)
@@ -127,6 +127,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_run_inputs(command: argparse.ArgumentParser, as_of: bool) -> None:
+    """The inputs every pipeline command takes: data, output folder, config (and the date)."""
+    command.add_argument("--data", required=True, type=Path, help="folder with the input tables")
+    command.add_argument("--out", required=True, type=Path, help="folder for lists and reports")
+    command.add_argument("--config", type=Path, default=None, help="YAML overriding the defaults")
+    if as_of:
+        command.add_argument(
+            "--as-of", type=_iso_date, default=None,
+            help="planning date YYYY-MM-DD (default: the day after the newest record)",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vigia", description="Rank workplaces for forced-labour inspections."
@@ -146,34 +158,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo_data)
 
     run = sub.add_parser("run", help="validate, train, evaluate and write the ranked list")
-    run.add_argument("--data", required=True, type=Path, help="folder with the input tables")
-    run.add_argument("--out", required=True, type=Path, help="folder for lists and reports")
-    run.add_argument("--config", type=Path, default=None, help="YAML overriding the defaults")
-    run.add_argument(
-        "--as-of", type=_iso_date, default=None,
-        help="planning date YYYY-MM-DD (default: the day after the newest record)",
-    )
+    _add_run_inputs(run, as_of=True)
     run.set_defaults(func=_cmd_run)
 
     rank = sub.add_parser(
         "rank", help="a planner's list from the registered champion (one office or all)"
     )
-    rank.add_argument("--data", required=True, type=Path)
-    rank.add_argument("--out", required=True, type=Path)
-    rank.add_argument("--config", type=Path, default=None)
-    rank.add_argument("--as-of", type=_iso_date, default=None)
-    rank.add_argument("--department", default=None,
-                      help="office: INEI department code (e.g. 16) or ILM (Lima Metropolitana)")
+    _add_run_inputs(rank, as_of=True)
+    rank.add_argument("--office", "--department", dest="office", default=None,
+                      help="one office's list: its INEI department code (e.g. 16) or ILM (Lima "
+                           "Metropolitana); --department is the older spelling")
     rank.add_argument("--capacity", type=int, default=None,
-                      help="inspections this office can make (needs --department)")
+                      help="inspections this office can make (needs --office)")
     rank.set_defaults(func=_cmd_rank)
 
     serve = sub.add_parser(
         "serve", help="serve scheduled retraining and listing (server at PREFECT_API_URL)"
     )
-    serve.add_argument("--data", required=True, type=Path)
-    serve.add_argument("--out", required=True, type=Path)
-    serve.add_argument("--config", type=Path, default=None)
+    _add_run_inputs(serve, as_of=False)
     serve.set_defaults(func=_cmd_serve)
 
     evaluate = sub.add_parser(

@@ -35,7 +35,6 @@ from demo_world.scenarios import BASELINE, Knobs, draw_knobs, scenario_record
 from demo_world.truth_readme import render_truth_readme
 from reporting import catalog
 
-DEFAULT_DEFECT_SHARE = 0.003
 BURN_IN_MONTHS = 36  # simulated before the window so spells have realistic start dates
 
 # Expected events per active workplace-year before state multipliers (normalised weights).
@@ -865,7 +864,7 @@ def _addresses(seed: int, wp: pd.DataFrame) -> np.ndarray:
 
 def generate_world(
     n_workplaces: int, seed: int, start: str, end: str,
-    defect_share: float = DEFAULT_DEFECT_SHARE, scenario: str = BASELINE,
+    defect_share: float, scenario: str = BASELINE,
 ) -> DemoWorld:
     """Simulate the whole demo world of a scenario (demo_world/scenarios.py).
 

@@ -27,7 +27,7 @@ from models.degenerate import drop_degenerate_columns
 from models.metrics import score_table, top_k_ids
 from models.propensity import weighted_metric_for_window
 from models.selection import top_k_stability
-from settings.schema import CalibrationConfig, VigiaConfig
+from settings.schema import CalibrationConfig, TrainingSections
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def backtest_split(
     districts: pd.DataFrame,
     split: Split,
     grid_factory: GridFactory,
-    config: VigiaConfig,
+    training: TrainingSections,
     capacity: int,
     metric: str,
 ) -> SplitResult:
@@ -113,8 +113,8 @@ def backtest_split(
 
     Splits are independent of each other, so they can run in any order or in parallel.
     """
-    labels_cfg, model_cfg = config.labels, config.model
-    prior = config.features.area_prior_strength
+    labels_cfg, model_cfg = training.labels, training.model
+    prior = training.features.area_prior_strength
     name, started = split_name(split), time.perf_counter()
     X, y, meta = build_training_set(
         tables, districts, split.train_as_of_dates, split.label_timespan_months,
@@ -135,7 +135,7 @@ def backtest_split(
              name, len(y), int(y.sum()), label_summary(y_test))
     ids = pd.Index(meta_test["workplace_id"], name="workplace_id")
     weighted = weighted_metric_for_window(tables, districts, split.test_as_of, y_test,
-                                          X_test.set_index(ids), config)
+                                          X_test.set_index(ids), training)
     for group, estimator in grid_factory(X.dtypes).items():
         trained = train_model(estimator, X, y, meta["as_of"], model_cfg.calibration,
                               model_cfg.recency_half_life_months)
@@ -183,11 +183,11 @@ def run_backtest(
     districts: pd.DataFrame,
     plan: list[Split],
     grid_factory: GridFactory,
-    config: VigiaConfig,
+    training: TrainingSections,
     capacity: int,
     metric: str,
 ) -> BacktestResult:
     """Train and measure every grid point on every split of `plan`, one split after another."""
     return combine_splits([
-        backtest_split(tables, districts, split, grid_factory, config, capacity, metric)
+        backtest_split(tables, districts, split, grid_factory, training, capacity, metric)
         for split in plan])

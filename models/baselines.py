@@ -45,7 +45,7 @@ class _Baseline(ClassifierMixin, BaseEstimator):
 class RandomBaseline(_Baseline):
     """Inspect at random: the floor. Scores are seeded, so a rerun draws the same list."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int) -> None:
         self.seed = seed
 
     def fit(self, X: pd.DataFrame, y: pd.Series | np.ndarray) -> RandomBaseline:
@@ -63,7 +63,7 @@ class CountBaseline(_Baseline):
     This is what a planner does without a model; missing counts rank as zero.
     """
 
-    def __init__(self, column: str = "complaints_2y") -> None:
+    def __init__(self, column: str) -> None:
         self.column = column
 
     def fit(self, X: pd.DataFrame, y: pd.Series | np.ndarray) -> CountBaseline:
@@ -86,8 +86,7 @@ class SectorRegionPrior(_Baseline):
     (NaN) are ignored; unseen cells get the overall rate.
     """
 
-    def __init__(self, sector_column: str = "ciiu_division",
-                 region_column: str = "department_code", smoothing: float = 20.0) -> None:
+    def __init__(self, sector_column: str, region_column: str, smoothing: float) -> None:
         self.sector_column = sector_column
         self.region_column = region_column
         self.smoothing = smoothing

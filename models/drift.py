@@ -61,7 +61,7 @@ def _category_shares(values: pd.Series, known: list[str] | None) -> dict[str, fl
     return shares
 
 
-def feature_profile(frame: pd.DataFrame, bins: int = 10) -> dict[str, Any]:
+def feature_profile(frame: pd.DataFrame, bins: int) -> dict[str, Any]:
     """Shares per bin (numeric deciles) or category of every column, for later comparison."""
     profile: dict[str, Any] = {"rows": int(len(frame)), "features": {}}
     for column in frame.columns:
@@ -177,7 +177,7 @@ def quarantine_failures(accounting: pd.DataFrame, max_share: float) -> list[str]
 SCORE_COLUMN = "score"
 
 
-def score_profile(scores: Any, bins: int = 10) -> dict[str, Any]:
+def score_profile(scores: Any, bins: int) -> dict[str, Any]:
     """Profile of a model's scores: a feature profile of one numeric column, `score`."""
     return feature_profile(pd.DataFrame({SCORE_COLUMN: np.asarray(scores, dtype=float)}), bins)
 

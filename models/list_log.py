@@ -65,7 +65,7 @@ def append_list_log(path: Path, entries: pd.DataFrame) -> pd.DataFrame:
 
 
 def link_outcomes(log: pd.DataFrame, inspections: pd.DataFrame, known_before: pd.Timestamp,
-                  label_kind: str, min_indicators: int = 2) -> pd.DataFrame:
+                  label_kind: str, min_indicators: int) -> pd.DataFrame:
     """Each log row with what inspections ordered in its period at its establishments found.
 
     Adds `inspected` (an order in [planning_date, period_end) before `known_before`), `known`

@@ -237,7 +237,7 @@ def bootstrap_weights(n: int, n_samples: int, seed: int) -> np.ndarray:
 
 
 def bootstrap_interval(ranking: Ranking, metric: Metric, k: int | None, n_samples: int,
-                       seed: int, confidence: float = 0.9,
+                       seed: int, confidence: float,
                        weights: np.ndarray | None = None) -> tuple[float, float]:
     """Percentile interval of a metric over seeded bootstrap resamples of the workplaces.
 

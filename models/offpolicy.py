@@ -81,9 +81,8 @@ def _statistic(method: str):
 
 
 def estimate_mean(observed: np.ndarray, outcome: np.ndarray, propensity: np.ndarray,
-                  prediction: np.ndarray | None = None, *, method: str = DOUBLY_ROBUST,
-                  min_propensity: float = 0.01, confidence: float = 0.90,
-                  n_resamples: int = 999, seed: int = 0) -> Estimate:
+                  prediction: np.ndarray | None = None, *, method: str, min_propensity: float,
+                  confidence: float, n_resamples: int, seed: int) -> Estimate:
     """The mean outcome over the units given (the target set), from the inspected ones.
 
     Arrays are aligned over the target units: `observed` (inspected with a known outcome),

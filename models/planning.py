@@ -10,7 +10,6 @@ label window it saw) and a drift profile of its training frame (models/drift.py)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from models.candidates import build_grid
 from models.degenerate import drop_degenerate_columns
 from models.drift import feature_profile, score_profile
 from models.propensity import fit_propensity, training_weights
-from settings.schema import VigiaConfig
+from settings.schema import DriftConfig, SplitsConfig, TrainingSections
 
 
 @dataclass
@@ -55,42 +54,43 @@ def label_cutoff(train_as_of_dates: list[pd.Timestamp], label_timespan_months: i
 
 def planning_weights(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                      model_group: str, X: pd.DataFrame, planning_date: pd.Timestamp,
-                     config: VigiaConfig) -> np.ndarray | None:
+                     training: TrainingSections) -> np.ndarray | None:
     """Inverse inspection-propensity weights of the training rows when config
     `offpolicy.weighted_training` asks for them (baselines are never weighted)."""
-    if not config.offpolicy.weighted_training or is_baseline(model_group):
+    if not training.offpolicy.weighted_training or is_baseline(model_group):
         return None
-    propensity = fit_propensity(tables, districts, planning_date, config)
-    return training_weights(propensity, X, config.offpolicy)
+    propensity = fit_propensity(tables, districts, planning_date, training)
+    return training_weights(propensity, X, training.offpolicy)
 
 
 def train_planning_model(
     tables: dict[str, pd.DataFrame], districts: pd.DataFrame, model_group: str,
-    planning_date: pd.Timestamp, history_start: pd.Timestamp, config: VigiaConfig,
-    reference_profile: Mapping[str, Any] | None = None,
+    planning_date: pd.Timestamp, history_start: pd.Timestamp, training: TrainingSections,
+    splits: SplitsConfig, drift: DriftConfig,
 ) -> PlanningModel:
-    """Retrain `model_group` for the planning date; drift against `reference_profile` if given."""
-    span, splits = config.labels.label_timespan_months, config.splits
+    """Retrain `model_group` for the planning date on the training dates `splits` allows, with
+    the feature and score profiles (`drift.bins`) a later run's drift check compares against."""
+    labels, prior = training.labels, training.features.area_prior_strength
+    span = labels.label_timespan_months
     # Labels of one class teach nothing: then learn from every date the burn-in allows.
     for dates in (production_train_as_of_dates(splits, planning_date, history_start, span),
                   every_train_as_of_date(splits, planning_date, history_start, span)):
         X, y, meta = build_training_set(
             tables, districts, dates, span, known_before=planning_date,
-            label_kind=config.labels.kind, min_indicators=config.labels.min_indicators,
-            area_prior_strength=config.features.area_prior_strength,
+            label_kind=labels.kind, min_indicators=labels.min_indicators,
+            area_prior_strength=prior,
         )
         if y.nunique() == 2:
             break
     kept, dropped = drop_degenerate_columns(X)
-    estimator = build_grid(config.model, kept.dtypes, FEATURE_CATALOG)[model_group]
-    trained = train_model(estimator, kept, y, meta["as_of"], config.model.calibration,
-                          config.model.recency_half_life_months,
+    estimator = build_grid(training.model, kept.dtypes, FEATURE_CATALOG)[model_group]
+    trained = train_model(estimator, kept, y, meta["as_of"], training.model.calibration,
+                          training.model.recency_half_life_months,
                           sample_weight=planning_weights(tables, districts, model_group, X,
-                                                         planning_date, config))
+                                                         planning_date, training))
     # The drift profile covers every column, dropped ones too: what the data held, not the model.
-    bins = config.drift.bins
-    scoring, _ = build_scoring_set(tables, districts, planning_date,
-                                   config.features.area_prior_strength)
+    scoring, _ = build_scoring_set(tables, districts, planning_date, prior)
     return PlanningModel(model_group, trained, dates, label_summary(y), label_cutoff(dates, span),
-                         feature_profile(X, bins), feature_profile(scoring, bins),
-                         score_profile(trained.model.predict_proba(scoring)[:, 1], bins), dropped)
+                         feature_profile(X, drift.bins), feature_profile(scoring, drift.bins),
+                         score_profile(trained.model.predict_proba(scoring)[:, 1], drift.bins),
+                         dropped)

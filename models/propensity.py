@@ -36,7 +36,7 @@ from models.offpolicy import (
     list_precision,
     recalibrated_predictions,
 )
-from settings.schema import OffpolicyConfig, VigiaConfig
+from settings.schema import OffpolicyConfig, TrainingSections
 
 
 @dataclass
@@ -104,12 +104,10 @@ def stacked_frame(inputs: FeatureInputs, inspections: pd.DataFrame, dates: list[
 
 
 def fit_propensity(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
-                   known_before: pd.Timestamp, config: VigiaConfig) -> PropensityModel:
-    """Fit the inspection-propensity model on windows ending by `known_before`.
-
-    `config` is the whole configuration (sections `offpolicy`, `features`, `model.seed`).
-    """
-    settings = config.offpolicy
+                   known_before: pd.Timestamp, training: TrainingSections) -> PropensityModel:
+    """Fit the inspection-propensity model on windows ending by `known_before` (sections
+    `offpolicy`, `features` and the model builder's `model`)."""
+    settings = training.offpolicy
     window = settings.propensity_window_months
     dates = propensity_as_of_dates(known_before, window, settings.propensity_as_of_dates,
                                    settings.propensity_step_months)
@@ -117,10 +115,10 @@ def fit_propensity(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
         raise ValueError("the propensity model needs at least two as-of dates (fit and check)")
     X, inspected, as_of = stacked_frame(
         prepare_feature_inputs(tables, districts), tables["inspections"], dates, window,
-        config.features.area_prior_strength)
+        training.features.area_prior_strength)
     fit_rows = (as_of < dates[-1]).to_numpy()
     kept, _ = drop_degenerate_columns(X[fit_rows])
-    model_config = config.model.model_copy(update={"families": settings.propensity_model})
+    model_config = training.model.model_copy(update={"families": settings.propensity_model})
     targets = inspected[fit_rows].to_numpy()
     model = next(iter(build_candidates(model_config, kept.dtypes, FEATURE_CATALOG).values()))
     if len(np.unique(targets)) < 2:  # nobody (or everybody) inspected: the rate is all there is
@@ -156,6 +154,7 @@ class WeightedMetric:
     labels: pd.Series  # 1.0 / 0.0 / NaN per workplace of the test window
     propensity: pd.Series  # P(outcome seen) per workplace
     settings: OffpolicyConfig
+    seed: int  # of the bootstrap interval (config model.seed)
 
     def row(self, scores: pd.Series, capacity: int) -> pd.DataFrame:
         """The off-policy precision of the top `capacity` as a metrics-table row."""
@@ -165,7 +164,8 @@ class WeightedMetric:
             scores, capacity, observed, self.labels, self.propensity,
             recalibrated_predictions(scores, observed, self.labels, self.propensity, minimum),
             method=self.settings.method, min_propensity=minimum,
-            confidence=self.settings.confidence, n_resamples=self.settings.bootstrap_resamples)
+            confidence=self.settings.confidence, n_resamples=self.settings.bootstrap_resamples,
+            seed=self.seed)
         return pd.DataFrame([{
             "metric": OFFPOLICY_METRIC, "value": estimate.estimate, "ci_low": estimate.low,
             "ci_high": estimate.high, "greater_is_better": True, "k": capacity,
@@ -177,17 +177,17 @@ class WeightedMetric:
 
 def weighted_metric_for_window(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                                test_as_of: pd.Timestamp, labels: pd.Series,
-                               X_test: pd.DataFrame, config: VigiaConfig,
+                               X_test: pd.DataFrame, training: TrainingSections,
                                ) -> WeightedMetric | None:
     """With config `offpolicy.weighted_metrics`, the propensities of a backtest test window
     (model fitted on windows before it; outcomes seen = visited times the window's known share);
     None when off."""
-    settings = config.offpolicy
+    settings = training.offpolicy
     if not settings.weighted_metrics:
         return None
     window = settings.propensity_window_months
-    model = fit_propensity(tables, districts, label_window_end(test_as_of, window), config)
+    model = fit_propensity(tables, districts, label_window_end(test_as_of, window), training)
     visited = inspected_in_window(tables["inspections"], X_test.index, test_as_of, window)
     known_share = float(labels.notna().sum() / max(visited.sum(), 1.0))
     return WeightedMetric(labels.reindex(X_test.index), model.predict(X_test) * known_share,
-                          settings)
+                          settings, training.model.seed)

@@ -203,7 +203,7 @@ def wilson_upper(positives: float, n: float, confidence: float) -> float:
     return (centre + spread) / (1 + z * z / n)
 
 
-def summarise(results: pd.DataFrame, metric: str, confidence: float = 0.9) -> pd.DataFrame:
+def summarise(results: pd.DataFrame, metric: str, confidence: float) -> pd.DataFrame:
     """Per model group over the windows of the metric table: mean, worst, stability.
 
     `worst_plausible` is the worst window's Wilson upper bound when the table has the counts

@@ -29,7 +29,7 @@ by systematic sampling with one uniform start: the sample has exactly n units an
 it with probability exactly pi_i. Every unit has at least the known chance
 n * (1 - u) / N, so later evaluation can weight what was learnt on the draw by 1 / pi_i.
 
-A planner override (`department="16", capacity=40`) builds that office's list alone, with that
+A planner override (`office="16", capacity=40`) builds that office's list alone, with that
 capacity and without the national team (it plans nationwide, not per office).
 """
 
@@ -172,7 +172,7 @@ def office_list(units: pd.DataFrame, office: str, office_name: str, capacity: in
 def build_target_lists(
     scores: pd.DataFrame, workplaces: pd.DataFrame, districts: pd.DataFrame,
     last_inspected_on: pd.Series, config: ListsConfig, as_of: pd.Timestamp,
-    department: str | None = None, capacity: int | None = None, seed: int = 0,
+    office: str | None = None, capacity: int | None = None, *, seed: int,
     reasons_for: Callable[[pd.Index], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """The lists of the specialised team and every office (or one office on override).
@@ -183,10 +183,10 @@ def build_target_lists(
     establishments (SHAP is run on those rows only); without it the reasons stay empty.
     """
     offices = config.offices
-    if capacity is not None and department is None:
-        raise ValueError("a capacity override needs the department (office) it applies to")
-    if department is not None and department not in offices:
-        raise ValueError(f"unknown office {department!r}; known: {sorted(offices)}")
+    if capacity is not None and office is None:
+        raise ValueError("a capacity override needs the office it applies to")
+    if office is not None and office not in offices:
+        raise ValueError(f"unknown office {office!r}; known: {sorted(offices)}")
     units = eligible_units(
         scores, workplaces, districts, last_inspected_on, as_of,
         config.exclude_inspected_months, config.group_same_ruc_district,
@@ -194,18 +194,18 @@ def build_target_lists(
     units["eligible_mean_probability"] = units.groupby("office")["probability"].transform("mean")
     rng = np.random.default_rng(seed)
     lists = []
-    if department is None:
+    if office is None:
         team = config.specialized_team
         national = units.head(team.capacity).copy()
         national["eligible_mean_probability"] = units["probability"].mean()
         lists.append(_take(national, team.code, team.name_es, MODEL, 1.0))
         units = units.iloc[len(national):]
-    for office, settings in offices.items():
-        if department is not None and office != department:
+    for code, settings in offices.items():
+        if office is not None and code != office:
             continue
         office_capacity = capacity if capacity is not None else settings.capacity
         lists.append(office_list(
-            units[units["office"] == office], office, settings.name_es, office_capacity,
+            units[units["office"] == code], code, settings.name_es, office_capacity,
             config.exploration_share, config.exploration_uniform_weight, rng,
         ))
     result = pd.concat(lists, ignore_index=True)
@@ -260,7 +260,7 @@ def poisson_binomial_pmf(probabilities: np.ndarray) -> np.ndarray:
 
 
 def expected_yield(probabilities: np.ndarray, random_mean_probability: float,
-                   confidence: float = 0.90) -> dict[str, float]:
+                   confidence: float) -> dict[str, float]:
     """Expected forced-labour findings of a list, its exact interval, and a random list's yield.
 
     The number of findings is Poisson-binomial in the calibrated probabilities (visits assumed
@@ -285,7 +285,7 @@ CALIBRATED_ESTIMATE = "probabilidad calibrada"
 UNCALIBRATED_ESTIMATE = "estimación sin calibrar"
 
 
-def yield_by_office(target_list: pd.DataFrame, confidence: float = 0.90,
+def yield_by_office(target_list: pd.DataFrame, confidence: float,
                     calibrated: bool = True) -> pd.DataFrame:
     """expected_yield per office and for all lists together (office "TOTAL").
 

@@ -17,7 +17,7 @@ import tempfile
 
 import pytest
 
-from pipelines.config import PROJECT_ROOT
+from settings.paths import PROJECT_ROOT
 
 RUN_VARIABLES = ("VIGIA_RUN_DIR", "VIGIA_DATA_DIR", "VIGIA_CONFIG")
 _created: list[str] = []

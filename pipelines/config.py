@@ -15,9 +15,9 @@ import yaml
 from pydantic import ValidationError
 
 from features.errors import InputError
+from settings.paths import PROJECT_ROOT, project_path
 from settings.schema import VigiaConfig
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "default.yaml"
 
 
@@ -34,11 +34,6 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
         else:
             merged[key] = copy.deepcopy(value)
     return merged
-
-
-def project_path(path: str | Path) -> Path:
-    """A path from config: relative paths resolve against the project root."""
-    return Path(path) if Path(path).is_absolute() else PROJECT_ROOT / path
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pipelines.config import PROJECT_ROOT
+from settings.paths import PROJECT_ROOT
 from settings.schema import VigiaConfig
 
 OFFLINE_DEFAULTS = {

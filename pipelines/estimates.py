@@ -43,7 +43,7 @@ from models.targeting import office_of
 from reporting import catalog
 from reporting.markdown import markdown_table
 from reporting.plots import plot_audit
-from settings.schema import VigiaConfig
+from settings.schema import FairnessConfig, VigiaConfig
 
 
 def list_log_paths(out_dir: Path, data_dir: Path) -> list[Path]:
@@ -97,7 +97,7 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     as_of, X, scores, labels = rows.as_of, rows.features, rows.scores, rows.labels
     ids = X.index
     if propensity_model is None:
-        propensity_model = fit_propensity(tables, districts, planning_date, config)
+        propensity_model = fit_propensity(tables, districts, planning_date, config.training())
     observed = labels.notna()
     # An outcome is seen when the visit happened AND closed before the planning date: the
     # chance of a visit times the window's share of visits already closed.
@@ -176,13 +176,14 @@ def list_audit(tables: dict[str, pd.DataFrame], rows: EvaluationRows, capacity: 
         rows.scores.index), config.fairness)
 
 
-def write_audit(audit: pd.DataFrame, out_dir: Path) -> Path:
-    """`fairness_audit.csv` and its plot in the run's output folder."""
+def write_audit(audit: pd.DataFrame, settings: FairnessConfig, out_dir: Path) -> Path:
+    """`fairness_audit.csv` and its plot (flag band from `settings`) in the run's output
+    folder."""
     import matplotlib.pyplot as plt
 
     path = catalog.FAIRNESS_AUDIT.path(out_dir)
     audit.to_csv(path, index=False)
-    figure = plot_audit(audit)
+    figure = plot_audit(audit, (settings.ratio_low, settings.ratio_high))
     figure.savefig(catalog.FAIRNESS_FIGURE.path(out_dir), dpi=110)
     plt.close(figure)
     return path

@@ -55,12 +55,13 @@ from models.list_log import append_list_log, list_log_entries, read_list_log
 from models.planning import PlanningModel, train_planning_model
 from models.selection import Selection, SelectionEvidence, select_model
 from pipelines import adaptations, estimates, outputs, tracking
-from pipelines.config import PROJECT_ROOT, load_config
+from pipelines.config import load_config
 from pipelines.gate import GateOutcome, promotion_gate
 from pipelines.quality import QualityResult, run_quality_gate
 from reporting import catalog
 from reporting.markdown import markdown_table
 from reporting.plots import plot_split_plan
+from settings.paths import PROJECT_ROOT
 from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ def backtest_one_split(prep: Prepared, split: Split, name: str, fingerprint: str
     config = prep.config
     return backtest_split(
         prep.tables, prep.districts, split,
-        lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config,
+        lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config.training(),
         config.lists.total_capacity, config.promotion.metric,
     )
 
@@ -277,10 +278,10 @@ def load_champion(config: VigiaConfig) -> tracking.Champion | None:
 def train_for_planning_date(prep: Prepared, model_group: str, fitted: FittedPlan,
                             fingerprint: str) -> PlanningModel:
     """The planning model on the burn-in the fitted split plan kept (a short history shrinks it)."""
-    config = prep.config.model_copy(
-        update={"splits": fitted.production_splits_config(prep.config.splits)})
+    config = prep.config
     return train_planning_model(prep.tables, prep.districts, model_group, prep.planning_date,
-                                prep.history_start, config)
+                                prep.history_start, config.training(),
+                                fitted.production_splits_config(config.splits), config.drift)
 
 
 def adaptation_notes(prep: Prepared, fitted: FittedPlan,
@@ -324,7 +325,7 @@ def log_backtest(prep: Prepared, run_id: str, result: BacktestResult, selection:
     newest = max(result.metrics["split"].dropna().unique())
     validation = outputs.validation_for_planners(
         outputs.comparison_table(result.metrics, metric), selection.model_group, result, newest,
-        metric)
+        metric, prep.config.labels.label_timespan_months)
     tracking.log_backtest(prep.config.mlflow, run_id, metrics=result.metrics,
                           **outputs.backtest_records(prep.out_dir, prep.quality, selection,
                                                      validation, notes,
@@ -421,14 +422,14 @@ def drift_markdown(tables: dict[str, pd.DataFrame], reasons: list[str]) -> str:
 
 @task(name="write-lists", cache_policy=NO_CACHE)
 def write_lists(prep: Prepared, champion: tracking.Champion, X: pd.DataFrame,
-                scores: pd.DataFrame, department: str | None, capacity: int | None,
+                scores: pd.DataFrame, office: str | None, capacity: int | None,
                 out_dir: Path) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame, dict]:
     """Explain the listed workplaces, build the lists, write the planners' files (atomically)."""
     outputs.write_scores(scores, prep.planning_date, out_dir)
     return outputs.write_lists(
         champion.model, X, scores, prep.tables, prep.districts, prep.planning_date, prep.config,
         validation=tracking.load_run_json(champion.info.run_id, outputs.VALIDATION_ARTIFACT),
-        out_dir=out_dir, department=department, capacity=capacity,
+        out_dir=out_dir, office=office, capacity=capacity,
         calibrated=champion.calibrated, data_dir=prep.data_dir,
     )
 
@@ -457,14 +458,14 @@ def estimate_findings(prep: Prepared, retraining: Retraining,
                                       capacity, config)
     estimates.write_estimates(figures, prep.out_dir)
     audit = estimates.list_audit(prep.tables, rows, capacity, config)
-    estimates.write_audit(audit, prep.out_dir)
+    estimates.write_audit(audit, config.fairness, prep.out_dir)
     return {**figures, "fairness_audit": estimates.audit_section(audit, figures["as_of"],
                                                                 capacity)}
 
 
 @flow(name="vigia-rank", log_prints=True)
 def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
-               as_of: str | None = None, department: str | None = None,
+               as_of: str | None = None, office: str | None = None,
                capacity: int | None = None) -> dict[str, Any]:
     """A planner's list from the registered champion, no retraining: one office or all of them."""
     prep = prepare(data_dir, out_dir, config_path, as_of)
@@ -481,7 +482,7 @@ def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
         markdown=drift_markdown(drift, retraining_reasons(drift.get("features_at_planning_date"),
                                                           drift.get("scores"), config.drift)))
     files, target, yields, figures = configured(write_lists, config, "lists", io=True)(
-        prep, champion, X, scores, department, capacity, prep.out_dir)
+        prep, champion, X, scores, office, capacity, prep.out_dir)
     configured(record_list, config, "lists", io=True)(prep, champion, target)
     offices = outputs.office_table(target, yields)
     create_table_artifact(key="vigia-lists", table=offices.to_dict(orient="records"),
@@ -556,12 +557,12 @@ def vigia_run(data_dir: str, out_dir: str, config_path: str | None = None,
     configured(log_listing, config, "mlflow", io=True)(prep, retraining, listing, report_path)
     tracking.log_drift(config.mlflow, retraining.run_id, listing["drift"],
                        {"retrain_reason": retrain_reason} if retrain_reason else {})
-    windows = tracking.load_run_json(listing["champion"].info.run_id,
-                                     outputs.VALIDATION_ARTIFACT)["windows"]
+    validation = tracking.load_run_json(listing["champion"].info.run_id,
+                                        outputs.VALIDATION_ARTIFACT)
     create_markdown_artifact(key="vigia-run-summary", markdown=outputs.summary_markdown(
         planning_date=prep.planning_date, quality=prep.quality, selection=retraining.selection,
-        gate_reason=retraining.gate.decision.reason, precision=windows[-1] if windows else None,
-        offices=listing["offices"], metric=prep.config.promotion.metric))
+        gate_reason=retraining.gate.decision.reason, validation=validation,
+        offices=listing["offices"]))
     create_markdown_artifact(key="vigia-run-report", markdown=report_path.read_text("utf-8"))
     return {
         "scores": listing["scores"], "list_csv": listing["list_csv"],

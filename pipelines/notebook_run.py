@@ -29,11 +29,12 @@ from mlflow import MlflowClient
 from mlflow.entities import Run
 
 from features.training_set import tables_known_before
-from pipelines.config import PROJECT_ROOT, load_config
+from pipelines.config import load_config
 from pipelines.environment import apply_offline_defaults
 from pipelines.quality import validate_inputs
 from pipelines.tracking import resolve_store
 from reporting import catalog
+from settings.paths import PROJECT_ROOT
 from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from cleaning.ingest import mapping_from_config, read_employer_identity
 from features.catalog import FEATURE_CATALOG
 from features.catalog_doc import render_features_doc
 from features.splits import Split
@@ -27,7 +28,6 @@ from models.selection import Selection
 from models.targeting import build_target_lists, with_context, yield_by_office
 from pipelines.adaptations import NOTES_ARTIFACT, render_notes
 from pipelines.gate import GateOutcome
-from pipelines.ingest import mapping_from_config, read_employer_identity
 from pipelines.planner_report import write_planning_outputs
 from pipelines.quality import QualityResult
 from reporting import catalog
@@ -117,21 +117,22 @@ def office_table(target: pd.DataFrame, yields: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_markdown(*, planning_date: pd.Timestamp, quality: QualityResult,
-                     selection: Selection, gate_reason: str, precision: dict[str, Any] | None,
-                     offices: pd.DataFrame, metric: str) -> str:
-    """The Prefect summary artifact: rows, model, gate, validation figure (`metric`, config
-    `promotion.metric`), list sizes."""
+                     selection: Selection, gate_reason: str, validation: dict[str, Any],
+                     offices: pd.DataFrame) -> str:
+    """The Prefect summary artifact: rows, model, gate, the listing model's newest validation
+    figure (on the metric it was validated with), list sizes."""
     accounting = quality.accounting
     validated = (f"{int(accounting['rows_in'].sum())} rows read, "
                  f"{int(accounting['rows_quarantined'].sum())} quarantined")
     figure = "not measured"
-    if precision is not None and not pd.isna(precision["precision"]):
-        figure = (f"{precision['precision']:.3f} [{precision['ci_low']:.3f}, "
-                  f"{precision['ci_high']:.3f}] on the newest test window ({precision['as_of']})")
+    newest = validation["windows"][-1] if validation["windows"] else None
+    if newest is not None and not pd.isna(newest["value"]):
+        figure = (f"{newest['value']:.3f} [{newest['ci_low']:.3f}, {newest['ci_high']:.3f}] "
+                  f"on the newest test window ({newest['as_of']})")
     return "\n\n".join([
         f"# Vigía: planning date {planning_date.date()}",
         f"- Data: {validated}", f"- Model chosen: `{selection.model_group}`",
-        f"- {metric}: {figure}", f"- Gate: {gate_reason}",
+        f"- {validation['metric']}: {figure}", f"- Gate: {gate_reason}",
         "## Lists per office", markdown_table(offices, digits=2),
     ])
 
@@ -152,15 +153,18 @@ def calibration_figure(
 
 def validation_for_planners(
     comparison: pd.DataFrame, model_group: str, backtest: BacktestResult, newest: str,
-    metric: str,
+    metric: str, label_timespan_months: int,
 ) -> dict[str, Any]:
-    """How the listing model's group was validated, as the planners' report shows it."""
-    at_capacity = backtest.metrics[backtest.metrics["metric"] == metric]
-    chosen = at_capacity[at_capacity["model_group"] == model_group]
+    """How the listing model's group was validated on `metric` (config `promotion.metric`), as
+    the planners' report shows it."""
+    measured = backtest.metrics[backtest.metrics["metric"] == metric]
+    chosen = measured[measured["model_group"] == model_group]
     return {
         "model_group": model_group,
+        "metric": metric,
+        "label_timespan_months": label_timespan_months,
         "windows": [
-            {"as_of": row.split, "precision": row.value, "ci_low": row.ci_low,
+            {"as_of": row.split, "value": row.value, "ci_low": row.ci_low,
              "ci_high": row.ci_high, "labelled_in_list": int(row.n_labelled_in_top_k),
              "capacity": int(row.k)}
             for row in chosen.sort_values("split").itertuples()
@@ -267,7 +271,7 @@ def yield_note(calibrated: bool) -> str:
 def write_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaConfig, *,
-    validation: dict[str, Any], out_dir: Path, department: str | None = None,
+    validation: dict[str, Any], out_dir: Path, office: str | None = None,
     capacity: int | None = None, calibrated: bool = True, data_dir: Path | None = None,
 ) -> tuple[dict[str, Path], pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Lists, reasons and the global importance plot, written as the planners' files.
@@ -277,7 +281,7 @@ def write_lists(
     """
     target, yields, explanation = planning_lists(
         model, features, scores, tables, districts, planning_date, config,
-        department=department, capacity=capacity, calibrated=calibrated,
+        office=office, capacity=capacity, calibrated=calibrated,
     )
     figures = {}
     if explanation is not None:
@@ -289,7 +293,7 @@ def write_lists(
                 else read_employer_identity(data_dir, mapping_from_config(config.data)))
     files = write_planning_outputs(
         out_dir, planning_date, target, yields, validation, districts,
-        scores.set_index("workplace_id")["score"], figures, office=department,
+        scores.set_index("workplace_id")["score"], figures, office=office,
         identity=identity, team_code=config.lists.specialized_team.code,
     )
     return files, target, yields, figures
@@ -298,7 +302,7 @@ def write_lists(
 def planning_lists(
     model: Any, features: pd.DataFrame, scores: pd.DataFrame, tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaConfig,
-    department: str | None = None, capacity: int | None = None, calibrated: bool = True,
+    office: str | None = None, capacity: int | None = None, calibrated: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Explanation | None]:
     """Target lists per office with Spanish reasons from the champion's SHAP values.
 
@@ -319,7 +323,7 @@ def planning_lists(
     last_inspected = tables["inspections"].groupby("workplace_id")["ordered_on"].max()
     target = build_target_lists(
         scores.assign(calibrated_probability=scores["score"]), tables["workplaces"], districts,
-        last_inspected, lists_cfg, planning_date, department=department, capacity=capacity,
+        last_inspected, lists_cfg, planning_date, office=office, capacity=capacity,
         seed=config.model.seed, reasons_for=reasons_for,
     )
     yields = yield_by_office(target, lists_cfg.yield_confidence, calibrated)

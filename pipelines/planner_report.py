@@ -333,11 +333,45 @@ def _yield_sentence(row: Mapping[str, Any]) -> str:
     )
 
 
+# What each validation metric (models/metrics.py, config promotion.metric) means, in Spanish:
+# (name in the table header, what was measured) and whether it reads as a percentage.
+METRICS_ES: dict[str, tuple[str, str, bool]] = {
+    "precision": ("Precisión", "la proporción de inspecciones con trabajo forzoso documentado "
+                  "entre los centros de la lista que sí fueron inspeccionados", True),
+    "offpolicy_precision": ("Precisión corregida por selección", "la proporción estimada de "
+                            "centros de la lista con trabajo forzoso documentable, corrigiendo "
+                            "que solo se conoce el resultado de los centros inspeccionados", True),
+    "recall": ("Cobertura", "la proporción de todos los hallazgos de trabajo forzoso documentados "
+               "que estaban en la lista", True),
+    "lift": ("Veces mejor que al azar", "cuántas veces la precisión de la lista supera la de "
+             "una lista al azar", False),
+    "average_precision": ("Precisión promedio", "la precisión a lo largo de todo el "
+                          "ordenamiento, no solo en la lista", True),
+    "brier_score": ("Puntaje de Brier (menor es mejor)", "el error cuadrático de la "
+                    "probabilidad estimada frente al resultado de cada inspección", False),
+}
+SCOPES_ES = {"capacity": "a capacidad", "top": "en el tope"}
+
+
+def metric_es(metric: str) -> tuple[str, str, bool]:
+    """Spanish header, meaning and percent format of a metric named as in the result tables
+    (`precision_at_capacity`, `recall_at_top_1pct`, `average_precision`, ...)."""
+    base, _, scope = metric.partition("_at_")
+    name, meaning, percent = METRICS_ES[base]
+    if scope == "capacity":
+        name += " a capacidad"
+    elif scope.startswith("top_"):
+        name += f" en el {scope.removeprefix('top_').removesuffix('pct')} % superior"
+    return name, meaning, percent
+
+
 def _validation_html(validation: Mapping[str, Any]) -> str:
+    name, meaning, percent = metric_es(validation["metric"])
+    show = "{:.1%}".format if percent else "{:.3f}".format
     rows = "".join(
-        f"<tr><td>{w['as_of']}</td><td>{w['precision']:.1%}</td>"
-        f"<td>{w['ci_low']:.1%} a {w['ci_high']:.1%}</td><td>{w['labelled_in_list']}</td></tr>"
-        if not pd.isna(w["precision"]) else
+        f"<tr><td>{w['as_of']}</td><td>{show(w['value'])}</td>"
+        f"<td>{show(w['ci_low'])} a {show(w['ci_high'])}</td><td>{w['labelled_in_list']}</td></tr>"
+        if not pd.isna(w["value"]) else
         f"<tr><td>{w['as_of']}</td><td>sin datos</td><td></td><td>0</td></tr>"
         for w in validation["windows"]
     )
@@ -345,11 +379,10 @@ def _validation_html(validation: Mapping[str, Any]) -> str:
     return (
         "<h2>Cómo se validó el modelo</h2>"
         f"<p>Modelo elegido: <code>{html.escape(validation['model_group'])}</code>. En cada fecha "
-        "histórica se entrenó solo con lo conocido antes de ella y se midió la precisión de la "
-        f"lista nacional de {capacity} visitas: la proporción de inspecciones con trabajo forzoso "
-        "documentado entre los centros de la lista que sí fueron inspeccionados en los 6 meses "
-        "siguientes.</p>"
-        '<table class="validacion"><thead><tr><th>Fecha</th><th>Precisión a capacidad</th>'
+        f"histórica se entrenó solo con lo conocido antes de ella y se midió su "
+        f"{name.lower()} (lista nacional de {capacity} visitas): {meaning}, en los "
+        f"{validation['label_timespan_months']} meses siguientes.</p>"
+        f'<table class="validacion"><thead><tr><th>Fecha</th><th>{name}</th>'
         "<th>Intervalo (bootstrap)</th><th>Centros inspeccionados en la lista</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )

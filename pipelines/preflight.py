@@ -60,7 +60,7 @@ def _check_config(config: VigiaConfig, path: Path | None) -> None:
 
 def check_data_dir(data_dir: Path, config: VigiaConfig) -> None:
     """The data folder exists and holds a file for every table (mapping names included)."""
-    from pipelines.ingest import find_table_files, mapping_from_config
+    from cleaning.ingest import find_table_files, mapping_from_config
 
     if not Path(data_dir).is_dir():
         raise InputError(f"--data {data_dir}: no such folder")
@@ -72,15 +72,15 @@ def check_out_dir(out_dir: Path) -> None:
         raise InputError(f"--out {out_dir}: exists and is not a folder")
 
 
-def check_office(config: VigiaConfig, department: str | None, capacity: int | None) -> None:
+def check_office(config: VigiaConfig, office: str | None, capacity: int | None) -> None:
     """`vigia rank`: a capacity belongs to one office, which must be in the offices file."""
-    if capacity is not None and department is None:
-        raise InputError("--capacity needs --department (the office whose capacity it is)")
+    if capacity is not None and office is None:
+        raise InputError("--capacity needs --office (the office whose capacity it is)")
     if capacity is not None and capacity < 1:
         raise InputError(f"--capacity must be at least 1, got {capacity}")
     offices = config.lists.offices
-    if department is not None and department not in offices:
-        raise InputError(f"--department {department!r} is not an office; known: {sorted(offices)}")
+    if office is not None and office not in offices:
+        raise InputError(f"--office {office!r} is not an office; known: {sorted(offices)}")
 
 
 class _DropUserErrors(logging.Filter):

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from cleaning.contract import TABLES, load_districts
+from cleaning.ingest import load_raw_tables, mapping_from_config
 from cleaning.validation import (
     ID_PATTERNS,
     ISO_DATE_PATTERN,
@@ -36,7 +37,6 @@ from cleaning.validation import (
     kept_columns,
     validate_tables,
 )
-from pipelines.ingest import load_raw_tables, mapping_from_config
 from reporting import catalog
 from settings.schema import VigiaConfig
 

@@ -28,7 +28,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from models.promotion import PromotionDecision
-from pipelines.config import PROJECT_ROOT
+from settings.paths import PROJECT_ROOT
 from settings.schema import MlflowConfig, VigiaConfig
 
 CHAMPION = "champion"

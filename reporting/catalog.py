@@ -58,7 +58,7 @@ PLANNING_DATE = RunFile("planning_date.txt", "text", "rank: score",
 LIST_FOLDER = RunFile("lista_{as_of}", "folder", "rank: write lists",
                       "the planners' confidential list files (employer name and address)")
 OFFICE_LIST_FOLDER = RunFile("lista_{as_of}_{office}", "folder", "rank: write lists",
-                             "`vigia rank --department`: one office's list files")
+                             "`vigia rank --office`: one office's list files")
 LIST_STEM = "lista_priorizada"
 LIST_CSV = RunFile(f"{LIST_STEM}.csv", "csv", "rank: write lists",
                    "the national list, one row per visit", LIST_FOLDER)

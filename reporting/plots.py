@@ -96,9 +96,11 @@ def beeswarm_figure(explanation: Explanation, labels_es: dict[str, str] | None,
     return fig
 
 
-def plot_audit(audit: pd.DataFrame, metric: str = "selection_rate") -> Figure:
+def plot_audit(audit: pd.DataFrame, band: tuple[float, float],
+               metric: str = "selection_rate") -> Figure:
     """A metric's disparity ratios per group (one panel per attribute, log scale) against the
-    flag band; red where that metric is flagged."""
+    flag `band` (config `fairness.ratio_low`, `ratio_high`); red where that metric is flagged."""
+    low, high = band
     figure, axes = plt.subplots(1, len(ATTRIBUTES), figsize=(16, 5))
     for axis, attribute in zip(axes, ATTRIBUTES, strict=True):
         part = audit[audit["attribute"] == attribute]
@@ -108,12 +110,12 @@ def plot_audit(audit: pd.DataFrame, metric: str = "selection_rate") -> Figure:
         axis.scatter(ratios, positions, c=colours, s=18, zorder=2)
         axis.set_yticks(positions, part["group"].astype(str))
         axis.set_xscale("log")
-        axis.set_xlim(min(0.5, ratios.min() / 1.5), max(2.0, ratios.max() * 1.5))
-        axis.axvspan(0.8, 1.25, color="#e8f4e8", zorder=0)
+        axis.set_xlim(min(low / 1.6, ratios.min() / 1.5), max(high * 1.6, ratios.max() * 1.5))
+        axis.axvspan(low, high, color="#e8f4e8", zorder=0)
         axis.axvline(1.0, color="black", linewidth=0.8)
         axis.set_title(attribute)
         axis.tick_params(axis="y", labelsize=6)
     figure.suptitle(f"{metric} ratio to the reference group (log scale; red: flagged, green: "
-                    "[0.8, 1.25]; missing ratios drawn at 1)")
+                    f"[{low:g}, {high:g}]; missing ratios drawn at 1)")
     figure.tight_layout()
     return figure

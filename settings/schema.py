@@ -214,6 +214,16 @@ class OrchestrationConfig(Section):
     timeout_minutes: dict[str, float]
 
 
+class TrainingSections(Section):
+    """The sections a model is trained and measured with (a backtest window, the planning
+    model, the propensity model), so those functions cannot reach the rest of the config."""
+
+    labels: LabelsConfig
+    features: FeaturesConfig
+    model: ModelConfig
+    offpolicy: OffpolicyConfig
+
+
 class VigiaConfig(Section):
     """The whole configuration: one attribute per stage's section."""
 
@@ -235,3 +245,8 @@ class VigiaConfig(Section):
     mlflow: MlflowConfig
     schedule: ScheduleConfig
     orchestration: OrchestrationConfig
+
+    def training(self) -> TrainingSections:
+        """The sections model training reads (see `TrainingSections`)."""
+        return TrainingSections(labels=self.labels, features=self.features, model=self.model,
+                                offpolicy=self.offpolicy)

@@ -17,6 +17,7 @@ from pipelines.config import load_config
 from settings.schema import ListsConfig, ModelConfig
 
 SHIPPED = load_config()
+DEFECT_SHARE = SHIPPED.demo_world.defect_share  # the shipped demo world's contract breakers
 
 
 def model_section(families: dict[str, dict[str, list[Any]]], seed: int = 7,
@@ -107,7 +108,8 @@ TINY_GRID = {
 
 def tiny_run(root: Path) -> dict[str, str]:
     data = root / "data"
-    write_world(generate_world(n_workplaces=1200, seed=11, start="2019-07-01", end="2026-06-30"),
+    write_world(generate_world(n_workplaces=1200, seed=11, start="2019-07-01", end="2026-06-30",
+                               defect_share=DEFECT_SHARE),
                 data)
     config = dict(TINY_GRID, mlflow={"tracking_uri": f"sqlite:///{root}/mlruns/mlflow.db",
                                      "artifact_location": str(root / "mlruns" / "artifacts")})

@@ -138,7 +138,7 @@ def test_sector_region_prior_is_a_smoothed_rate_over_labelled_rows() -> None:
     X = pd.DataFrame({"ciiu_division": ["07"] * 4 + ["47"] * 4,
                       "department_code": ["17"] * 8})
     y = np.array([1, 1, np.nan, np.nan, 0, 0, 0, 0], dtype=float)
-    prior = SectorRegionPrior(smoothing=2.0).fit(X, y)
+    prior = SectorRegionPrior("ciiu_division", "department_code", smoothing=2.0).fit(X, y)
     overall = 2 / 6
     scores = prior.predict_proba(X)[:, 1]
     assert scores[0] == pytest.approx((2 + 2 * overall) / (2 + 2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,48 @@ def test_no_field_has_a_default_in_code() -> None:
     with_defaults = [f"{section.__name__}.{name}" for section in _sections()
                      for name, field in section.model_fields.items() if not field.is_required()]
     assert with_defaults == []
+
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE_PACKAGES = ("cleaning", "features", "models", "evaluation", "reporting", "pipelines",
+                  "demo_world")
+# Parameters that share a name with a config key but are not that key.
+NOT_CONFIG_KEYS = {
+    ("features/catalog.py", "_spec", "kind"),  # a feature's kind, not labels.kind
+    ("features/catalog.py", "_spec", "monotonic"),  # a feature's direction, not the model's
+    ("reporting/plots.py", "plot_audit", "metric"),  # an audit column, not promotion.metric
+}
+
+
+def _config_keys(tree: object) -> set[str]:
+    if not isinstance(tree, dict):
+        return set()
+    return set(tree) | {key for value in tree.values() for key in _config_keys(value)}
+
+
+def _defaulted_parameters(path: Path) -> list[tuple[str, str, str]]:
+    """(file, function, parameter) of every parameter with a default other than None."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = node.args
+            positional = arguments.args[len(arguments.args) - len(arguments.defaults):]
+            pairs = [*zip(positional, arguments.defaults, strict=True),
+                     *zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)]
+            found += [(path.relative_to(ROOT).as_posix(), node.name, argument.arg)
+                      for argument, default in pairs if default is not None
+                      and not (isinstance(default, ast.Constant) and default.value is None)]
+    return found
+
+
+def test_no_config_key_has_a_default_in_the_code() -> None:
+    """A function default named like a config key (seed, confidence, bins, ...) could disagree
+    with config/default.yaml; the value must come from the caller, who has the config."""
+    keys = _config_keys(load_config().model_dump())
+    offences = [found for package in STAGE_PACKAGES for path in sorted((ROOT / package).rglob(
+        "*.py")) for found in _defaulted_parameters(path)
+        if found[2] in keys and found not in NOT_CONFIG_KEYS]
+    assert offences == []
 
 
 def test_the_shipped_files_load_frozen() -> None:

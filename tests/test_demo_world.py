@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from support import DEFECT_SHARE
 
 from cleaning.contract import (
     REQUIRED_TABLES,
@@ -25,7 +26,8 @@ FL_TOPICS = ("withheld_documents", "threats_violence", "confinement", "debt")
 
 @pytest.fixture(scope="module")
 def world() -> DemoWorld:
-    return generate_world(n_workplaces=2500, seed=7, start=START, end=END)
+    return generate_world(n_workplaces=2500, seed=7, start=START, end=END,
+                          defect_share=DEFECT_SHARE)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +121,7 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
     paths = []
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
         out = tmp_path / name
-        write_world(generate_world(400, seed, START, END), out)
+        write_world(generate_world(400, seed, START, END, defect_share=DEFECT_SHARE), out)
         paths.append(out)
     for file in ("workplaces.csv", "inspections.csv", "complaints.csv", "truth/fl_spells.csv"):
         assert (paths[0] / file).read_bytes() == (paths[1] / file).read_bytes(), file

@@ -7,12 +7,15 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from support import SHIPPED
 
 from models.drift import drift_failures, drift_table, feature_profile
 from pipelines.config import load_config
 from pipelines.gate import data_quality
 
 THRESHOLDS = load_config(None).drift
+
+BINS = SHIPPED.drift.bins
 
 
 def frame(seed: int, n: int = 4000, shift: float = 0.0, missing: float = 0.0,
@@ -30,7 +33,7 @@ def frame(seed: int, n: int = 4000, shift: float = 0.0, missing: float = 0.0,
 @pytest.fixture(scope="module")
 def profile() -> dict:
     # Round trip through JSON: the profile is stored as an MLflow artifact.
-    return json.loads(json.dumps(feature_profile(frame(0))))
+    return json.loads(json.dumps(feature_profile(frame(0), BINS)))
 
 
 def accounting(quarantined: int) -> pd.DataFrame:
@@ -76,7 +79,7 @@ def test_profile_against_profile_matches_the_frame_comparison(profile: dict) -> 
     """The next run compares profiles only; its PSI stays close to the exact one."""
     for newer in (frame(1), frame(1, shift=1.5, missing=0.3, sectors=("01", "99"))):
         exact = drift_table(profile, newer).set_index("feature")
-        approx = drift_table(profile, feature_profile(newer)).set_index("feature")
+        approx = drift_table(profile, feature_profile(newer, BINS)).set_index("feature")
         assert ((approx["psi"] - exact["psi"]).abs() <= 0.02 + 0.1 * exact["psi"]).all()
         assert approx["missing_now"].equals(exact["missing_now"])
         assert (approx["new_category_share"] - exact["new_category_share"]).abs().max() < 1e-9

@@ -7,7 +7,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
-from support import tiny_run
+from support import SHIPPED, tiny_run
 
 from models.drift import drift_table, retraining_reasons, score_profile
 from pipelines.config import load_config
@@ -15,17 +15,19 @@ from pipelines.flow import vigia_retrain, vigia_scheduled_rank
 
 THRESHOLDS = load_config(None).drift
 
+BINS = SHIPPED.drift.bins
+
 
 def test_scores_of_the_same_distribution_raise_no_reason() -> None:
     rng = np.random.default_rng(0)
-    profile = score_profile(rng.beta(1, 20, 5000))
+    profile = score_profile(rng.beta(1, 20, 5000), BINS)
     same = pd.DataFrame({"score": rng.beta(1, 20, 3000)})
     assert retraining_reasons(None, drift_table(profile, same), THRESHOLDS) == []
 
 
 def test_shifted_scores_are_a_reason_to_retrain() -> None:
     rng = np.random.default_rng(0)
-    profile = score_profile(rng.beta(1, 20, 5000))
+    profile = score_profile(rng.beta(1, 20, 5000), BINS)
     shifted = pd.DataFrame({"score": rng.beta(3, 10, 3000)})
     reasons = retraining_reasons(None, drift_table(profile, shifted), THRESHOLDS)
     assert len(reasons) == 1 and reasons[0].startswith("champion's score PSI")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_tables import make_clean_tables
 from support import PRIOR, TRAINING
+from worlds import make_clean_tables
 
 from cleaning.contract import load_districts
 from features.errors import InputError

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 from privacy import find_document_numbers, find_personal_data
+from support import DEFECT_SHARE
 
 from cli.main import main as cli_main
 from demo_world.generate import generate_world, write_world
@@ -57,7 +58,8 @@ sys.addaudithook(_audit)
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("e2e")
     data, out = root / "data", root / "out"
-    world = generate_world(n_workplaces=WORKPLACES, seed=7, start="2018-07-01", end="2026-06-30")
+    world = generate_world(n_workplaces=WORKPLACES, seed=7, start="2018-07-01", end="2026-06-30",
+                           defect_share=DEFECT_SHARE)
     write_world(world, data)
     config = dict(SMALL_GRID)
     offices = yaml.safe_load((ROOT / "config" / "offices.yaml").read_text(encoding="utf-8"))
@@ -256,7 +258,7 @@ def test_html_report_renders_lists_and_maps_in_chromium(run: dict) -> None:
 def test_planner_ranks_one_office_with_the_champion(run: dict) -> None:
     config = run["root"] / "config.yaml"
     code = cli_main(["rank", "--data", str(run["data"]), "--out", str(run["root"] / "rank"),
-                     "--config", str(config), "--department", "16", "--capacity", "12"])
+                     "--config", str(config), "--office", "16", "--capacity", "12"])
     assert code == 0
     listing = pd.read_csv(next((run["root"] / "rank").glob("lista_*_16/lista_priorizada.csv")),
                           dtype=str)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_tables import make_clean_tables
 from support import PRIOR
+from worlds import make_clean_tables
 
 from features.build import build_features, district_context
 from features.catalog import FEATURE_CATALOG

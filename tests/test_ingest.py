@@ -17,8 +17,8 @@ from worlds import (
     write_spanish_export,
 )
 
+from cleaning.ingest import load_mapping, load_raw_tables, read_employer_identity
 from cleaning.validation import DataContractError, validate_tables
-from pipelines.ingest import load_mapping, load_raw_tables, read_employer_identity
 
 
 def validate(raw) -> object:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_tables import make_clean_tables
 from support import LABELS
+from worlds import make_clean_tables
 
 from features.labels import build_labels, label_summary
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_tables import make_clean_tables, with_registry_periods
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from support import LABELS, PRIOR, SHIPPED, TRAINING
+from worlds import make_clean_tables, with_registry_periods
 
 from features.build import build_features
 from features.labels import build_labels

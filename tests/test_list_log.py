@@ -54,7 +54,8 @@ def test_entries_hold_no_names_reasons_or_scores(tmp_path) -> None:
 
 def test_outcomes_linked_by_establishment_and_period() -> None:
     log = list_log_entries(published_list(), pd.Timestamp("2024-01-01"), 3, "7")
-    linked = link_outcomes(log, inspections(), pd.Timestamp("2024-12-01"), "forced_labour_found")
+    linked = link_outcomes(log, inspections(), pd.Timestamp("2024-12-01"), "forced_labour_found",
+                           min_indicators=2)
     by_id = linked.set_index("workplace_id")
     # A's second establishment was inspected in the period and found forced labour
     assert by_id.loc["A-0000", "inspected"] and by_id.loc["A-0000", "finding"] == 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from support import DEFECT_SHARE, SHIPPED
 
 from demo_world.generate import generate_world, write_world
 from demo_world.listed_operations import largest_remainder
@@ -12,7 +13,8 @@ from models.targeting import EXPLORATION, MODEL
 
 
 def test_lists_are_logged_and_ordered_as_planned_visits(tmp_path) -> None:
-    world = generate_world(3000, 2, "2018-07-01", "2026-06-30", scenario="vigia_lists")
+    world = generate_world(3000, 2, "2018-07-01", "2026-06-30",
+                           defect_share=DEFECT_SHARE, scenario="vigia_lists")
     knobs = world.scenario["knobs"]
     write_world(world, tmp_path)
     log = read_list_log(tmp_path / "list_log.parquet")
@@ -26,7 +28,8 @@ def test_lists_are_logged_and_ordered_as_planned_visits(tmp_path) -> None:
         ordered_on=lambda f: pd.to_datetime(f["ordered_on"], errors="coerce"),
         closed_on=lambda f: pd.to_datetime(f["closed_on"], errors="coerce"),
         forced_labour_found=lambda f: f["forced_labour_found"].astype(str).str.lower() == "true")
-    linked = link_outcomes(log, inspections, pd.Timestamp("2026-07-01"), "forced_labour_found")
+    linked = link_outcomes(log, inspections, pd.Timestamp("2026-07-01"), "forced_labour_found",
+                           SHIPPED.labels.min_indicators)
     # every listed workplace got an order in its list's period (a few rows carry defects)
     assert linked["inspected"].mean() > 0.97
     planned = inspections[inspections["origin"] == "planned"]
@@ -34,7 +37,7 @@ def test_lists_are_logged_and_ordered_as_planned_visits(tmp_path) -> None:
 
 
 def test_baseline_writes_no_list_log(tmp_path) -> None:
-    world = generate_world(500, 2, "2018-07-01", "2026-06-30")
+    world = generate_world(500, 2, "2018-07-01", "2026-06-30", defect_share=DEFECT_SHARE)
     assert world.list_log is None
     write_world(world, tmp_path)
     assert not (tmp_path / "list_log.parquet").exists()

@@ -111,8 +111,8 @@ def test_bootstrap_interval_is_seeded_and_contains_the_estimate() -> None:
     s = rng.random(n) + 0.3 * np.nan_to_num(y)
     ranking = rank(y, s)
     metric = METRICS["precision"]
-    first = bootstrap_interval(ranking, metric, 100, 100, seed=5)
-    assert first == bootstrap_interval(ranking, metric, 100, 100, seed=5)
+    first = bootstrap_interval(ranking, metric, 100, 100, seed=5, confidence=0.9)
+    assert first == bootstrap_interval(ranking, metric, 100, 100, seed=5, confidence=0.9)
     estimate = metric.function(ranking, 100, None)
     assert first[0] <= estimate <= first[1]
     assert first[0] < first[1]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import PROJECT_ROOT
 from pipelines.notebook_run import notebook_run
 from reporting.catalog import PLANNING_DATE
+from settings.paths import PROJECT_ROOT
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -21,6 +21,12 @@ SEEDS = range(60)
 N = 2000
 
 
+def options(**chosen) -> dict:
+    """Estimator options (config `offpolicy`): the shipped clipping and interval, and `chosen`."""
+    return {"method": DOUBLY_ROBUST, "min_propensity": 0.01, "confidence": 0.90,
+            "n_resamples": 999, "seed": 0, **chosen}
+
+
 def simulated_world(seed: int) -> pd.DataFrame:
     """Risky units are inspected more often (selective labels); outcomes seen only if inspected."""
     rng = np.random.default_rng(seed)
@@ -45,8 +51,8 @@ def test_population_mean_unbiased_and_covered(method: str) -> None:
     for seed in SEEDS:
         world = simulated_world(seed)
         est = estimate_mean(world["observed"], world["outcome"].where(world["observed"]),
-                            world["propensity"], world["prediction"], method=method,
-                            n_resamples=300, seed=seed)
+                            world["propensity"], world["prediction"],
+                            **options(method=method, n_resamples=300, seed=seed))
         truth = world["outcome"].mean()
         errors.append(est.estimate - truth)
         covered.append(est.low <= truth <= est.high)
@@ -61,8 +67,8 @@ def test_list_precision_of_the_top_k(method: str) -> None:
     for seed in SEEDS:
         world = simulated_world(seed)
         est = list_precision(world["score"], 200, world["observed"], world["outcome"],
-                             world["propensity"], world["prediction"], method=method,
-                             n_resamples=300, seed=seed)
+                             world["propensity"], world["prediction"],
+                             **options(method=method, n_resamples=300, seed=seed))
         truth = world["outcome"][world["score"].rank(ascending=False) <= 200].mean()
         errors.append(est.estimate - truth)
         covered.append(est.low <= truth <= est.high)
@@ -75,7 +81,7 @@ def test_naive_mean_of_inspected_is_biased_and_estimators_are_not() -> None:
     world = simulated_world(0)
     naive = world.loc[world["observed"], "outcome"].mean()
     est = estimate_mean(world["observed"], world["outcome"], world["propensity"],
-                        method=SELF_NORMALISED)
+                        **options(method=SELF_NORMALISED))
     assert naive > world["outcome"].mean() + 0.03
     assert abs(est.estimate - world["outcome"].mean()) < abs(naive - world["outcome"].mean())
 
@@ -83,7 +89,8 @@ def test_naive_mean_of_inspected_is_biased_and_estimators_are_not() -> None:
 def test_by_group_and_clipping() -> None:
     world = simulated_world(1)
     by_group = estimate_by_group(world["group"], world["observed"], world["outcome"],
-                                 world["propensity"], world["prediction"], n_resamples=200)
+                                 world["propensity"], world["prediction"],
+                                 **options(n_resamples=200))
     assert set(by_group) == {"a", "b"}
     assert all(e.n_target > 0 and e.low <= e.estimate <= e.high for e in by_group.values())
     assert inverse_propensity_weights(np.array([0.0, 0.001, 0.5]), 0.01).tolist() == [
@@ -91,10 +98,10 @@ def test_by_group_and_clipping() -> None:
     with pytest.raises(ValueError):
         inverse_propensity_weights(np.array([0.5]), 0.0)
     with pytest.raises(ValueError, match="predictions"):
-        estimate_mean(world["observed"], world["outcome"], world["propensity"])
+        estimate_mean(world["observed"], world["outcome"], world["propensity"], **options())
 
 
 def test_nobody_inspected() -> None:
     est = estimate_mean(np.zeros(5, bool), np.full(5, np.nan), np.full(5, 0.1),
-                        method=SELF_NORMALISED)
+                        **options(method=SELF_NORMALISED))
     assert np.isnan(est.estimate) and est.n_observed == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from support import DEFECT_SHARE
 
 from demo_world.generate import generate_world, write_world
 from evaluation.offpolicy_truth import (
@@ -22,7 +23,8 @@ AS_OF = pd.Timestamp("2025-01-01")
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("world")
-    write_world(generate_world(2000, 3, "2018-07-01", "2026-06-30"), folder)
+    write_world(generate_world(2000, 3, "2018-07-01", "2026-06-30",
+                               defect_share=DEFECT_SHARE), folder)
     return folder, load_truth(folder / "truth")
 
 

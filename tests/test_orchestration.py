@@ -91,8 +91,10 @@ def test_a_run_killed_midway_leaves_no_half_written_list(tmp_path: Path) -> None
     districts = load_districts()
     target = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
                                 seed=1)
-    yields = yield_by_office(target)
-    arguments = (tmp_path, AS_OF, target, yields, {"windows": [], "model_group": "m"}, districts,
+    yields = yield_by_office(target, 0.9)
+    validation = {"windows": [], "model_group": "m", "metric": "precision_at_capacity",
+                  "label_timespan_months": 6}
+    arguments = (tmp_path, AS_OF, target, yields, validation, districts,
                  scores.set_index("workplace_id")["score"])
     with pytest.raises(KeyboardInterrupt):
         write_planning_outputs(*arguments, {"importancia_global.png": BrokenFigure()})

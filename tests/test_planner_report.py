@@ -16,13 +16,15 @@ from openpyxl import load_workbook
 from support import SHIPPED
 
 from cleaning.contract import load_districts
+from models.metrics import METRICS
+from models.propensity import OFFPOLICY_METRIC
 from models.targeting import (
     build_target_lists,
     office_of,
     with_context,
     yield_by_office,
 )
-from pipelines.planner_report import write_planning_outputs
+from pipelines.planner_report import metric_es, write_planning_outputs
 from settings.schema import ListsConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,8 +65,11 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict:
                              "address": [f"Jr. Próspero {i}, Iquitos" for i in range(len(rucs))]},
                             index=workplaces["workplace_id"])
     out = tmp_path_factory.mktemp("planner")
-    validation = {"model_group": "m", "windows": [], "comparison": []}
-    files = write_planning_outputs(out, AS_OF, target, yield_by_office(target), validation,
+    validation = {"model_group": "m", "metric": "recall_at_top_1pct", "label_timespan_months": 6,
+                  "windows": [{"as_of": "2025-01-01", "value": 0.25, "ci_low": 0.125,
+                               "ci_high": 0.375, "labelled_in_list": 12, "capacity": 50}],
+                  "comparison": []}
+    files = write_planning_outputs(out, AS_OF, target, yield_by_office(target, 0.9), validation,
                                    districts, scores.set_index("workplace_id")["score"], {},
                                    identity=identity, team_code=TEAM["code"])
     return {"target": target, "identity": identity, "folder": files["list_csv"].parent,
@@ -211,3 +216,17 @@ def test_print_runs_each_office_on_its_own_pages_as_in_its_office_report(written
                             national.read_text(encoding="utf-8"), flags=re.S), encoding="utf-8")
     # offices never share a page: the national print is its front matter plus each office's run
     assert pdf_pages(national, root) == pdf_pages(front, root) + sum(per_office.values())
+
+
+def test_the_validation_section_names_the_metric_the_model_was_validated_with(written):
+    report = (written["folder"] / "reporte.html").read_text(encoding="utf-8")
+    assert "<th>Cobertura en el 1 % superior</th>" in report
+    assert "<td>25.0%</td><td>12.5% a 37.5%</td>" in report
+    assert "Precisión a capacidad" not in report
+
+
+def test_every_metric_a_run_can_validate_on_has_spanish_words():
+    for base in METRICS:
+        assert metric_es(f"{base}_at_capacity")[0]
+    assert metric_es(OFFPOLICY_METRIC)[0] == "Precisión corregida por selección a capacidad"
+    assert metric_es("brier_score")[2] is False

@@ -84,7 +84,7 @@ def test_the_bootstrap_is_paired(world) -> None:
     comparison = compare(labels, close, good)
     ranking = rank(labels, close)
     metric, k = metric_and_cut("precision_at_capacity", len(close), 250)
-    low, high = bootstrap_interval(ranking, metric, k, 200, seed=1)
+    low, high = bootstrap_interval(ranking, metric, k, 200, seed=1, confidence=0.9)
     assert comparison.ci_high - comparison.ci_low < 0.5 * (high - low)
     assert comparison.verdict == NO_DIFFERENCE
 

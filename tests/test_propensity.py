@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from worlds import make_clean_tables
 
 from cleaning.contract import load_districts
 from features.build import build_features
@@ -22,7 +23,6 @@ from models.propensity import (
 )
 from pipelines.config import load_config
 from settings.schema import VigiaConfig
-from tests.fixtures_tables import make_clean_tables
 
 LABELS = load_config().labels
 PRIOR = load_config().features.area_prior_strength
@@ -61,7 +61,8 @@ def test_as_of_dates_end_before_the_cut() -> None:
 def test_propensity_model_is_calibrated_on_a_later_window() -> None:
     tables = make_clean_tables(n_workplaces=1500, seed=3)
     config = small_config()
-    model = fit_propensity(tables, load_districts(), pd.Timestamp("2024-12-01"), config)
+    model = fit_propensity(tables, load_districts(), pd.Timestamp("2024-12-01"),
+                           config.training())
     assert model.check_as_of > max(model.fit_as_of)
     assert abs(model.mean_predicted - model.mean_observed) < 0.05
     assert {"mean_predicted", "observed_rate", "n"} <= set(model.calibration.columns)
@@ -111,9 +112,10 @@ def test_weighted_backtest_metric_row_is_optional_and_shaped_like_the_others() -
     X = build_features(tables, districts, as_of, PRIOR)
     labels = build_labels(tables, as_of, 6, kind=LABELS.kind, known_before=None,
                           min_indicators=LABELS.min_indicators)
-    assert weighted_metric_for_window(tables, districts, as_of, labels, X, load_config()) is None
+    assert weighted_metric_for_window(tables, districts, as_of, labels, X,
+                                      load_config().training()) is None
     config = with_offpolicy(small_config(), weighted_metrics=True, bootstrap_resamples=100)
-    weighted = weighted_metric_for_window(tables, districts, as_of, labels, X, config)
+    weighted = weighted_metric_for_window(tables, districts, as_of, labels, X, config.training())
     scores = pd.Series(np.random.default_rng(0).random(len(X)), index=X.index)
     row = weighted.row(scores, 50)
     plain = score_table(labels, scores, 50, top_percents=[1], n_bootstrap=0, seed=0,
@@ -126,6 +128,7 @@ def test_weighted_backtest_metric_row_is_optional_and_shaped_like_the_others() -
 def test_a_history_without_inspections_gives_a_zero_propensity() -> None:
     tables = make_clean_tables(n_workplaces=300, seed=2)
     tables["inspections"] = tables["inspections"].iloc[0:0]
-    model = fit_propensity(tables, load_districts(), pd.Timestamp("2024-12-01"), small_config())
+    model = fit_propensity(tables, load_districts(), pd.Timestamp("2024-12-01"),
+                           small_config().training())
     X = build_features(tables, load_districts(), model.check_as_of, PRIOR)
     assert (model.predict(X) == 0.0).all() and model.mean_observed == 0.0

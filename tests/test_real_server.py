@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from support import TINY_GRID
+from support import DEFECT_SHARE, TINY_GRID
 
 from demo_world.generate import generate_world, write_world
 from pipelines.deployments import RANK, RETRAIN, RETRAIN_AND_RANK
@@ -66,7 +66,8 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[dict]:
     data, out = tmp_path / "data", tmp_path / "out"
-    write_world(generate_world(n_workplaces=1200, seed=11, start="2019-07-01", end="2026-06-30"),
+    write_world(generate_world(n_workplaces=1200, seed=11, start="2019-07-01", end="2026-06-30",
+                               defect_share=DEFECT_SHARE),
                 data)
     config = dict(TINY_GRID, mlflow={"tracking_uri": f"sqlite:///{tmp_path}/mlruns/mlflow.db",
                                      "artifact_location": str(tmp_path / "mlruns" / "artifacts")})

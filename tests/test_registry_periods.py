@@ -8,23 +8,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures_tables import make_clean_tables
 from support import PRIOR, SHIPPED
 from worlds import (
     REFERENCE_DATE,
     assert_accounting,
     canonical_world,
+    make_clean_tables,
     quarantined,
     run,
     write_canonical,
 )
 
 from cleaning.contract import SIZE_BANDS, load_districts
+from cleaning.ingest import load_raw_tables
 from features.build import build_features
 from features.training_set import tables_known_before
 from pipelines.adaptations import registry_snapshot_note
 from pipelines.config import with_overrides
-from pipelines.ingest import load_raw_tables
 from pipelines.quality import run_quality_gate
 
 T = pd.Timestamp("2023-01-01")

@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from support import DEFECT_SHARE
 
 from cleaning.contract import load_districts
+from cleaning.ingest import load_raw_tables
 from cleaning.validation import check_quarantine_share, validate_tables
 from cli.main import main
 from demo_world import spec
@@ -31,7 +33,6 @@ from demo_world.scenarios import (
 )
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from pipelines.config import load_config
-from pipelines.ingest import load_raw_tables
 
 START, END = "2018-07-01", "2026-06-30"
 WORKPLACES = 3000
@@ -45,7 +46,8 @@ def worlds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[DemoWorl
     """Every scenario at the same seed and size, in memory and written to a folder."""
     out = {}
     for name in SCENARIO_NAMES:
-        world = generate_world(WORKPLACES, SEED, START, END, scenario=name)
+        world = generate_world(WORKPLACES, SEED, START, END,
+                               defect_share=DEFECT_SHARE, scenario=name)
         folder = tmp_path_factory.mktemp(name)
         write_world(world, folder)
         out[name] = (world, folder)
@@ -112,8 +114,8 @@ def test_truth_readers_cover_every_scenario(worlds: dict, name: str) -> None:
 
 
 def test_baseline_is_the_default_world_and_scenarios_touch_only_their_knobs() -> None:
-    default = generate_world(300, 5, START, END)
-    explicit = generate_world(300, 5, START, END, scenario=BASELINE)
+    default = generate_world(300, 5, START, END, defect_share=DEFECT_SHARE)
+    explicit = generate_world(300, 5, START, END, defect_share=DEFECT_SHARE, scenario=BASELINE)
     for table in ("workplaces", "inspections", "complaints"):
         pd.testing.assert_frame_equal(getattr(default, table), getattr(explicit, table))
     assert draw_knobs(BASELINE, 5) == Knobs()
@@ -136,7 +138,8 @@ def test_drawn_knobs_stay_in_range_and_change_with_the_seed() -> None:
 
 def test_same_seed_same_files_for_a_scenario(tmp_path: Path) -> None:
     for folder, seed in (("a", 3), ("b", 3), ("c", 4)):
-        write_world(generate_world(400, seed, START, END, scenario="chain_spread"),
+        write_world(generate_world(400, seed, START, END,
+                                   defect_share=DEFECT_SHARE, scenario="chain_spread"),
                     tmp_path / folder)
     for file in ("workplaces.csv", "inspections.csv", "truth/fl_spells.csv",
                  "truth/scenario.json"):
@@ -256,4 +259,4 @@ def test_cli_writes_a_scenario_and_refuses_an_unknown_one(
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"vigia: unknown scenario 'tsunami'; known: {', '.join(SCENARIO_NAMES)}"]
     with pytest.raises(UnknownScenarioError):
-        generate_world(10, 1, START, END, scenario="tsunami")
+        generate_world(10, 1, START, END, defect_share=DEFECT_SHARE, scenario="tsunami")

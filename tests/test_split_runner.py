@@ -22,7 +22,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Prepared, list, Bac
     config = prep.config
     sequential = run_backtest(
         prep.tables, prep.districts, plan,
-        lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config,
+        lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config.training(),
         config.lists.total_capacity, config.promotion.metric)
     return prep, plan, sequential
 

@@ -113,15 +113,15 @@ def test_establishments_of_one_ruc_in_one_district_are_one_visit(districts):
 def test_planner_override_builds_one_office_with_its_capacity(districts):
     scores, workplaces, last = synthetic_world()
     out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                             department="16", capacity=40, seed=1)
+                             office="16", capacity=40, seed=1)
     assert set(out["office"]) == {"16"} and len(out) == 40
     assert (out["selection"] == EXPLORATION).sum() == 8
     short = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                               department="17", capacity=200, seed=1)
+                               office="17", capacity=200, seed=1)
     assert len(short) == 80  # fewer eligible than capacity: everyone, nobody twice
-    with pytest.raises(ValueError, match="needs the department"):
+    with pytest.raises(ValueError, match="needs the office"):
         build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                           capacity=40)
+                           capacity=40, seed=1)
 
 
 def test_poisson_binomial_yield_and_random_comparison():
@@ -136,7 +136,7 @@ def test_poisson_binomial_yield_and_random_comparison():
 def test_yield_by_office_totals_the_lists(districts):
     scores, workplaces, last = synthetic_world()
     out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF, seed=1)
-    table = yield_by_office(out)
+    table = yield_by_office(out, 0.9)
     assert table.loc["TOTAL", "visits"] == len(out)
     assert table.loc["TOTAL", "expected_findings"] == pytest.approx(out["probability"].sum())
     assert (table["expected_findings"] > table["random_list_expected_findings"]).all()

@@ -59,8 +59,8 @@ def _bad_config(tmp: Path, text: str) -> Path:
     ("config unknown key", "splits.test_split: unknown key"),
     ("config wrong type", "lists.exploration_share: Input should be a valid number"),
     ("config unknown baseline column", "model.baselines.complaints_column: 'complaints_2y' is not"),
-    ("capacity without department", "--capacity needs --department"),
-    ("unknown office", "--department '99' is not an office"),
+    ("capacity without office", "--capacity needs --office"),
+    ("unknown office", "--office '99' is not an office"),
     ("serve missing data folder", "no such folder"),
     ("serve config bad splits", "splits: test_splits must be positive"),
 ])
@@ -85,7 +85,8 @@ def test_errors_found_before_prefect_starts(world: Path, tmp_path: Path, case: s
         "config unknown baseline column": [
             "run", "--data", data, "--out", out, "--config",
             str(_bad_config(tmp_path, "model: {baselines: {complaints_column: complaints_2y}}"))],
-        "capacity without department": ["rank", "--data", data, "--out", out, "--capacity", "5"],
+        "capacity without office": ["rank", "--data", data, "--out", out, "--capacity", "5"],
+        # --department, the older spelling of --office, still works
         "unknown office": ["rank", "--data", data, "--out", out, "--department", "99"],
         "serve missing data folder": ["serve", "--data", str(tmp_path / "nowhere"), "--out", out],
         "serve config bad splits": ["serve", "--data", data, "--out", out, "--config",
@@ -115,5 +116,5 @@ def test_debug_shows_the_traceback_of_a_user_error(world: Path, tmp_path: Path) 
     result = vigia("--debug", "rank", "--data", str(world), "--out", str(tmp_path / "out"),
                    "--capacity", "5", cwd=tmp_path)
     assert result.returncode == 2
-    assert "vigia: --capacity needs --department" in result.stderr
+    assert "vigia: --capacity needs --office" in result.stderr
     assert "Traceback" in result.stderr

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from fixtures_tables import make_clean_tables
 from support import SHIPPED, model_section
+from worlds import make_clean_tables
 
 from features.catalog import FEATURE_CATALOG
 from features.splits import fit_split_plan
@@ -40,11 +40,11 @@ def wired(districts) -> dict:
     fitted = fit_split_plan(config.splits, start, planning_date - pd.Timedelta(days=1), span)
     backtest = run_backtest(tables, districts, fitted.splits,
                             lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG),
-                            config, capacity, metric)
+                            config.training(), capacity, metric)
     selection = select_model(SelectionEvidence.from_backtest(backtest, capacity), config.selection)
     planning = train_planning_model(tables, districts, selection.model_group, planning_date, start,
-                                    config.model_copy(update={
-                                        "splits": fitted.production_splits_config(config.splits)}))
+                                    config.training(),
+                                    fitted.production_splits_config(config.splits), config.drift)
     accounting = pd.DataFrame([{"table": t, "rows_in": len(f), "rows_clean": len(f),
                                 "rows_quarantined": 0} for t, f in tables.items()])
     gate = promotion_gate(tables, districts, planning_date, accounting, backtest, config,

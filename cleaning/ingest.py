@@ -46,7 +46,7 @@ from cleaning.contract import (
     TABLES,
 )
 from cleaning.validation import DataContractError, empty_raw_table
-from pipelines.config import PROJECT_ROOT
+from settings.paths import project_path
 from settings.schema import DataConfig
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def mapping_from_config(data: DataConfig) -> dict | None:
     name = data.mapping
     if not name:
         return None
-    path = Path(name) if Path(name).is_absolute() else PROJECT_ROOT / name
+    path = project_path(name)
     if not path.is_file():
         raise DataContractError(f"{path}: mapping file not found [rule mapping_invalid]")
     return load_mapping(path)
