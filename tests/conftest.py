@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -9,6 +10,13 @@ import pytest
 from pipelines.environment import apply_offline_defaults
 
 apply_offline_defaults()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Prefect stops its temporary API servers at exit and logs it at INFO to the stream pytest
+    captured and has closed by then ("I/O operation on closed file"): nothing of the tests is
+    left to log at INFO once the session is over."""
+    logging.getLogger("prefect").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")
