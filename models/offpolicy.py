@@ -32,6 +32,7 @@ import pandas as pd
 from scipy.stats import DegenerateDataWarning, bootstrap, norm
 
 from models.metrics import top_k_ids
+from settings.schema import OffpolicyConfig
 
 HORVITZ_THOMPSON = "horvitz_thompson"
 SELF_NORMALISED = "self_normalised"
@@ -78,6 +79,13 @@ def _statistic(method: str):
 
     return {HORVITZ_THOMPSON: horvitz_thompson, SELF_NORMALISED: self_normalised,
             DOUBLY_ROBUST: doubly_robust}[method]
+
+
+def estimator_options(settings: OffpolicyConfig, seed: int) -> dict[str, object]:
+    """`estimate_mean`'s keyword options from config `offpolicy` and the run's seed."""
+    return {"method": settings.method, "min_propensity": settings.min_propensity,
+            "confidence": settings.confidence, "n_resamples": settings.bootstrap_resamples,
+            "seed": seed}
 
 
 def estimate_mean(observed: np.ndarray, outcome: np.ndarray, propensity: np.ndarray,

@@ -32,6 +32,7 @@ from models.candidates import build_candidates
 from models.degenerate import drop_degenerate_columns
 from models.metrics import calibration_table
 from models.offpolicy import (
+    estimator_options,
     inverse_propensity_weights,
     list_precision,
     recalibrated_predictions,
@@ -163,9 +164,7 @@ class WeightedMetric:
         estimate = list_precision(
             scores, capacity, observed, self.labels, self.propensity,
             recalibrated_predictions(scores, observed, self.labels, self.propensity, minimum),
-            method=self.settings.method, min_propensity=minimum,
-            confidence=self.settings.confidence, n_resamples=self.settings.bootstrap_resamples,
-            seed=self.seed)
+            **estimator_options(self.settings, self.seed))
         return pd.DataFrame([{
             "metric": OFFPOLICY_METRIC, "value": estimate.estimate, "ci_low": estimate.low,
             "ci_high": estimate.high, "greater_is_better": True, "k": capacity,

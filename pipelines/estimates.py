@@ -34,6 +34,7 @@ from models.list_log import exploration_summary, link_outcomes, logged_propensit
 from models.metrics import precision_at_k
 from models.offpolicy import (
     estimate_by_group,
+    estimator_options,
     list_precision,
     recalibrated_predictions,
     top_k_mask,
@@ -105,11 +106,9 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                                     labels_cfg.label_timespan_months)
     known_share = float(observed.sum() / max(inspected.sum(), 1.0))
     propensity = logged_propensity(ids, propensity_model.predict(X), log, as_of) * known_share
-    options = {"method": settings.method, "min_propensity": settings.min_propensity,
-               "confidence": settings.confidence, "n_resamples": settings.bootstrap_resamples,
-               "seed": config.model.seed}
+    options = estimator_options(settings, config.model.seed)
     rates = recalibrated_predictions(scores, observed, labels, propensity,
-                                     options["min_propensity"])
+                                     settings.min_propensity)
     precision = list_precision(scores, capacity, observed, labels, propensity, rates, **options)
     department = tables["workplaces"].set_index("workplace_id")["ubigeo"].astype(str).str[:2]
     prevalence = estimate_by_group(department.reindex(ids), observed, labels, propensity, rates,

@@ -18,9 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from support import DEFECT_SHARE, TINY_GRID
+from support import tiny_run
 
-from demo_world.generate import generate_world, write_world
 from pipelines.deployments import RANK, RETRAIN, RETRAIN_AND_RANK
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,13 +64,8 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[dict]:
-    data, out = tmp_path / "data", tmp_path / "out"
-    write_world(generate_world(n_workplaces=1200, seed=11, start="2019-07-01", end="2026-06-30",
-                               defect_share=DEFECT_SHARE),
-                data)
-    config = dict(TINY_GRID, mlflow={"tracking_uri": f"sqlite:///{tmp_path}/mlruns/mlflow.db",
-                                     "artifact_location": str(tmp_path / "mlruns" / "artifacts")})
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    inputs = tiny_run(tmp_path)
+    out = Path(inputs["out_dir"])
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
@@ -84,8 +78,8 @@ def served(tmp_path: Path) -> Iterator[dict]:
     try:
         wait_for(lambda: httpx.get(f"{api}/health", timeout=5).status_code == 200, 180,
                  "Prefect server")
-        serve = start([sys.executable, "-m", "cli", "serve", "--data", str(data),
-                       "--out", str(out), "--config", str(tmp_path / "config.yaml")],
+        serve = start([sys.executable, "-m", "cli", "serve", "--data", inputs["data_dir"],
+                       "--out", inputs["out_dir"], "--config", inputs["config_path"]],
                       dict(env, PREFECT_API_URL=api), tmp_path / "serve.log")
         started.append(serve)
         yield {"api": api, "out": out, "serve": serve, "root": tmp_path}
