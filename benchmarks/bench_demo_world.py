@@ -18,7 +18,7 @@ import pandas as pd
 from demo_world.generate import DemoWorld, generate_world, write_world
 from demo_world.scenarios import SCENARIO_NAMES, Knobs
 from evaluation.truth import forced_labour_active, load_truth
-from pipelines.config import load_config
+from settings.loader import load_config
 
 
 def base_rates(world: DemoWorld, truth_dir: Path) -> list[tuple[str, str, str]]:

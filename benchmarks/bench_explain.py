@@ -1,7 +1,7 @@
 """Time SHAP explanations of a HistGradientBoosting pipeline: the listed rows vs everyone.
 
 Run: `.venv/bin/python -m benchmarks.bench_explain` (about a minute on 2 cores). The pipeline is
-built by models/candidates.py with the configured HistGradientBoosting grid point
+built by models/training/candidates.py with the configured HistGradientBoosting grid point
 (max_iter 200, max_leaf_nodes 31) on a synthetic frame of 50,000 workplaces with catalog names.
 """
 
@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from features.catalog import FEATURE_CATALOG
-from models.candidates import build_candidates
-from models.explain import explain
-from models.reasons import reasons_frame
-from pipelines.config import load_config
+from models.explaining.explain import explain
+from models.explaining.reasons import reasons_frame
+from models.training.candidates import build_candidates
+from settings.loader import load_config
 
 WORKPLACES = 50_000
 LISTED = 500

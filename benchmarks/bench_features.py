@@ -15,7 +15,7 @@ import pandas as pd
 from cleaning.contract import load_districts
 from features.build import features_as_of, prepare_feature_inputs
 from features.splits import split_plan
-from pipelines.config import load_config, with_overrides
+from settings.loader import load_config, with_overrides
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from worlds import make_clean_tables  # noqa: E402

@@ -24,11 +24,10 @@ from cleaning.validation import validate_tables
 from demo_world.generate import generate_world, write_world
 from features.catalog import FEATURE_CATALOG
 from features.splits import fit_split_plan
-from features.training_set import tables_known_before
-from models.backtest import run_backtest
-from models.candidates import build_grid
-from pipelines.config import load_config
-from pipelines.flow import newest_record_date, oldest_record_date
+from features.training_set import newest_record_date, oldest_record_date, tables_known_before
+from models.training.backtest import run_backtest
+from models.training.candidates import build_grid
+from settings.loader import load_config
 from settings.schema import VigiaConfig
 
 

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from demo_world.generate import generate_world, write_world
-from pipelines.config import load_config
+from settings.loader import load_config
 
 REFERENCE_DATE = date(2026, 6, 30)
 BROKEN_SHARE = 0.005
@@ -24,7 +24,7 @@ BROKEN_SHARE = 0.005
 
 def measure(n_workplaces: int) -> dict[str, float]:
     """Write a demo world, run the gate on it, return seconds and peak RSS."""
-    from pipelines.quality import run_quality_gate
+    from cleaning.quality import run_quality_gate
 
     config = load_config()
     world = generate_world(n_workplaces, config.demo_world.seed, config.demo_world.start,

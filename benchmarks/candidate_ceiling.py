@@ -58,13 +58,17 @@ from evaluation.truth_eval import truth_precision_at_k
 from features.build import features_as_of, prepare_feature_inputs
 from features.catalog import FEATURE_CATALOG
 from features.splits import fit_split_plan, production_train_as_of_dates
-from features.training_set import build_scoring_set, build_training_set, tables_known_before
-from models.backtest import train_model
-from models.candidates import build_candidates, model_group_name
+from features.training_set import (
+    build_scoring_set,
+    build_training_set,
+    oldest_record_date,
+    tables_known_before,
+)
 from models.metrics import k_for_top_percent
-from pipelines.config import load_config, with_overrides
-from pipelines.flow import oldest_record_date
+from models.training.backtest import train_model
+from models.training.candidates import build_candidates, model_group_name
 from reporting.markdown import markdown_table
+from settings.loader import load_config, with_overrides
 from settings.schema import VigiaConfig
 
 log = logging.getLogger("candidate_ceiling")
@@ -132,7 +136,7 @@ class World:
 
 def load_world(folder: Path, config: VigiaConfig, cache: Path) -> World:
     """The world's clean tables cut to the planning date (cached: the contract rules are slow)."""
-    from pipelines.quality import validate_inputs
+    from cleaning.quality import validate_inputs
 
     path = cache / f"{folder.name}.pkl"
     if path.exists():

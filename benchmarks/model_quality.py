@@ -7,7 +7,8 @@ candidate and baseline, selection), then trains EVERY candidate for the planning
 its list against the world's hidden truth. Per world it reports the chosen group, precision at 1%
 and at capacity against the truth for the chosen model, for every candidate (the best of them in
 hindsight), for the baselines and for the oracle, and the selection regret (best candidate minus
-chosen). Every selection rule in `models.selection.RULES` is replayed on the same evidence, so
+chosen). Every selection rule in `models.selection.choose.RULES` is replayed on the same evidence,
+so
 rules are compared by their regret across the family, never on one world (triage's audition).
 
 The planning date is the last month start whose 6-month label window lies inside the world, so
@@ -36,18 +37,22 @@ import numpy as np
 import pandas as pd
 
 from cleaning.contract import load_districts
+from cleaning.quality import validate_inputs
 from demo_world.scenarios import SCENARIO_NAMES
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from evaluation.truth_eval import truth_precision_at_k
-from features.errors import InputError
-from features.training_set import build_scoring_set, tables_known_before
-from models.backtest import BacktestResult
-from models.baselines import is_baseline
+from features.training_set import (
+    build_scoring_set,
+    newest_record_date,
+    oldest_record_date,
+    tables_known_before,
+)
 from models.metrics import k_for_top_percent
-from pipelines.config import load_config, with_overrides
-from pipelines.flow import newest_record_date, oldest_record_date
-from pipelines.quality import validate_inputs
+from models.training.backtest import BacktestResult
+from models.training.baselines import is_baseline
 from reporting.markdown import markdown_table
+from settings.errors import InputError
+from settings.loader import load_config, with_overrides
 from settings.paths import PROJECT_ROOT
 from settings.schema import VigiaConfig
 
@@ -92,8 +97,8 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: VigiaConfi
     from features.catalog import FEATURE_CATALOG
     from features.splits import fit_split_plan, production_train_as_of_dates
     from features.training_set import build_training_set
-    from models.backtest import run_backtest, train_model
-    from models.candidates import build_grid
+    from models.training.backtest import run_backtest, train_model
+    from models.training.candidates import build_grid
 
     started = time.perf_counter()
     name = f"{scenario}-{seed}"
@@ -150,7 +155,7 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: VigiaConfi
 
 def replay_rules(evidence: WorldEvidence, config: VigiaConfig) -> pd.DataFrame:
     """Each selection rule's choice on this world's backtest and its truth figures."""
-    from models.selection import RULES, SelectionEvidence, select_model
+    from models.selection.choose import RULES, SelectionEvidence, select_model
 
     truth = evidence.truth.set_index("model_group")
     candidates = truth.loc[[g for g in truth.index if g != "oracle" and not is_baseline(g)]]
@@ -300,7 +305,7 @@ def main(argv: list[str] | None = None) -> None:
     # The rules need no per-window bootstrap intervals (selection draws its own paired ones).
     config = with_overrides(load_config(args.config),
                             {"model": {"metrics": {"bootstrap_samples": 0}}})
-    from models.selection import SelectionEvidence, select_model
+    from models.selection.choose import SelectionEvidence, select_model
 
     summaries, replays, candidates, refused = [], [], [], []
     for scenario in args.scenarios:

@@ -33,24 +33,28 @@ import pandas as pd
 
 from benchmarks.model_quality import CACHE, RESULTS, _generate
 from cleaning.contract import load_districts
+from cleaning.quality import validate_inputs
 from evaluation.offpolicy_truth import true_values
 from evaluation.truth import forced_labour_active, load_truth
 from evaluation.truth_eval import truth_precision_at_k
 from features.catalog import FEATURE_CATALOG
 from features.splits import production_train_as_of_dates
-from features.training_set import build_training_set, tables_known_before
-from models.backtest import train_model
-from models.candidates import build_grid
-from models.list_log import read_list_log
+from features.training_set import (
+    build_training_set,
+    newest_record_date,
+    oldest_record_date,
+    tables_known_before,
+)
 from models.metrics import k_for_top_percent, top_k_ids
-from models.offpolicy import METHODS
-from models.propensity import fit_propensity, training_weights
-from pipelines.config import load_config, with_overrides
-from pipelines.estimates import evaluation_date, evaluation_rows, run_estimates
-from pipelines.flow import newest_record_date, oldest_record_date
-from pipelines.quality import validate_inputs
-from reporting import catalog
+from models.offpolicy.estimates import evaluation_date, evaluation_rows, run_estimates
+from models.offpolicy.estimators import METHODS
+from models.offpolicy.list_log import read_list_log
+from models.offpolicy.propensity import fit_propensity, training_weights
+from models.training.backtest import train_model
+from models.training.candidates import build_grid
 from reporting.markdown import markdown_table
+from settings import catalog
+from settings.loader import load_config, with_overrides
 from settings.schema import VigiaConfig
 
 log = logging.getLogger("offpolicy_quality")

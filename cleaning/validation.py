@@ -13,7 +13,7 @@ reference to a workplace absent from the file is `orphan_workplace`, a reference
 that was itself quarantined is `quarantined_workplace`. Accounting always holds
 rows_in = rows_clean + rows_quarantined.
 
-Pure functions on DataFrames: the file I/O lives in `cleaning.ingest` and `pipelines.quality`.
+Pure functions on DataFrames: the file I/O lives in `cleaning.ingest` and `cleaning.quality`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from cleaning.contract import (
     Column,
     valid_ruc_mask,
 )
-from features.errors import InputError
+from settings.errors import InputError
 
 # Stable rule ids (they appear in quarantine/<table>.csv and in the validation summary).
 RULES: dict[str, str] = {

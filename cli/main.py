@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     for chatty in NOISY_LOGGERS:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     from cleaning.validation import DataContractError
-    from features.errors import InputError
+    from settings.errors import InputError
 
     try:
         return args.func(args)

@@ -33,7 +33,7 @@ from demo_world.defects import inject_defects
 from demo_world.listed_operations import ListedOperations
 from demo_world.scenarios import BASELINE, Knobs, draw_knobs, scenario_record
 from demo_world.truth_readme import render_truth_readme
-from reporting import catalog
+from settings import catalog
 
 BURN_IN_MONTHS = 36  # simulated before the window so spells have realistic start dates
 

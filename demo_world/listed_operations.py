@@ -8,7 +8,8 @@ per office, the highest-scored workplaces ("modelo") and a 10% exploration draw 
 logged inclusion probabilities ("exploracion"). The score is a noisy view of each workplace's
 hidden risk (a model of moderate quality, `list_score_noise` on the log scale). Every listed
 workplace gets a planned order during the list's quarter. The lists are written in the list-log
-format (models/list_log.py) as `list_log.parquet` beside the public tables, so a run reads them
+format (models/offpolicy/list_log.py) as `list_log.parquet` beside the public tables, so a run
+reads them
 as it reads its own log, and evaluation can compare what the off-policy estimates say with the
 truth.
 """
@@ -18,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.list_log import list_log_entries
-from models.targeting import office_list, office_of
+from models.offpolicy.list_log import list_log_entries
+from models.targeting.lists import office_list, office_of
 
 LIST_PERIOD_MONTHS = 3
 EXPLORATION_SHARE = 0.10

@@ -1,6 +1,6 @@
 """The true values behind the off-policy estimates, from a demo world's hidden truth.
 
-The estimates (pipelines/estimates.py) say what share of a target set's workplaces an
+The estimates (models/offpolicy/estimates.py) say what share of a target set's workplaces an
 inspection would find in forced labour if every one of them were visited. In a demo world the
 spells say who really was in forced labour during the label window; inspectors only conclude it
 with some detection rate, and now and then wrongly. The true finding rate of a set T is taken as
@@ -86,9 +86,9 @@ def fairness_against_truth(truth: Mapping[str, pd.DataFrame], workplaces: pd.Dat
                            settings: FairnessConfig) -> pd.DataFrame:
     """The fairness audit of the top `capacity` with precision and recall against who really
     was in forced labour at `as_of` (every workplace labelled by the truth)."""
-    from models.fairness import audit_groups, audit_table
-    from models.offpolicy import top_k_mask
-    from models.targeting import office_of
+    from models.monitoring.fairness import audit_groups, audit_table
+    from models.offpolicy.estimators import top_k_mask
+    from models.targeting.lists import office_of
 
     active = forced_labour_active(truth, as_of).reindex(scores.index).fillna(False)
     groups = audit_groups(workplaces, office_of(workplaces.set_index("workplace_id")["ubigeo"]))

@@ -16,8 +16,8 @@ import pandas as pd
 from evaluation.offpolicy_truth import estimates_against_truth, fairness_against_truth
 from evaluation.truth import load_truth
 from evaluation.truth_eval import ORACLE, truth_table
-from reporting import catalog
 from reporting.markdown import markdown_table
+from settings import catalog
 from settings.schema import FairnessConfig
 
 EVALUATION_CSV = catalog.RunFile("truth_evaluation.csv", "csv", "vigia evaluate (demo only)",

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from features.errors import InputError
+from settings.errors import InputError
 from settings.schema import SplitsConfig
 
 # What `fit_split_plan` shrinks, in order (max_training_as_of_dates is a cap, so it is not

@@ -7,10 +7,13 @@ labelled rows are kept: a workplace nobody inspected in the window is not a nega
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from features.build import features_as_of, prepare_feature_inputs
 from features.labels import build_labels, label_window_end
+from settings.errors import InputError
 
 
 def build_training_set(
@@ -93,3 +96,27 @@ def tables_known_before(
         periods = tables["registry_periods"]
         cut["registry_periods"] = periods.loc[periods["period"] < when].copy()
     return cut
+
+
+def newest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
+    """The newest date any fact in the clean tables carries."""
+    candidates = [
+        tables["inspections"]["ordered_on"].max(),
+        tables["inspections"]["closed_on"].max(),
+        tables["complaints"]["received_on"].max(),
+    ]
+    return _known(max, candidates)
+
+
+def oldest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
+    """The oldest order or complaint: history starts here."""
+    return _known(min, [tables["inspections"]["ordered_on"].min(),
+                        tables["complaints"]["received_on"].min()])
+
+
+def _known(pick: Callable[[list[pd.Timestamp]], pd.Timestamp], dates: list) -> pd.Timestamp:
+    """min or max of the dates that exist (a table may be empty); no dates is a user error."""
+    known = [pd.Timestamp(d) for d in dates if pd.notna(d)]
+    if not known:
+        raise InputError("no inspections and no complaints: there is no history to learn from")
+    return pick(known)

@@ -19,8 +19,8 @@ from typing import Any
 
 from prefect import serve
 
-from pipelines.config import load_config
 from pipelines.flow import vigia_retrain, vigia_run, vigia_scheduled_rank
+from settings.loader import load_config
 
 RETRAIN_AND_RANK = "quarterly-retrain-and-rank"
 RETRAIN = "retrain"

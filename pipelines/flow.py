@@ -38,29 +38,37 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.hashing import hash_objects
 
 from cleaning.contract import load_districts
+from cleaning.quality import QualityResult, run_quality_gate
 from features.catalog import FEATURE_CATALOG
-from features.errors import InputError
 from features.splits import FittedPlan, Split, fit_split_plan
-from features.training_set import build_scoring_set, tables_known_before
-from models.backtest import (
+from features.training_set import (
+    build_scoring_set,
+    newest_record_date,
+    oldest_record_date,
+    tables_known_before,
+)
+from models.monitoring.drift import SCORE_COLUMN, drift_table, retraining_reasons
+from models.offpolicy import estimates
+from models.offpolicy.list_log import append_list_log, list_log_entries, read_list_log
+from models.selection.choose import Selection, SelectionEvidence, select_model
+from models.selection.gate import GateOutcome, promotion_gate
+from models.training.backtest import (
     BacktestResult,
     SplitResult,
     backtest_split,
     combine_splits,
     split_name,
 )
-from models.candidates import build_grid
-from models.drift import SCORE_COLUMN, drift_table, retraining_reasons
-from models.list_log import append_list_log, list_log_entries, read_list_log
-from models.planning import PlanningModel, train_planning_model
-from models.selection import Selection, SelectionEvidence, select_model
-from pipelines import adaptations, estimates, outputs, tracking
-from pipelines.config import load_config
-from pipelines.gate import GateOutcome, promotion_gate
-from pipelines.quality import QualityResult, run_quality_gate
-from reporting import catalog
+from models.training.candidates import build_grid
+from models.training.planning import PlanningModel, train_planning_model
+from pipelines import tracking
+from reporting import adaptations, outputs
+from reporting import estimates as estimate_files
 from reporting.markdown import markdown_table
 from reporting.plots import plot_split_plan
+from settings import catalog
+from settings.errors import InputError
+from settings.loader import load_config
 from settings.paths import PROJECT_ROOT
 from settings.schema import VigiaConfig
 
@@ -126,7 +134,7 @@ class Prepared:
     tables: dict[str, pd.DataFrame]
     history_start: pd.Timestamp
     districts: pd.DataFrame
-    notes: list[str]  # what the run adapted to the data (pipelines/adaptations.py)
+    notes: list[str]  # what the run adapted to the data (reporting/adaptations.py)
 
 
 @dataclass
@@ -141,30 +149,6 @@ class Retraining:
     drift: pd.DataFrame | None
     gate: GateOutcome
     notes: list[str]
-
-
-def newest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
-    """The newest date any fact in the clean tables carries."""
-    candidates = [
-        tables["inspections"]["ordered_on"].max(),
-        tables["inspections"]["closed_on"].max(),
-        tables["complaints"]["received_on"].max(),
-    ]
-    return _known(max, candidates)
-
-
-def oldest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
-    """The oldest order or complaint: history starts here."""
-    return _known(min, [tables["inspections"]["ordered_on"].min(),
-                        tables["complaints"]["received_on"].min()])
-
-
-def _known(pick: Any, dates: list) -> pd.Timestamp:
-    """min or max of the dates that exist (a table may be empty); no dates is a user error."""
-    known = [pd.Timestamp(d) for d in dates if pd.notna(d)]
-    if not known:
-        raise InputError("no inspections and no complaints: there is no history to learn from")
-    return pick(known)
 
 
 @task(name="quality-gate", cache_policy=keyed_on("fingerprint"), persist_result=True)
@@ -436,7 +420,8 @@ def write_lists(prep: Prepared, champion: tracking.Champion, X: pd.DataFrame,
 
 @task(name="record-list", cache_policy=NO_CACHE)
 def record_list(prep: Prepared, champion: tracking.Champion, target: pd.DataFrame) -> Path:
-    """Append the published list to the list log under the output root (models/list_log.py)."""
+    """Append the published list to the list log under the output root
+    (models/offpolicy/list_log.py)."""
     path = catalog.LIST_LOG.path(prep.out_dir)
     append_list_log(path, list_log_entries(
         target, prep.planning_date, prep.config.offpolicy.list_period_months,
@@ -456,10 +441,10 @@ def estimate_findings(prep: Prepared, retraining: Retraining,
         estimates.evaluation_date(log, prep.planning_date, config, newest), config)
     figures = estimates.run_estimates(prep.tables, prep.districts, rows, prep.planning_date, log,
                                       capacity, config)
-    estimates.write_estimates(figures, prep.out_dir)
+    estimate_files.write_estimates(figures, prep.out_dir)
     audit = estimates.list_audit(prep.tables, rows, capacity, config)
-    estimates.write_audit(audit, config.fairness, prep.out_dir)
-    return {**figures, "fairness_audit": estimates.audit_section(audit, figures["as_of"],
+    estimate_files.write_audit(audit, config.fairness, prep.out_dir)
+    return {**figures, "fairness_audit": estimate_files.audit_section(audit, figures["as_of"],
                                                                 capacity)}
 
 
@@ -507,7 +492,7 @@ def write_run_report(prep: Prepared, retraining: Retraining, listing: dict[str, 
         notes=retraining.notes, listing_drift=listing["drift"], retrain_reason=retrain_reason,
         metric=metric,
         extra_sections={"What the lists really find (off-policy estimates)":
-                        estimates.estimates_section(listing["estimates"]),
+                        estimate_files.estimates_section(listing["estimates"]),
                         "Fairness audit of the list at capacity":
                         listing["estimates"]["fairness_audit"]},
     )

@@ -28,12 +28,12 @@ import yaml
 from mlflow import MlflowClient
 from mlflow.entities import Run
 
+from cleaning.quality import validate_inputs
 from features.training_set import tables_known_before
-from pipelines.config import load_config
 from pipelines.environment import apply_offline_defaults
-from pipelines.quality import validate_inputs
 from pipelines.tracking import resolve_store
-from reporting import catalog
+from settings import catalog
+from settings.loader import load_config
 from settings.paths import PROJECT_ROOT
 from settings.schema import VigiaConfig
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from features.errors import InputError
+from settings.errors import InputError
 from settings.schema import VigiaConfig
 
 # Prefect loggers that report a failed task or flow with the exception's traceback.
@@ -22,7 +22,7 @@ PREFECT_RUN_LOGGERS = ("prefect.task_runs", "prefect.flow_runs", "prefect.engine
 
 def checked_config(path: Path | None) -> VigiaConfig:
     """The merged, typed configuration, or an `InputError` naming the file and what is wrong."""
-    from pipelines.config import load_config
+    from settings.loader import load_config
 
     if path is not None and not Path(path).is_file():
         raise InputError(f"{path}: configuration file not found")
@@ -39,7 +39,7 @@ def _check_config(config: VigiaConfig, path: Path | None) -> None:
     from features.catalog import FEATURE_CATALOG
     from features.labels import LABEL_KINDS
     from features.splits import check_splits
-    from models.candidates import FAMILIES
+    from models.training.candidates import FAMILIES
 
     where = f"{path}: " if path else ""
     try:

@@ -27,13 +27,14 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
-from models.promotion import PromotionDecision
+from models.selection.promotion import PromotionDecision
 from settings.paths import PROJECT_ROOT
 from settings.schema import MlflowConfig, VigiaConfig
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-PROFILE_ARTIFACT = "feature_profile.json"  # models.drift profile of a version's training data
+# models.monitoring.drift profile of a version's training data.
+PROFILE_ARTIFACT = "feature_profile.json"
 # Profiles of the scoring frame at a version's planning date and of its scores on it.
 SCORING_PROFILE_ARTIFACT = "scoring_profile.json"
 SCORE_PROFILE_ARTIFACT = "score_profile.json"

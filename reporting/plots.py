@@ -19,8 +19,8 @@ import shap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from features.splits import Split  # noqa: E402
-from models.explain import Explanation, global_importance  # noqa: E402
-from models.fairness import ATTRIBUTES  # noqa: E402
+from models.explaining.explain import Explanation, global_importance  # noqa: E402
+from models.monitoring.fairness import ATTRIBUTES  # noqa: E402
 
 
 def plot_split_plan(splits: list[Split], path: str | Path) -> Path:

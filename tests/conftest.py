@@ -22,7 +22,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(scope="session")
 def shipped_config():
     """config/default.yaml, typed (frozen: derive variants with `with_overrides`)."""
-    from pipelines.config import load_config
+    from settings.loader import load_config
 
     return load_config()
 
@@ -30,7 +30,7 @@ def shipped_config():
 @pytest.fixture(scope="session")
 def calibration(shipped_config) -> dict[str, Any]:
     """`fit_calibrated`'s keyword arguments from the shipped `model.calibration`."""
-    from models.backtest import calibration_arguments
+    from models.training.backtest import calibration_arguments
 
     return calibration_arguments(shipped_config.model.calibration)
 

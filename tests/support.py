@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from demo_world.generate import generate_world, write_world
-from pipelines.config import load_config
+from settings.loader import load_config
 from settings.schema import ListsConfig, ModelConfig
 
 SHIPPED = load_config()

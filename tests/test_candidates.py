@@ -8,9 +8,9 @@ import pytest
 from support import model_section
 
 from features.catalog import FEATURE_CATALOG, FeatureSpec
-from models.baselines import CountBaseline, RandomBaseline, SectorRegionPrior
-from models.calibration import fit_calibrated, underlying_pipeline
-from models.candidates import build_candidates, build_grid, split_columns
+from models.training.baselines import CountBaseline, RandomBaseline, SectorRegionPrior
+from models.training.calibration import fit_calibrated, underlying_pipeline
+from models.training.candidates import build_candidates, build_grid, split_columns
 
 CATALOG = {
     **FEATURE_CATALOG,
@@ -162,7 +162,7 @@ def test_missing_baseline_column_is_left_out_of_the_grid() -> None:
 
 
 def test_recency_weights_halve_every_half_life_and_reach_the_model() -> None:
-    from models.calibration import recency_weights
+    from models.training.calibration import recency_weights
 
     X, y, as_of = synthetic_training(dates=3)
     assert recency_weights(as_of, None) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reporting import catalog
+from settings import catalog
 
 
 def test_list_files_sit_in_the_dated_list_folder() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from pipelines.config import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
 from settings import schema
+from settings.loader import DEFAULT_CONFIG, ConfigError, load_config, with_overrides
 
 
 def _sections() -> list[type[BaseModel]]:

@@ -8,9 +8,9 @@ import pytest
 from support import EXPLAIN_ARGS, EXPLAIN_GRID, model_section, synthetic_features
 
 from features.catalog import FEATURE_CATALOG
-from models.candidates import build_grid
-from models.degenerate import degenerate_columns, describe_dropped, drop_degenerate_columns
-from models.explain import explain, model_raw_output
+from models.explaining.explain import explain, model_raw_output
+from models.training.candidates import build_grid
+from models.training.degenerate import degenerate_columns, describe_dropped, drop_degenerate_columns
 
 
 def with_degenerate_columns(frame: pd.DataFrame) -> pd.DataFrame:

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from support import SHIPPED
 
-from models.drift import drift_failures, drift_table, feature_profile
-from pipelines.config import load_config
-from pipelines.gate import data_quality
+from models.monitoring.drift import drift_failures, drift_table, feature_profile
+from models.selection.gate import data_quality
+from settings.loader import load_config
 
 THRESHOLDS = load_config(None).drift
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from support import SHIPPED, tiny_run
 
-from models.drift import drift_table, retraining_reasons, score_profile
-from pipelines.config import load_config
+from models.monitoring.drift import drift_table, retraining_reasons, score_profile
 from pipelines.flow import vigia_retrain, vigia_scheduled_rank
+from settings.loader import load_config
 
 THRESHOLDS = load_config(None).drift
 

@@ -9,11 +9,11 @@ from support import PRIOR, TRAINING
 from worlds import make_clean_tables
 
 from cleaning.contract import load_districts
-from features.errors import InputError
 from features.training_set import build_scoring_set, build_training_set
-from models.calibration import fit_calibrated
-from models.degenerate import drop_degenerate_columns
-from pipelines.adaptations import empty_table_notes, planning_history_note
+from models.training.calibration import fit_calibrated
+from models.training.degenerate import drop_degenerate_columns
+from reporting.adaptations import empty_table_notes, planning_history_note
+from settings.errors import InputError
 
 AS_OF = [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-04-01")]
 

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from pipelines.config import load_config, with_overrides
 from pipelines.environment import apply_endpoints
 from pipelines.tracking import resolve_store
+from settings.loader import load_config, with_overrides
 
 
 def test_mlflow_store_comes_from_config_not_from_mlflows_own_variable(monkeypatch,

@@ -10,13 +10,13 @@ from sklearn.frozen import FrozenEstimator
 from support import EXPLAIN_ARGS, EXPLAIN_GRID, synthetic_features
 
 from features.catalog import FEATURE_CATALOG
-from models.candidates import build_candidates
-from models.explain import (
+from models.explaining.explain import (
     explain,
     global_importance,
     model_raw_output,
     raw_feature_of_columns,
 )
+from models.training.candidates import build_candidates
 from reporting.plots import beeswarm_figure, importance_bar_figure
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.fairness import audit_groups, audit_table, fairness_check, worst_disparities
-from pipelines.config import load_config
+from models.monitoring.fairness import audit_groups, audit_table, fairness_check, worst_disparities
+from settings.loader import load_config
 from settings.schema import FairnessConfig
 
 SETTINGS = load_config().fairness.model_copy(update={

@@ -17,7 +17,7 @@ from features.build import build_features
 from features.labels import build_labels
 from features.splits import production_train_as_of_dates
 from features.training_set import build_scoring_set, build_training_set, tables_known_before
-from pipelines.config import with_overrides
+from settings.loader import with_overrides
 
 T = pd.Timestamp("2023-01-01")
 OUTCOME_FEATURES = ("infractions", "fl_indicators", "fl_documents", "fl_debt",

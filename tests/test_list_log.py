@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.list_log import (
+from models.offpolicy.list_log import (
     LOG_COLUMNS,
     append_list_log,
     link_outcomes,

@@ -8,8 +8,8 @@ from support import DEFECT_SHARE, SHIPPED
 
 from demo_world.generate import generate_world, write_world
 from demo_world.listed_operations import largest_remainder
-from models.list_log import LOG_COLUMNS, link_outcomes, read_list_log
-from models.targeting import EXPLORATION, MODEL
+from models.offpolicy.list_log import LOG_COLUMNS, link_outcomes, read_list_log
+from models.targeting.lists import EXPLORATION, MODEL
 
 
 def test_lists_are_logged_and_ordered_as_planned_visits(tmp_path) -> None:

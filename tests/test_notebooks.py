@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.notebook_run import notebook_run
-from reporting.catalog import PLANNING_DATE
+from settings.catalog import PLANNING_DATE
 from settings.paths import PROJECT_ROOT
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.offpolicy import (
+from models.offpolicy.estimators import (
     DOUBLY_ROBUST,
     HORVITZ_THOMPSON,
     METHODS,

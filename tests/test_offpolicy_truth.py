@@ -15,7 +15,7 @@ from evaluation.offpolicy_truth import (
     true_values,
 )
 from evaluation.truth import forced_labour_active, load_truth
-from pipelines.config import load_config
+from settings.loader import load_config
 
 AS_OF = pd.Timestamp("2025-01-01")
 

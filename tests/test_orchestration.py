@@ -18,10 +18,10 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlo
 from support import AS_OF, lists_settings, synthetic_world, tiny_run  # noqa: E402
 
 from cleaning.contract import load_districts  # noqa: E402
-from models.targeting import build_target_lists, yield_by_office  # noqa: E402
-from pipelines.config import load_config, with_overrides  # noqa: E402
+from models.targeting.lists import build_target_lists, yield_by_office  # noqa: E402
 from pipelines.flow import configured, vigia_retrain  # noqa: E402
-from pipelines.planner_report import write_planning_outputs  # noqa: E402
+from reporting.planner_report import write_planning_outputs  # noqa: E402
+from settings.loader import load_config, with_overrides  # noqa: E402
 
 CACHED_TASKS = {"quality-gate", "plan-splits", "backtest-split", "train-for-planning-date"}
 

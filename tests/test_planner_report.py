@@ -17,14 +17,14 @@ from support import SHIPPED
 
 from cleaning.contract import load_districts
 from models.metrics import METRICS
-from models.propensity import OFFPOLICY_METRIC
-from models.targeting import (
+from models.offpolicy.propensity import OFFPOLICY_METRIC
+from models.targeting.lists import (
     build_target_lists,
     office_of,
     with_context,
     yield_by_office,
 )
-from pipelines.planner_report import metric_es, write_planning_outputs
+from reporting.planner_report import metric_es, write_planning_outputs
 from settings.schema import ListsConfig
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from models.metrics import bootstrap_interval, rank
-from models.promotion import (
+from models.selection.promotion import (
     BETTER,
     NO_DIFFERENCE,
     WORSE,
@@ -120,8 +120,8 @@ def test_run_gate_refuses_a_noise_model_against_a_real_champion(world) -> None:
     from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
 
-    from pipelines.config import load_config
-    from pipelines.gate import GateRows, run_gate
+    from models.selection.gate import GateRows, run_gate
+    from settings.loader import load_config
 
     labels, good, _ = world
     features = pd.DataFrame({"signal": good.to_numpy()}, index=good.index)
@@ -153,8 +153,8 @@ def test_run_gate_refuses_a_challenger_with_a_worse_disparity(world) -> None:
     negatives) is refused by the computed `fairness` check, with the reason named."""
     from sklearn.linear_model import LogisticRegression
 
-    from pipelines.config import load_config
-    from pipelines.gate import GateRows, run_gate
+    from models.selection.gate import GateRows, run_gate
+    from settings.loader import load_config
 
     labels, good, _ = world
     groups = audit_groups_of(good.index)

@@ -12,16 +12,16 @@ from cleaning.contract import load_districts
 from features.build import build_features
 from features.catalog import FEATURE_CATALOG
 from features.training_set import build_training_set
-from models.backtest import train_model
-from models.candidates import build_candidates
-from models.planning import planning_weights
-from models.propensity import (
+from models.offpolicy.propensity import (
     fit_propensity,
     inspected_in_window,
     propensity_as_of_dates,
     training_weights,
 )
-from pipelines.config import load_config
+from models.training.backtest import train_model
+from models.training.candidates import build_candidates
+from models.training.planning import planning_weights
+from settings.loader import load_config
 from settings.schema import VigiaConfig
 
 LABELS = load_config().labels
@@ -104,7 +104,7 @@ def test_weighted_training_changes_the_fit_and_keeps_calibration_working() -> No
 def test_weighted_backtest_metric_row_is_optional_and_shaped_like_the_others() -> None:
     from features.labels import build_labels
     from models.metrics import score_table
-    from models.propensity import OFFPOLICY_METRIC, weighted_metric_for_window
+    from models.offpolicy.propensity import OFFPOLICY_METRIC, weighted_metric_for_window
 
     tables = make_clean_tables(n_workplaces=800, seed=5)
     districts = load_districts()

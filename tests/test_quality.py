@@ -22,9 +22,9 @@ from worlds import (
     write_spanish_export,
 )
 
+from cleaning.quality import run_quality_gate
 from cleaning.validation import DataContractError
-from pipelines.config import with_overrides
-from pipelines.quality import run_quality_gate
+from settings.loader import with_overrides
 
 NEEDLES = (*COMPLAINANT_NAMES, *COMPLAINANT_DOCS, PERSON_NAME)
 LENIENT = with_overrides(SHIPPED, {"quality": {"max_quarantine_share": 0.5}})

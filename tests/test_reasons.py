@@ -11,14 +11,14 @@ import pytest
 from support import SHIPPED, model_section, synthetic_features
 
 from features.catalog import FEATURE_CATALOG
-from models.explain import Explanation
-from models.reasons import (
+from models.explaining.explain import Explanation
+from models.explaining.reasons import (
     reason_template,
     reasons_for_workplaces,
     reasons_frame,
     render_reason,
 )
-from pipelines.config import ConfigError, with_overrides
+from settings.loader import ConfigError, with_overrides
 
 COLUMNS = ["same_ruc_fl_findings", "district_poverty_pct", "is_subcontractor",
            "complaints_3y", "complaints_phone_1y", "days_since_last_complaint", "ciiu_division"]
@@ -150,7 +150,7 @@ def test_none_privacy_rule_drops_complaint_reasons_and_unknown_modes_fail():
 
 
 def test_reasons_for_listed_workplaces_from_a_fitted_pipeline():
-    from models.candidates import build_candidates
+    from models.training.candidates import build_candidates
 
     frame, label = synthetic_features(rows=500)
     grid = model_section({"hist_gradient_boosting": {"max_iter": [30]}})

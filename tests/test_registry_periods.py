@@ -21,11 +21,11 @@ from worlds import (
 
 from cleaning.contract import SIZE_BANDS, load_districts
 from cleaning.ingest import load_raw_tables
+from cleaning.quality import run_quality_gate
 from features.build import build_features
 from features.training_set import tables_known_before
-from pipelines.adaptations import registry_snapshot_note
-from pipelines.config import with_overrides
-from pipelines.quality import run_quality_gate
+from reporting.adaptations import registry_snapshot_note
+from settings.loader import with_overrides
 
 T = pd.Timestamp("2023-01-01")
 

@@ -32,7 +32,7 @@ from demo_world.scenarios import (
     draw_knobs,
 )
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
-from pipelines.config import load_config
+from settings.loader import load_config
 
 START, END = "2018-07-01", "2026-06-30"
 WORKPLACES = 3000

@@ -8,7 +8,7 @@ import pytest
 from support import SHIPPED
 
 from models.metrics import stable_tie_key
-from models.selection import (
+from models.selection.choose import (
     SelectionEvidence,
     WindowScores,
     paired_bootstrap,

@@ -8,11 +8,11 @@ import pytest
 from support import tiny_run
 
 from features.catalog import FEATURE_CATALOG
-from features.errors import InputError
-from models.backtest import BacktestResult, run_backtest
-from models.candidates import build_grid
-from pipelines.config import with_overrides
+from models.training.backtest import BacktestResult, run_backtest
+from models.training.candidates import build_grid
 from pipelines.flow import Prepared, backtest, plan_splits, prepare, split_task_runner
+from settings.errors import InputError
+from settings.loader import with_overrides
 
 
 @pytest.fixture(scope="module")

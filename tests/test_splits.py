@@ -7,15 +7,15 @@ import itertools
 import pandas as pd
 import pytest
 
-from features.errors import InputError
 from features.splits import (
     every_train_as_of_date,
     fit_split_plan,
     production_train_as_of_dates,
     split_plan,
 )
-from pipelines.config import load_config, with_overrides
 from reporting.plots import plot_split_plan
+from settings.errors import InputError
+from settings.loader import load_config, with_overrides
 
 FIRST, LAST = pd.Timestamp("2018-07-01"), pd.Timestamp("2026-06-30")
 SHIPPED = load_config()

@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import binom
 from support import AS_OF, DISTRICTS, lists_settings, synthetic_world
 
-from models.targeting import (
+from models.targeting.lists import (
     CONTEXT_COLUMNS,
     EXPLORATION,
     MODEL,
@@ -22,7 +22,7 @@ from models.targeting import (
     with_context,
     yield_by_office,
 )
-from pipelines.config import load_config
+from settings.loader import load_config
 
 
 def test_each_office_lists_its_capacity_and_no_workplace_twice(districts):

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from support import model_section
 
-from models.calibration import fit_calibrated, underlying_pipeline
-from models.candidates import build_candidates
 from models.metrics import calibration_table, score_table
-from models.promotion import PromotionDecision
+from models.selection.promotion import PromotionDecision
+from models.training.calibration import fit_calibrated, underlying_pipeline
+from models.training.candidates import build_candidates
 from pipelines import tracking
-from pipelines.config import with_overrides
 from reporting.plots import plot_calibration
+from settings.loader import with_overrides
 
 GRID = model_section({"hist_gradient_boosting": {"max_iter": [20], "max_leaf_nodes": [7]},
                       "logistic_regression": {"C": [1.0]}}, seed=3)

@@ -6,14 +6,14 @@ import pytest
 from support import AS_OF, lists_settings, synthetic_world
 
 from cleaning.contract import load_districts
-from models.targeting import (
+from models.targeting.lists import (
     CALIBRATED_ESTIMATE,
     UNCALIBRATED_ESTIMATE,
     build_target_lists,
     yield_by_office,
 )
-from pipelines.outputs import yield_note
-from pipelines.planner_report import _yield_sentence
+from reporting.outputs import yield_note
+from reporting.planner_report import _yield_sentence
 
 
 @pytest.fixture(scope="module")

@@ -13,16 +13,20 @@ from worlds import make_clean_tables
 
 from features.catalog import FEATURE_CATALOG
 from features.splits import fit_split_plan
-from features.training_set import build_scoring_set, tables_known_before
-from models.backtest import run_backtest
-from models.candidates import build_grid
+from features.training_set import (
+    build_scoring_set,
+    newest_record_date,
+    oldest_record_date,
+    tables_known_before,
+)
 from models.metrics import greater_is_better
-from models.planning import train_planning_model
-from models.selection import SelectionEvidence, select_model
-from models.targeting import build_target_lists
-from pipelines.config import with_overrides
-from pipelines.flow import newest_record_date, oldest_record_date
-from pipelines.gate import promotion_gate
+from models.selection.choose import SelectionEvidence, select_model
+from models.selection.gate import promotion_gate
+from models.targeting.lists import build_target_lists
+from models.training.backtest import run_backtest
+from models.training.candidates import build_grid
+from models.training.planning import train_planning_model
+from settings.loader import with_overrides
 
 GRID = model_section({"logistic_regression": {"C": [0.5]}}, seed=SHIPPED.model.seed,
                      metrics={"bootstrap_samples": 20})

@@ -4,7 +4,8 @@ Real exports have them: a source without complaints leaves every complaint count
 zero, a field never filled is all missing, a country-wide table may hold one department.
 HistGradientBoosting crashes inside its binning on an all-missing column, and a constant
 column only adds noise to SHAP and the reasons. The grid is built from the kept columns
-(`models.candidates.build_grid` on the kept dtypes), so every Pipeline's preprocessing names
+(`models.training.candidates.build_grid` on the kept dtypes), so every Pipeline's preprocessing
+names
 only them and SHAP explains only them; a frame scored later may hold the dropped columns too,
 the Pipelines select theirs by name.
 """

@@ -32,8 +32,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from models.targeting import EXPLORATION, UNCALIBRATED_ESTIMATE, office_of
-from reporting import catalog
+from models.targeting.lists import EXPLORATION, UNCALIBRATED_ESTIMATE, office_of
+from settings import catalog
 
 CONFIDENTIAL = "CONFIDENCIAL"
 CLASSIFICATION_COLUMN = "clasificacion"

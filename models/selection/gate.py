@@ -13,10 +13,11 @@ Gate rows (both models score every workplace at one as-of date; labels as in the
 
 `data_quality` fails when a table's quarantined share exceeds `quality.max_quarantine_share` or
 when the challenger's training data drifted from the champion's beyond `drift:` in config
-(population stability index, missing share, new categories; see `models.drift`). `fairness`
+(population stability index, missing share, new categories; see `models.monitoring.drift`).
+`fairness`
 fails when the challenger's list at capacity is more disparate across offices, size bands,
 sectors or person types than the champion's on the gate rows (config `fairness:`,
-models/fairness.py).
+models/monitoring/fairness.py).
 """
 
 from __future__ import annotations
@@ -28,19 +29,19 @@ import pandas as pd
 
 from features.labels import build_labels
 from features.training_set import build_scoring_set
-from models.backtest import BacktestResult
-from models.drift import drift_failures, quarantine_failures
-from models.fairness import audit_groups, audit_table, fairness_check
 from models.metrics import rank
-from models.offpolicy import top_k_mask
-from models.promotion import (
+from models.monitoring.drift import drift_failures, quarantine_failures
+from models.monitoring.fairness import audit_groups, audit_table, fairness_check
+from models.offpolicy.estimators import top_k_mask
+from models.selection.promotion import (
     PairedComparison,
     PromotionDecision,
     decide_promotion,
     metric_and_cut,
     paired_comparison,
 )
-from models.targeting import office_of
+from models.targeting.lists import office_of
+from models.training.backtest import BacktestResult
 from settings.schema import FairnessConfig, VigiaConfig
 
 UNSEEN = "unseen outcomes"
@@ -56,7 +57,8 @@ class GateRows:
     labels: pd.Series  # index workplace_id, NaN = not inspected in the window
     kind: str
     description: str
-    # audit attributes per workplace (models.fairness.audit_groups); None: fairness unmeasured
+    # audit attributes per workplace (models.monitoring.fairness.audit_groups); None: fairness
+    # unmeasured
     groups: pd.DataFrame | None = None
 
 
@@ -146,7 +148,8 @@ def data_quality(accounting: pd.DataFrame, drift: pd.DataFrame | None,
 def fairness(challenger_scores: pd.Series, champion_scores: pd.Series | None, rows: GateRows,
              settings: FairnessConfig, capacity: int) -> tuple[bool, list[str]]:
     """The `fairness` check: both models' lists at capacity audited on the gate rows
-    (models/fairness.py); the challenger may not be more disparate beyond the tolerance."""
+    (models/monitoring/fairness.py); the challenger may not be more disparate beyond the
+    tolerance."""
     def audit(scores: pd.Series) -> pd.DataFrame:
         return audit_table(top_k_mask(scores, capacity), rows.labels, rows.groups, settings)
 

@@ -26,7 +26,7 @@ LOG_COLUMNS = ["planning_date", "period_end", "office", "rank", "workplace_id", 
 
 def list_log_entries(target: pd.DataFrame, planning_date: pd.Timestamp, period_months: int,
                      model_version: str) -> pd.DataFrame:
-    """The log rows of a published list (`models.targeting` output), without personal data."""
+    """The log rows of a published list (`models.targeting.lists` output), without personal data."""
     entries = target[["office", "rank", "workplace_id", "establishments", "selection",
                       "selection_probability"]].copy()
     entries.insert(0, "planning_date", pd.Timestamp(planning_date))

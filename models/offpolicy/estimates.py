@@ -1,10 +1,11 @@
-"""What the lists really find: off-policy estimates of a run, written to `estimates.json`.
+"""What the lists really find: off-policy estimates of a run (reporting/estimates.py writes them).
 
 At an evaluation date t whose label window and outcome lag have passed before the planning date
 (the newest logged list's date when one qualifies, else the newest backtest test window):
 
 - `list_precision`: the precision the champion's top `capacity` workplaces at t would have if all
-  of them were visited (models/offpolicy.py, method from config `offpolicy.method`), from every
+  of them were visited (models/offpolicy/estimators.py, method from config `offpolicy.method`),
+  from every
   inspected workplace's outcome weighted by 1 / P(inspected);
 - `prevalence_by_department`: the same estimate of the finding rate over every workplace of each
   department (INEI department code).
@@ -20,7 +21,6 @@ reports) is kept beside it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,22 +29,20 @@ import pandas as pd
 
 from features.labels import build_labels
 from features.training_set import build_scoring_set
-from models.fairness import audit_groups, audit_table
-from models.list_log import exploration_summary, link_outcomes, logged_propensity
 from models.metrics import precision_at_k
-from models.offpolicy import (
+from models.monitoring.fairness import audit_groups, audit_table
+from models.offpolicy.estimators import (
     estimate_by_group,
     estimator_options,
     list_precision,
     recalibrated_predictions,
     top_k_mask,
 )
-from models.propensity import PropensityModel, fit_propensity, inspected_in_window
-from models.targeting import office_of
-from reporting import catalog
-from reporting.markdown import markdown_table
-from reporting.plots import plot_audit
-from settings.schema import FairnessConfig, VigiaConfig
+from models.offpolicy.list_log import exploration_summary, link_outcomes, logged_propensity
+from models.offpolicy.propensity import PropensityModel, fit_propensity, inspected_in_window
+from models.targeting.lists import office_of
+from settings import catalog
+from settings.schema import VigiaConfig
 
 
 def list_log_paths(out_dir: Path, data_dir: Path) -> list[Path]:
@@ -134,73 +132,15 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     }
 
 
-def write_estimates(estimates: dict[str, Any], out_dir: Path) -> Path:
-    """`estimates.json` in the run's output folder."""
-    path = catalog.ESTIMATES.path(out_dir)
-    path.write_text(json.dumps(estimates, indent=2, default=str), encoding="utf-8")
-    return path
 
 
-def estimates_section(estimates: dict[str, Any]) -> str:
-    """The run report's section on what the lists really find."""
-    p = estimates["list_precision"]
-    departments = pd.DataFrame.from_dict(estimates["prevalence_by_department"], orient="index")
-    departments = departments[["estimate", "low", "high", "n_target", "n_observed"]]
-    text = [
-        f"Evaluation date {estimates['as_of']} ({estimates['label_window_months']}-month label "
-        f"window). Precision of the champion's top {p['k']} if every one were visited: "
-        f"{p['estimate']:.3f} [{p['low']:.3f}, {p['high']:.3f}] ({p['method']}, "
-        f"{p['confidence']:.0%} bootstrap interval, {p['n_observed']} of {p['n_target']} "
-        f"inspected); labelled rows only: {p['labelled_only_precision']:.3f}.",
-        f"Propensity: {estimates['propensity_model']['summary']}. Calibration on the check "
-        "window (mean predicted vs observed share inspected per bin):",
-        markdown_table(pd.DataFrame(estimates["propensity_model"]["calibration"]), digits=4),
-        f"List log: {estimates['list_log']['rows']} rows from "
-        f"{estimates['list_log']['lists']} list(s).",
-    ]
-    if estimates["list_log"]["by_list"]:
-        text.append(markdown_table(pd.DataFrame(estimates["list_log"]["by_list"]), digits=3))
-    text += ["Finding rate per department over all its workplaces (off-policy estimate):",
-             markdown_table(departments.rename_axis("department").reset_index(), digits=4)]
-    return "\n\n".join(text)
 
 
 def list_audit(tables: dict[str, pd.DataFrame], rows: EvaluationRows, capacity: int,
                config: VigiaConfig) -> pd.DataFrame:
-    """The fairness audit (models/fairness.py) of the champion's top `capacity` at the
+    """The fairness audit (models/monitoring/fairness.py) of the champion's top `capacity` at the
     evaluation date, on the rows labelled there."""
     workplaces = tables["workplaces"]
     groups = audit_groups(workplaces, office_of(workplaces.set_index("workplace_id")["ubigeo"]))
     return audit_table(top_k_mask(rows.scores, capacity), rows.labels, groups.reindex(
         rows.scores.index), config.fairness)
-
-
-def write_audit(audit: pd.DataFrame, settings: FairnessConfig, out_dir: Path) -> Path:
-    """`fairness_audit.csv` and its plot (flag band from `settings`) in the run's output
-    folder."""
-    import matplotlib.pyplot as plt
-
-    path = catalog.FAIRNESS_AUDIT.path(out_dir)
-    audit.to_csv(path, index=False)
-    figure = plot_audit(audit, (settings.ratio_low, settings.ratio_high))
-    figure.savefig(catalog.FAIRNESS_FIGURE.path(out_dir), dpi=110)
-    plt.close(figure)
-    return path
-
-
-def audit_section(audit: pd.DataFrame, as_of: str, capacity: int) -> str:
-    """The run report's fairness section: flagged groups first, the whole table in the CSV."""
-    flagged = audit[audit["flagged"] != ""]
-    shown = ["attribute", "group", "n_workplaces", "n_listed", "n_labelled", "n_positive",
-             "list_share", "selection_rate_ratio", "precision_ratio", "recall_ratio",
-             "few_labelled", "flagged"]
-    return "\n\n".join([
-        f"The champion's top {capacity} at {as_of}, per office, size band, CIIU division and "
-        "natural person vs company (fairlearn MetricFrame); ratios to each attribute's "
-        "reference group, flagged outside the band unless the group is small (few_labelled: "
-        "precision and recall not judged). "
-        f"{len(flagged)} of {len(audit)} groups flagged "
-        f"(all rows in `{catalog.FAIRNESS_AUDIT.name}`):",
-        markdown_table(flagged[shown], digits=2) if len(flagged) else "None flagged.",
-        f"![fairness audit]({catalog.FAIRNESS_FIGURE.name})",
-    ])

@@ -41,7 +41,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from models.activity import activity_title
+from models.targeting.activity import activity_title
 from settings.schema import ListsConfig
 
 LIMA_METROPOLITANA_PROVINCE = "1501"

@@ -4,7 +4,7 @@ Labels exist only where someone inspected, and inspections follow complaints, pa
 and planned campaigns (region, sector, size). This model learns P(an inspection is ordered in
 [t, t + window) | features at t) from the history, where the answer is always known (an order's
 existence is known from `ordered_on`, whatever its outcome). Its probabilities are the
-propensities of the off-policy estimates (models/offpolicy.py) for history no logged list
+propensities of the off-policy estimates (models/offpolicy/estimators.py) for history no logged list
 covers, and their inverses (clipped, config `offpolicy`) can weight training rows and
 backtest metrics (an `offpolicy_precision_at_capacity` row per model and window, config
 `offpolicy.weighted_metrics`) so that the over-inspected do not speak for everyone.
@@ -28,15 +28,15 @@ from sklearn.metrics import brier_score_loss
 from features.build import FeatureInputs, features_as_of, prepare_feature_inputs
 from features.catalog import FEATURE_CATALOG
 from features.labels import label_window_end
-from models.candidates import build_candidates
-from models.degenerate import drop_degenerate_columns
 from models.metrics import calibration_table
-from models.offpolicy import (
+from models.offpolicy.estimators import (
     estimator_options,
     inverse_propensity_weights,
     list_precision,
     recalibrated_predictions,
 )
+from models.training.candidates import build_candidates
+from models.training.degenerate import drop_degenerate_columns
 from settings.schema import OffpolicyConfig, TrainingSections
 
 

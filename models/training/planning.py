@@ -3,9 +3,10 @@
 It is trained on the newest label windows that end by the planning date (see
 `features.splits.production_train_as_of_dates`); when their labels are all of one class it
 learns from every date the burn-in allows instead. Feature columns that carry nothing in its
-training set are dropped (models/degenerate.py). It is calibrated like every backtest candidate,
+training set are dropped (models/training/degenerate.py). It is calibrated like every backtest
+candidate,
 and carries what the promotion gate and the next run need: its label cut-off (end of the newest
-label window it saw) and a drift profile of its training frame (models/drift.py).
+label window it saw) and a drift profile of its training frame (models/monitoring/drift.py).
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from features.catalog import FEATURE_CATALOG
 from features.labels import label_summary
 from features.splits import every_train_as_of_date, production_train_as_of_dates
 from features.training_set import build_scoring_set, build_training_set
-from models.backtest import train_model
-from models.baselines import is_baseline
-from models.calibration import TrainedModel
-from models.candidates import build_grid
-from models.degenerate import drop_degenerate_columns
-from models.drift import feature_profile, score_profile
-from models.propensity import fit_propensity, training_weights
+from models.monitoring.drift import feature_profile, score_profile
+from models.offpolicy.propensity import fit_propensity, training_weights
+from models.training.backtest import train_model
+from models.training.baselines import is_baseline
+from models.training.calibration import TrainedModel
+from models.training.candidates import build_grid
+from models.training.degenerate import drop_degenerate_columns
 from settings.schema import DriftConfig, SplitsConfig, TrainingSections
 
 
@@ -39,8 +40,9 @@ class PlanningModel:
     train_as_of_dates: list[pd.Timestamp]
     training_labels: dict[str, float]
     label_cutoff: pd.Timestamp  # end of the newest label window it trained on
-    profile: dict[str, Any]  # models.drift profile of its training frame
-    # models.drift profiles of the scoring frame at the planning date and of its scores on it:
+    profile: dict[str, Any]  # models.monitoring.drift profile of its training frame
+    # models.monitoring.drift profiles of the scoring frame at the planning date and of its scores
+    # on it:
     # what later re-listings compare their data and the champion's scores with.
     scoring_profile: dict[str, Any]
     score_profile: dict[str, Any]

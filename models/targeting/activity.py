@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-CIIU_TITLES_PATH = Path(__file__).resolve().parent.parent / "data/reference/ciiu_rev4_es.csv"
+from cleaning.contract import REFERENCE_DIR
+
+CIIU_TITLES_PATH = REFERENCE_DIR / "ciiu_rev4_es.csv"
 
 
 @cache

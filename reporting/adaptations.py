@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from features.catalog import REGISTRY_PERIOD_FEATURES, REGISTRY_SNAPSHOT_FEATURES
-from features.errors import InputError
-from models.degenerate import describe_dropped
+from models.training.degenerate import describe_dropped
+from settings.errors import InputError
 from settings.schema import SplitsConfig
 
 NOTES_ARTIFACT = "adapted_to_the_data.md"

@@ -37,7 +37,7 @@ from cleaning.validation import (
     kept_columns,
     validate_tables,
 )
-from reporting import catalog
+from settings import catalog
 from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)

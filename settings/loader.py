@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from features.errors import InputError
+from settings.errors import InputError
 from settings.paths import PROJECT_ROOT, project_path
 from settings.schema import VigiaConfig
 

@@ -10,7 +10,7 @@ Families (config `model.families`, each key a list of values; the grid is their 
 - `random_forest`: median imputation, ordinal categoricals, the same monotonic constraints.
 
 Class imbalance is handled with class weights (never oversampling); probabilities are
-calibrated afterwards on a later slice of the training history (models/calibration.py).
+calibrated afterwards on a later slice of the training history (models/training/calibration.py).
 Preprocessing keeps original feature names (`verbose_feature_names_out=False`) and outputs
 pandas, so `pipeline[:-1].get_feature_names_out()` names what SHAP explains.
 """
@@ -32,7 +32,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from features.catalog import FeatureSpec
-from models.baselines import build_baselines, required_columns
+from models.training.baselines import build_baselines, required_columns
 from settings.schema import ModelConfig
 
 log = logging.getLogger(__name__)

@@ -22,11 +22,11 @@ from sklearn.base import BaseEstimator
 from features.labels import build_labels, label_summary
 from features.splits import Split
 from features.training_set import build_scoring_set, build_training_set
-from models.calibration import TrainedModel, fit_calibrated, recency_weights
-from models.degenerate import drop_degenerate_columns
 from models.metrics import score_table, top_k_ids
-from models.propensity import weighted_metric_for_window
-from models.selection import top_k_stability
+from models.offpolicy.propensity import weighted_metric_for_window
+from models.selection.choose import top_k_stability
+from models.training.calibration import TrainedModel, fit_calibrated, recency_weights
+from models.training.degenerate import drop_degenerate_columns
 from settings.schema import CalibrationConfig, TrainingSections
 
 log = logging.getLogger(__name__)

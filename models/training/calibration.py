@@ -26,7 +26,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 
-from features.errors import InputError
+from settings.errors import InputError
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The files a planning run writes, and what its records and reports say.
 
 Plain functions called by the flow's tasks (pipelines/flow.py): backtest files, scores, the
-planners' lists (written by pipelines/planner_report.py), the data scientists' run report, the
+planners' lists (written by reporting/planner_report.py), the data scientists' run report, the
 Prefect summary and the per-office table. MLflow records go through pipelines/tracking.py.
 """
 
@@ -16,23 +16,23 @@ from typing import Any
 import pandas as pd
 
 from cleaning.ingest import mapping_from_config, read_employer_identity
+from cleaning.quality import QualityResult
 from features.catalog import FEATURE_CATALOG
 from features.catalog_doc import render_features_doc
 from features.splits import Split
-from models.backtest import BacktestResult
-from models.degenerate import describe_dropped
-from models.explain import Explanation, explain
+from models.explaining.explain import Explanation, explain
+from models.explaining.reasons import reasons_frame
 from models.metrics import calibration_table, greater_is_better, rank
-from models.reasons import reasons_frame
-from models.selection import Selection
-from models.targeting import build_target_lists, with_context, yield_by_office
-from pipelines.adaptations import NOTES_ARTIFACT, render_notes
-from pipelines.gate import GateOutcome
-from pipelines.planner_report import write_planning_outputs
-from pipelines.quality import QualityResult
-from reporting import catalog
+from models.selection.choose import Selection
+from models.selection.gate import GateOutcome
+from models.targeting.lists import build_target_lists, with_context, yield_by_office
+from models.training.backtest import BacktestResult
+from models.training.degenerate import describe_dropped
+from reporting.adaptations import NOTES_ARTIFACT, render_notes
 from reporting.markdown import markdown_table
+from reporting.planner_report import write_planning_outputs
 from reporting.plots import importance_bar_figure, plot_calibration
+from settings import catalog
 from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
-from models.calibration import underlying_pipeline  # noqa: E402
+from models.training.calibration import underlying_pipeline  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ class Explanation:
 
 
 def fitted_pipeline(model: object) -> Pipeline:
-    """The fitted Pipeline inside a calibrated model (models/calibration.py) or the model."""
+    """The fitted Pipeline inside a calibrated model (models/training/calibration.py) or the
+    model."""
     inner = underlying_pipeline(model)
     if not isinstance(inner, Pipeline):
         raise TypeError(f"expected a fitted sklearn Pipeline, got {type(inner).__name__}")

@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from models.baselines import is_baseline
 from models.metrics import greater_is_better, stable_tie_key, top_k_jaccard, top_k_weights
+from models.training.baselines import is_baseline
 from settings.schema import SelectionConfig
 
 STABILITY_METRIC = "top_k_jaccard"
@@ -86,7 +86,7 @@ class SelectionEvidence:
 
     @classmethod
     def from_backtest(cls, result: Any, capacity: int) -> SelectionEvidence:
-        """Evidence from a `models.backtest.BacktestResult`."""
+        """Evidence from a `models.training.backtest.BacktestResult`."""
         windows = {}
         for split, frame in result.test_scores.groupby("split", sort=True):
             scores = frame.pivot(index="workplace_id", columns="model_group", values="score")

@@ -43,8 +43,8 @@ import pandas as pd
 
 from cleaning.contract import CHANNELS
 from features.catalog import FeatureSpec
-from models.activity import activity_title
-from models.explain import Explanation, explain
+from models.explaining.explain import Explanation, explain
+from models.targeting.activity import activity_title
 from settings.schema import ReasonsConfig
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,77 @@
+"""What the lists really find, written down: `estimates.json`, the fairness audit and their
+run-report sections (the figures come from models/offpolicy/estimates.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reporting.markdown import markdown_table
+from reporting.plots import plot_audit
+from settings import catalog
+from settings.schema import FairnessConfig
+
+
+def write_estimates(estimates: dict[str, Any], out_dir: Path) -> Path:
+    """`estimates.json` in the run's output folder."""
+    path = catalog.ESTIMATES.path(out_dir)
+    path.write_text(json.dumps(estimates, indent=2, default=str), encoding="utf-8")
+    return path
+
+
+def estimates_section(estimates: dict[str, Any]) -> str:
+    """The run report's section on what the lists really find."""
+    p = estimates["list_precision"]
+    departments = pd.DataFrame.from_dict(estimates["prevalence_by_department"], orient="index")
+    departments = departments[["estimate", "low", "high", "n_target", "n_observed"]]
+    text = [
+        f"Evaluation date {estimates['as_of']} ({estimates['label_window_months']}-month label "
+        f"window). Precision of the champion's top {p['k']} if every one were visited: "
+        f"{p['estimate']:.3f} [{p['low']:.3f}, {p['high']:.3f}] ({p['method']}, "
+        f"{p['confidence']:.0%} bootstrap interval, {p['n_observed']} of {p['n_target']} "
+        f"inspected); labelled rows only: {p['labelled_only_precision']:.3f}.",
+        f"Propensity: {estimates['propensity_model']['summary']}. Calibration on the check "
+        "window (mean predicted vs observed share inspected per bin):",
+        markdown_table(pd.DataFrame(estimates["propensity_model"]["calibration"]), digits=4),
+        f"List log: {estimates['list_log']['rows']} rows from "
+        f"{estimates['list_log']['lists']} list(s).",
+    ]
+    if estimates["list_log"]["by_list"]:
+        text.append(markdown_table(pd.DataFrame(estimates["list_log"]["by_list"]), digits=3))
+    text += ["Finding rate per department over all its workplaces (off-policy estimate):",
+             markdown_table(departments.rename_axis("department").reset_index(), digits=4)]
+    return "\n\n".join(text)
+
+
+def write_audit(audit: pd.DataFrame, settings: FairnessConfig, out_dir: Path) -> Path:
+    """`fairness_audit.csv` and its plot (flag band from `settings`) in the run's output
+    folder."""
+    import matplotlib.pyplot as plt
+
+    path = catalog.FAIRNESS_AUDIT.path(out_dir)
+    audit.to_csv(path, index=False)
+    figure = plot_audit(audit, (settings.ratio_low, settings.ratio_high))
+    figure.savefig(catalog.FAIRNESS_FIGURE.path(out_dir), dpi=110)
+    plt.close(figure)
+    return path
+
+
+def audit_section(audit: pd.DataFrame, as_of: str, capacity: int) -> str:
+    """The run report's fairness section: flagged groups first, the whole table in the CSV."""
+    flagged = audit[audit["flagged"] != ""]
+    shown = ["attribute", "group", "n_workplaces", "n_listed", "n_labelled", "n_positive",
+             "list_share", "selection_rate_ratio", "precision_ratio", "recall_ratio",
+             "few_labelled", "flagged"]
+    return "\n\n".join([
+        f"The champion's top {capacity} at {as_of}, per office, size band, CIIU division and "
+        "natural person vs company (fairlearn MetricFrame); ratios to each attribute's "
+        "reference group, flagged outside the band unless the group is small (few_labelled: "
+        "precision and recall not judged). "
+        f"{len(flagged)} of {len(audit)} groups flagged "
+        f"(all rows in `{catalog.FAIRNESS_AUDIT.name}`):",
+        markdown_table(flagged[shown], digits=2) if len(flagged) else "None flagged.",
+        f"![fairness audit]({catalog.FAIRNESS_FIGURE.name})",
+    ])
