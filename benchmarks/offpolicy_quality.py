@@ -38,7 +38,7 @@ from evaluation.offpolicy_truth import true_values
 from evaluation.truth import forced_labour_active, load_truth
 from evaluation.truth_eval import truth_precision_at_k
 from features.catalog import FEATURE_CATALOG
-from features.splits import production_train_as_of_dates
+from features.splits import label_horizon_months, production_train_as_of_dates
 from features.training_set import (
     build_training_set,
     newest_record_date,
@@ -99,7 +99,7 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, group: str,
     planning = (newest_record_date(clean) + pd.Timedelta(days=1)).normalize()
     tables, districts = tables_known_before(clean, planning), load_districts()
     span = config.labels.label_timespan_months
-    months = span + config.splits.outcome_lag_months
+    months = label_horizon_months(config.splits, span)
     list_log = read_list_log(catalog.LIST_LOG.path(folder))
     fallback = (planning - pd.DateOffset(months=months)).to_period("M").to_timestamp()
     as_of = evaluation_date(list_log, planning, config, fallback)

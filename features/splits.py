@@ -114,8 +114,7 @@ def production_train_as_of_dates(
     """
     check_splits(splits, label_timespan_months)
     newest = pd.Timestamp(planning_date) - _months(
-        label_timespan_months + splits.outcome_lag_months
-    )
+        label_horizon_months(splits, label_timespan_months))
     earliest = pd.Timestamp(first_date) + _months(splits.burn_in_months)
     dates = [newest - _months(k * splits.update_frequency_months)
              for k in range(splits.max_training_as_of_dates)]
@@ -152,7 +151,7 @@ def split_plan(
     check_splits(splits, label_timespan_months)
     span = label_timespan_months
     data_end = pd.Timestamp(last_date).normalize() + pd.Timedelta(days=1)
-    last_test = _month_floor(data_end - _months(span + splits.outcome_lag_months))
+    last_test = _month_floor(data_end - _months(label_horizon_months(splits, span)))
     tests = sorted(
         last_test - _months(k * splits.update_frequency_months)
         for k in range(splits.test_splits)
@@ -171,12 +170,18 @@ def split_plan(
     return plan
 
 
+def label_horizon_months(splits: SplitsConfig, label_timespan_months: int) -> int:
+    """Months from an as-of date until its labels are known: the label window, then the outcome
+    lag its inspections get to close."""
+    return label_timespan_months + splits.outcome_lag_months
+
+
 def months_needed(splits: SplitsConfig, label_timespan_months: int) -> int:
     """History (months) a plan needs: burn-in, training dates, test dates, two label windows.
 
     A test split is counted with the fewest training dates it may have (the floor)."""
     s = splits
-    return (s.burn_in_months + 2 * (label_timespan_months + s.outcome_lag_months)
+    return (s.burn_in_months + 2 * label_horizon_months(s, label_timespan_months)
             + (_fewest_training_dates(s) + s.test_splits - 2) * s.update_frequency_months)
 
 

@@ -66,7 +66,7 @@ from reporting import adaptations, outputs
 from reporting import estimates as estimate_files
 from reporting.markdown import markdown_table
 from reporting.plots import plot_split_plan
-from settings import catalog
+from settings import catalog, inputs
 from settings.errors import InputError
 from settings.loader import load_config
 from settings.paths import PROJECT_ROOT
@@ -339,8 +339,8 @@ def register_and_promote(prep: Prepared, run_id: str, planning_model: PlanningMo
               "planning_date": str(prep.planning_date.date()),
               "label_cutoff": str(planning_model.label_cutoff.date()),
               "calibrated": str(trained.calibrated), **outcome.tags()},
-        scoring_profiles={tracking.SCORING_PROFILE_ARTIFACT: planning_model.scoring_profile,
-                          tracking.SCORE_PROFILE_ARTIFACT: planning_model.score_profile},
+        scoring_profiles={inputs.SCORING_PROFILE.name: planning_model.scoring_profile,
+                          inputs.SCORE_PROFILE.name: planning_model.score_profile},
     )
     tracking.record_promotion(prep.config.mlflow, run_id, version, outcome.decision,
                               drift.to_csv(index=False) if drift is not None else None)
@@ -412,7 +412,8 @@ def write_lists(prep: Prepared, champion: tracking.Champion, X: pd.DataFrame,
     outputs.write_scores(scores, prep.planning_date, out_dir)
     return outputs.write_lists(
         champion.model, X, scores, prep.tables, prep.districts, prep.planning_date, prep.config,
-        validation=tracking.load_run_json(champion.info.run_id, outputs.VALIDATION_ARTIFACT),
+        validation=tracking.load_run_json(champion.info.run_id,
+                                         inputs.VALIDATION_FOR_PLANNERS.name),
         out_dir=out_dir, office=office, capacity=capacity,
         calibrated=champion.calibrated, data_dir=prep.data_dir,
     )
@@ -506,16 +507,17 @@ def log_listing(prep: Prepared, retraining: Retraining, listing: dict[str, Any],
                 report_path: Path) -> None:
     result, metric = retraining.backtest, prep.config.promotion.metric
     newest = max(result.metrics["split"].dropna().unique())
-    figures = {f"explanations/{name}": figure for name, figure in listing["figures"].items()}
-    figures["calibration_newest_window.png"] = outputs.calibration_figure(
+    figures = {inputs.EXPLANATION_FIGURE.path(name=name): figure
+               for name, figure in listing["figures"].items()}
+    figures[inputs.CALIBRATION_FIGURE.name] = outputs.calibration_figure(
         result, retraining.selection.model_group, newest, prep.config)
     tracking.log_listing(
         prep.config.mlflow, retraining.run_id, figures=figures,
-        files=[(report_path, None), (listing["files"]["list_csv"], "lists"),
+        files=[(report_path, None), (listing["files"]["list_csv"], inputs.LISTS_FOLDER.name),
                (catalog.ESTIMATES.path(prep.out_dir), None),
                (catalog.FAIRNESS_AUDIT.path(prep.out_dir), None),
                (catalog.FAIRNESS_FIGURE.path(prep.out_dir), None),
-               (catalog.LIST_LOG.path(prep.out_dir), "list_log")],
+               (catalog.LIST_LOG.path(prep.out_dir), inputs.LIST_LOG_FOLDER.name)],
         metrics={"listed_workplaces": len(listing["target"]),
                  "offpolicy_list_precision": listing["estimates"]["list_precision"]["estimate"],
                  "expected_findings": listing["yields"].loc["TOTAL", "expected_findings"],
@@ -543,7 +545,7 @@ def vigia_run(data_dir: str, out_dir: str, config_path: str | None = None,
     tracking.log_drift(config.mlflow, retraining.run_id, listing["drift"],
                        {"retrain_reason": retrain_reason} if retrain_reason else {})
     validation = tracking.load_run_json(listing["champion"].info.run_id,
-                                        outputs.VALIDATION_ARTIFACT)
+                                        inputs.VALIDATION_FOR_PLANNERS.name)
     create_markdown_artifact(key="vigia-run-summary", markdown=outputs.summary_markdown(
         planning_date=prep.planning_date, quality=prep.quality, selection=retraining.selection,
         gate_reason=retraining.gate.decision.reason, validation=validation,

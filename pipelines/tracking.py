@@ -28,16 +28,12 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from models.selection.promotion import PromotionDecision
+from settings import inputs
 from settings.paths import PROJECT_ROOT
 from settings.schema import MlflowConfig, VigiaConfig
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-# models.monitoring.drift profile of a version's training data.
-PROFILE_ARTIFACT = "feature_profile.json"
-# Profiles of the scoring frame at a version's planning date and of its scores on it.
-SCORING_PROFILE_ARTIFACT = "scoring_profile.json"
-SCORE_PROFILE_ARTIFACT = "score_profile.json"
 
 # Types skops must load for our pipelines beyond the ones it trusts by default. This is a
 # security boundary: add a type only when a model family needs it, never by discovery.
@@ -126,7 +122,7 @@ def pipeline_run(mlflow_config: MlflowConfig, run_name: str,
         mlflow.set_tag("git_commit", git_commit(root))
         hashes = {Path(p).name: file_sha256(Path(p)) for p in input_files}
         if hashes:
-            mlflow.log_dict(hashes, "inputs_sha256.json")
+            mlflow.log_dict(hashes, inputs.INPUT_HASHES.name)
             for name, digest in hashes.items():
                 mlflow.set_tag(f"input_sha256.{name}", digest)
         if params:
@@ -154,7 +150,7 @@ def log_metric_table(table: pd.DataFrame) -> None:
             if pd.notna(value):
                 metrics[f"{row.metric}{suffix}"] = float(value)
     mlflow.log_metrics(metrics)
-    mlflow.log_text(table.to_csv(index=False), "metrics.csv")
+    mlflow.log_text(table.to_csv(index=False), inputs.METRICS.name)
 
 
 def log_figure(figure: Any, artifact_file: str) -> None:
@@ -201,7 +197,7 @@ def log_and_register_model(model: Any, input_example: pd.DataFrame,
     example = input_example.head(5)
     signature = infer_signature(example, model.predict_proba(example))
     info = mlflow.sklearn.log_model(
-        model, name="model", signature=signature, input_example=example,
+        model, name=inputs.MODEL.name, signature=signature, input_example=example,
         pip_requirements=pip_requirements(), pyfunc_predict_fn="predict_proba",
         serialization_format="skops", skops_trusted_types=SKOPS_TRUSTED_TYPES,
         registered_model_name=mlflow_config.registered_model,
@@ -229,7 +225,7 @@ def set_version_tags(model_version: ModelVersion, tags: Mapping[str, str]) -> No
 
 
 def load_training_profile(run_id: str,
-                          artifact: str = PROFILE_ARTIFACT) -> dict[str, Any] | None:
+                          artifact: str = inputs.FEATURE_PROFILE.name) -> dict[str, Any] | None:
     """A training profile (features, or scores) logged with a version's run; None without one."""
     try:
         return load_run_json(run_id, artifact)
@@ -298,8 +294,8 @@ def champion_or_none(config: VigiaConfig) -> Champion | None:
     except LookupError:
         return None
     return Champion(model, info, *(load_training_profile(info.run_id, artifact) for artifact in
-                                   (PROFILE_ARTIFACT, SCORING_PROFILE_ARTIFACT,
-                                    SCORE_PROFILE_ARTIFACT)))
+                                   (inputs.FEATURE_PROFILE.name, inputs.SCORING_PROFILE.name,
+                                    inputs.SCORE_PROFILE.name)))
 
 
 @contextmanager
@@ -348,7 +344,7 @@ def register_planning_model(mlflow_config: MlflowConfig, run_id: str, model: Any
     """Log and register the planning model with its tags, its training-data profile and the
     profiles of its planning date's scoring frame and scores (artifact name -> profile)."""
     with resumed_run(mlflow_config, run_id):
-        log_json(profile, PROFILE_ARTIFACT)
+        log_json(profile, inputs.FEATURE_PROFILE.name)
         for artifact, scoring_profile in (scoring_profiles or {}).items():
             log_json(scoring_profile, artifact)
         return log_and_register_model(model, input_example, mlflow_config, tags=tags)
@@ -361,7 +357,7 @@ def record_promotion(mlflow_config: MlflowConfig, run_id: str, model_version: Mo
     with resumed_run(mlflow_config, run_id):
         mlflow.set_tag("promotion", decision.reason)
         if drift_csv is not None:
-            mlflow.log_text(drift_csv, "drift/features.csv")
+            mlflow.log_text(drift_csv, inputs.DRIFT_FEATURES.name)
 
 
 def log_listing(mlflow_config: MlflowConfig, run_id: str, *, figures: Mapping[str, Any],
@@ -380,5 +376,5 @@ def log_drift(mlflow_config: MlflowConfig, run_id: str, tables: Mapping[str, pd.
     """Drift tables (as `drift/<name>.csv`) and tags (e.g. why the run retrained) on a run."""
     with resumed_run(mlflow_config, run_id):
         for name, table in tables.items():
-            mlflow.log_text(table.to_csv(index=False), f"drift/{name}.csv")
+            mlflow.log_text(table.to_csv(index=False), inputs.DRIFT_TABLE.path(name=name))
         mlflow.set_tags(dict(tags))

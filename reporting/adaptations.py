@@ -14,8 +14,6 @@ from models.training.degenerate import describe_dropped
 from settings.errors import InputError
 from settings.schema import SplitsConfig
 
-NOTES_ARTIFACT = "adapted_to_the_data.md"
-
 
 def empty_table_notes(tables: dict[str, pd.DataFrame]) -> list[str]:
     """An empty registry stops the run; no inspections or no complaints is a valid input."""

@@ -28,16 +28,15 @@ from models.selection.gate import GateOutcome
 from models.targeting.lists import build_target_lists, with_context, yield_by_office
 from models.training.backtest import BacktestResult
 from models.training.degenerate import describe_dropped
-from reporting.adaptations import NOTES_ARTIFACT, render_notes
+from reporting.adaptations import render_notes
 from reporting.markdown import markdown_table
 from reporting.planner_report import write_planning_outputs
 from reporting.plots import importance_bar_figure, plot_calibration
-from settings import catalog
+from settings import catalog, inputs
 from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)
 
-VALIDATION_ARTIFACT = "validation_for_planners.json"
 
 
 def newest_window_value(metrics: pd.DataFrame, model_group: str, split: str, metric: str) -> float:
@@ -91,11 +90,12 @@ def backtest_records(out_dir: Path, quality: QualityResult, selection: Selection
     return {
         "files": [(catalog.SPLIT_PLAN.path(out_dir), None),
                   (catalog.BACKTEST_METRICS.path(out_dir), catalog.BACKTEST.name)],
-        "folders": {"data_validation/data_docs": quality.docs_dir},
-        "texts": {"feature_catalog.md": render_features_doc(), "selection.txt":
-                  selection.explanation, NOTES_ARTIFACT: render_notes(list(notes))},
-        "jsons": {"data_validation/summary.json": quality.summary,
-                  VALIDATION_ARTIFACT: validation},
+        "folders": {inputs.DATA_DOCS.name: quality.docs_dir},
+        "texts": {inputs.FEATURE_CATALOG_DOC.name: render_features_doc(),
+                  inputs.SELECTION.name: selection.explanation,
+                  inputs.ADAPTATION_NOTES.name: render_notes(list(notes))},
+        "jsons": {inputs.DATA_VALIDATION_SUMMARY.name: quality.summary,
+                  inputs.VALIDATION_FOR_PLANNERS.name: validation},
         "params": {"dropped_columns": describe_dropped(dropped_columns)},
     }
 
@@ -240,7 +240,8 @@ def drift_section(drift: pd.DataFrame | None, rows: int = 10) -> str:
         return ("Not measured: no champion yet, or the champion was registered without a "
                 "training-data profile.")
     return (f"Population stability index, missing share and share of new categories of the "
-            f"{rows} most shifted features (all of them in MLflow `drift/features.csv`):\n\n"
+            f"{rows} most shifted features (all of them in MLflow "
+            f"`{inputs.DRIFT_FEATURES.name}`):\n\n"
             + markdown_table(drift.head(rows), digits=3))
 
 
@@ -252,7 +253,7 @@ def listing_drift_section(tables: dict[str, pd.DataFrame], retrain_reason: str |
         return why or "Not measured: the champion was registered without planning-date profiles."
     parts = [why] if why else []
     for name, table in tables.items():
-        parts.append(f"`{name}` (all rows in MLflow `drift/{name}.csv`):\n\n"
+        parts.append(f"`{name}` (all rows in MLflow `{inputs.DRIFT_TABLE.path(name=name)}`):\n\n"
                      + markdown_table(table.head(5), digits=3))
     return "\n\n".join(parts)
 
@@ -286,7 +287,7 @@ def write_lists(
     figures = {}
     if explanation is not None:
         labels_es = {name: spec.label_es for name, spec in FEATURE_CATALOG.items()}
-        figures["importancia_global.png"] = importance_bar_figure(
+        figures[inputs.IMPORTANCE_FIGURE.name] = importance_bar_figure(
             explanation, labels_es, config.explain.plot_top_features
         )
     identity = (None if data_dir is None

@@ -25,6 +25,7 @@ from support import DEFECT_SHARE
 
 from cli.main import main as cli_main
 from demo_world.generate import generate_world, write_world
+from settings import inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKPLACES = 3000
@@ -155,7 +156,8 @@ def test_what_the_run_adapted_is_in_mlflow_and_the_report(run: dict) -> None:
     experiment = client.get_experiment_by_name("vigia")
     for parent in client.search_runs([experiment.experiment_id], "tags.planning_date != ''"):
         assert "dropped_columns" in parent.data.params
-        notes = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/adapted_to_the_data.md")
+        notes = mlflow.artifacts.load_text(
+            f"runs:/{parent.info.run_id}/{inputs.ADAPTATION_NOTES.name}")
         assert "Registry fields that inspections can change" in notes
     report = (run["out"] / "run_report.md").read_text(encoding="utf-8")
     section = report.split("## Adapted to the data", 1)[1].split("\n## ", 1)[0]

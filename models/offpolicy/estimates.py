@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from features.labels import build_labels
+from features.splits import label_horizon_months
 from features.training_set import build_scoring_set
 from models.metrics import precision_at_k
 from models.monitoring.fairness import audit_groups, audit_table
@@ -54,7 +55,7 @@ def evaluation_date(log: pd.DataFrame, planning_date: pd.Timestamp, config: Vigi
                     fallback: pd.Timestamp) -> pd.Timestamp:
     """The newest logged list date whose label window and outcome lag end by the planning date,
     else `fallback` (the newest backtest test window)."""
-    months = config.labels.label_timespan_months + config.splits.outcome_lag_months
+    months = label_horizon_months(config.splits, config.labels.label_timespan_months)
     latest = pd.Timestamp(planning_date) - pd.DateOffset(months=months)
     dates = pd.to_datetime(log["planning_date"]) if len(log) else pd.Series(dtype="datetime64[ns]")
     usable = dates[dates <= latest]
