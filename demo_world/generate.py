@@ -11,14 +11,12 @@ one module per stage:
   authority requests; imperfect detection that depends on the team and the subjects; findings
   that may end a spell (simulation.py runs the months);
 - inspections.py, complaints.py, truth.py: the public tables, strings as they would appear in
-  CSV, and the truth tables, written to a separate folder only `evaluation/` reads.
+  CSV, and the truth tables, written (writing.py) to a separate folder only `evaluation/` reads.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,8 +32,6 @@ from demo_world.scenarios import BASELINE, Knobs, draw_knobs, scenario_record
 from demo_world.simulation import simulate
 from demo_world.timeline import month_grid
 from demo_world.truth import latent_risk, workplace_truth
-from demo_world.truth_readme import render_truth_readme
-from settings import catalog
 
 
 @dataclass
@@ -91,29 +87,3 @@ def _observed_start(start: str, end: str, knobs: Knobs) -> str:
         return start
     return str((pd.Timestamp(end) + pd.Timedelta(days=1)
                 - pd.DateOffset(months=knobs.history_months)).date())
-
-
-def write_world(world: DemoWorld, out_dir: Path) -> dict[str, Path]:
-    """Write the public CSVs and the truth folder (CSV + README); return every path written."""
-    out_dir = Path(out_dir)
-    truth_dir = out_dir / "truth"
-    truth_dir.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    for name in ("workplaces", "inspections", "complaints"):
-        path = out_dir / f"{name}.csv"
-        getattr(world, name).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-        paths[name] = path
-    for name, frame in world.truth.items():
-        path = truth_dir / f"{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-        paths[f"truth/{name}"] = path
-    if world.list_log is not None:  # public, like the tables: the inspectorate's own lists
-        paths["list_log"] = catalog.LIST_LOG.path(out_dir)  # where a run reads it back
-        world.list_log.to_parquet(paths["list_log"], index=False)
-    scenario = truth_dir / "scenario.json"
-    scenario.write_text(json.dumps(world.scenario, indent=2) + "\n", encoding="utf-8")
-    paths["truth/scenario"] = scenario
-    readme = truth_dir / "README.md"
-    readme.write_text(render_truth_readme(world), encoding="utf-8")
-    paths["truth/README"] = readme
-    return paths
