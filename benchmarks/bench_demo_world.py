@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from demo_world.generate import DemoWorld, generate_world, write_world
+from demo_world.generate import DemoWorld, generate_world
 from demo_world.scenarios import SCENARIO_NAMES, Knobs
+from demo_world.writing import write_world
 from evaluation.truth import forced_labour_active, load_truth
 from settings.loader import load_config
 

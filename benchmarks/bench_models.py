@@ -21,7 +21,8 @@ import pandas as pd
 from cleaning.contract import load_districts
 from cleaning.ingest import load_raw_tables
 from cleaning.validation import validate_tables
-from demo_world.generate import generate_world, write_world
+from demo_world.generate import generate_world
+from demo_world.writing import write_world
 from features.catalog import FEATURE_CATALOG
 from features.splits import fit_split_plan
 from features.training_set import newest_record_date, oldest_record_date, tables_known_before

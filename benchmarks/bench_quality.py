@@ -15,7 +15,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from demo_world.generate import generate_world, write_world
+from demo_world.generate import generate_world
+from demo_world.writing import write_world
 from settings.loader import load_config
 
 REFERENCE_DATE = date(2026, 6, 30)

@@ -219,7 +219,7 @@ def mechanism_no_hidden(world: World, config: VigiaConfig, ids: pd.Index) -> pd.
 
 
 # Weights of the unobserved heterogeneity in the generator's onset log-hazards
-# (demo_world/generate.py `_hazards`: 0.9 * hidden_inv and 0.8 * hidden_coe).
+# (demo_world/hazards.py `hazards`: 0.9 * hidden_inv and 0.8 * hidden_coe).
 HIDDEN_WEIGHTS = {"involuntary": 0.9, "coercion": 0.8}
 
 

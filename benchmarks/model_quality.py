@@ -78,12 +78,13 @@ class WorldEvidence:
 
 def _generate(scenario: str, seed: int, workplaces: int, folder: Path) -> None:
     """Write a demo world of `scenario` (the generator's family) to `folder`."""
-    from demo_world import generate
+    from demo_world.generate import generate_world
+    from demo_world.writing import write_world
 
     config = load_config().demo_world
-    world = generate.generate_world(workplaces, seed, config.start, config.end,
-                                    config.defect_share, scenario=scenario)
-    generate.write_world(world, folder)
+    world = generate_world(workplaces, seed, config.start, config.end, config.defect_share,
+                           scenario=scenario)
+    write_world(world, folder)
 
 
 def _planning_date(tables: dict[str, pd.DataFrame], span_months: int) -> pd.Timestamp:

@@ -22,8 +22,9 @@ def _iso_date(text: str) -> date:
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
-    from demo_world.generate import generate_world, write_world
+    from demo_world.generate import generate_world
     from demo_world.scenarios import UnknownScenarioError, get_scenario
+    from demo_world.writing import write_world
     from pipelines.preflight import checked_config
 
     try:

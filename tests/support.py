@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from demo_world.generate import generate_world, write_world
+from demo_world.generate import generate_world
+from demo_world.writing import write_world
 from settings.loader import load_config
 from settings.schema import ListsConfig, ModelConfig
 

@@ -17,7 +17,8 @@ from cleaning.contract import (
     load_districts,
     valid_ruc_mask,
 )
-from demo_world.generate import DemoWorld, generate_world, write_world
+from demo_world.generate import DemoWorld, generate_world
+from demo_world.writing import write_world
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 
 START, END = "2018-07-01", "2026-06-30"

@@ -24,7 +24,8 @@ from privacy import find_document_numbers, find_personal_data
 from support import DEFECT_SHARE
 
 from cli.main import main as cli_main
-from demo_world.generate import generate_world, write_world
+from demo_world.generate import generate_world
+from demo_world.writing import write_world
 from settings import inputs
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 from support import DEFECT_SHARE, SHIPPED
 
-from demo_world.generate import generate_world, write_world
+from demo_world.generate import generate_world
 from demo_world.listed_operations import largest_remainder
+from demo_world.writing import write_world
 from models.offpolicy.list_log import LOG_COLUMNS, link_outcomes, read_list_log
 from models.targeting.lists import EXPLORATION, MODEL
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from support import DEFECT_SHARE
 
-from demo_world.generate import generate_world, write_world
+from demo_world.generate import generate_world
+from demo_world.writing import write_world
 from evaluation.offpolicy_truth import (
     estimates_against_truth,
     fairness_against_truth,

@@ -22,7 +22,7 @@ from cleaning.ingest import load_raw_tables
 from cleaning.validation import check_quarantine_share, validate_tables
 from cli.main import main
 from demo_world import spec
-from demo_world.generate import DemoWorld, generate_world, write_world
+from demo_world.generate import DemoWorld, generate_world
 from demo_world.scenarios import (
     BASELINE,
     SCENARIO_NAMES,
@@ -31,6 +31,7 @@ from demo_world.scenarios import (
     UnknownScenarioError,
     draw_knobs,
 )
+from demo_world.writing import write_world
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from settings.loader import load_config
 

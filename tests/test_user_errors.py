@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from demo_world.generate import generate_world, write_world
+from demo_world.generate import generate_world
+from demo_world.writing import write_world
 
 ROOT = Path(__file__).resolve().parent.parent
 
