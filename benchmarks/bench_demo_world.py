@@ -18,11 +18,11 @@ import pandas as pd
 from demo_world.generate import DemoWorld, generate_world
 from demo_world.scenarios import SCENARIO_NAMES, Knobs
 from demo_world.writing import write_world
-from evaluation.truth import forced_labour_active, load_truth
+from evaluation.truth import forced_labour_active, load_truth, truth_dir
 from settings.loader import load_config
 
 
-def base_rates(world: DemoWorld, truth_dir: Path) -> list[tuple[str, str, str]]:
+def base_rates(world: DemoWorld, truth_folder: Path) -> list[tuple[str, str, str]]:
     """(measure, this world, what DOMAIN.md reports for SUNAFIL) rows."""
     insp = world.inspections
     hidden = world.truth["inspections"]
@@ -55,7 +55,7 @@ def base_rates(world: DemoWorld, truth_dir: Path) -> list[tuple[str, str, str]]:
         mask = active & insp["team"].eq(team).to_numpy()
         rows.append((f"detection rate at active FL, {team} team",
                      f"{found[mask].mean():.1%} of {mask.sum():,}", "-"))
-    truth = load_truth(truth_dir)
+    truth = load_truth(truth_folder)
     wp = truth["workplaces"]
     for date in ("2019-01-01", "2021-01-01", "2023-01-01", "2025-01-01", "2026-06-01"):
         alive = ((wp["active_from"] <= date)
@@ -96,7 +96,7 @@ def chain_share(truth: dict[str, pd.DataFrame]) -> float:
     return float((cases[ever] > 1).mean())
 
 
-def scenario_summary(name: str, world: DemoWorld, truth_dir: Path, seconds: float) -> list[str]:
+def scenario_summary(name: str, world: DemoWorld, truth_folder: Path, seconds: float) -> list[str]:
     """One row of SUMMARY_COLUMNS: the base rates that tell the family's worlds apart."""
     insp, hidden = world.inspections, world.truth["inspections"]
     ordered = pd.to_datetime(insp["ordered_on"])
@@ -107,7 +107,7 @@ def scenario_summary(name: str, world: DemoWorld, truth_dir: Path, seconds: floa
     per_window = per_window.iloc[1:-1] if len(per_window) > 2 else per_window
     active = hidden["fl_active"].to_numpy() & insp["closed_on"].notna().to_numpy()
     regular = active & insp["team"].eq("regular").to_numpy()
-    truth = load_truth(truth_dir)
+    truth = load_truth(truth_folder)
     mid = ordered.min() + (ordered.max() - ordered.min()) / 2
     return [
         name, f"{seconds:.1f}", f"{len(insp) / years:,.0f}",
@@ -142,7 +142,7 @@ def compare_scenarios(n: int, seed: int, cfg: dict) -> None:
             world = generate_world(n, seed, cfg.start, cfg.end, cfg.defect_share, name)
             seconds = time.perf_counter() - t0
             write_world(world, Path(tmp))
-            row = scenario_summary(name, world, Path(tmp) / "truth", seconds)
+            row = scenario_summary(name, world, truth_dir(tmp), seconds)
         print("| " + " | ".join(row) + " |", flush=True)
 
 
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"demo world: {n:,} workplaces, seed {cfg.seed}, {cfg.start} to {cfg.end}")
         print(f"generate {t1 - t0:.1f} s, write {t2 - t1:.1f} s, total {t2 - t0:.1f} s")
         print("| measure | this world | DOMAIN.md |\n|---|---|---|")
-        for measure, value, reference in base_rates(world, out / "truth"):
+        for measure, value, reference in base_rates(world, truth_dir(out)):
             print(f"| {measure} | {value} | {reference} |")
 
 

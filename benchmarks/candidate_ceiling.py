@@ -53,7 +53,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from benchmarks.model_quality import CACHE, RESULTS, _planning_date
 from cleaning.contract import load_districts
-from evaluation.truth import forced_labour_active, latent_risk, load_truth
+from evaluation.truth import forced_labour_active, latent_risk, load_truth, truth_dir
 from evaluation.truth_eval import truth_precision_at_k
 from features.build import features_as_of, prepare_feature_inputs
 from features.catalog import FEATURE_CATALOG
@@ -149,7 +149,7 @@ def load_world(folder: Path, config: VigiaConfig, cache: Path) -> World:
                             planning_date - pd.Timedelta(days=1), label_timespan_months=span)
     dates = production_train_as_of_dates(fitted.production_splits_config(config.splits),
                                          planning_date, oldest_record_date(tables), span)
-    truth = load_truth(folder / "truth")
+    truth = load_truth(truth_dir(folder))
     active = forced_labour_active(truth, planning_date, span)
     world = World(folder.name.rsplit("-", 1)[0], tables, planning_date, dates, truth, active)
     cache.mkdir(parents=True, exist_ok=True)

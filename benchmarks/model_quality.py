@@ -39,7 +39,7 @@ import pandas as pd
 from cleaning.contract import load_districts
 from cleaning.quality import validate_inputs
 from demo_world.scenarios import SCENARIO_NAMES
-from evaluation.truth import forced_labour_active, latent_risk, load_truth
+from evaluation.truth import forced_labour_active, latent_risk, load_truth, truth_dir
 from evaluation.truth_eval import truth_precision_at_k
 from features.training_set import (
     build_scoring_set,
@@ -52,6 +52,7 @@ from models.training.backtest import BacktestResult
 from models.training.baselines import is_baseline
 from reporting.markdown import markdown_table
 from settings.errors import InputError
+from settings.inputs import WORKPLACES
 from settings.loader import load_config, with_overrides
 from settings.paths import PROJECT_ROOT
 from settings.schema import VigiaConfig
@@ -76,15 +77,18 @@ class WorldEvidence:
     seconds: float
 
 
-def _generate(scenario: str, seed: int, workplaces: int, folder: Path) -> None:
-    """Write a demo world of `scenario` (the generator's family) to `folder`."""
-    from demo_world.generate import generate_world
-    from demo_world.writing import write_world
+def world_folder(scenario: str, seed: int, workplaces: int) -> Path:
+    """The demo world of `scenario` under .bench/worlds, generated on first use."""
+    from demo_world import generate, writing
 
-    config = load_config().demo_world
-    world = generate_world(workplaces, seed, config.start, config.end, config.defect_share,
-                           scenario=scenario)
-    write_world(world, folder)
+    folder = CACHE / "worlds" / f"{scenario}-{seed}-{workplaces}"
+    if not (folder / WORKPLACES.file_name).exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        config = load_config().demo_world
+        world = generate.generate_world(workplaces, seed, config.start, config.end,
+                                        config.defect_share, scenario=scenario)
+        writing.write_world(world, folder)
+    return folder
 
 
 def _planning_date(tables: dict[str, pd.DataFrame], span_months: int) -> pd.Timestamp:
@@ -103,10 +107,7 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: VigiaConfi
 
     started = time.perf_counter()
     name = f"{scenario}-{seed}"
-    folder = CACHE / "worlds" / f"{name}-{workplaces}"
-    if not (folder / "workplaces.csv").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        _generate(scenario, seed, workplaces, folder)
+    folder = world_folder(scenario, seed, workplaces)
     span = config.labels.label_timespan_months
     clean = validate_inputs(folder, config, date.today())[0].clean
     planning_date = _planning_date(clean, span)
@@ -120,7 +121,7 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: VigiaConfi
                           lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG),
                           config.training(), capacity, config.promotion.metric)
 
-    truth = load_truth(folder / "truth")
+    truth = load_truth(truth_dir(folder))
     active = forced_labour_active(truth, planning_date, span)
     X, meta = build_scoring_set(tables, districts, planning_date,
                                 config.features.area_prior_strength)

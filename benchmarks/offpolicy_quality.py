@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.model_quality import CACHE, RESULTS, _generate
+from benchmarks.model_quality import RESULTS, world_folder
 from cleaning.contract import load_districts
 from cleaning.quality import validate_inputs
 from evaluation.offpolicy_truth import true_values
-from evaluation.truth import forced_labour_active, load_truth
+from evaluation.truth import forced_labour_active, load_truth, truth_dir
 from evaluation.truth_eval import truth_precision_at_k
 from features.catalog import FEATURE_CATALOG
 from features.splits import label_horizon_months, production_train_as_of_dates
@@ -59,15 +59,6 @@ from settings.schema import VigiaConfig
 
 log = logging.getLogger("offpolicy_quality")
 REFERENCE_WORKPLACES = 50_000
-
-
-def world_folder(scenario: str, seed: int, workplaces: int) -> Path:
-    """The world's folder under .bench/worlds (generated once)."""
-    folder = CACHE / "worlds" / f"{scenario}-{seed}-{workplaces}"
-    if not (folder / "workplaces.csv").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        _generate(scenario, seed, workplaces, folder)
-    return folder
 
 
 def trained_pair(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, as_of: pd.Timestamp,
@@ -106,7 +97,7 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, group: str,
     capacity = round(config.lists.total_capacity * workplaces / REFERENCE_WORKPLACES)
     plain, weighted = trained_pair(tables, districts, as_of, group, config)
     rows = evaluation_rows(tables, districts, plain, planning, as_of, config)
-    truth = load_truth(folder / "truth")
+    truth = load_truth(truth_dir(folder))
     department = clean["workplaces"].set_index("workplace_id")["ubigeo"].astype(str).str[:2]
     true = true_values(truth, as_of, span, pd.Index(top_k_ids(rows.scores, capacity)),
                        department.reindex(rows.scores.index))

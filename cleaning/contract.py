@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REFERENCE_DIR = Path(__file__).resolve().parent.parent / "data" / "reference"
-DISTRICTS_PATH = REFERENCE_DIR / "ubigeo_distrito.csv"
+from settings import inputs
 
 LIST_SEPARATOR = ";"
 
@@ -107,10 +106,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
 }
 
-TABLE_NAMES = tuple(TABLES)
-# Tables a source may leave out entirely; an absent one is read as a header-only file.
-OPTIONAL_TABLES = ("registry_periods",)
-REQUIRED_TABLES = tuple(t for t in TABLE_NAMES if t not in OPTIONAL_TABLES)
+# The tables and which a source may leave out come from the input catalog (the files); an absent
+# optional table is read as a header-only file. TABLES must name the same tables, in this order.
+TABLE_NAMES = tuple(inputs.INPUT_TABLES)
+OPTIONAL_TABLES = tuple(t.name for t in inputs.INPUT_TABLES.values() if not t.required)
+REQUIRED_TABLES = tuple(t.name for t in inputs.INPUT_TABLES.values() if t.required)
 
 
 def column_names(table: str) -> list[str]:
@@ -160,7 +160,7 @@ def list_has_any_code(lists: pd.Series, codes: tuple[str, ...]) -> np.ndarray:
     return hit
 
 
-def load_districts(path: Path = DISTRICTS_PATH) -> pd.DataFrame:
+def load_districts(path: Path = inputs.DISTRICTS.path) -> pd.DataFrame:
     """Real INEI district table with the INEI code as a 6-character string; rows without it dropped.
 
     The file is reference data shipped with the repo (copied unchanged from shared/data/peru);

@@ -46,6 +46,7 @@ from cleaning.contract import (
     TABLES,
 )
 from cleaning.validation import DataContractError, empty_raw_table
+from settings.inputs import INPUT_TABLES
 from settings.paths import project_path
 from settings.schema import DataConfig
 
@@ -165,7 +166,7 @@ def read_employer_identity(data_dir: Path, mapping: dict | None = None) -> pd.Da
 def _candidate_files(data_dir: Path, table: str, spec: dict[str, Any]) -> list[Path]:
     if spec.get("file"):
         return [data_dir / spec["file"]]
-    return [data_dir / f"{table}.csv", data_dir / f"{table}.parquet"]
+    return INPUT_TABLES[table].paths(data_dir)
 
 
 def _has_file(data_dir: Path, table: str, spec: dict[str, Any]) -> bool:
@@ -184,7 +185,7 @@ def _find_file(data_dir: Path, table: str, spec: dict[str, Any]) -> Path:
 def _load_table(data_dir: Path, table: str, spec: dict[str, Any]) -> RawTable:
     if table in OPTIONAL_TABLES and not spec.get("file") and not _has_file(data_dir, table, spec):
         log.info("%s: no %s file; this optional table is read as empty", data_dir, table)
-        return RawTable(name=table, path=data_dir / f"{table}.csv",
+        return RawTable(name=table, path=data_dir / INPUT_TABLES[table].file_name,
                         frame=empty_raw_table(table))
     path = _find_file(data_dir, table, spec)
     frame = _read_parquet(path) if path.suffix == ".parquet" else _read_csv(path, spec)

@@ -33,6 +33,7 @@ from cleaning.contract import (
     valid_ruc_mask,
 )
 from settings.errors import InputError
+from settings.inputs import INPUT_TABLES
 
 # Stable rule ids (they appear in quarantine/<table>.csv and in the validation summary).
 RULES: dict[str, str] = {
@@ -115,6 +116,11 @@ def kept_columns(table: str) -> list[Column]:
     return [c for c in TABLES[table] if c.name not in personal]
 
 
+def _source(sources: Mapping[str, str] | None, table: str) -> str:
+    """The file `table` was read from, for messages; its catalog file name when not given."""
+    return (sources or {}).get(table, INPUT_TABLES[table].file_name)
+
+
 def _row_rule_failures(
     raw: Mapping[str, pd.DataFrame], sources: Mapping[str, str], ubigeos: frozenset[str],
     reference: pd.Timestamp, wrong_type_stop_share: float,
@@ -154,7 +160,7 @@ def validate_tables(
     validated as a table with no rows.
     """
     raw = {**{t: empty_raw_table(t) for t in OPTIONAL_TABLES}, **raw}
-    sources = {t: (sources or {}).get(t, f"{t}.csv") for t in TABLES}
+    sources = {t: _source(sources, t) for t in TABLES}
     for table in TABLES:
         _require_columns(raw[table], table, sources[table])
     typed, failures = _row_rule_failures(raw, sources, frozenset(known_ubigeos),
@@ -202,7 +208,7 @@ def check_quarantine_share(
         if share > max_share:
             top = rule_counts[rule_counts["table"] == row.table].nlargest(3, "rows")
             rules = ", ".join(f"{r.rule} ({r.rows})" for r in top.itertuples())
-            source = (sources or {}).get(row.table, f"{row.table}.csv")
+            source = _source(sources, row.table)
             raise DataContractError(
                 f"{source}: {row.rows_quarantined} of {row.rows_in} rows quarantined "
                 f"({share:.1%}, limit {max_share:.1%}); most frequent rules: {rules}"

@@ -17,14 +17,25 @@ from evaluation.offpolicy_truth import estimates_against_truth, fairness_against
 from evaluation.truth import load_truth
 from evaluation.truth_eval import ORACLE, truth_table
 from reporting.markdown import markdown_table
-from settings import catalog
+from settings import catalog, inputs
 from settings.schema import FairnessConfig
 
-EVALUATION_CSV = catalog.RunFile("truth_evaluation.csv", "csv", "vigia evaluate (demo only)",
+# Every file `vigia evaluate` writes, all in the run's backtest folder. Declared here, not in
+# settings/catalog.py: no module below evaluation/ may name the hidden truth.
+STAGE = "vigia evaluate (demo only)"
+EVALUATION_CSV = catalog.RunFile("truth_evaluation.csv", "csv", STAGE,
                                  "lists scored against the demo world's hidden truth",
                                  catalog.BACKTEST)
-EVALUATION_MD = catalog.RunFile("truth_evaluation.md", "markdown", "vigia evaluate (demo only)",
+EVALUATION_MD = catalog.RunFile("truth_evaluation.md", "markdown", STAGE,
                                 "the truth evaluation as a table", catalog.BACKTEST)
+OFFPOLICY_AGAINST_TRUTH = catalog.RunFile(
+    "offpolicy_against_truth.csv", "csv", STAGE,
+    "the run's off-policy finding rates per department beside the true rates", catalog.BACKTEST)
+FAIRNESS_AGAINST_TRUTH = catalog.RunFile(
+    "fairness_against_truth.csv", "csv", STAGE,
+    "the planning list's fairness audit measured against the truth", catalog.BACKTEST)
+EVALUATION_FILES = (EVALUATION_CSV, EVALUATION_MD, OFFPOLICY_AGAINST_TRUTH,
+                    FAIRNESS_AGAINST_TRUTH)
 
 
 def evaluate_run(
@@ -84,29 +95,28 @@ def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_mont
     audit against the truth (`fairness_against_truth.csv`).
     """
     table = evaluate_run(truth_dir, run_dir, capacity, horizon_months)
-    out = run_dir / catalog.BACKTEST.name
     table.to_csv(EVALUATION_CSV.path(run_dir), index=False)
     text = summary_markdown(table)
     truth = load_truth(truth_dir)
     if catalog.ESTIMATES.path(run_dir).is_file():
         estimates = json.loads(catalog.ESTIMATES.path(run_dir).read_text(encoding="utf-8"))
         against = estimates_against_truth(truth, estimates)
-        against.to_csv(out / "offpolicy_against_truth.csv", index=False)
+        against.to_csv(OFFPOLICY_AGAINST_TRUTH.path(run_dir), index=False)
         text += (f"\n## Off-policy finding rates per department against the truth\n\n"
                  f"{against['covered'].mean():.0%} of the {len(against)} intervals hold the "
-                 f"true rate (`offpolicy_against_truth.csv`).\n")
+                 f"true rate (`{OFFPOLICY_AGAINST_TRUTH.name}`).\n")
     if fairness is not None:
         scores = pd.read_csv(catalog.SCORES.path(run_dir), dtype={"workplace_id": str})
         as_of = pd.Timestamp(catalog.PLANNING_DATE.path(run_dir).read_text().strip())
-        registry = pd.read_csv(truth_dir.parent / "workplaces.csv", dtype=str,
+        registry = pd.read_csv(truth_dir.parent / inputs.WORKPLACES.file_name, dtype=str,
                                usecols=["workplace_id", "ruc", "ciiu", "ubigeo", "size_band"])
         audit = fairness_against_truth(truth, registry.drop_duplicates("workplace_id"),
                                        scores.set_index("workplace_id")["score"], as_of,
                                        capacity, fairness)
-        audit.to_csv(out / "fairness_against_truth.csv", index=False)
+        audit.to_csv(FAIRNESS_AGAINST_TRUTH.path(run_dir), index=False)
         text += (f"\n## Fairness of the planning list against the truth\n\n"
                  f"{int((audit['flagged'] != '').sum())} of {len(audit)} groups flagged "
-                 "(`fairness_against_truth.csv`).\n")
+                 f"(`{FAIRNESS_AGAINST_TRUTH.name}`).\n")
     path = EVALUATION_MD.path(run_dir)
     path.write_text(text, encoding="utf-8")
     return path

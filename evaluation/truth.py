@@ -6,14 +6,44 @@ not only against what inspectors happened to find.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+TRUTH_FOLDER = "truth"
+
+
+@dataclass(frozen=True)
+class TruthFile:
+    """One hidden CSV evaluation reads; `load_truth` files it under its stem."""
+
+    name: str
+    holds: str
+    required: bool = False
+
+    @property
+    def key(self) -> str:
+        """Its key in `load_truth`'s tables."""
+        return Path(self.name).stem
+
+
+FL_SPELLS = TruthFile("fl_spells.csv", "forced-labour spells: workplace_id, start, end", True)
+HIDDEN_WORKPLACES = TruthFile("workplaces.csv",
+                              "every workplace's latent state and active dates", True)
+LATENT_RISK = TruthFile("latent_risk.csv", "the oracle's risk per workplace and quarter")
+HIDDEN_INSPECTIONS = TruthFile("inspections.csv", "the hidden state at every inspection")
+TRUTH_FILES = (FL_SPELLS, HIDDEN_WORKPLACES, LATENT_RISK, HIDDEN_INSPECTIONS)
 
 FAR_FUTURE = pd.Timestamp("2200-01-01")  # end of ongoing spells
 ID_COLUMNS = ("workplace_id", "ruc", "principal_ruc", "ciiu", "department_code", "ubigeo",
               "inspection_id", "complaint_id", "id")
 DATE_COLUMNS = ("start", "end", "active_from", "active_until", "ordered_on", "received_on")
+
+
+def truth_dir(data_dir: str | Path) -> Path:
+    """Where a demo world keeps its hidden truth: a folder inside its data folder."""
+    return Path(data_dir) / TRUTH_FOLDER
 
 
 def load_truth(truth_dir: str | Path) -> dict[str, pd.DataFrame]:
@@ -25,7 +55,7 @@ def load_truth(truth_dir: str | Path) -> dict[str, pd.DataFrame]:
             if column in frame.columns:
                 frame[column] = pd.to_datetime(frame[column])
         out[path.stem] = frame
-    if "fl_spells" not in out or "workplaces" not in out:
+    if any(file.required and file.key not in out for file in TRUTH_FILES):
         raise FileNotFoundError(f"{truth_dir}: not a demo-world truth folder")
     return out
 

@@ -4,7 +4,8 @@ Writers (pipelines), readers (`vigia evaluate`, `vigia rank`, the notebooks) and
 names from here. `{as_of}` is the planning date (YYYY-MM-DD), `{office}` an office code,
 `{table}` an input table. Files inside the dated list folder are declared relative to it, so the
 list writer can fill a staging folder and rename it into place (atomic). `vigia evaluate` (demo
-worlds only) declares its own two files in evaluation/report.py: no pipeline module names them.
+worlds only) declares its own files in evaluation/report.py: no pipeline module names them.
+What a run reads is declared in settings/inputs.py.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""The output catalog: one declaration per run file, paths filled from the planning date."""
+"""The catalogs of what a run writes (paths filled from the planning date) and reads."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from settings import catalog
+from cleaning.contract import OPTIONAL_TABLES, TABLES
+from evaluation.report import EVALUATION_FILES, FAIRNESS_AGAINST_TRUTH, OFFPOLICY_AGAINST_TRUTH
+from settings import catalog, inputs
 
 
 def test_list_files_sit_in_the_dated_list_folder() -> None:
@@ -38,3 +40,30 @@ def test_every_file_is_declared_once_with_its_stage() -> None:
     places = [(entry.folder, entry.name) for entry in catalog.CATALOG]
     assert len(places) == len(set(places))
     assert all(entry.stage and entry.holds and entry.format for entry in catalog.CATALOG)
+
+
+def test_vigia_evaluate_writes_its_files_beside_the_backtest_and_apart_from_the_run() -> None:
+    assert OFFPOLICY_AGAINST_TRUTH.path("out") == Path("out/backtest/offpolicy_against_truth.csv")
+    assert FAIRNESS_AGAINST_TRUTH.path("out") == Path("out/backtest/fairness_against_truth.csv")
+    places = [(entry.folder, entry.name) for entry in (*catalog.CATALOG, *EVALUATION_FILES)]
+    assert len(places) == len(set(places))
+    assert all(entry.stage == "vigia evaluate (demo only)" and entry.holds and entry.format
+               for entry in EVALUATION_FILES)
+
+
+def test_the_contract_and_the_input_catalog_name_the_same_tables() -> None:
+    assert tuple(TABLES) == tuple(inputs.INPUT_TABLES)
+    assert OPTIONAL_TABLES == ("registry_periods",)
+    assert all(table.holds for table in inputs.INPUT_TABLES.values())
+
+
+def test_an_input_table_is_looked_for_as_csv_then_parquet() -> None:
+    assert inputs.INSPECTIONS.paths("data") == [Path("data/inspections.csv"),
+                                                Path("data/inspections.parquet")]
+    assert inputs.REGISTRY_PERIODS.file_name == "registry_periods.csv"
+
+
+def test_the_reference_files_ship_with_the_project() -> None:
+    root = Path(__file__).resolve().parent.parent
+    assert inputs.DISTRICTS.path == root / "data" / "reference" / "ubigeo_distrito.csv"
+    assert all(file.path.is_file() and file.holds for file in inputs.REFERENCE_FILES)

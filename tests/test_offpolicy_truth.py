@@ -15,7 +15,7 @@ from evaluation.offpolicy_truth import (
     finding_rates,
     true_values,
 )
-from evaluation.truth import forced_labour_active, load_truth
+from evaluation.truth import TRUTH_FILES, forced_labour_active, load_truth, truth_dir
 from settings.loader import load_config
 
 AS_OF = pd.Timestamp("2025-01-01")
@@ -26,7 +26,14 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("world")
     write_world(generate_world(2000, 3, "2018-07-01", "2026-06-30",
                                defect_share=DEFECT_SHARE), folder)
-    return folder, load_truth(folder / "truth")
+    return folder, load_truth(truth_dir(folder))
+
+
+def test_the_demo_world_writes_every_truth_file_evaluation_reads(world) -> None:
+    """The generator names its hidden folder itself; evaluation must find it and its files."""
+    folder, truth = world
+    assert all((truth_dir(folder) / file.name).is_file() for file in TRUTH_FILES)
+    assert {file.key for file in TRUTH_FILES} <= set(truth)
 
 
 def test_true_rates_follow_the_spells_and_the_detection(world) -> None:

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from cleaning.contract import REFERENCE_DIR
-
-CIIU_TITLES_PATH = REFERENCE_DIR / "ciiu_rev4_es.csv"
+from settings import inputs
 
 
 @cache
-def ciiu_titles(path: Path = CIIU_TITLES_PATH) -> dict[str, str]:
+def ciiu_titles(path: Path = inputs.CIIU_TITLES.path) -> dict[str, str]:
     """Spanish titles of CIIU Rev.4 divisions (2 digits) and classes (4 digits), reference data."""
     table = pd.read_csv(path, dtype=str)
     return dict(zip(table["code"], table["title_es"], strict=True))
