@@ -1,6 +1,8 @@
 """Writing a demo world to disk: the public CSVs, the list log and the hidden truth folder.
 
-The world's file names are spelled only in the constants below.
+The public tables take their file names from the input catalog (settings/inputs.py), as a
+run reads them; the hidden folder's names are spelled only in the constants below, which
+evaluation/truth.py reads back.
 """
 
 from __future__ import annotations
@@ -12,19 +14,19 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from demo_world.truth_readme import render_truth_readme
-from settings import catalog
+from settings import catalog, inputs
 
 if TYPE_CHECKING:
     from demo_world.generate import DemoWorld
 
-PUBLIC_TABLES = ("workplaces", "inspections", "complaints")
+PUBLIC_TABLES = (inputs.WORKPLACES, inputs.INSPECTIONS, inputs.COMPLAINTS)
 TRUTH_FOLDER = "truth"
 SCENARIO_FILE = "scenario.json"
 README_FILE = "README.md"
 
 
 def csv_name(table: str) -> str:
-    """The file name of a table, public or hidden."""
+    """The file name of a hidden table."""
     return f"{table}.csv"
 
 
@@ -34,8 +36,8 @@ def write_world(world: DemoWorld, out_dir: Path) -> dict[str, Path]:
     truth_dir = out_dir / TRUTH_FOLDER
     truth_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
-    for name in PUBLIC_TABLES:
-        paths[name] = _write_csv(getattr(world, name), out_dir / csv_name(name))
+    for table in PUBLIC_TABLES:
+        paths[table.name] = _write_csv(getattr(world, table.name), out_dir / table.file_name)
     for name, frame in world.truth.items():
         paths[f"{TRUTH_FOLDER}/{name}"] = _write_csv(frame, truth_dir / csv_name(name))
     if world.list_log is not None:  # public, like the tables: the inspectorate's own lists

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-TRUTH_FOLDER = "truth"
+from demo_world.writing import TRUTH_FOLDER
 
 
 @dataclass(frozen=True)
