@@ -71,10 +71,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config_path=str(args.config) if args.config else None,
         as_of=args.as_of.isoformat() if args.as_of else None,
     )
-    print(f"Lista priorizada: {result['list_csv']}")
-    print(f"Puntajes de todos los centros de trabajo: {result['scores']}")
-    print(f"Reporte de la corrida: {result['run_report']}")
-    print(f"MLflow run {result['mlflow_run_id']} in {result['mlflow_tracking_uri']}")
+    print(f"Lista priorizada: {result.list_csv}")
+    print(f"Puntajes de todos los centros de trabajo: {result.scores}")
+    print(f"Reporte de la corrida: {result.run_report}")
+    print(f"MLflow run {result.mlflow_run_id} in {result.mlflow_tracking_uri}")
     return 0
 
 
@@ -92,8 +92,8 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"vigia: {exc}; run `vigia run` first to train and register one", file=sys.stderr)
         return 2
-    print(f"Lista priorizada: {result['list_csv']}")
-    print(f"Reporte: {result['report_html']}")
+    print(f"Lista priorizada: {result.files.list_csv}")
+    print(f"Reporte: {result.files.report_html}")
     return 0
 
 

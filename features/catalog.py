@@ -7,6 +7,7 @@ reach a planner. `docs/FEATURES.md` is generated from this catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -166,11 +167,11 @@ def _history_specs() -> list[FeatureSpec]:
 
 
 def _spec(name: str, meaning: str, source: str, label_es: str, reason_es: str,
-          window: str = "static", kind: str = "numeric", monotonic: int = 0,
-          complaint_derived: bool = False) -> FeatureSpec:
-    """A static or network spec with the defaults most of them share."""
-    return FeatureSpec(name, meaning, source, window, label_es, reason_es, kind, monotonic,
-                       complaint_derived)
+          **traits: Any) -> FeatureSpec:
+    """A static or network spec: window "static" unless `traits` say otherwise; the other
+    `traits` (kind, monotonic, complaint_derived) are FeatureSpec's own fields."""
+    return FeatureSpec(name=name, meaning=meaning, source=source, label_es=label_es,
+                       reason_es=reason_es, **{"window": "static", **traits})
 
 
 _OTHER_SPECS = [

@@ -8,12 +8,26 @@ labelled rows are kept: a workplace nobody inspected in the window is not a nega
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
 from features.build import features_as_of, prepare_feature_inputs
 from features.labels import build_labels, label_window_end
 from settings.errors import InputError
+
+
+@dataclass(frozen=True)
+class PlanningData:
+    """What is known at the planning date: the clean tables cut to it, and the districts.
+
+    The stages after the quality gate (gate, scores, lists, estimates) all read these three.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    districts: pd.DataFrame
+    planning_date: pd.Timestamp
 
 
 def build_training_set(
@@ -106,6 +120,13 @@ def newest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
         tables["complaints"]["received_on"].max(),
     ]
     return _known(max, candidates)
+
+
+def planning_date_for(tables: dict[str, pd.DataFrame], as_of: str | None) -> pd.Timestamp:
+    """The requested planning date (YYYY-MM-DD), else the day after the newest record."""
+    if as_of:
+        return pd.Timestamp(date.fromisoformat(as_of))
+    return (newest_record_date(tables) + pd.Timedelta(days=1)).normalize()
 
 
 def oldest_record_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:

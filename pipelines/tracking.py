@@ -28,6 +28,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from models.selection.promotion import PromotionDecision
+from reporting.records import RunRecords
 from settings import inputs
 from settings.paths import PROJECT_ROOT
 from settings.schema import MlflowConfig, VigiaConfig
@@ -101,6 +102,11 @@ def git_commit(root: Path | None = None) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
     return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else "unknown"
+
+
+def input_files(data_dir: Path) -> list[Path]:
+    """The input tables of a run (for their sha256 in MLflow and the run fingerprint)."""
+    return sorted(p for p in Path(data_dir).iterdir() if p.is_file())
 
 
 def file_sha256(path: Path) -> str:
@@ -287,6 +293,11 @@ class Champion:
         return self.info.tags.get("calibrated") == "True"
 
 
+def champion_validation(champion: Champion) -> dict[str, Any]:
+    """How the champion's model group was validated (its run's `validation_for_planners`)."""
+    return load_run_json(champion.info.run_id, inputs.VALIDATION_FOR_PLANNERS.name)
+
+
 def champion_or_none(config: VigiaConfig) -> Champion | None:
     """The champion with its training profile, or None before the first model is registered."""
     try:
@@ -314,23 +325,30 @@ def start_planning_run(mlflow_config: MlflowConfig, run_name: str, input_files: 
         return run.info.run_id
 
 
-def log_backtest(mlflow_config: MlflowConfig, run_id: str, *,
-                 files: Iterable[tuple[Path, str | None]],
-                 folders: Mapping[str, Path], texts: Mapping[str, str],
-                 jsons: Mapping[str, Mapping[str, Any]], params: Mapping[str, str],
+def _log_records(records: RunRecords) -> None:
+    """Log a stage's records on the active run."""
+    if records.params:
+        mlflow.log_params(dict(records.params))
+    for path, artifact_dir in records.files:
+        mlflow.log_artifact(str(path), artifact_dir)
+    for artifact_dir, folder in records.folders.items():
+        mlflow.log_artifacts(str(folder), artifact_dir)
+    for name, text in records.texts.items():
+        mlflow.log_text(text, name)
+    for name, data in records.jsons.items():
+        log_json(data, name)
+    for name, figure in records.figures.items():
+        mlflow.log_figure(figure, name)
+    if records.metrics:
+        mlflow.log_metrics({k: float(v) for k, v in records.metrics.items()})
+
+
+def log_backtest(mlflow_config: MlflowConfig, run_id: str, records: RunRecords,
                  metrics: pd.DataFrame) -> None:
     """Validation, split plan, selection, what the run adapted (notes, dropped columns), and one
     child run per model group and test window."""
     with resumed_run(mlflow_config, run_id):
-        mlflow.log_params(dict(params))
-        for path, artifact_dir in files:
-            mlflow.log_artifact(str(path), artifact_dir)
-        for artifact_dir, folder in folders.items():
-            mlflow.log_artifacts(str(folder), artifact_dir)
-        for name, text in texts.items():
-            mlflow.log_text(text, name)
-        for name, data in jsons.items():
-            log_json(data, name)
+        _log_records(records)
         for (group, split), table in metrics.dropna(subset=["k"]).groupby(["model_group", "split"]):
             with child_run(group, split):
                 log_metric_table(table)
@@ -360,15 +378,10 @@ def record_promotion(mlflow_config: MlflowConfig, run_id: str, model_version: Mo
             mlflow.log_text(drift_csv, inputs.DRIFT_FEATURES.name)
 
 
-def log_listing(mlflow_config: MlflowConfig, run_id: str, *, figures: Mapping[str, Any],
-                files: Iterable[tuple[Path, str | None]], metrics: Mapping[str, float]) -> None:
+def log_listing(mlflow_config: MlflowConfig, run_id: str, records: RunRecords) -> None:
     """The listing stage: figures, report and list files, headline metrics."""
     with resumed_run(mlflow_config, run_id):
-        for name, figure in figures.items():
-            mlflow.log_figure(figure, name)
-        for path, artifact_dir in files:
-            mlflow.log_artifact(str(path), artifact_dir)
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        _log_records(records)
 
 
 def log_drift(mlflow_config: MlflowConfig, run_id: str, tables: Mapping[str, pd.DataFrame],

@@ -10,7 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from features.catalog import REGISTRY_PERIOD_FEATURES, REGISTRY_SNAPSHOT_FEATURES
+from features.splits import FittedPlan
 from models.training.degenerate import describe_dropped
+from models.training.planning import PlanningModel
 from settings.errors import InputError
 from settings.schema import SplitsConfig
 
@@ -61,6 +63,16 @@ def registry_snapshot_note(tables: dict[str, pd.DataFrame]) -> str:
             f"registry_periods ({len(periods)} periods of {periods['workplace_id'].nunique()} "
             "workplaces; a workplace without a period before a date keeps today's value). "
             "Still today's values at every past as-of date: " + ", ".join(still_today) + ".")
+
+
+def retraining_notes(data_notes: list[str], fitted: FittedPlan, planning_model: PlanningModel,
+                     tables: dict[str, pd.DataFrame], splits: SplitsConfig) -> list[str]:
+    """Every note of a retraining in report order: the data's, the split plan's, the planning
+    model's and the registry's (empty ones left out)."""
+    notes = [*data_notes, fitted.note,
+             planning_history_note(planning_model.train_as_of_dates, splits),
+             dropped_columns_note(planning_model.dropped_columns), registry_snapshot_note(tables)]
+    return [note for note in notes if note]
 
 
 def render_notes(notes: list[str]) -> str:

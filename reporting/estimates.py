@@ -4,11 +4,13 @@ run-report sections (the figures come from models/offpolicy/estimates.py)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from models.offpolicy.estimates import ChampionEstimates
 from reporting.markdown import markdown_table
 from reporting.plots import plot_audit
 from settings import catalog
@@ -75,3 +77,20 @@ def audit_section(audit: pd.DataFrame, as_of: str, capacity: int) -> str:
         markdown_table(flagged[shown], digits=2) if len(flagged) else "None flagged.",
         f"![fairness audit]({catalog.FAIRNESS_FIGURE.name})",
     ])
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the run's off-policy estimates and fairness audit hand to the run report and MLflow."""
+
+    list_precision: float  # off-policy precision of the champion's list at capacity
+    estimates_section: str  # Markdown
+    fairness_section: str  # Markdown
+
+
+def write_findings(found: ChampionEstimates, fairness: FairnessConfig, out_dir: Path) -> Findings:
+    """`estimates.json`, the fairness audit and its plot, and the run report's sections on them."""
+    write_estimates(found.figures, out_dir)
+    write_audit(found.audit, fairness, out_dir)
+    return Findings(found.figures["list_precision"]["estimate"], estimates_section(found.figures),
+                    audit_section(found.audit, found.figures["as_of"], found.capacity))

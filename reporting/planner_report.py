@@ -22,6 +22,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -574,16 +575,40 @@ def _write_office_files(staging: Path, target: pd.DataFrame, yields: pd.DataFram
             _office_html(office, rows, team_rows, yields, districts, as_of), encoding="utf-8")
 
 
-def write_planning_outputs(
-    out_dir: Path, planning_date: pd.Timestamp, target: pd.DataFrame, yields: pd.DataFrame,
-    validation: Mapping[str, Any], districts: pd.DataFrame, scores: pd.Series,
-    figures: Mapping[str, Figure], office: str | None = None,
-    identity: pd.DataFrame | None = None, team_code: str | None = None,
-) -> dict[str, Path]:
+@dataclass(frozen=True)
+class PlannerLists:
+    """What the planners' files show: the lists, their expected yield, how the listing model was
+    validated, every workplace's score (the histogram) and the figures."""
+
+    target: pd.DataFrame  # models.targeting.lists.build_target_lists, with context columns
+    yields: pd.DataFrame  # models.targeting.lists.yield_by_office
+    validation: Mapping[str, Any]  # reporting.backtest.validation_for_planners
+    scores: pd.Series  # by workplace_id
+    figures: Mapping[str, Figure]
+
+
+@dataclass(frozen=True)
+class ListFiles:
+    """The national files of a written list folder."""
+
+    list_csv: Path
+    list_json: Path
+    list_xlsx: Path
+    report_html: Path
+
+    def paths(self) -> list[Path]:
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+def write_planning_outputs(out_dir: Path, planning_date: pd.Timestamp, lists: PlannerLists,
+                           districts: pd.DataFrame, *, office: str | None = None,
+                           identity: pd.DataFrame | None = None,
+                           team_code: str | None = None) -> ListFiles:
     """Write the dated list folder (`lista_<as-of>[_<office>]`) atomically; return its paths.
 
     `identity` (employer name and address by workplace_id) goes into the xlsx and html only.
     """
+    target, yields = lists.target, lists.yields
     as_of = f"{planning_date.date()}"
     folder = catalog.OFFICE_LIST_FOLDER if office else catalog.LIST_FOLDER
     final = folder.path(out_dir, as_of=as_of, office=office or "")
@@ -606,7 +631,7 @@ def write_planning_outputs(
         _write_excel(dict(iter(named.groupby("office", sort=False))),
                      catalog.LIST_XLSX.within(staging), as_of)
         catalog.REPORT_HTML.within(staging).write_text(
-            _html(named, yields, validation, districts, scores, figures, as_of),
+            _html(named, yields, lists.validation, districts, lists.scores, lists.figures, as_of),
             encoding="utf-8",
         )
         _write_office_files(staging, named, yields, districts, as_of, team_code)
@@ -616,9 +641,5 @@ def write_planning_outputs(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return {
-        "list_csv": catalog.LIST_CSV.within(final),
-        "list_json": catalog.LIST_JSON.within(final),
-        "list_xlsx": catalog.LIST_XLSX.within(final),
-        "report_html": catalog.REPORT_HTML.within(final),
-    }
+    return ListFiles(*(written.within(final) for written in (
+        catalog.LIST_CSV, catalog.LIST_JSON, catalog.LIST_XLSX, catalog.REPORT_HTML)))

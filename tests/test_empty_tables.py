@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +14,7 @@ from cleaning.contract import load_districts
 from features.training_set import build_scoring_set, build_training_set
 from models.training.calibration import fit_calibrated
 from models.training.degenerate import drop_degenerate_columns
-from reporting.adaptations import empty_table_notes, planning_history_note
+from reporting.adaptations import empty_table_notes, planning_history_note, retraining_notes
 from settings.errors import InputError
 
 AS_OF = [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-04-01")]
@@ -68,3 +70,13 @@ def test_a_planning_model_that_reached_back_says_so(shipped_config) -> None:
     assert planning_history_note(dates, splits) == (
         "The planning model's 4 newest training as-of dates held labels of one class only, so "
         "it learned from all 8 dates from 2021-01-01 to 2022-10-01.")
+
+
+def test_a_retraining_lists_its_notes_in_report_order_without_empty_ones(tables,
+                                                                          shipped_config) -> None:
+    fitted = SimpleNamespace(note="The split plan was shrunk.")
+    planning_model = SimpleNamespace(train_as_of_dates=AS_OF, dropped_columns={})
+    notes = retraining_notes(["No complaints."], fitted, planning_model, tables,
+                             shipped_config.splits)
+    assert notes[:2] == ["No complaints.", "The split plan was shrunk."]
+    assert len(notes) == 3 and notes[2].startswith("Registry fields that inspections can change")

@@ -1,4 +1,5 @@
-"""The package layout holds: who may import whom, and functions short enough to read at once."""
+"""The package layout holds: who may import whom, and functions short enough to read at once
+that take few enough parameters to call without a list at hand."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_FUNCTION_LINES = 60
+# Parameters that travel together go in a frozen dataclass named for what they are.
+MAX_PARAMETERS = 8
 SHORT_FUNCTION_PACKAGES = ("pipelines", "cleaning", "features", "models", "evaluation",
                            "reporting", "settings", "demo_world", "cli", "benchmarks")
 # Packages each package must not import (the stages below the flows know nothing of them).
@@ -57,6 +60,23 @@ def long_functions(path: Path, root: Path = ROOT) -> list[str]:
             and (length := node.end_lineno - node.lineno + 1) > MAX_FUNCTION_LINES]
 
 
+def many_parameters(path: Path, root: Path = ROOT) -> list[str]:
+    """Functions with more than MAX_PARAMETERS parameters (positional, keyword-only, *args,
+    **kwargs; not self or cls)."""
+    offences = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        arguments = node.args
+        names = [a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                 arguments.vararg, arguments.kwarg] if a is not None]
+        count = len([name for name in names if name not in ("self", "cls")])
+        if count > MAX_PARAMETERS:
+            offences.append(f"{path.relative_to(root)}:{node.lineno} {node.name} "
+                            f"({count} parameters)")
+    return offences
+
+
 @pytest.mark.parametrize("package", sorted(FORBIDDEN_IMPORTS))
 def test_packages_import_only_what_their_layer_may(package: str) -> None:
     offences = [f"{path.relative_to(ROOT)} imports {name}" for path in _modules(package)
@@ -82,3 +102,18 @@ def test_the_length_check_catches_a_long_function(tmp_path: Path) -> None:
     module = tmp_path / "long.py"
     module.write_text(f"def too_long():\n{body}\n", encoding="utf-8")
     assert long_functions(module, tmp_path) == ["long.py:1 too_long (61 lines)"]
+
+
+def test_no_function_takes_more_than_eight_parameters() -> None:
+    offences = [o for package in SHORT_FUNCTION_PACKAGES for path in _modules(package)
+                for o in many_parameters(path)]
+    assert not offences, "functions over 8 parameters:\n" + "\n".join(offences)
+
+
+def test_the_parameter_check_catches_a_function_with_nine(tmp_path: Path) -> None:
+    module = tmp_path / "wide.py"
+    module.write_text("class Plan:\n"
+                      "    def fits(self, a, b, c, d, e, f, g, h):\n        pass\n\n"
+                      "    def wide(self, a, b, /, c, *d, e, f=1, **g):\n        pass\n\n\n"
+                      "def wider(a, b, c, d, e, f, g, h, *, i):\n    pass\n", encoding="utf-8")
+    assert many_parameters(module, tmp_path) == ["wide.py:9 wider (9 parameters)"]

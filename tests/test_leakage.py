@@ -16,7 +16,13 @@ from worlds import make_clean_tables, with_registry_periods
 from features.build import build_features
 from features.labels import build_labels
 from features.splits import production_train_as_of_dates
-from features.training_set import build_scoring_set, build_training_set, tables_known_before
+from features.training_set import (
+    build_scoring_set,
+    build_training_set,
+    newest_record_date,
+    planning_date_for,
+    tables_known_before,
+)
 from settings.loader import with_overrides
 
 T = pd.Timestamp("2023-01-01")
@@ -127,3 +133,11 @@ def test_training_dates_whose_windows_end_after_known_before_are_refused(tables,
     with pytest.raises(ValueError):
         build_training_set(tables, districts, [T - pd.DateOffset(months=3)], 6, known_before=T,
                            **TRAINING)
+
+
+def test_the_planning_date_is_the_one_asked_for_else_the_day_after_the_newest_record(
+        tables) -> None:
+    assert planning_date_for(tables, "2024-03-15") == pd.Timestamp("2024-03-15")
+    newest = newest_record_date(tables)
+    assert planning_date_for(tables, None) == (newest + pd.Timedelta(days=1)).normalize()
+    assert planning_date_for(tables, None) > newest

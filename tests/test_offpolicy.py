@@ -11,6 +11,7 @@ from models.offpolicy.estimators import (
     HORVITZ_THOMPSON,
     METHODS,
     SELF_NORMALISED,
+    EstimatorOptions,
     estimate_by_group,
     estimate_mean,
     inverse_propensity_weights,
@@ -21,10 +22,10 @@ SEEDS = range(60)
 N = 2000
 
 
-def options(**chosen) -> dict:
+def options(**chosen) -> EstimatorOptions:
     """Estimator options (config `offpolicy`): the shipped clipping and interval, and `chosen`."""
-    return {"method": DOUBLY_ROBUST, "min_propensity": 0.01, "confidence": 0.90,
-            "n_resamples": 999, "seed": 0, **chosen}
+    return EstimatorOptions(**{"method": DOUBLY_ROBUST, "min_propensity": 0.01,
+                               "confidence": 0.90, "n_resamples": 999, "seed": 0, **chosen})
 
 
 def simulated_world(seed: int) -> pd.DataFrame:
@@ -52,7 +53,7 @@ def test_population_mean_unbiased_and_covered(method: str) -> None:
         world = simulated_world(seed)
         est = estimate_mean(world["observed"], world["outcome"].where(world["observed"]),
                             world["propensity"], world["prediction"],
-                            **options(method=method, n_resamples=300, seed=seed))
+                            options=options(method=method, n_resamples=300, seed=seed))
         truth = world["outcome"].mean()
         errors.append(est.estimate - truth)
         covered.append(est.low <= truth <= est.high)
@@ -68,7 +69,7 @@ def test_list_precision_of_the_top_k(method: str) -> None:
         world = simulated_world(seed)
         est = list_precision(world["score"], 200, world["observed"], world["outcome"],
                              world["propensity"], world["prediction"],
-                             **options(method=method, n_resamples=300, seed=seed))
+                             options=options(method=method, n_resamples=300, seed=seed))
         truth = world["outcome"][world["score"].rank(ascending=False) <= 200].mean()
         errors.append(est.estimate - truth)
         covered.append(est.low <= truth <= est.high)
@@ -81,7 +82,7 @@ def test_naive_mean_of_inspected_is_biased_and_estimators_are_not() -> None:
     world = simulated_world(0)
     naive = world.loc[world["observed"], "outcome"].mean()
     est = estimate_mean(world["observed"], world["outcome"], world["propensity"],
-                        **options(method=SELF_NORMALISED))
+                        options=options(method=SELF_NORMALISED))
     assert naive > world["outcome"].mean() + 0.03
     assert abs(est.estimate - world["outcome"].mean()) < abs(naive - world["outcome"].mean())
 
@@ -90,7 +91,7 @@ def test_by_group_and_clipping() -> None:
     world = simulated_world(1)
     by_group = estimate_by_group(world["group"], world["observed"], world["outcome"],
                                  world["propensity"], world["prediction"],
-                                 **options(n_resamples=200))
+                                 options=options(n_resamples=200))
     assert set(by_group) == {"a", "b"}
     assert all(e.n_target > 0 and e.low <= e.estimate <= e.high for e in by_group.values())
     assert inverse_propensity_weights(np.array([0.0, 0.001, 0.5]), 0.01).tolist() == [
@@ -98,10 +99,10 @@ def test_by_group_and_clipping() -> None:
     with pytest.raises(ValueError):
         inverse_propensity_weights(np.array([0.5]), 0.0)
     with pytest.raises(ValueError, match="predictions"):
-        estimate_mean(world["observed"], world["outcome"], world["propensity"], **options())
+        estimate_mean(world["observed"], world["outcome"], world["propensity"], options=options())
 
 
 def test_nobody_inspected() -> None:
     est = estimate_mean(np.zeros(5, bool), np.full(5, np.nan), np.full(5, 0.1),
-                        **options(method=SELF_NORMALISED))
+                        options=options(method=SELF_NORMALISED))
     assert np.isnan(est.estimate) and est.n_observed == 0

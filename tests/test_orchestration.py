@@ -1,9 +1,11 @@
-"""Orchestration: a rerun on unchanged data is served from cache, I/O tasks retry, lists are
-written whole or not at all."""
+"""Orchestration: a rerun on unchanged data is served from cache, every step takes its options
+from config, I/O tasks retry, lists are written whole or not at all."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import matplotlib
@@ -12,15 +14,20 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from prefect import flow, task  # noqa: E402
+from prefect import flow  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId  # noqa: E402
 from support import AS_OF, lists_settings, synthetic_world, tiny_run  # noqa: E402
 
 from cleaning.contract import load_districts  # noqa: E402
-from models.targeting.lists import build_target_lists, yield_by_office  # noqa: E402
-from pipelines.flow import configured, vigia_retrain  # noqa: E402
-from reporting.planner_report import write_planning_outputs  # noqa: E402
+from models.targeting.lists import (  # noqa: E402
+    WorkplaceRegistry,
+    build_target_lists,
+    yield_by_office,
+)
+from pipelines.flow import stages, vigia_retrain  # noqa: E402
+from pipelines.stage import stage  # noqa: E402
+from reporting.planner_report import PlannerLists, write_planning_outputs  # noqa: E402
 from settings.loader import load_config, with_overrides  # noqa: E402
 
 CACHED_TASKS = {"quality-gate", "plan-splits", "backtest-split", "train-for-planning-date"}
@@ -59,7 +66,7 @@ def test_rerun_on_unchanged_data_is_served_from_cache(tmp_path: Path) -> None:
 def test_an_io_task_that_fails_once_is_retried_and_the_flow_completes(tmp_path: Path) -> None:
     attempts = tmp_path / "attempts.txt"
 
-    @task(name="flaky-write")
+    @stage(timeout="lists", io=True, name="flaky-write")
     def flaky_write(path: Path) -> str:
         tried = int(attempts.read_text()) + 1 if attempts.exists() else 1
         attempts.write_text(str(tried))
@@ -72,11 +79,26 @@ def test_an_io_task_that_fails_once_is_retried_and_the_flow_completes(tmp_path: 
 
     @flow(name="retry-check")
     def retry_check() -> str:
-        return configured(flaky_write, config, "lists", io=True)(tmp_path / "out.txt")
+        return flaky_write.configured(config.orchestration)(tmp_path / "out.txt")
 
     state = retry_check(return_state=True)
     assert state.is_completed() and state.result() == "written"
     assert attempts.read_text() == "2" and (tmp_path / "out.txt").read_text() == "ok"
+
+
+def test_each_step_takes_the_options_it_declares_from_config_orchestration() -> None:
+    config = with_overrides(load_config(None), {"orchestration": {
+        "timeout_minutes": {"default": 7, "quality_gate": 11}, "io_retries": 4,
+        "retry_delay_seconds": 3, "cache_days": 2}})
+    steps = stages(config)
+    gate = steps.quality_gate  # declared I/O, cached with persisted results
+    assert gate.timeout_seconds == 11 * 60 and gate.retries == 4
+    assert gate.retry_delay_seconds == 3 and gate.cache_expiration == timedelta(days=2)
+    chosen = steps.select  # no timeout key of its own, no I/O, never cached
+    assert chosen.timeout_seconds == 7 * 60 and chosen.retries == 0
+    assert chosen.cache_expiration is None
+    with pytest.raises(AttributeError, match="no stage"):
+        steps.districts_table  # a plain task, not a declared step  # noqa: B018
 
 
 class BrokenFigure(Figure):
@@ -89,16 +111,16 @@ class BrokenFigure(Figure):
 def test_a_run_killed_midway_leaves_no_half_written_list(tmp_path: Path) -> None:
     scores, workplaces, last = synthetic_world()
     districts = load_districts()
-    target = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                                seed=1)
-    yields = yield_by_office(target, 0.9)
+    target = build_target_lists(scores, WorkplaceRegistry(workplaces, districts, last),
+                                lists_settings(), AS_OF, seed=1)
     validation = {"windows": [], "model_group": "m", "metric": "precision_at_capacity",
                   "label_timespan_months": 6}
-    arguments = (tmp_path, AS_OF, target, yields, validation, districts,
-                 scores.set_index("workplace_id")["score"])
+    lists = PlannerLists(target, yield_by_office(target, 0.9), validation,
+                         scores.set_index("workplace_id")["score"], {})
+    broken = replace(lists, figures={"importancia_global.png": BrokenFigure()})
     with pytest.raises(KeyboardInterrupt):
-        write_planning_outputs(*arguments, {"importancia_global.png": BrokenFigure()})
+        write_planning_outputs(tmp_path, AS_OF, broken, districts)
     assert list(tmp_path.iterdir()) == []  # neither the list folder nor its staging copy
-    files = write_planning_outputs(*arguments, {})
-    assert files["list_csv"].exists() and files["report_html"].exists()
-    assert len(pd.read_csv(files["list_csv"])) == len(target)
+    files = write_planning_outputs(tmp_path, AS_OF, lists, districts)
+    assert files.list_csv.exists() and files.report_html.exists()
+    assert len(pd.read_csv(files.list_csv)) == len(target)

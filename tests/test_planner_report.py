@@ -19,12 +19,13 @@ from cleaning.contract import load_districts
 from models.metrics import METRICS
 from models.offpolicy.propensity import OFFPOLICY_METRIC
 from models.targeting.lists import (
+    WorkplaceRegistry,
     build_target_lists,
     office_of,
     with_context,
     yield_by_office,
 )
-from reporting.planner_report import metric_es, write_planning_outputs
+from reporting.planner_report import PlannerLists, metric_es, write_planning_outputs
 from settings.schema import ListsConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,8 +57,8 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "exclude_inspected_months": 6, "group_same_ruc_district": True,
         "specialized_team": TEAM,
         "offices": {o: {"name_es": f"Oficina {o}", "capacity": c} for o, c in OFFICES.items()}})
-    target = build_target_lists(scores, workplaces, districts, pd.Series(dtype="datetime64[ns]"),
-                                settings, AS_OF, seed=3)
+    registry = WorkplaceRegistry(workplaces, districts, pd.Series(dtype="datetime64[ns]"))
+    target = build_target_lists(scores, registry, settings, AS_OF, seed=3)
     target = with_context(target, workplaces, workplaces.iloc[0:0].assign(
         inspection_id="", ordered_on=pd.NaT, closed_on=pd.NaT, forced_labour_found=False,
         infraction_found=False), AS_OF)
@@ -69,10 +70,11 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict:
                   "windows": [{"as_of": "2025-01-01", "value": 0.25, "ci_low": 0.125,
                                "ci_high": 0.375, "labelled_in_list": 12, "capacity": 50}],
                   "comparison": []}
-    files = write_planning_outputs(out, AS_OF, target, yield_by_office(target, 0.9), validation,
-                                   districts, scores.set_index("workplace_id")["score"], {},
-                                   identity=identity, team_code=TEAM["code"])
-    return {"target": target, "identity": identity, "folder": files["list_csv"].parent,
+    lists = PlannerLists(target, yield_by_office(target, 0.9), validation,
+                         scores.set_index("workplace_id")["score"], {})
+    files = write_planning_outputs(out, AS_OF, lists, districts, identity=identity,
+                                   team_code=TEAM["code"])
+    return {"target": target, "identity": identity, "folder": files.list_csv.parent,
             "root": out}
 
 

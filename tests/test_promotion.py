@@ -173,3 +173,13 @@ def test_run_gate_refuses_a_challenger_with_a_worse_disparity(world) -> None:
     assert any("recall disparity by office" in failure for failure in outcome.check_failures)
     fair = run_gate(champion, champion, rows, CHECKS_OK, [], config, capacity=250)
     assert fair.checks["fairness"] is True and fair.decision.promote
+
+
+def test_a_registered_champion_without_a_label_cutoff_counts_as_trained_up_to_its_date() -> None:
+    from models.selection.gate import Contender
+
+    tagged = Contender.registered("model", {"label_cutoff": "2025-04-01",
+                                            "planning_date": "2025-07-01"})
+    assert tagged.label_cutoff == pd.Timestamp("2025-04-01")
+    older = Contender.registered("model", {"planning_date": "2025-07-01"})
+    assert older.label_cutoff == pd.Timestamp("2025-07-01") and older.model == "model"

@@ -10,7 +10,9 @@ from support import tiny_run
 from features.catalog import FEATURE_CATALOG
 from models.training.backtest import BacktestResult, run_backtest
 from models.training.candidates import build_grid
-from pipelines.flow import Prepared, backtest, plan_splits, prepare, split_task_runner
+from pipelines.flow import backtest, prepare
+from pipelines.stage import split_task_runner
+from pipelines.tasks import Prepared, plan_splits
 from settings.errors import InputError
 from settings.loader import with_overrides
 
@@ -18,10 +20,10 @@ from settings.loader import with_overrides
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Prepared, list, BacktestResult]:
     prep = prepare(**tiny_run(tmp_path_factory.mktemp("splits")))
-    plan = plan_splits.fn(prep, prep.fingerprint).splits
+    plan = plan_splits.task.fn(prep, prep.fingerprint).splits
     config = prep.config
     sequential = run_backtest(
-        prep.tables, prep.districts, plan,
+        prep.data.tables, prep.data.districts, plan,
         lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config.training(),
         config.lists.total_capacity, config.promotion.metric)
     return prep, plan, sequential
@@ -44,7 +46,7 @@ def test_splits_fanned_out_give_the_sequential_backtest(world, runner: dict) -> 
     assert len(plan) >= 2  # more than one split to fan out
     config = with_overrides(prep.config, {"orchestration": {"split_runner": runner}})
     # A fingerprint of its own per runner: no split may come from another test's cache.
-    fanned = backtest.with_options(task_runner=split_task_runner(config))(
+    fanned = backtest.with_options(task_runner=split_task_runner(config.orchestration))(
         prep, plan, f"{prep.fingerprint}:{runner['kind']}")
     assert_same(fanned, sequential)
     assert (prep.out_dir / "backtest" / "metrics.csv").exists()
@@ -52,5 +54,5 @@ def test_splits_fanned_out_give_the_sequential_backtest(world, runner: dict) -> 
 
 def test_an_unknown_runner_is_a_user_error(shipped_config) -> None:
     with pytest.raises(InputError, match="split_runner.kind"):
-        split_task_runner(with_overrides(shipped_config,
-                                         {"orchestration": {"split_runner": {"kind": "ray"}}}))
+        split_task_runner(with_overrides(shipped_config, {"orchestration": {
+            "split_runner": {"kind": "ray"}}}).orchestration)

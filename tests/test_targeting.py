@@ -12,6 +12,8 @@ from models.targeting.lists import (
     CONTEXT_COLUMNS,
     EXPLORATION,
     MODEL,
+    ListRequest,
+    WorkplaceRegistry,
     build_target_lists,
     expected_yield,
     exploration_sentence,
@@ -27,7 +29,8 @@ from settings.loader import load_config
 
 def test_each_office_lists_its_capacity_and_no_workplace_twice(districts):
     scores, workplaces, last = synthetic_world()
-    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF, seed=1)
+    registry = WorkplaceRegistry(workplaces, districts, last)
+    out = build_target_lists(scores, registry, lists_settings(), AS_OF, seed=1)
     counts = out.groupby("office").size()
     assert counts["GEIT-TFI"] == 5
     assert all(counts[code] == 10 for code in DISTRICTS)
@@ -44,23 +47,22 @@ def test_recently_inspected_workplaces_are_left_off(districts):
     scores, workplaces, _ = synthetic_world()
     best = scores.nlargest(3, "score")["workplace_id"].tolist()
     last = pd.Series(pd.to_datetime(["2026-05-01", "2026-04-15", "2025-10-01"]), index=best)
-    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF, seed=1)
+    registry = WorkplaceRegistry(workplaces, districts, last)
+    out = build_target_lists(scores, registry, lists_settings(), AS_OF, seed=1)
     listed = set(out["workplace_id"])
     assert best[0] not in listed and best[1] not in listed  # inspected 2-3 months ago
     assert best[2] in listed  # nine months ago: eligible again
-    longer = build_target_lists(scores, workplaces, districts, last,
+    longer = build_target_lists(scores, registry,
                                 lists_settings(exclude_inspected_months=12), AS_OF, seed=1)
     assert best[2] not in set(longer["workplace_id"])
 
 
 def test_exploration_share_probabilities_and_seed_reproducibility(districts):
     scores, workplaces, last = synthetic_world()
-    first = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                               seed=11)
-    again = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                               seed=11)
-    other = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                               seed=12)
+    registry = WorkplaceRegistry(workplaces, districts, last)
+    first = build_target_lists(scores, registry, lists_settings(), AS_OF, seed=11)
+    again = build_target_lists(scores, registry, lists_settings(), AS_OF, seed=11)
+    other = build_target_lists(scores, registry, lists_settings(), AS_OF, seed=12)
     pd.testing.assert_frame_equal(first, again)
     assert not first["workplace_id"].equals(other["workplace_id"])
     regional = first[first["office"] != "GEIT-TFI"]
@@ -98,30 +100,32 @@ def test_establishments_of_one_ruc_in_one_district_are_one_visit(districts):
     scores = pd.concat([scores, pd.DataFrame({"workplace_id": sibling["workplace_id"],
                                               "score": [0.01], "calibrated_probability": [0.2]})],
                        ignore_index=True)
-    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF, seed=1)
+    registry = WorkplaceRegistry(workplaces, districts, last)
+    out = build_target_lists(scores, registry, lists_settings(), AS_OF, seed=1)
     visit = out[out["workplace_id"] == workplaces.loc[best, "workplace_id"]].iloc[0]
     assert visit["n_establishments"] == 2
     assert visit["establishments"].split(";")[1] == sibling["workplace_id"].iat[0]
     p = scores.loc[best, "calibrated_probability"]
     assert visit["probability"] == pytest.approx(1 - (1 - p) * (1 - 0.2))
     assert sibling["workplace_id"].iat[0] not in set(out["workplace_id"])
-    separate = build_target_lists(scores, workplaces, districts, last,
+    separate = build_target_lists(scores, registry,
                                   lists_settings(group_same_ruc_district=False), AS_OF, seed=1)
     assert (separate["n_establishments"] == 1).all()
 
 
 def test_planner_override_builds_one_office_with_its_capacity(districts):
     scores, workplaces, last = synthetic_world()
-    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                             office="16", capacity=40, seed=1)
+    registry = WorkplaceRegistry(workplaces, districts, last)
+    out = build_target_lists(scores, registry, lists_settings(), AS_OF,
+                             ListRequest("16", 40), seed=1)
     assert set(out["office"]) == {"16"} and len(out) == 40
     assert (out["selection"] == EXPLORATION).sum() == 8
-    short = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                               office="17", capacity=200, seed=1)
+    short = build_target_lists(scores, registry, lists_settings(), AS_OF,
+                               ListRequest("17", 200), seed=1)
     assert len(short) == 80  # fewer eligible than capacity: everyone, nobody twice
     with pytest.raises(ValueError, match="needs the office"):
-        build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
-                           capacity=40, seed=1)
+        build_target_lists(scores, registry, lists_settings(), AS_OF, ListRequest(capacity=40),
+                           seed=1)
 
 
 def test_poisson_binomial_yield_and_random_comparison():
@@ -135,7 +139,8 @@ def test_poisson_binomial_yield_and_random_comparison():
 
 def test_yield_by_office_totals_the_lists(districts):
     scores, workplaces, last = synthetic_world()
-    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF, seed=1)
+    registry = WorkplaceRegistry(workplaces, districts, last)
+    out = build_target_lists(scores, registry, lists_settings(), AS_OF, seed=1)
     table = yield_by_office(out, 0.9)
     assert table.loc["TOTAL", "visits"] == len(out)
     assert table.loc["TOTAL", "expected_findings"] == pytest.approx(out["probability"].sum())
@@ -154,11 +159,12 @@ def test_the_demo_configuration_covers_every_department_and_lima_metropolitana()
 
 def test_exploration_rows_say_first_why_they_are_there_with_a_one_in_n_chance(districts):
     scores, workplaces, last = synthetic_world()
+    registry = WorkplaceRegistry(workplaces, districts, last)
 
     def reasons_for(ids: pd.Index) -> pd.DataFrame:
         return pd.DataFrame({"reason_1": "a", "reason_2": "b", "reason_3": "c"}, index=ids)
 
-    out = build_target_lists(scores, workplaces, districts, last, lists_settings(), AS_OF,
+    out = build_target_lists(scores, registry, lists_settings(), AS_OF,
                              seed=1, reasons_for=reasons_for)
     explored = out[out["selection"] == EXPLORATION]
     assert len(explored) == 10

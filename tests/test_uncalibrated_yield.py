@@ -9,18 +9,19 @@ from cleaning.contract import load_districts
 from models.targeting.lists import (
     CALIBRATED_ESTIMATE,
     UNCALIBRATED_ESTIMATE,
+    WorkplaceRegistry,
     build_target_lists,
     yield_by_office,
 )
-from reporting.outputs import yield_note
 from reporting.planner_report import _yield_sentence
+from reporting.run_report import yield_note
 
 
 @pytest.fixture(scope="module")
 def target():
     scores, workplaces, last = synthetic_world()
-    return build_target_lists(scores, workplaces, load_districts(), last, lists_settings(), AS_OF,
-                              seed=1)
+    registry = WorkplaceRegistry(workplaces, load_districts(), last)
+    return build_target_lists(scores, registry, lists_settings(), AS_OF, seed=1)
 
 
 def test_uncalibrated_yield_is_labelled_for_planners_and_in_the_report(target) -> None:

@@ -14,6 +14,7 @@ from worlds import make_clean_tables
 from features.catalog import FEATURE_CATALOG
 from features.splits import fit_split_plan
 from features.training_set import (
+    PlanningData,
     build_scoring_set,
     newest_record_date,
     oldest_record_date,
@@ -21,8 +22,8 @@ from features.training_set import (
 )
 from models.metrics import greater_is_better
 from models.selection.choose import SelectionEvidence, select_model
-from models.selection.gate import promotion_gate
-from models.targeting.lists import build_target_lists
+from models.selection.gate import Contender, promotion_gate
+from models.targeting.lists import WorkplaceRegistry, build_target_lists
 from models.training.backtest import run_backtest
 from models.training.candidates import build_grid
 from models.training.planning import train_planning_model
@@ -51,18 +52,17 @@ def wired(districts) -> dict:
                                     fitted.production_splits_config(config.splits), config.drift)
     accounting = pd.DataFrame([{"table": t, "rows_in": len(f), "rows_clean": len(f),
                                 "rows_quarantined": 0} for t, f in tables.items()])
-    gate = promotion_gate(tables, districts, planning_date, accounting, backtest, config,
-                          challenger=planning.trained.model,
-                          challenger_cutoff=planning.label_cutoff, drift=None, champion=None,
-                          champion_tags=None)
+    gate = promotion_gate(PlanningData(tables, districts, planning_date), accounting, backtest,
+                          config, challenger=Contender(planning.trained.model,
+                                                       planning.label_cutoff),
+                          champion=None, drift=None)
     X, meta = build_scoring_set(tables, districts, planning_date,
                                 config.features.area_prior_strength)
     score = planning.trained.model.predict_proba(X)[:, 1]
     scores = pd.DataFrame({"workplace_id": meta["workplace_id"], "score": score,
                            "calibrated_probability": score})
-    last = tables["inspections"].groupby("workplace_id")["ordered_on"].max()
-    target = build_target_lists(scores, tables["workplaces"], districts, last, config.lists,
-                                planning_date, seed=config.model.seed)
+    target = build_target_lists(scores, WorkplaceRegistry.from_tables(tables, districts),
+                                config.lists, planning_date, seed=config.model.seed)
     return {"config": config, "fitted": fitted, "backtest": backtest, "selection": selection,
             "planning": planning, "gate": gate, "target": target, "planning_date": planning_date}
 

@@ -21,6 +21,7 @@ The profile holds shares and bin edges only (no rows, no identifiers), so it is 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -196,3 +197,31 @@ def retraining_reasons(features: pd.DataFrame | None, scores: pd.DataFrame | Non
         limits = thresholds.model_copy(update={"max_psi": thresholds.max_score_psi})
         reasons += [f"champion's {reason}" for reason in drift_failures(scores, limits)]
     return reasons
+
+
+@dataclass(frozen=True)
+class ListingDrift:
+    """The planning date's features and the champion's scores on them against those at the
+    champion's own planning date (`drift_table`s; None: registered without that profile)."""
+
+    features: pd.DataFrame | None
+    scores: pd.DataFrame | None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The measured tables by name (their MLflow file `drift/<name>.csv`)."""
+        named = {"features_at_planning_date": self.features, "scores": self.scores}
+        return {name: table for name, table in named.items() if table is not None}
+
+    def reasons(self, thresholds: DriftConfig) -> list[str]:
+        """Why the champion should be retrained before listing (`retraining_reasons`)."""
+        return retraining_reasons(self.features, self.scores, thresholds)
+
+
+def listing_drift(scoring_profile: Mapping[str, Any] | None,
+                  score_profile: Mapping[str, Any] | None, features: pd.DataFrame,
+                  scores: pd.DataFrame) -> ListingDrift:
+    """The planning date's `features` and the champion's `scores` on them against the profiles
+    the champion was registered with."""
+    return ListingDrift(
+        None if scoring_profile is None else drift_table(scoring_profile, features),
+        None if score_profile is None else drift_table(score_profile, scores[[SCORE_COLUMN]]))

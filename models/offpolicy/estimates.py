@@ -29,7 +29,7 @@ import pandas as pd
 
 from features.labels import build_labels
 from features.splits import label_horizon_months
-from features.training_set import build_scoring_set
+from features.training_set import PlanningData, build_scoring_set
 from models.metrics import precision_at_k
 from models.monitoring.fairness import audit_groups, audit_table
 from models.offpolicy.estimators import (
@@ -108,10 +108,11 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     options = estimator_options(settings, config.model.seed)
     rates = recalibrated_predictions(scores, observed, labels, propensity,
                                      settings.min_propensity)
-    precision = list_precision(scores, capacity, observed, labels, propensity, rates, **options)
+    precision = list_precision(scores, capacity, observed, labels, propensity, rates,
+                               options=options)
     department = tables["workplaces"].set_index("workplace_id")["ubigeo"].astype(str).str[:2]
     prevalence = estimate_by_group(department.reindex(ids), observed, labels, propensity, rates,
-                                   **options)
+                                   options=options)
     past = log[pd.to_datetime(log["planning_date"]) < planning_date]
     linked = link_outcomes(past, tables["inspections"], planning_date, labels_cfg.kind,
                            labels_cfg.min_indicators)
@@ -133,10 +134,6 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     }
 
 
-
-
-
-
 def list_audit(tables: dict[str, pd.DataFrame], rows: EvaluationRows, capacity: int,
                config: VigiaConfig) -> pd.DataFrame:
     """The fairness audit (models/monitoring/fairness.py) of the champion's top `capacity` at the
@@ -145,3 +142,25 @@ def list_audit(tables: dict[str, pd.DataFrame], rows: EvaluationRows, capacity: 
     groups = audit_groups(workplaces, office_of(workplaces.set_index("workplace_id")["ubigeo"]))
     return audit_table(top_k_mask(rows.scores, capacity), rows.labels, groups.reindex(
         rows.scores.index), config.fairness)
+
+
+@dataclass(frozen=True)
+class ChampionEstimates:
+    """What the champion's list and each department really hold, and the fairness audit of its
+    list, at the evaluation date."""
+
+    figures: dict[str, Any]  # the document of estimates.json (`run_estimates`)
+    audit: pd.DataFrame  # `list_audit`
+    capacity: int  # the list's length (config lists.total_capacity)
+
+
+def champion_estimates(data: PlanningData, model: Any, log: pd.DataFrame,
+                       fallback: pd.Timestamp, config: VigiaConfig) -> ChampionEstimates:
+    """The off-policy estimates and the audit of `model`'s list at the evaluation date (the
+    newest usable logged list, else `fallback`: the newest backtest test window)."""
+    capacity = config.lists.total_capacity
+    as_of = evaluation_date(log, data.planning_date, config, fallback)
+    rows = evaluation_rows(data.tables, data.districts, model, data.planning_date, as_of, config)
+    figures = run_estimates(data.tables, data.districts, rows, data.planning_date, log, capacity,
+                            config)
+    return ChampionEstimates(figures, list_audit(data.tables, rows, capacity, config), capacity)

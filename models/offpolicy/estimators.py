@@ -81,22 +81,35 @@ def _statistic(method: str):
             DOUBLY_ROBUST: doubly_robust}[method]
 
 
-def estimator_options(settings: OffpolicyConfig, seed: int) -> dict[str, object]:
-    """`estimate_mean`'s keyword options from config `offpolicy` and the run's seed."""
-    return {"method": settings.method, "min_propensity": settings.min_propensity,
-            "confidence": settings.confidence, "n_resamples": settings.bootstrap_resamples,
-            "seed": seed}
+@dataclass(frozen=True)
+class EstimatorOptions:
+    """How an estimate is made: the estimator, the propensity floor and the bootstrap interval
+    (config `offpolicy` and the run's seed)."""
+
+    method: str
+    min_propensity: float
+    confidence: float
+    n_resamples: int
+    seed: int
+
+
+def estimator_options(settings: OffpolicyConfig, seed: int) -> EstimatorOptions:
+    """`estimate_mean`'s options from config `offpolicy` and the run's seed."""
+    return EstimatorOptions(settings.method, settings.min_propensity, settings.confidence,
+                            settings.bootstrap_resamples, seed)
 
 
 def estimate_mean(observed: np.ndarray, outcome: np.ndarray, propensity: np.ndarray,
-                  prediction: np.ndarray | None = None, *, method: str, min_propensity: float,
-                  confidence: float, n_resamples: int, seed: int) -> Estimate:
+                  prediction: np.ndarray | None = None, *,
+                  options: EstimatorOptions) -> Estimate:
     """The mean outcome over the units given (the target set), from the inspected ones.
 
     Arrays are aligned over the target units: `observed` (inspected with a known outcome),
     `outcome` (ignored where not observed; NaN allowed there), `propensity` (chance of being
     inspected), `prediction` (a model's expected outcome; required by `doubly_robust`).
     """
+    method, min_propensity = options.method, options.min_propensity
+    confidence, n_resamples, seed = options.confidence, options.n_resamples, options.seed
     if method not in METHODS:
         raise ValueError(f"unknown off-policy method {method!r}; known: {', '.join(METHODS)}")
     observed = np.asarray(observed, dtype=bool)
@@ -150,15 +163,15 @@ def weighted_wilson(observed: np.ndarray, outcome: np.ndarray, weight: np.ndarra
 
 
 def estimate_by_group(groups: pd.Series, observed: pd.Series, outcome: pd.Series,
-                      propensity: pd.Series, prediction: pd.Series | None = None,
-                      **options) -> dict[str, Estimate]:
+                      propensity: pd.Series, prediction: pd.Series | None = None, *,
+                      options: EstimatorOptions) -> dict[str, Estimate]:
     """`estimate_mean` per group (e.g. department) of a population; all Series share an index."""
     estimates = {}
     for name, index in groups.groupby(groups, sort=True).groups.items():
         estimates[str(name)] = estimate_mean(
             observed.loc[index].to_numpy(), outcome.loc[index].to_numpy(),
             propensity.loc[index].to_numpy(),
-            None if prediction is None else prediction.loc[index].to_numpy(), **options)
+            None if prediction is None else prediction.loc[index].to_numpy(), options=options)
     return estimates
 
 
@@ -192,8 +205,8 @@ def top_k_mask(scores: pd.Series, k: int) -> pd.Series:
 
 
 def list_precision(scores: pd.Series, k: int, observed: pd.Series, outcome: pd.Series,
-                   propensity: pd.Series, prediction: pd.Series | None = None,
-                   **options) -> Estimate:
+                   propensity: pd.Series, prediction: pd.Series | None = None, *,
+                   options: EstimatorOptions) -> Estimate:
     """The precision a list of the k best-scored units would have if all of them were visited."""
     top = top_k_mask(scores, k).to_numpy()
     ids = scores.index[top]
@@ -201,4 +214,4 @@ def list_precision(scores: pd.Series, k: int, observed: pd.Series, outcome: pd.S
                          outcome.reindex(ids).to_numpy(dtype=float),
                          propensity.reindex(ids).to_numpy(dtype=float),
                          None if prediction is None else prediction.reindex(ids).to_numpy(),
-                         **options)
+                         options=options)

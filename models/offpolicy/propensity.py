@@ -164,7 +164,7 @@ class WeightedMetric:
         estimate = list_precision(
             scores, capacity, observed, self.labels, self.propensity,
             recalibrated_predictions(scores, observed, self.labels, self.propensity, minimum),
-            **estimator_options(self.settings, self.seed))
+            options=estimator_options(self.settings, self.seed))
         return pd.DataFrame([{
             "metric": OFFPOLICY_METRIC, "value": estimate.estimate, "ci_low": estimate.low,
             "ci_high": estimate.high, "greater_is_better": True, "k": capacity,

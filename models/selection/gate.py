@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from features.labels import build_labels
-from features.training_set import build_scoring_set
+from features.training_set import PlanningData, build_scoring_set
 from models.metrics import rank
 from models.monitoring.drift import drift_failures, quarantine_failures
 from models.monitoring.fairness import audit_groups, audit_table, fairness_check
@@ -98,10 +98,10 @@ def months_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
 
 
-def gate_rows(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
-              planning_date: pd.Timestamp, cutoffs: list[pd.Timestamp],
-              backtest: BacktestResult, config: VigiaConfig) -> GateRows:
+def gate_rows(data: PlanningData, cutoffs: list[pd.Timestamp], backtest: BacktestResult,
+              config: VigiaConfig) -> GateRows:
     """The rows both models are judged on (module docstring: unseen outcomes first)."""
+    tables, districts, planning_date = data.tables, data.districts, data.planning_date
     labels_cfg = config.labels
     prior = config.features.area_prior_strength
     start = max(cutoffs)
@@ -187,23 +187,28 @@ def run_gate(challenger: Any, champion: Any | None, rows: GateRows, checks: dict
     return GateOutcome(decision, rows, comparison, checks, check_failures)
 
 
-def champion_cutoff(tags: dict[str, str]) -> pd.Timestamp:
-    """The champion's label cut-off; versions registered before it was tagged count as having
-    trained on everything before their planning date (the cautious reading)."""
-    return pd.Timestamp(tags.get("label_cutoff") or tags["planning_date"])
+@dataclass(frozen=True)
+class Contender:
+    """A model before the gate, with the end of the newest label window it trained on."""
+
+    model: Any
+    label_cutoff: pd.Timestamp
+
+    @classmethod
+    def registered(cls, model: Any, tags: dict[str, str]) -> Contender:
+        """A registered version, its cut-off from its tags; versions registered before it was
+        tagged count as having trained on everything before their planning date (the cautious
+        reading)."""
+        return cls(model, pd.Timestamp(tags.get("label_cutoff") or tags["planning_date"]))
 
 
-def promotion_gate(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
-                   planning_date: pd.Timestamp, accounting: pd.DataFrame,
-                   backtest: BacktestResult, config: VigiaConfig, *, challenger: Any,
-                   challenger_cutoff: pd.Timestamp, drift: pd.DataFrame | None,
-                   champion: Any | None, champion_tags: dict[str, str] | None) -> GateOutcome:
+def promotion_gate(data: PlanningData, accounting: pd.DataFrame, backtest: BacktestResult,
+                   config: VigiaConfig, *, challenger: Contender, champion: Contender | None,
+                   drift: pd.DataFrame | None) -> GateOutcome:
     """Choose the gate rows, compute `data_quality`, compare the models and decide."""
-    cutoffs = [challenger_cutoff]
-    if champion_tags is not None:
-        cutoffs.append(champion_cutoff(champion_tags))
-    rows = gate_rows(tables, districts, planning_date, cutoffs, backtest, config)
+    contenders = [challenger] if champion is None else [challenger, champion]
+    rows = gate_rows(data, [c.label_cutoff for c in contenders], backtest, config)
     passed, failures = data_quality(accounting, drift, config)
     capacity = config.lists.total_capacity
-    return run_gate(challenger, champion, rows, {"data_quality": passed}, failures, config,
-                    capacity)
+    return run_gate(challenger.model, None if champion is None else champion.model, rows,
+                    {"data_quality": passed}, failures, config, capacity)

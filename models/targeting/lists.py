@@ -29,14 +29,15 @@ by systematic sampling with one uniform start: the sample has exactly n units an
 it with probability exactly pi_i. Every unit has at least the known chance
 n * (1 - u) / N, so later evaluation can weight what was learnt on the draw by 1 / pi_i.
 
-A planner override (`office="16", capacity=40`) builds that office's list alone, with that
-capacity and without the national team (it plans nationwide, not per office).
+A planner's request (`ListRequest(office="16", capacity=40)`) builds that office's list alone,
+with that capacity and without the national team (it plans nationwide, not per office).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -75,17 +76,49 @@ def recently_inspected(workplace_ids: pd.Series, last_inspected_on: pd.Series,
     return pd.Series(recent.fillna(False).to_numpy(dtype=bool), index=workplace_ids.index)
 
 
-def eligible_units(scores: pd.DataFrame, workplaces: pd.DataFrame, districts: pd.DataFrame,
-                   last_inspected_on: pd.Series, as_of: pd.Timestamp, exclude_months: int,
-                   group_visits: bool) -> pd.DataFrame:
+@dataclass(frozen=True)
+class WorkplaceRegistry:
+    """What the lists read about each workplace besides its score."""
+
+    workplaces: pd.DataFrame  # workplace_id, ruc, ubigeo, ciiu
+    districts: pd.DataFrame  # INEI district names by `inei` code
+    last_inspected_on: pd.Series  # newest inspection order date, index workplace_id
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, pd.DataFrame],
+                    districts: pd.DataFrame) -> WorkplaceRegistry:
+        """The registry of the clean tables, last inspections from their orders."""
+        last = tables["inspections"].groupby("workplace_id")["ordered_on"].max()
+        return cls(tables["workplaces"], districts, last)
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """Which lists to build: every office's, or one office's at its configured capacity unless
+    a planner overrides it (`office="16", capacity=40`)."""
+
+    office: str | None = None
+    capacity: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.capacity is not None and self.office is None:
+            raise ValueError("a capacity override needs the office it applies to")
+
+
+EVERY_OFFICE = ListRequest()
+
+
+def eligible_units(scores: pd.DataFrame, registry: WorkplaceRegistry, as_of: pd.Timestamp,
+                   exclude_months: int, group_visits: bool) -> pd.DataFrame:
     """One row per unit that may be listed (a workplace, or a visit to one RUC in one district).
 
     Sorted by score (highest first, ties by workplace_id so the order is reproducible).
     """
     frame = scores[["workplace_id", "score", "calibrated_probability"]].merge(
-        workplaces[["workplace_id", "ruc", "ubigeo", "ciiu"]], on="workplace_id", how="inner"
+        registry.workplaces[["workplace_id", "ruc", "ubigeo", "ciiu"]], on="workplace_id",
+        how="inner"
     )
-    frame = frame[~recently_inspected(frame["workplace_id"], last_inspected_on, as_of,
+    frame = frame[~recently_inspected(frame["workplace_id"], registry.last_inspected_on, as_of,
                                       exclude_months)]
     frame = frame.sort_values(["score", "workplace_id"], ascending=[False, True])
     frame["unit"] = frame["ruc"] + "|" + frame["ubigeo"] if group_visits else frame["workplace_id"]
@@ -96,7 +129,7 @@ def eligible_units(scores: pd.DataFrame, workplaces: pd.DataFrame, districts: pd
     units["probability"] = 1.0 - grouped["calibrated_probability"].agg(
         lambda p: float(np.prod(1.0 - p.to_numpy(dtype=float)))
     )
-    names = districts.set_index("inei")[["departamento", "provincia", "distrito"]]
+    names = registry.districts.set_index("inei")[["departamento", "provincia", "distrito"]]
     units = units.join(names, on="ubigeo").rename(columns={
         "departamento": "department", "provincia": "province", "distrito": "district",
     })
@@ -170,27 +203,23 @@ def office_list(units: pd.DataFrame, office: str, office_name: str, capacity: in
 
 
 def build_target_lists(
-    scores: pd.DataFrame, workplaces: pd.DataFrame, districts: pd.DataFrame,
-    last_inspected_on: pd.Series, config: ListsConfig, as_of: pd.Timestamp,
-    office: str | None = None, capacity: int | None = None, *, seed: int,
+    scores: pd.DataFrame, registry: WorkplaceRegistry, config: ListsConfig,
+    as_of: pd.Timestamp, request: ListRequest = EVERY_OFFICE, *, seed: int,
     reasons_for: Callable[[pd.Index], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """The lists of the specialised team and every office (or one office on override).
+    """The lists of the specialised team and every office (or one office on request).
 
-    `scores` has workplace_id, score, calibrated_probability; `last_inspected_on` is indexed by
-    workplace_id; `config` is the `lists:` section (offices and specialised team merged in).
-    `reasons_for(workplace_ids)` returns reason_1..reason_3 for the listed units' leading
-    establishments (SHAP is run on those rows only); without it the reasons stay empty.
+    `scores` has workplace_id, score, calibrated_probability; `config` is the `lists:` section
+    (offices and specialised team merged in). `reasons_for(workplace_ids)` returns
+    reason_1..reason_3 for the listed units' leading establishments (SHAP is run on those rows
+    only); without it the reasons stay empty.
     """
     offices = config.offices
-    if capacity is not None and office is None:
-        raise ValueError("a capacity override needs the office it applies to")
+    office, capacity = request.office, request.capacity
     if office is not None and office not in offices:
         raise ValueError(f"unknown office {office!r}; known: {sorted(offices)}")
-    units = eligible_units(
-        scores, workplaces, districts, last_inspected_on, as_of,
-        config.exclude_inspected_months, config.group_same_ruc_district,
-    )
+    units = eligible_units(scores, registry, as_of, config.exclude_inspected_months,
+                           config.group_same_ruc_district)
     units["eligible_mean_probability"] = units.groupby("office")["probability"].transform("mean")
     rng = np.random.default_rng(seed)
     lists = []

@@ -44,6 +44,10 @@ class BacktestResult:
     top_lists: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     training: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def newest_split(self) -> str:
+        """The newest test window measured (its as-of date, YYYY-MM-DD)."""
+        return max(self.metrics["split"].dropna().unique())
+
 
 def split_name(split: Split) -> str:
     """A split is named by its test as-of date."""

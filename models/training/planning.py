@@ -20,7 +20,7 @@ import pandas as pd
 from features.catalog import FEATURE_CATALOG
 from features.labels import label_summary
 from features.splits import every_train_as_of_date, production_train_as_of_dates
-from features.training_set import build_scoring_set, build_training_set
+from features.training_set import PlanningData, build_scoring_set, build_training_set
 from models.monitoring.drift import feature_profile, score_profile
 from models.offpolicy.propensity import fit_propensity, training_weights
 from models.training.backtest import train_model
@@ -96,3 +96,21 @@ def train_planning_model(
                          feature_profile(X, drift.bins), feature_profile(scoring, drift.bins),
                          score_profile(trained.model.predict_proba(scoring)[:, 1], drift.bins),
                          dropped)
+
+
+@dataclass(frozen=True)
+class ScoredWorkplaces:
+    """Every workplace's features at the planning date and a model's score on them."""
+
+    features: pd.DataFrame  # index workplace_id
+    scores: pd.DataFrame  # workplace_id, score
+
+
+def score_workplaces(model: Any, data: PlanningData,
+                     area_prior_strength: float) -> ScoredWorkplaces:
+    """A model's (the champion's) scores on every workplace at the planning date."""
+    X, meta = build_scoring_set(data.tables, data.districts, data.planning_date,
+                                area_prior_strength)
+    scores = pd.DataFrame({"workplace_id": meta["workplace_id"].to_numpy(),
+                           "score": model.predict_proba(X)[:, 1]})
+    return ScoredWorkplaces(X.set_index(meta["workplace_id"]), scores)
