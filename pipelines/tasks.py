@@ -201,8 +201,9 @@ def log_backtest(prep: Prepared, run_id: str, result: BacktestResult, selection:
 def gate(prep: Prepared, result: BacktestResult, planning_model: PlanningModel,
          drift: pd.DataFrame | None, champion: tracking.Champion | None) -> GateOutcome:
     return promotion_gate(
-        prep.data, prep.quality.accounting, result, prep.config,
-        challenger=Contender(planning_model.trained.model, planning_model.label_cutoff),
+        prep.data, result, prep.config,
+        challenger=Contender(planning_model.trained.model, planning_model.label_cutoff,
+                             planning_model.model_group),
         champion=None if champion is None else Contender.registered(champion.model,
                                                                    champion.info.tags),
         drift=drift)

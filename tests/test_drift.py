@@ -1,4 +1,4 @@
-"""Drift against a training profile and the data_quality check of the promotion gate."""
+"""Drift against a training profile and the drift check of the promotion gate."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from support import SHIPPED
 
 from models.monitoring.drift import drift_failures, drift_table, feature_profile
-from models.selection.gate import data_quality
+from models.selection.gate import Contender, drift_check
 from settings.loader import load_config
 
 THRESHOLDS = load_config(None).drift
@@ -36,12 +36,6 @@ def profile() -> dict:
     return json.loads(json.dumps(feature_profile(frame(0), BINS)))
 
 
-def accounting(quarantined: int) -> pd.DataFrame:
-    return pd.DataFrame({"table": ["workplaces", "inspections"], "rows_in": [1000, 1000],
-                         "rows_clean": [1000 - quarantined, 1000],
-                         "rows_quarantined": [quarantined, 0]})
-
-
 def test_same_process_does_not_drift(profile: dict) -> None:
     table = drift_table(profile, frame(1))
     assert table["psi"].max() < 0.02
@@ -61,18 +55,15 @@ def test_a_feature_gone_from_the_data_fails(profile: dict) -> None:
     assert "workers is missing from the new data" in drift_failures(table, THRESHOLDS)
 
 
-def test_data_quality_fails_on_high_quarantine_share_and_on_drift(profile: dict) -> None:
-    config = load_config(None)
-    limit = config.quality.max_quarantine_share
-    ok, failures = data_quality(accounting(int(1000 * limit)), None, config)
-    assert ok and failures == []
-    ok, failures = data_quality(accounting(int(1000 * limit) + 30), None, config)
-    assert not ok and failures[0].startswith("workplaces:")
+def test_the_drift_check_fails_on_drift_and_when_it_cannot_measure(profile: dict) -> None:
+    config, champion = load_config(None), Contender("model", pd.Timestamp("2025-01-01"), "g")
     drifted = drift_table(profile, frame(1, shift=1.5))
-    ok, failures = data_quality(accounting(0), drifted, config)
-    assert not ok and any("PSI" in f for f in failures)
-    ok, _ = data_quality(accounting(0), drift_table(profile, frame(2)), config)
-    assert ok
+    ok, failures = drift_check(drifted, champion, config)
+    assert ok is False and any("PSI" in f for f in failures)
+    assert drift_check(drift_table(profile, frame(2)), champion, config) == (True, [])
+    ok, failures = drift_check(None, champion, config)
+    assert ok is False and "not measurable" in failures[0]
+    assert drift_check(drifted, None, config) == (None, [])
 
 
 def test_profile_against_profile_matches_the_frame_comparison(profile: dict) -> None:

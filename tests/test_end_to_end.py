@@ -292,7 +292,7 @@ def test_a_later_run_for_a_past_date_goes_through_the_promotion_gate(run: dict) 
     # The registered champion version itself was scored on the gate rows (paired bootstrap).
     assert tags["gate.metric"] == "precision_at_capacity"
     assert {"gate.champion", "gate.challenger", "gate.ci_low", "gate.ci_high",
-            "gate.check.data_quality", "gate.rows", "label_cutoff", "calibrated"} <= set(tags)
+            "gate.check.drift", "gate.rows", "label_cutoff", "calibrated"} <= set(tags)
     report = (run["root"] / "past" / "run_report.md").read_text(encoding="utf-8")
     assert "Gate rows:" in report
     assert "## Input drift against the champion's training data" in report

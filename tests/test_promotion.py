@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from models.metrics import bootstrap_interval, rank
+from models.selection.gate import GateScores
 from models.selection.promotion import (
     BETTER,
     NO_DIFFERENCE,
@@ -16,11 +17,12 @@ from models.selection.promotion import (
     PairedComparison,
     decide_promotion,
     metric_and_cut,
+    not_enough_evidence,
     paired_comparison,
 )
 
-CHECKS_OK = {"data_quality": True}
-REQUIRED = ["data_quality"]
+CHECKS_OK = {"drift": True}
+REQUIRED = ["drift"]
 
 
 @pytest.fixture(scope="module")
@@ -89,23 +91,43 @@ def test_the_bootstrap_is_paired(world) -> None:
     assert comparison.verdict == NO_DIFFERENCE
 
 
-def test_first_model_becomes_champion() -> None:
-    decision = decide_promotion(None, CHECKS_OK, REQUIRED, challenger_value=0.1)
+def test_first_model_becomes_champion_and_says_what_could_not_be_measured() -> None:
+    decision = decide_promotion(None, {"drift": None, "fairness": None}, [*REQUIRED, "fairness"],
+                                challenger_value=0.1)
     assert decision.promote and "first model" in decision.reason
+    assert "not applicable without a champion: drift, fairness" in decision.reason
+    undefined = decide_promotion(None, {"drift": None}, REQUIRED, challenger_value=math.nan)
+    assert undefined.promote and "undefined" in undefined.reason
 
 
 def test_failed_or_missing_check_blocks_even_a_better_model(world) -> None:
     labels, good, noise = world
     better = compare(labels, good, noise)
-    failed = decide_promotion(better, {"data_quality": False}, REQUIRED)
-    assert not failed.promote and "data_quality" in failed.reason
+    failed = decide_promotion(better, {"drift": False}, REQUIRED)
+    assert not failed.promote and "drift" in failed.reason
     missing = decide_promotion(better, CHECKS_OK, [*REQUIRED, "fairness"])
     assert not missing.promote and "fairness" in missing.reason
-    assert not decide_promotion(None, {}, REQUIRED, challenger_value=0.3).promote
+    unmeasured = decide_promotion(better, {"drift": None}, REQUIRED)
+    assert not unmeasured.promote and "drift" in unmeasured.reason
+    assert not decide_promotion(None, {"drift": False}, REQUIRED, challenger_value=0.3).promote
 
 
-def test_undefined_challenger_metric_is_not_promoted() -> None:
-    assert not decide_promotion(None, CHECKS_OK, REQUIRED, challenger_value=math.nan).promote
+@pytest.mark.parametrize("undefined", ["challenger", "champion", "ci_low"])
+def test_a_nan_figure_refuses_and_never_promotes(world, undefined: str) -> None:
+    labels, good, noise = world
+    better = compare(labels, good, noise)
+    fields = {"challenger": better.challenger, "champion": better.champion,
+              "ci_low": better.ci_low, "ci_high": better.ci_high, undefined: math.nan}
+    if undefined == "ci_low":
+        fields["ci_high"] = math.nan
+    nan = PairedComparison(**{**better.__dict__, **fields})
+    decision = decide_promotion(nan, CHECKS_OK, REQUIRED)
+    assert not decision.promote and "undefined on the gate rows" in decision.reason
+
+
+def test_not_enough_evidence_keeps_the_champion() -> None:
+    decision = not_enough_evidence("3 positive outcomes")
+    assert not decision.promote and "sin evidencia nueva suficiente" in decision.reason
 
 
 def test_metric_cut_names() -> None:
@@ -120,7 +142,7 @@ def test_run_gate_refuses_a_noise_model_against_a_real_champion(world) -> None:
     from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
 
-    from models.selection.gate import GateRows, run_gate
+    from models.selection.gate import GateRows, judge, score
     from settings.loader import load_config
 
     labels, good, _ = world
@@ -131,13 +153,20 @@ def test_run_gate_refuses_a_noise_model_against_a_real_champion(world) -> None:
     rows = GateRows(pd.Timestamp("2026-01-01"), features, labels, "test", "constructed rows",
                     audit_groups_of(features.index))
     config = load_config(None)
-    refused = run_gate(noise, champion, rows, CHECKS_OK, [], config, capacity=250)
+
+    def scores(challenger, champion) -> GateScores:
+        return GateScores(score(challenger, features),
+                          None if champion is None else score(champion, features))
+
+    refused = judge(rows, scores(noise, champion), CHECKS_OK, [], config)
     assert not refused.decision.promote and refused.comparison.verdict == WORSE
     assert refused.tags()["gate.decision"] == "refuse"
-    same = run_gate(champion, champion, rows, CHECKS_OK, [], config, capacity=250)
+    same = judge(rows, scores(champion, champion), CHECKS_OK, [], config)
     assert same.decision.promote and NO_DIFFERENCE in same.decision.reason
-    first = run_gate(champion, None, rows, CHECKS_OK, [], config, capacity=250)
+    first = judge(rows, scores(champion, None), {"drift": None}, [], config)
     assert first.decision.promote and "first model" in first.decision.reason
+    assert first.checks["fairness"] is None and first.tags()["gate.check.fairness"] == (
+        "not applicable")
 
 
 def audit_groups_of(ids: pd.Index) -> pd.DataFrame:
@@ -153,7 +182,7 @@ def test_run_gate_refuses_a_challenger_with_a_worse_disparity(world) -> None:
     negatives) is refused by the computed `fairness` check, with the reason named."""
     from sklearn.linear_model import LogisticRegression
 
-    from models.selection.gate import GateRows, run_gate
+    from models.selection.gate import GateRows, judge, score
     from settings.loader import load_config
 
     labels, good, _ = world
@@ -167,11 +196,13 @@ def test_run_gate_refuses_a_challenger_with_a_worse_disparity(world) -> None:
     rows = GateRows(pd.Timestamp("2026-01-01"), features, labels, "test", "constructed rows",
                     groups)
     config = load_config(None)
-    outcome = run_gate(challenger, champion, rows, CHECKS_OK, [], config, capacity=250)
+    outcome = judge(rows, GateScores(score(challenger, features), score(champion, features)),
+                    CHECKS_OK, [], config)
     assert outcome.checks["fairness"] is False and not outcome.decision.promote
     assert "fairness" in outcome.decision.reason
     assert any("recall disparity by office" in failure for failure in outcome.check_failures)
-    fair = run_gate(champion, champion, rows, CHECKS_OK, [], config, capacity=250)
+    same = score(champion, features)
+    fair = judge(rows, GateScores(same, same), CHECKS_OK, [], config)
     assert fair.checks["fairness"] is True and fair.decision.promote
 
 
@@ -179,7 +210,7 @@ def test_a_registered_champion_without_a_label_cutoff_counts_as_trained_up_to_it
     from models.selection.gate import Contender
 
     tagged = Contender.registered("model", {"label_cutoff": "2025-04-01",
-                                            "planning_date": "2025-07-01"})
-    assert tagged.label_cutoff == pd.Timestamp("2025-04-01")
+                                            "planning_date": "2025-07-01", "model_group": "g"})
+    assert tagged.label_cutoff == pd.Timestamp("2025-04-01") and tagged.model_group == "g"
     older = Contender.registered("model", {"planning_date": "2025-07-01"})
     assert older.label_cutoff == pd.Timestamp("2025-07-01") and older.model == "model"

@@ -21,8 +21,17 @@ from features.training_set import (
     tables_known_before,
 )
 from models.metrics import greater_is_better
+from models.monitoring.drift import drift_table
 from models.selection.choose import SelectionEvidence, select_model
-from models.selection.gate import Contender, promotion_gate
+from models.selection.gate import (
+    NO_EVIDENCE,
+    RECIPES,
+    UNSEEN,
+    Contender,
+    newest_window_rows,
+    promotion_gate,
+    unseen_rows,
+)
 from models.targeting.lists import WorkplaceRegistry, build_target_lists
 from models.training.backtest import run_backtest
 from models.training.candidates import build_grid
@@ -50,11 +59,10 @@ def wired(districts) -> dict:
     planning = train_planning_model(tables, districts, selection.model_group, planning_date, start,
                                     config.training(),
                                     fitted.production_splits_config(config.splits), config.drift)
-    accounting = pd.DataFrame([{"table": t, "rows_in": len(f), "rows_clean": len(f),
-                                "rows_quarantined": 0} for t, f in tables.items()])
-    gate = promotion_gate(PlanningData(tables, districts, planning_date), accounting, backtest,
-                          config, challenger=Contender(planning.trained.model,
-                                                       planning.label_cutoff),
+    data = PlanningData(tables, districts, planning_date)
+    gate = promotion_gate(data, backtest, config,
+                          challenger=Contender(planning.trained.model, planning.label_cutoff,
+                                               planning.model_group),
                           champion=None, drift=None)
     X, meta = build_scoring_set(tables, districts, planning_date,
                                 config.features.area_prior_strength)
@@ -64,7 +72,8 @@ def wired(districts) -> dict:
     target = build_target_lists(scores, WorkplaceRegistry.from_tables(tables, districts),
                                 config.lists, planning_date, seed=config.model.seed)
     return {"config": config, "fitted": fitted, "backtest": backtest, "selection": selection,
-            "planning": planning, "gate": gate, "target": target, "planning_date": planning_date}
+            "planning": planning, "gate": gate, "target": target, "planning_date": planning_date,
+            "data": data}
 
 
 def test_the_backtest_measures_the_configured_metric_on_every_split(wired) -> None:
@@ -88,3 +97,54 @@ def test_the_first_model_passes_the_gate_and_lists_fill_each_office_once(wired) 
     for office, settings in lists.offices.items():
         assert sizes.get(office, 0) <= settings.capacity
     assert sizes.get(lists.specialized_team.code, 0) <= lists.specialized_team.capacity
+
+
+def gate_with(wired, min_positives: int, champion_group: str | None = None):
+    """The gate with the planning model as challenger and, as champion, the same model under
+    `champion_group` (default: its own recipe); no drift between them."""
+    planning = wired["planning"]
+    config = with_overrides(wired["config"], {"promotion": {"min_gate_positives": min_positives}})
+    challenger = Contender(planning.trained.model, planning.label_cutoff, planning.model_group)
+    champion = Contender(planning.trained.model, planning.label_cutoff,
+                         champion_group or planning.model_group)
+    return promotion_gate(wired["data"], wired["backtest"], config, challenger=challenger,
+                          champion=champion, drift=drift_table(planning.profile,
+                                                               planning.profile))
+
+
+def gate_positives(wired) -> tuple[int, int]:
+    """Positives of the unseen-outcome rows and of the newest test window."""
+    cutoff, config = wired["planning"].label_cutoff, wired["config"]
+    unseen = unseen_rows(wired["data"], cutoff, config)
+    return unseen.positives, newest_window_rows(wired["data"], wired["backtest"], config).positives
+
+
+def test_the_gate_judges_on_unseen_outcomes_when_they_are_enough(wired) -> None:
+    unseen, _ = gate_positives(wired)
+    assert unseen >= 1, "the small world should hold an unseen positive outcome"
+    outcome = gate_with(wired, min_positives=unseen)
+    assert outcome.rows.kind == UNSEEN
+    assert outcome.rows.as_of == wired["planning"].label_cutoff  # after the cut-off: unseen
+    assert outcome.comparison.improvement == 0 and outcome.decision.promote
+
+
+def test_with_too_few_unseen_outcomes_the_recipes_compare_on_the_newest_window(wired) -> None:
+    unseen, newest = gate_positives(wired)
+    assert newest > unseen, "the newest test window should hold more positives"
+    outcome = gate_with(wired, min_positives=unseen + 1)
+    assert outcome.rows.kind == RECIPES
+    assert str(outcome.rows.as_of.date()) == wired["backtest"].newest_split()
+    # both scored by the backtest's model of their recipe, fitted before that window
+    assert outcome.comparison.n_positives == newest and outcome.checks["drift"] is True
+
+
+def test_without_out_of_sample_evidence_the_champion_stays(wired) -> None:
+    unseen, newest = gate_positives(wired)
+    too_few = gate_with(wired, min_positives=newest + 1)
+    unknown = gate_with(wired, min_positives=unseen + 1,
+                        champion_group="a recipe no longer in the grid")
+    for outcome, why in ((too_few, "fewer than promotion.min_gate_positives"),
+                         (unknown, "not in this backtest's grid")):
+        assert outcome.rows.kind == NO_EVIDENCE and outcome.comparison is None
+        assert not outcome.decision.promote and why in outcome.decision.reason
+        assert "not enough new evidence" in outcome.decision.reason

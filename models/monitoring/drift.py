@@ -165,16 +165,6 @@ def drift_failures(table: pd.DataFrame, thresholds: DriftConfig) -> list[str]:
     return failures
 
 
-def quarantine_failures(accounting: pd.DataFrame, max_share: float) -> list[str]:
-    """Tables whose quarantined share of rows exceeds `max_share` (the quality gate's limit)."""
-    failures = []
-    for row in accounting.itertuples():
-        share = row.rows_quarantined / row.rows_in if row.rows_in else 0.0
-        if share > max_share:
-            failures.append(f"{row.table}: {share:.1%} of rows quarantined > {max_share:.1%}")
-    return failures
-
-
 SCORE_COLUMN = "score"
 
 

@@ -5,15 +5,18 @@ as-of date; their metric (config `promotion.metric`, direction from `models.metr
 through a PAIRED bootstrap: each resample draws the same workplaces for both models, so the
 interval is that of the difference, not of two independent estimates. Rule:
 
-- every check in `required_checks` must be present and True (data quality, fairness); a
-  missing check counts as failed;
-- the challenger's metric must be defined on the gate rows;
-- the first model ever registered becomes champion if its checks pass; a champion whose metric
-  is undefined there is replaced;
+- the very first model registered becomes champion (there is nothing to compare it with; its
+  checks are "not applicable" and its metric, even undefined, is stated);
+- otherwise every check in `required_checks` must be present and True (drift, fairness); a
+  missing or unmeasured check counts as failed;
+- a missing or NaN figure refuses, never promotes: the challenger's metric, the champion's, and
+  the paired interval must all be defined on the gate rows;
 - the challenger is refused when its improvement interval lies wholly below zero (worse beyond
   paired-bootstrap noise). Above zero it is "better beyond noise"; an interval holding zero is
   "no difference beyond noise" and the challenger is accepted (it learned from newer data) but
   never called an improvement. An unchanged model gives the interval [0, 0]: no difference.
+- without gate rows on which both are out of sample, the champion stays
+  (`not_enough_evidence`).
 The decision never touches MLflow; pipelines/tracking.py applies it to the aliases.
 """
 
@@ -134,26 +137,27 @@ def paired_comparison(labels: pd.Series, challenger: pd.Series, champion: pd.Ser
     )
 
 
-def decide_promotion(comparison: PairedComparison | None, checks: Mapping[str, bool],
+def decide_promotion(comparison: PairedComparison | None, checks: Mapping[str, bool | None],
                      required_checks: Sequence[str], challenger_value: float | None = None,
                      ) -> PromotionDecision:
     """Apply the gate in the module docstring; `comparison` is None when there is no champion
-    (then `challenger_value` is the challenger's metric on the gate rows)."""
-    failed = [name for name in required_checks if not checks.get(name, False)]
-    if failed:
-        return PromotionDecision(False, f"Stays challenger: check(s) failed or missing: "
-                                        f"{', '.join(failed)}.")
-    value = comparison.challenger if comparison is not None else challenger_value
-    if value is None or math.isnan(value):
-        return PromotionDecision(False, "Stays challenger: its metric is undefined on the gate "
-                                        "rows (no labelled workplace where the metric looks).")
+    (then `challenger_value` is the challenger's metric on the gate rows). A check is True
+    (passed), False (failed) or None (not applicable: no champion)."""
     if comparison is None:
-        return PromotionDecision(True, f"Becomes champion: first model registered "
-                                       f"(metric {value:.3f} on the gate rows).")
+        return _first_model(checks, required_checks, challenger_value)
+    failed = [name for name in required_checks if checks.get(name) is not True]
+    if failed:
+        return PromotionDecision(False, f"Stays challenger: check(s) failed, missing or not "
+                                        f"measured: {', '.join(failed)}.")
     summary = comparison.summary()
-    if math.isnan(comparison.champion):
-        return PromotionDecision(True, f"Becomes champion: the champion's metric is undefined "
-                                       f"on the gate rows; {summary}.")
+    undefined = [name for name, value in (("the challenger's metric", comparison.challenger),
+                                          ("the champion's metric", comparison.champion),
+                                          ("the paired interval", comparison.ci_low))
+                 if math.isnan(value)]
+    if undefined:
+        return PromotionDecision(False, f"Stays challenger: {' and '.join(undefined)} undefined "
+                                        f"on the gate rows (too few labelled workplaces where "
+                                        f"the metric looks); {summary}.")
     verdict = comparison.verdict
     if verdict == WORSE:
         return PromotionDecision(False, f"Stays challenger: {WORSE} than the champion; "
@@ -161,8 +165,26 @@ def decide_promotion(comparison: PairedComparison | None, checks: Mapping[str, b
     if verdict == BETTER:
         return PromotionDecision(True, f"Becomes champion: {BETTER} than the champion; "
                                        f"{summary}.")
-    unmeasured = " (noise not measurable: too few labelled rows)" if math.isnan(
-        comparison.ci_low) else ""
-    return PromotionDecision(True, f"Becomes champion: {NO_DIFFERENCE}{unmeasured}, not an "
-                                   f"improvement; the newer model learned from newer data; "
-                                   f"{summary}.")
+    return PromotionDecision(True, f"Becomes champion: {NO_DIFFERENCE}, not an improvement; "
+                                   f"the newer model learned from newer data; {summary}.")
+
+
+def _first_model(checks: Mapping[str, bool | None], required_checks: Sequence[str],
+                 value: float | None) -> PromotionDecision:
+    """The very first model: promoted unless a check that could be measured failed."""
+    failed = [name for name in required_checks if checks.get(name) is False]
+    if failed:
+        return PromotionDecision(False, f"Stays challenger: check(s) failed: "
+                                        f"{', '.join(failed)}.")
+    measured = ("undefined on the gate rows (no labelled workplace where the metric looks)"
+                if value is None or math.isnan(value) else f"{value:.3f} on the gate rows")
+    unmeasured = [name for name in required_checks if checks.get(name) is None]
+    return PromotionDecision(True, f"Becomes champion: first model registered, nothing to "
+                                   f"compare it with (metric {measured}; not applicable "
+                                   f"without a champion: {', '.join(unmeasured) or 'none'}).")
+
+
+def not_enough_evidence(why: str) -> PromotionDecision:
+    """The champion stays: no gate rows where both models are out of sample and informative."""
+    return PromotionDecision(False, f"Stays challenger: not enough new evidence (sin evidencia "
+                                    f"nueva suficiente): {why}.")
