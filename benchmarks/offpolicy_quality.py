@@ -40,16 +40,23 @@ from evaluation.truth_eval import truth_precision_at_k
 from features.catalog import FEATURE_CATALOG
 from features.splits import label_horizon_months, production_train_as_of_dates
 from features.training_set import (
+    PlanningData,
     build_training_set,
     newest_record_date,
     oldest_record_date,
     tables_known_before,
 )
 from models.metrics import k_for_top_percent, top_k_ids
-from models.offpolicy.estimates import evaluation_date, evaluation_rows, run_estimates
+from models.offpolicy.estimates import (
+    EvaluationRows,
+    evaluation_date,
+    evaluation_frame,
+    run_estimates,
+)
 from models.offpolicy.estimators import METHODS
 from models.offpolicy.list_log import read_list_log
 from models.offpolicy.propensity import fit_propensity, training_weights
+from models.selection.gate import score
 from models.training.backtest import train_model
 from models.training.candidates import build_grid
 from reporting.markdown import markdown_table
@@ -96,7 +103,9 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, group: str,
     as_of = evaluation_date(list_log, planning, config, fallback)
     capacity = round(config.lists.total_capacity * workplaces / REFERENCE_WORKPLACES)
     plain, weighted = trained_pair(tables, districts, as_of, group, config)
-    rows = evaluation_rows(tables, districts, plain, planning, as_of, config)
+    X, labels = evaluation_frame(PlanningData(tables, districts, planning), as_of, config)
+    rows = EvaluationRows(as_of, X, score(plain, X), labels,
+                          f"{group} trained with labels known before {as_of.date()}")
     truth = load_truth(truth_dir(folder))
     department = clean["workplaces"].set_index("workplace_id")["ubigeo"].astype(str).str[:2]
     true = true_values(truth, as_of, span, pd.Index(top_k_ids(rows.scores, capacity)),

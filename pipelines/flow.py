@@ -149,7 +149,7 @@ def vigia_retrain(data_dir: str, out_dir: str, config_path: str | None = None,
     create_markdown_artifact(key="vigia-drift", markdown=drift_section(drift),
                              description="Input drift against the champion's training data")
     return Retraining(run_id, prep.data.planning_date, prep.quality.accounting,
-                      config.promotion.metric, fitted.splits, result, selection, planning_model,
+                      config.promotion.metric, fitted, result, selection, planning_model,
                       drift, outcome, notes)
 
 

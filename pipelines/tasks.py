@@ -283,11 +283,20 @@ def check_drift(prep: Prepared, champion: tracking.Champion | None) -> list[str]
 @stage(timeout="estimates", name="estimate-findings", cache_policy=NO_CACHE)
 def estimate_findings(prep: Prepared, retraining: Retraining,
                       champion: tracking.Champion) -> estimate_files.Findings:
-    """Off-policy estimates of what the champion's list and each department really hold."""
+    """Off-policy estimates of what the champion's list and each department really hold,
+    scored by a model that never saw the outcomes they are judged on."""
+    config, data = prep.config, prep.data
+    contender = Contender.registered(champion.model, champion.info.tags)
+    splits = retraining.fitted.production_splits_config(config.splits)
+
+    def refit(as_of: pd.Timestamp) -> Any:
+        return train_planning_model(data.tables, data.districts, contender.model_group, as_of,
+                                    prep.history_start, config.training(), splits,
+                                    config.drift).trained.model
+
     log = read_list_log(*estimates.list_log_paths(prep.out_dir, prep.data_dir))
-    found = estimates.champion_estimates(prep.data, champion.model, log,
-                                         pd.Timestamp(retraining.backtest.newest_split()),
-                                         prep.config)
+    found = estimates.champion_estimates(data, contender, log, retraining.backtest, refit,
+                                         config)
     return estimate_files.write_findings(found, prep.config.fairness, prep.out_dir)
 
 

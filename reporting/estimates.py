@@ -31,7 +31,8 @@ def estimates_section(estimates: dict[str, Any]) -> str:
     departments = departments[["estimate", "low", "high", "n_target", "n_observed"]]
     text = [
         f"Evaluation date {estimates['as_of']} ({estimates['label_window_months']}-month label "
-        f"window). Precision of the champion's top {p['k']} if every one were visited: "
+        f"window), scored out of sample by {estimates['scored_by']}. Precision of the "
+        f"champion's top {p['k']} if every one were visited: "
         f"{p['estimate']:.3f} [{p['low']:.3f}, {p['high']:.3f}] ({p['method']}, "
         f"{p['confidence']:.0%} bootstrap interval, {p['n_observed']} of {p['n_target']} "
         f"inspected); labelled rows only: {p['labelled_only_precision']:.3f}.",
@@ -61,17 +62,17 @@ def write_audit(audit: pd.DataFrame, settings: FairnessConfig, out_dir: Path) ->
     return path
 
 
-def audit_section(audit: pd.DataFrame, as_of: str, capacity: int) -> str:
+def audit_section(audit: pd.DataFrame, as_of: str, capacity: int, scored_by: str) -> str:
     """The run report's fairness section: flagged groups first, the whole table in the CSV."""
     flagged = audit[audit["flagged"] != ""]
     shown = ["attribute", "group", "n_workplaces", "n_listed", "n_labelled", "n_positive",
              "list_share", "selection_rate_ratio", "precision_ratio", "recall_ratio",
              "few_labelled", "flagged"]
     return "\n\n".join([
-        f"The champion's top {capacity} at {as_of}, per office, size band, CIIU division and "
-        "natural person vs company (fairlearn MetricFrame); ratios to each attribute's "
-        "reference group, flagged outside the band unless the group is small (few_labelled: "
-        "precision and recall not judged). "
+        f"The champion's top {capacity} at {as_of} (scored by {scored_by}), per office, size "
+        "band, CIIU division and natural person vs company (fairlearn MetricFrame); ratios to "
+        "each attribute's reference group, flagged outside the band unless the group is small "
+        "(few_labelled: precision and recall not judged). "
         f"{len(flagged)} of {len(audit)} groups flagged "
         f"(all rows in `{catalog.FAIRNESS_AUDIT.name}`):",
         markdown_table(flagged[shown], digits=2) if len(flagged) else "None flagged.",
@@ -93,4 +94,5 @@ def write_findings(found: ChampionEstimates, fairness: FairnessConfig, out_dir: 
     write_estimates(found.figures, out_dir)
     write_audit(found.audit, fairness, out_dir)
     return Findings(found.figures["list_precision"]["estimate"], estimates_section(found.figures),
-                    audit_section(found.audit, found.figures["as_of"], found.capacity))
+                    audit_section(found.audit, found.figures["as_of"], found.capacity,
+                                  found.figures["scored_by"]))

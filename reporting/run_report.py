@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from features.splits import Split
+from features.splits import FittedPlan
 from models.monitoring.drift import ListingDrift
 from models.selection.choose import Selection
 from models.selection.gate import GateOutcome
@@ -34,7 +34,7 @@ class Retraining:
     planning_date: pd.Timestamp
     accounting: pd.DataFrame  # rows in, clean and quarantined per table (the quality gate)
     metric: str  # config promotion.metric: what selected, gated and is reported
-    plan: list[Split]
+    fitted: FittedPlan  # the split plan the backtest ran
     backtest: BacktestResult
     selection: Selection
     planning_model: PlanningModel
@@ -83,7 +83,7 @@ def _retraining_sections(retraining: Retraining) -> list[str]:
             f"- test as-of {s.test_as_of.date()}: training as-of dates "
             f"{s.train_as_of_dates[0].date()} .. {s.train_as_of_dates[-1].date()} "
             f"({len(s.train_as_of_dates)}), label timespan {s.label_timespan_months} months"
-            for s in retraining.plan
+            for s in retraining.fitted.splits
         ) + f"\n\n![split plan]({catalog.SPLIT_PLAN.name})",
         f"## {metric} per test window (labelled workplaces in the list only)",
         markdown_table(comparison.reset_index()),

@@ -60,7 +60,9 @@ def test_rerun_on_unchanged_data_is_served_from_cache(tmp_path: Path) -> None:
     assert after["register-and-promote"] == "Completed"
     if first.result().gate.decision.promote:  # the same model met itself in the registry
         reason = second.result().gate.decision.reason
-        assert "no difference beyond noise" in reason and "not an improvement" in reason
+        # judged out of sample: no difference, or (a tiny world) too few outcomes to judge
+        assert ("no difference beyond noise" in reason and "not an improvement" in reason) or (
+            "not enough new evidence" in reason and not second.result().gate.decision.promote)
 
 
 def test_an_io_task_that_fails_once_is_retried_and_the_flow_completes(tmp_path: Path) -> None:

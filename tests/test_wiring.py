@@ -20,8 +20,10 @@ from features.training_set import (
     oldest_record_date,
     tables_known_before,
 )
-from models.metrics import greater_is_better
+from models.metrics import greater_is_better, precision_at_k
 from models.monitoring.drift import drift_table
+from models.offpolicy.estimates import champion_estimates, evaluation_frame
+from models.offpolicy.list_log import read_list_log
 from models.selection.choose import SelectionEvidence, select_model
 from models.selection.gate import (
     NO_EVIDENCE,
@@ -30,12 +32,15 @@ from models.selection.gate import (
     Contender,
     newest_window_rows,
     promotion_gate,
+    recipe_scores,
+    score,
     unseen_rows,
 )
 from models.targeting.lists import WorkplaceRegistry, build_target_lists
 from models.training.backtest import run_backtest
 from models.training.candidates import build_grid
 from models.training.planning import train_planning_model
+from reporting.estimates import estimates_section
 from settings.loader import with_overrides
 
 GRID = model_section({"logistic_regression": {"C": [0.5]}}, seed=SHIPPED.model.seed,
@@ -148,3 +153,44 @@ def test_without_out_of_sample_evidence_the_champion_stays(wired) -> None:
         assert outcome.rows.kind == NO_EVIDENCE and outcome.comparison is None
         assert not outcome.decision.promote and why in outcome.decision.reason
         assert "not enough new evidence" in outcome.decision.reason
+
+
+def test_estimates_judge_the_list_with_a_model_that_never_saw_those_outcomes(wired) -> None:
+    """The retrained champion learned the newest test window's outcomes; the estimates there must
+    come from its recipe as the backtest fitted it before that window, and say so."""
+    planning, backtest, config = wired["planning"], wired["backtest"], wired["config"]
+    champion = Contender(planning.trained.model, planning.label_cutoff, planning.model_group)
+    newest = backtest.newest_split()
+    assert champion.label_cutoff > pd.Timestamp(newest)  # in sample for the champion
+    X, labels = evaluation_frame(wired["data"], pd.Timestamp(newest), config)
+    out_of_sample = recipe_scores(backtest, newest, planning.model_group, X.index)
+    in_sample = score(champion.model, X)
+    k = int(labels.notna().sum())  # a list as long as the labelled rows: every rank counts
+    assert precision_at_k(labels, in_sample, k) != precision_at_k(labels, out_of_sample, k), (
+        "the world should tell the in-sample and out-of-sample figures apart")
+
+    def never(_as_of: pd.Timestamp) -> None:
+        raise AssertionError("the backtest's model of the recipe was there to use")
+
+    empty_log = read_list_log()
+    found = champion_estimates(wired["data"], champion, empty_log, backtest, never, config)
+    figures = found.figures
+    assert figures["as_of"] == newest
+    pd.testing.assert_series_equal(found.rows.scores, out_of_sample)
+    assert figures["list_precision"]["labelled_only_precision"] == precision_at_k(
+        labels, out_of_sample, found.capacity)
+    assert "as the backtest fitted it for " + newest in figures["scored_by"]
+    assert figures["scored_by"] in estimates_section(figures)
+
+    refitted: list[pd.Timestamp] = []
+
+    def refit(as_of: pd.Timestamp):
+        refitted.append(as_of)
+        return planning.trained.model
+
+    unknown = Contender(planning.trained.model, planning.label_cutoff, "a recipe not in the grid")
+    again = champion_estimates(wired["data"], unknown, empty_log, backtest, refit, config)
+    assert refitted == [pd.Timestamp(newest)] and "refitted" in again.figures["scored_by"]
+    before = Contender(planning.trained.model, pd.Timestamp(newest), planning.model_group)
+    own = champion_estimates(wired["data"], before, empty_log, backtest, never, config)
+    assert own.figures["scored_by"].startswith("the champion (its training labels end")

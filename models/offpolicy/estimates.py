@@ -1,7 +1,10 @@
 """What the lists really find: off-policy estimates of a run (reporting/estimates.py writes them).
 
 At an evaluation date t whose label window and outcome lag have passed before the planning date
-(the newest logged list's date when one qualifies, else the newest backtest test window):
+(the newest logged list's date when one qualifies, else the newest backtest test window), the
+workplaces are scored by a model that never saw the outcomes judged there (`out_of_sample`): the
+champion when its labels end by t, else the champion's recipe as the backtest fitted it for t,
+else that recipe refitted with labels known before t. The figures say which.
 
 - `list_precision`: the precision the champion's top `capacity` workplaces at t would have if all
   of them were visited (models/offpolicy/estimators.py, method from config `offpolicy.method`),
@@ -21,6 +24,7 @@ reports) is kept beside it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +45,9 @@ from models.offpolicy.estimators import (
 )
 from models.offpolicy.list_log import exploration_summary, link_outcomes, logged_propensity
 from models.offpolicy.propensity import PropensityModel, fit_propensity, inspected_in_window
+from models.selection.gate import Contender, recipe_scores, score
 from models.targeting.lists import office_of
+from models.training.backtest import BacktestResult
 from settings import catalog
 from settings.schema import VigiaConfig
 
@@ -62,29 +68,51 @@ def evaluation_date(log: pd.DataFrame, planning_date: pd.Timestamp, config: Vigi
     return pd.Timestamp(usable.max()) if len(usable) else pd.Timestamp(fallback)
 
 
-@dataclass
+@dataclass(frozen=True)
 class EvaluationRows:
-    """Every workplace at the evaluation date: features, the champion's scores, labels."""
+    """Every workplace at the evaluation date: features, out-of-sample scores, labels."""
 
     as_of: pd.Timestamp
     features: pd.DataFrame  # index workplace_id
     scores: pd.Series
     labels: pd.Series  # 1.0 / 0.0 / NaN (not inspected, or outcome unknown at planning date)
+    scored_by: str  # which model scored them, and why it is out of sample
 
 
-def evaluation_rows(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, model: Any,
-                    planning_date: pd.Timestamp, as_of: pd.Timestamp,
-                    config: VigiaConfig) -> EvaluationRows:
-    """The champion's scores at `as_of` and the labels known before the planning date."""
+# The champion's recipe trained for a date with labels known before it (the planning model's
+# training, run for an earlier date).
+RecipeRefit = Callable[[pd.Timestamp], Any]
+
+
+def out_of_sample(champion: Contender, as_of: pd.Timestamp, features: pd.DataFrame,
+                  backtest: BacktestResult, refit: RecipeRefit) -> tuple[pd.Series, str]:
+    """Scores at `as_of` from a model whose training labels end by `as_of`, and which model."""
+    when = f"{as_of.date()}"
+    if champion.label_cutoff <= as_of:
+        return score(champion.model, features), (
+            f"the champion (its training labels end {champion.label_cutoff.date()}, by {when})")
+    trained_on = f"the champion itself trained on outcomes after {when}"
+    recipe = recipe_scores(backtest, when, champion.model_group, features.index)
+    if recipe is not None:
+        return recipe, (f"the champion's recipe {champion.model_group} as the backtest fitted "
+                        f"it for {when}, with labels known before it ({trained_on})")
+    return score(refit(as_of), features), (
+        f"the champion's recipe {champion.model_group} refitted with labels known before "
+        f"{when} ({trained_on})")
+
+
+def evaluation_frame(data: PlanningData, as_of: pd.Timestamp,
+                     config: VigiaConfig) -> tuple[pd.DataFrame, pd.Series]:
+    """Every workplace's features at `as_of` (index workplace_id) and its label there, as known
+    before the planning date."""
     labels_cfg = config.labels
-    X, meta = build_scoring_set(tables, districts, as_of, config.features.area_prior_strength)
-    ids = pd.Index(meta["workplace_id"].astype(str), name="workplace_id")
-    X.index = ids
-    labels = build_labels(tables, as_of, labels_cfg.label_timespan_months,
-                          kind=labels_cfg.kind, known_before=planning_date,
+    X, meta = build_scoring_set(data.tables, data.districts, as_of,
+                                config.features.area_prior_strength)
+    X.index = pd.Index(meta["workplace_id"].astype(str), name="workplace_id")
+    labels = build_labels(data.tables, as_of, labels_cfg.label_timespan_months,
+                          kind=labels_cfg.kind, known_before=data.planning_date,
                           min_indicators=labels_cfg.min_indicators)
-    return EvaluationRows(as_of, X, pd.Series(model.predict_proba(X)[:, 1], index=ids),
-                          labels.reindex(ids))
+    return X, labels.reindex(X.index)
 
 
 def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
@@ -118,6 +146,7 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                            labels_cfg.min_indicators)
     return {
         "as_of": str(as_of.date()),
+        "scored_by": rows.scored_by,
         "label_window_months": labels_cfg.label_timespan_months,
         "known_outcome_share": known_share,
         "list_precision": {**precision.as_dict(), "k": int(capacity),
@@ -152,15 +181,21 @@ class ChampionEstimates:
     figures: dict[str, Any]  # the document of estimates.json (`run_estimates`)
     audit: pd.DataFrame  # `list_audit`
     capacity: int  # the list's length (config lists.total_capacity)
+    rows: EvaluationRows  # what was judged: out-of-sample scores and labels
 
 
-def champion_estimates(data: PlanningData, model: Any, log: pd.DataFrame,
-                       fallback: pd.Timestamp, config: VigiaConfig) -> ChampionEstimates:
-    """The off-policy estimates and the audit of `model`'s list at the evaluation date (the
-    newest usable logged list, else `fallback`: the newest backtest test window)."""
+def champion_estimates(data: PlanningData, champion: Contender, log: pd.DataFrame,
+                       backtest: BacktestResult, refit: RecipeRefit,
+                       config: VigiaConfig) -> ChampionEstimates:
+    """The off-policy estimates and the audit of the champion's list at the evaluation date (the
+    newest usable logged list, else the newest backtest test window), scored out of sample."""
     capacity = config.lists.total_capacity
-    as_of = evaluation_date(log, data.planning_date, config, fallback)
-    rows = evaluation_rows(data.tables, data.districts, model, data.planning_date, as_of, config)
+    as_of = evaluation_date(log, data.planning_date, config,
+                            pd.Timestamp(backtest.newest_split()))
+    X, labels = evaluation_frame(data, as_of, config)
+    scores, scored_by = out_of_sample(champion, as_of, X, backtest, refit)
+    rows = EvaluationRows(as_of, X, scores, labels, scored_by)
     figures = run_estimates(data.tables, data.districts, rows, data.planning_date, log, capacity,
                             config)
-    return ChampionEstimates(figures, list_audit(data.tables, rows, capacity, config), capacity)
+    return ChampionEstimates(figures, list_audit(data.tables, rows, capacity, config), capacity,
+                             rows)
