@@ -50,6 +50,15 @@ def inspection_positive(inspections: pd.DataFrame, kind: str, min_indicators: in
     raise ValueError(f"unknown label kind {kind!r}; expected one of {LABEL_KINDS}")
 
 
+def known_cases(inspections: pd.DataFrame, as_of: pd.Timestamp, kind: str,
+                min_indicators: int) -> pd.Index:
+    """Workplaces where an inspection that closed before `as_of` found what the label counts:
+    documented cases, whose next visit is follow-up rather than discovery."""
+    closed = inspections[inspections["closed_on"] < as_of]
+    positive = inspection_positive(closed, kind, min_indicators)
+    return pd.Index(closed.loc[positive, "workplace_id"].astype(str).unique(), name="workplace_id")
+
+
 def label_window_end(as_of: pd.Timestamp, label_timespan_months: int) -> pd.Timestamp:
     """First day after the label window that starts at `as_of`."""
     return pd.Timestamp(as_of) + pd.DateOffset(months=label_timespan_months)

@@ -36,6 +36,7 @@ def estimates_section(estimates: dict[str, Any]) -> str:
         f"{p['estimate']:.3f} [{p['low']:.3f}, {p['high']:.3f}] ({p['method']}, "
         f"{p['confidence']:.0%} bootstrap interval, {p['n_observed']} of {p['n_target']} "
         f"inspected); labelled rows only: {p['labelled_only_precision']:.3f}.",
+        _by_case_sentence(estimates["list_precision_by_case"]),
         f"Propensity: {estimates['propensity_model']['summary']}. Calibration on the check "
         "window (mean predicted vs observed share inspected per bin):",
         markdown_table(pd.DataFrame(estimates["propensity_model"]["calibration"]), digits=4),
@@ -47,6 +48,15 @@ def estimates_section(estimates: dict[str, Any]) -> str:
     text += ["Finding rate per department over all its workplaces (off-policy estimate):",
              markdown_table(departments.rename_axis("department").reset_index(), digits=4)]
     return "\n\n".join(text)
+
+
+def _by_case_sentence(by_case: dict[str, dict[str, Any]]) -> str:
+    """The list's new targets apart from its follow-up of documented cases."""
+    parts = [f"{name.replace('_', '-')}: {e['estimate']:.3f} [{e['low']:.3f}, {e['high']:.3f}] "
+             f"over {e['n_target']} listed ({e['n_observed']} inspected)"
+             for name, e in sorted(by_case.items())]
+    return ("By case (new targets vs follow-up of findings documented before the evaluation "
+            "date): " + "; ".join(parts) + ".") if parts else "No listed workplace to split."
 
 
 def write_audit(audit: pd.DataFrame, settings: FairnessConfig, out_dir: Path) -> Path:
@@ -85,6 +95,7 @@ class Findings:
     """What the run's off-policy estimates and fairness audit hand to the run report and MLflow."""
 
     list_precision: float  # off-policy precision of the champion's list at capacity
+    new_target_precision: float  # the same among its workplaces without a documented finding
     estimates_section: str  # Markdown
     fairness_section: str  # Markdown
 
@@ -93,6 +104,8 @@ def write_findings(found: ChampionEstimates, fairness: FairnessConfig, out_dir: 
     """`estimates.json`, the fairness audit and its plot, and the run report's sections on them."""
     write_estimates(found.figures, out_dir)
     write_audit(found.audit, fairness, out_dir)
-    return Findings(found.figures["list_precision"]["estimate"], estimates_section(found.figures),
+    new = found.figures["list_precision_by_case"].get("new", {"estimate": float("nan")})
+    return Findings(found.figures["list_precision"]["estimate"], new["estimate"],
+                    estimates_section(found.figures),
                     audit_section(found.audit, found.figures["as_of"], found.capacity,
                                   found.figures["scored_by"]))

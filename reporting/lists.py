@@ -11,6 +11,7 @@ import pandas as pd
 
 from cleaning.ingest import mapping_from_config, read_employer_identity
 from features.catalog import FEATURE_CATALOG
+from features.labels import known_cases
 from features.training_set import PlanningData
 from models.explaining.explain import Explanation, explain
 from models.explaining.reasons import reasons_frame
@@ -19,6 +20,7 @@ from models.targeting.lists import (
     ListRequest,
     WorkplaceRegistry,
     build_target_lists,
+    with_case,
     with_context,
     yield_by_office,
 )
@@ -61,7 +63,10 @@ def office_table(target: pd.DataFrame, yields: pd.DataFrame) -> pd.DataFrame:
     """List size per office and selection, with expected yield: no workplace, no personal data."""
     sizes = target.groupby("office", sort=False)["selection"].value_counts().unstack(
         fill_value=0)
-    table = sizes.join(yields[["expected_findings", "low", "high", "estimate"]], how="outer")
+    parts = [c for c in ("new_visits", "new_expected_findings", "follow_up_visits",
+                         "follow_up_expected_findings") if c in yields]
+    table = sizes.join(yields[["expected_findings", "low", "high", *parts, "estimate"]],
+                       how="outer")
     return table.rename_axis("office").reset_index()
 
 
@@ -116,6 +121,9 @@ def planning_lists(
         WorkplaceRegistry.from_tables(tables, data.districts), lists_cfg, data.planning_date,
         request, seed=config.model.seed, reasons_for=reasons_for,
     )
+    labels = config.labels
+    target = with_case(target, known_cases(tables["inspections"], data.planning_date,
+                                           labels.kind, labels.min_indicators))
     yields = yield_by_office(target, lists_cfg.yield_confidence, champion.calibrated)
     target = with_context(target, tables["workplaces"], tables["inspections"], data.planning_date)
     return target, yields, explained.get("listed")

@@ -33,7 +33,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from models.targeting.lists import EXPLORATION, UNCALIBRATED_ESTIMATE, office_of
+from models.targeting.lists import (
+    EXPLORATION,
+    FOLLOW_UP,
+    NEW,
+    UNCALIBRATED_ESTIMATE,
+    office_of,
+)
 from settings import catalog
 
 CONFIDENTIAL = "CONFIDENCIAL"
@@ -53,6 +59,7 @@ HEADERS_ES: dict[str, str] = {
     "ciiu": "CIIU",
     "activity": "Actividad económica",
     "selection": "Selección",
+    "case": "Tipo de visita",
     "chance": "Probabilidad de sorteo",
     "probability": "Probabilidad estimada de hallazgo",
     "score": "Puntaje de riesgo",
@@ -78,6 +85,8 @@ COLUMN_NOTES_ES: dict[str, str] = {
     "ciiu": "Código de actividad económica (CIIU Rev. 4).",
     "activity": "Actividad económica en palabras.",
     "selection": "Modelo = elegido por su riesgo; Exploración = sorteo con probabilidad conocida.",
+    "case": "Seguimiento = ya se documentó trabajo forzoso en este centro antes de la fecha de "
+            "planificación (reinspección); Nuevo = sin hallazgo previo (posible descubrimiento).",
     "chance": "Probabilidad con la que el sorteo incluyó la visita (1 en 1 si modelo).",
     "probability": "Probabilidad estimada de que la inspección documente trabajo forzoso.",
     "score": "Puntaje del modelo: mayor puntaje, mayor riesgo de trabajo forzoso.",
@@ -112,6 +121,7 @@ EXPLORATION_NOTE_ES = (
     "medir sin sesgo si el modelo acierta."
 )
 SELECTION_ES = {"modelo": "Modelo", EXPLORATION: "Exploración"}
+CASE_ES = {FOLLOW_UP: "Seguimiento", NEW: "Nuevo"}
 EXCEL_FORMATS = {"probability": "0.0%", "score": "0.0000", "rank": "0",
                  "n_establishments": "0", "other_establishments_same_ruc": "0"}
 EXPLORATION_FILL = PatternFill("solid", fgColor="D6EAF8")
@@ -137,6 +147,8 @@ def _with_identity(target: pd.DataFrame, identity: pd.DataFrame | None) -> pd.Da
 def _excel_value(column: str, value: object) -> object:
     if column == "selection":
         return SELECTION_ES.get(str(value), value)
+    if column == "case":
+        return CASE_ES.get(str(value), value)
     if isinstance(value, np.integer | np.floating):
         return float(value) if isinstance(value, np.floating) else int(value)
     return value
@@ -291,8 +303,9 @@ def _row_cells(row: pd.Series) -> list[tuple[str, str]]:
                       for c in ("reason_1", "reason_2", "reason_3") if row[c])
     return [
         ("rank", str(row["rank"])),
-        ("selection", html.escape(f"Exploración ({row.get('chance', '')})" if exploring
-                                  else SELECTION_ES.get(str(row["selection"]), ""))),
+        ("selection", _lines(f"Exploración ({row.get('chance', '')})" if exploring
+                             else SELECTION_ES.get(str(row["selection"]), ""),
+                             CASE_ES.get(str(row.get("case", "")), ""))),
         ("centro", workplace),
         ("ubicacion", _lines(row["district"], row["province"])),
         ("actividad", _lines(row.get("activity", ""), f"CIIU {row['ciiu']}")),
@@ -331,6 +344,17 @@ def _yield_sentence(row: Mapping[str, Any]) -> str:
         f"(intervalo del {row['confidence']:.0%}: {row['low']:.0f} a {row['high']:.0f}) en "
         f"{row['visits']:.0f} visitas; una lista al azar del mismo tamaño: "
         f"{row['random_list_expected_findings']:.1f}."
+        + (_case_sentence(row) if "new_visits" in row else "")
+    )
+
+
+def _case_sentence(row: Mapping[str, Any]) -> str:
+    """New targets apart from follow-up visits of documented cases."""
+    return (
+        f" De ellas, {row['new_visits']:.0f} son centros nuevos (sin hallazgo previo), con "
+        f"{row['new_expected_findings']:.1f} hallazgos esperados ({row['new_low']:.0f} a "
+        f"{row['new_high']:.0f}), y {row['follow_up_visits']:.0f} son de seguimiento de casos "
+        f"ya documentados ({row['follow_up_expected_findings']:.1f} esperados)."
     )
 
 

@@ -74,6 +74,7 @@ def listing_records(retraining: Retraining, listing: ListingReport, report_path:
                (catalog.LIST_LOG.path(out_dir), inputs.LIST_LOG_FOLDER.name)],
         metrics={"listed_workplaces": len(listing.lists.target),
                  "offpolicy_list_precision": listing.findings.list_precision,
+                 "offpolicy_new_target_precision": listing.findings.new_target_precision,
                  "expected_findings": listing.lists.yields.loc["TOTAL", "expected_findings"],
                  f"newest_window_{metric}": newest_window_value(result.metrics, model_group,
                                                                 newest, metric)},

@@ -22,6 +22,7 @@ from models.targeting.lists import (
     WorkplaceRegistry,
     build_target_lists,
     office_of,
+    with_case,
     with_context,
     yield_by_office,
 )
@@ -62,6 +63,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict:
     target = with_context(target, workplaces, workplaces.iloc[0:0].assign(
         inspection_id="", ordered_on=pd.NaT, closed_on=pd.NaT, forced_labour_found=False,
         infraction_found=False), AS_OF)
+    target = with_case(target, pd.Index(target["workplace_id"].iloc[::4]))  # some known cases
     identity = pd.DataFrame({"name": [f"Empresa Ñandú {i} S.A.C." for i in range(len(rucs))],
                              "address": [f"Jr. Próspero {i}, Iquitos" for i in range(len(rucs))]},
                             index=workplaces["workplace_id"])
@@ -232,3 +234,19 @@ def test_every_metric_a_run_can_validate_on_has_spanish_words():
         assert metric_es(f"{base}_at_capacity")[0]
     assert metric_es(OFFPOLICY_METRIC)[0] == "Precisión corregida por selección a capacidad"
     assert metric_es("brier_score")[2] is False
+
+
+def test_each_visit_says_new_or_follow_up_and_the_office_yield_keeps_them_apart(written):
+    target, folder = written["target"], written["folder"]
+    book = load_workbook(folder / "lista_priorizada.xlsx")
+    office = next(iter(OFFICES))
+    sheet = book[office]
+    header = [c.value for c in sheet[2]]
+    column = header.index("Tipo de visita")
+    cases = {r[1]: r[column] for r in sheet.iter_rows(min_row=3, values_only=True)}
+    expected = target[target["office"] == office].set_index("workplace_id")["case"]
+    assert cases == {w: {"nuevo": "Nuevo", "seguimiento": "Seguimiento"}[c]
+                     for w, c in expected.items()}
+    page = (folder / f"reporte_{office}.html").read_text(encoding="utf-8")
+    new = int((expected == "nuevo").sum())
+    assert f"De ellas, {new} son centros nuevos" in page

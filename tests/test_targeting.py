@@ -8,10 +8,13 @@ import pytest
 from scipy.stats import binom
 from support import AS_OF, DISTRICTS, lists_settings, synthetic_world
 
+from features.labels import known_cases
 from models.targeting.lists import (
     CONTEXT_COLUMNS,
     EXPLORATION,
+    FOLLOW_UP,
     MODEL,
+    NEW,
     ListRequest,
     WorkplaceRegistry,
     build_target_lists,
@@ -21,6 +24,7 @@ from models.targeting.lists import (
     one_in,
     poisson_binomial_pmf,
     systematic_sample,
+    with_case,
     with_context,
     yield_by_office,
 )
@@ -201,3 +205,32 @@ def test_context_columns_come_from_what_was_known_before_the_planning_date():
     assert out["chance"].tolist() == ["1 en 1", "1 en 1", "1 en 10", "1 en 2"]
     assert set(CONTEXT_COLUMNS) <= set(out.columns)
     assert (out["activity"] != "").all() and not out["activity"].str.contains(r"\d").any()
+
+
+def test_visits_to_documented_cases_are_follow_up_and_their_yield_is_apart(districts):
+    scores, workplaces, last = synthetic_world()
+    registry = WorkplaceRegistry(workplaces, districts, last)
+    out = build_target_lists(scores, registry, lists_settings(), AS_OF, seed=1)
+    first_establishment = out["establishments"].str.split(";").str[-1]
+    documented = pd.Index(first_establishment.iloc[::3])  # every third visit: a known case
+    marked = with_case(out, documented)
+    assert list(marked.columns).index("case") == list(marked.columns).index("selection") + 1
+    assert (marked["case"] == FOLLOW_UP).sum() == len(documented)
+    assert set(marked.loc[~first_establishment.isin(documented), "case"]) == {NEW}
+    table = yield_by_office(marked, 0.9)
+    total = table.loc["TOTAL"]
+    assert total["new_visits"] + total["follow_up_visits"] == total["visits"] == len(out)
+    new = marked["case"] == NEW
+    assert total["new_expected_findings"] == pytest.approx(out.loc[new, "probability"].sum())
+    assert total["new_low"] <= total["new_expected_findings"] <= total["new_high"]
+    assert "new_visits" not in yield_by_office(out, 0.9)  # an unmarked list has no split
+
+
+def test_a_known_case_is_one_whose_finding_closed_before_the_date():
+    inspections = pd.DataFrame({
+        "workplace_id": ["A", "B", "C", "D"],
+        "closed_on": pd.to_datetime(["2024-01-10", "2024-03-01", "2024-01-10", None]),
+        "forced_labour_found": [True, True, False, True],
+    })
+    cases = known_cases(inspections, pd.Timestamp("2024-03-01"), "forced_labour_found", 2)
+    assert list(cases) == ["A"]  # B closed on the date, C found nothing, D still open

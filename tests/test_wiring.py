@@ -181,6 +181,9 @@ def test_estimates_judge_the_list_with_a_model_that_never_saw_those_outcomes(wir
         labels, out_of_sample, found.capacity)
     assert "as the backtest fitted it for " + newest in figures["scored_by"]
     assert figures["scored_by"] in estimates_section(figures)
+    by_case = figures["list_precision_by_case"]
+    assert set(by_case) <= {"new", "follow_up"}
+    assert sum(part["n_target"] for part in by_case.values()) == min(found.capacity, len(X))
 
     refitted: list[pd.Timestamp] = []
 

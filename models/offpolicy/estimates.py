@@ -10,6 +10,8 @@ else that recipe refitted with labels known before t. The figures say which.
   of them were visited (models/offpolicy/estimators.py, method from config `offpolicy.method`),
   from every
   inspected workplace's outcome weighted by 1 / P(inspected);
+- `list_precision_by_case`: the same estimate for the list's new targets and, apart, its
+  workplaces with a finding already documented before t (follow-up, `features.labels.known_cases`);
 - `prevalence_by_department`: the same estimate of the finding rate over every workplace of each
   department (INEI department code).
 
@@ -29,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from features.labels import build_labels
+from features.labels import build_labels, known_cases
 from features.splits import label_horizon_months
 from features.training_set import PlanningData, build_scoring_set
 from models.metrics import precision_at_k
@@ -46,7 +49,7 @@ from models.offpolicy.estimators import (
 from models.offpolicy.list_log import exploration_summary, link_outcomes, logged_propensity
 from models.offpolicy.propensity import PropensityModel, fit_propensity, inspected_in_window
 from models.selection.gate import Contender, recipe_scores, score
-from models.targeting.lists import office_of
+from models.targeting.lists import CASE_PARTS, FOLLOW_UP, NEW, office_of
 from models.training.backtest import BacktestResult
 from settings import catalog
 from settings.schema import VigiaConfig
@@ -138,6 +141,9 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                                      settings.min_propensity)
     precision = list_precision(scores, capacity, observed, labels, propensity, rates,
                                options=options)
+    cases = known_cases(tables["inspections"], as_of, labels_cfg.kind, labels_cfg.min_indicators)
+    by_case = estimate_by_group(list_parts(scores, capacity, cases), observed, labels, propensity,
+                                rates, options=options)
     department = tables["workplaces"].set_index("workplace_id")["ubigeo"].astype(str).str[:2]
     prevalence = estimate_by_group(department.reindex(ids), observed, labels, propensity, rates,
                                    options=options)
@@ -151,6 +157,7 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
         "known_outcome_share": known_share,
         "list_precision": {**precision.as_dict(), "k": int(capacity),
                            "labelled_only_precision": precision_at_k(labels, scores, capacity)},
+        "list_precision_by_case": {k: v.as_dict() for k, v in by_case.items()},
         "prevalence_by_department": {k: v.as_dict() for k, v in prevalence.items()},
         "propensity_model": {"summary": propensity_model.summary(),
                              "brier": propensity_model.brier,
@@ -161,6 +168,14 @@ def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                      "by_list": exploration_summary(linked).to_dict("records")
                      if len(linked) else []},
     }
+
+
+def list_parts(scores: pd.Series, capacity: int, cases: pd.Index) -> pd.Series:
+    """The list at capacity split into its new targets and its follow-up of documented cases
+    (CASE_PARTS prefixes); NaN off the list."""
+    part = pd.Series(np.where(scores.index.isin(cases), CASE_PARTS[FOLLOW_UP], CASE_PARTS[NEW]),
+                     index=scores.index)
+    return part.where(top_k_mask(scores, capacity))
 
 
 def list_audit(tables: dict[str, pd.DataFrame], rows: EvaluationRows, capacity: int,

@@ -49,6 +49,10 @@ LIMA_METROPOLITANA_PROVINCE = "1501"
 LIMA_METROPOLITANA_OFFICE = "ILM"
 MODEL = "modelo"
 EXPLORATION = "exploracion"
+# What a visit is for: a workplace where a finding is already documented, or a new target.
+FOLLOW_UP = "seguimiento"
+NEW = "nuevo"
+CASE_PARTS = {NEW: "new", FOLLOW_UP: "follow_up"}  # column prefixes of the yield table
 LIST_COLUMNS = [
     "office", "office_name", "rank", "workplace_id", "establishments", "n_establishments",
     "ruc", "ubigeo", "department", "province", "district", "ciiu", "score", "probability",
@@ -314,12 +318,26 @@ CALIBRATED_ESTIMATE = "probabilidad calibrada"
 UNCALIBRATED_ESTIMATE = "estimación sin calibrar"
 
 
+def with_case(target: pd.DataFrame, cases: pd.Index) -> pd.DataFrame:
+    """Each visit marked `case`: FOLLOW_UP when one of its establishments is a documented case
+    (`features.labels.known_cases`), else NEW, so discoveries are never mixed with re-visits."""
+    known = set(cases)
+    follow_up = [any(i in known for i in str(ids).split(";")) for ids in target["establishments"]]
+    position = target.columns.get_loc("selection") + 1
+    marked = target.copy()
+    marked.insert(position, "case", np.where(follow_up, FOLLOW_UP, NEW))
+    return marked
+
+
 def yield_by_office(target_list: pd.DataFrame, confidence: float,
                     calibrated: bool = True) -> pd.DataFrame:
     """expected_yield per office and for all lists together (office "TOTAL").
 
     `estimate` says what was summed: calibrated probabilities, or raw scores of a model whose
     calibration was skipped ("estimación sin calibrar": they order offices, they are not counts).
+    A list marked by `with_case` also gets, per part (new targets, follow-up), its visits and
+    expected findings with their interval (`new_visits`, `new_expected_findings`, `new_low`,
+    `new_high`, and the same with `follow_up_`).
     """
     rows = {
         office: expected_yield(group["probability"].to_numpy(),
@@ -332,8 +350,25 @@ def yield_by_office(target_list: pd.DataFrame, confidence: float,
     )
     rows["TOTAL"] = total
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("office")
+    if "case" in target_list:
+        table = table.join(_yield_by_case(target_list, confidence))
     table["estimate"] = CALIBRATED_ESTIMATE if calibrated else UNCALIBRATED_ESTIMATE
     return table
+
+
+def _yield_by_case(target_list: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """Visits and expected findings of the new and follow-up parts, per office and TOTAL."""
+    offices = [*target_list["office"].unique(), "TOTAL"]
+    columns = {}
+    for case, prefix in CASE_PARTS.items():
+        part = target_list[target_list["case"] == case]
+        for office in offices:
+            rows = part if office == "TOTAL" else part[part["office"] == office]
+            figures = expected_yield(rows["probability"].to_numpy(), 0.0, confidence)
+            columns.setdefault(office, {}).update(
+                {f"{prefix}_{name}": figures[name]
+                 for name in ("visits", "expected_findings", "low", "high")})
+    return pd.DataFrame.from_dict(columns, orient="index")
 
 
 CONTEXT_COLUMNS = ["activity", "last_inspection_on", "last_inspection_result",
