@@ -56,9 +56,9 @@ from models.offpolicy.estimates import (
 from models.offpolicy.estimators import METHODS
 from models.offpolicy.list_log import read_list_log
 from models.offpolicy.propensity import fit_propensity, training_weights
-from models.selection.gate import score
 from models.training.backtest import train_model
 from models.training.candidates import build_grid
+from models.training.planning import score
 from reporting.markdown import markdown_table
 from settings import catalog
 from settings.loader import load_config, with_overrides

@@ -29,11 +29,12 @@ from models.monitoring.drift import ListingDrift, drift_table, listing_drift
 from models.offpolicy import estimates
 from models.offpolicy.list_log import append_list_log, list_log_entries, read_list_log
 from models.selection.choose import Selection, SelectionEvidence, select_model
-from models.selection.gate import Contender, GateOutcome, promotion_gate
+from models.selection.gate import GateOutcome, promotion_gate
 from models.targeting.lists import ListRequest
 from models.training.backtest import BacktestResult, SplitResult, backtest_split
 from models.training.candidates import build_grid
 from models.training.planning import (
+    Contender,
     PlanningModel,
     ScoredWorkplaces,
     score_workplaces,
@@ -161,8 +162,15 @@ def load_champion(config: VigiaConfig) -> tracking.Champion | None:
 def train_for_planning_date(prep: Prepared, model_group: str, fitted: FittedPlan,
                             fingerprint: str) -> PlanningModel:
     """The planning model on the burn-in the fitted split plan kept (a short history shrinks it)."""
+    return train_recipe(prep, model_group, fitted, prep.data.planning_date)
+
+
+def train_recipe(prep: Prepared, model_group: str, fitted: FittedPlan,
+                 planning_date: pd.Timestamp) -> PlanningModel:
+    """`model_group` trained as the planning model is, for `planning_date` (an earlier date
+    too: then it learns only from labels known before that date)."""
     config, data = prep.config, prep.data
-    return train_planning_model(data.tables, data.districts, model_group, data.planning_date,
+    return train_planning_model(data.tables, data.districts, model_group, planning_date,
                                 prep.history_start, config.training(),
                                 fitted.production_splits_config(config.splits), config.drift)
 
@@ -236,6 +244,10 @@ def score_planning_date(prep: Prepared, model: Any) -> ScoredWorkplaces:
 
 @stage(timeout="drift", name="measure-listing-drift", cache_policy=NO_CACHE)
 def measure_listing_drift(champion: tracking.Champion, scored: ScoredWorkplaces) -> ListingDrift:
+    return champion_drift(champion, scored)
+
+
+def champion_drift(champion: tracking.Champion, scored: ScoredWorkplaces) -> ListingDrift:
     """The planning date's features and the champion's scores on them against those of the
     champion's own planning date (a table per profile the champion was registered with)."""
     return listing_drift(champion.scoring_profile, champion.score_profile, scored.features,
@@ -270,8 +282,7 @@ def check_drift(prep: Prepared, champion: tracking.Champion | None) -> list[str]
     if champion is None:
         return [f"no champion version of {prep.config.mlflow.registered_model} yet"]
     scored = score_workplaces(champion.model, prep.data, prep.config.features.area_prior_strength)
-    drift = listing_drift(champion.scoring_profile, champion.score_profile, scored.features,
-                          scored.scores)
+    drift = champion_drift(champion, scored)
     reasons = drift.reasons(prep.config.drift)
     create_markdown_artifact(key="vigia-drift-check", markdown=drift_check_markdown(drift, reasons),
                              description="Drift check before the scheduled re-listing")
@@ -285,18 +296,14 @@ def estimate_findings(prep: Prepared, retraining: Retraining,
                       champion: tracking.Champion) -> estimate_files.Findings:
     """Off-policy estimates of what the champion's list and each department really hold,
     scored by a model that never saw the outcomes they are judged on."""
-    config, data = prep.config, prep.data
     contender = Contender.registered(champion.model, champion.info.tags)
-    splits = retraining.fitted.production_splits_config(config.splits)
 
     def refit(as_of: pd.Timestamp) -> Any:
-        return train_planning_model(data.tables, data.districts, contender.model_group, as_of,
-                                    prep.history_start, config.training(), splits,
-                                    config.drift).trained.model
+        return train_recipe(prep, contender.model_group, retraining.fitted, as_of).trained.model
 
     log = read_list_log(*estimates.list_log_paths(prep.out_dir, prep.data_dir))
-    found = estimates.champion_estimates(data, contender, log, retraining.backtest, refit,
-                                         config)
+    found = estimates.champion_estimates(prep.data, contender, log, retraining.backtest, refit,
+                                         prep.config)
     return estimate_files.write_findings(found, prep.config.fairness, prep.out_dir)
 
 

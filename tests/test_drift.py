@@ -10,7 +10,8 @@ import pytest
 from support import SHIPPED
 
 from models.monitoring.drift import drift_failures, drift_table, feature_profile
-from models.selection.gate import Contender, drift_check
+from models.selection.gate import drift_check
+from models.training.planning import Contender
 from settings.loader import load_config
 
 THRESHOLDS = load_config(None).drift

@@ -142,7 +142,8 @@ def test_run_gate_refuses_a_noise_model_against_a_real_champion(world) -> None:
     from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
 
-    from models.selection.gate import GateRows, judge, score
+    from models.selection.gate import GateRows, judge
+    from models.training.planning import score
     from settings.loader import load_config
 
     labels, good, _ = world
@@ -182,7 +183,8 @@ def test_run_gate_refuses_a_challenger_with_a_worse_disparity(world) -> None:
     negatives) is refused by the computed `fairness` check, with the reason named."""
     from sklearn.linear_model import LogisticRegression
 
-    from models.selection.gate import GateRows, judge, score
+    from models.selection.gate import GateRows, judge
+    from models.training.planning import score
     from settings.loader import load_config
 
     labels, good, _ = world
@@ -207,7 +209,7 @@ def test_run_gate_refuses_a_challenger_with_a_worse_disparity(world) -> None:
 
 
 def test_a_registered_champion_without_a_label_cutoff_counts_as_trained_up_to_its_date() -> None:
-    from models.selection.gate import Contender
+    from models.training.planning import Contender
 
     tagged = Contender.registered("model", {"label_cutoff": "2025-04-01",
                                             "planning_date": "2025-07-01", "model_group": "g"})

@@ -29,17 +29,14 @@ from models.selection.gate import (
     NO_EVIDENCE,
     RECIPES,
     UNSEEN,
-    Contender,
     newest_window_rows,
     promotion_gate,
-    recipe_scores,
-    score,
     unseen_rows,
 )
 from models.targeting.lists import WorkplaceRegistry, build_target_lists
 from models.training.backtest import run_backtest
 from models.training.candidates import build_grid
-from models.training.planning import train_planning_model
+from models.training.planning import Contender, score, train_planning_model
 from reporting.estimates import estimates_section
 from settings.loader import with_overrides
 
@@ -163,7 +160,7 @@ def test_estimates_judge_the_list_with_a_model_that_never_saw_those_outcomes(wir
     newest = backtest.newest_split()
     assert champion.label_cutoff > pd.Timestamp(newest)  # in sample for the champion
     X, labels = evaluation_frame(wired["data"], pd.Timestamp(newest), config)
-    out_of_sample = recipe_scores(backtest, newest, planning.model_group, X.index)
+    out_of_sample = backtest.recipe_scores(newest, planning.model_group, X.index)
     in_sample = score(champion.model, X)
     k = int(labels.notna().sum())  # a list as long as the labelled rows: every rank counts
     assert precision_at_k(labels, in_sample, k) != precision_at_k(labels, out_of_sample, k), (

@@ -48,9 +48,9 @@ from models.offpolicy.estimators import (
 )
 from models.offpolicy.list_log import exploration_summary, link_outcomes, logged_propensity
 from models.offpolicy.propensity import PropensityModel, fit_propensity, inspected_in_window
-from models.selection.gate import Contender, recipe_scores, score
 from models.targeting.lists import CASE_PARTS, FOLLOW_UP, NEW, office_of
 from models.training.backtest import BacktestResult
+from models.training.planning import Contender, score
 from settings import catalog
 from settings.schema import VigiaConfig
 
@@ -95,7 +95,7 @@ def out_of_sample(champion: Contender, as_of: pd.Timestamp, features: pd.DataFra
         return score(champion.model, features), (
             f"the champion (its training labels end {champion.label_cutoff.date()}, by {when})")
     trained_on = f"the champion itself trained on outcomes after {when}"
-    recipe = recipe_scores(backtest, when, champion.model_group, features.index)
+    recipe = backtest.recipe_scores(when, champion.model_group, features.index)
     if recipe is not None:
         return recipe, (f"the champion's recipe {champion.model_group} as the backtest fitted "
                         f"it for {when}, with labels known before it ({trained_on})")

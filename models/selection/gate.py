@@ -29,7 +29,6 @@ already stops a run whose quarantine exceeds `quality.max_quarantine_share`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
@@ -49,6 +48,7 @@ from models.selection.promotion import (
 )
 from models.targeting.lists import office_of
 from models.training.backtest import BacktestResult
+from models.training.planning import Contender, score
 from settings.schema import FairnessConfig, VigiaConfig
 
 UNSEEN = "unseen outcomes"
@@ -121,22 +121,6 @@ def check_word(ok: bool | None, passed: str, failed: str) -> str:
     return NOT_APPLICABLE if ok is None else passed if ok else failed
 
 
-@dataclass(frozen=True)
-class Contender:
-    """A model before the gate: its recipe (model group) and the end of the newest label window
-    it trained on."""
-
-    model: Any
-    label_cutoff: pd.Timestamp
-    model_group: str | None
-
-    @classmethod
-    def registered(cls, model: Any, tags: dict[str, str]) -> Contender:
-        """A registered version, its cut-off from its tags; versions registered before it was
-        tagged count as having trained on everything before their planning date (the cautious
-        reading)."""
-        return cls(model, pd.Timestamp(tags.get("label_cutoff") or tags["planning_date"]),
-                   tags.get("model_group"))
 
 
 def months_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
@@ -184,20 +168,8 @@ def scored_rows(data: PlanningData, as_of: pd.Timestamp, labels: pd.Series, conf
                     groups.reindex(features.index))
 
 
-def recipe_scores(backtest: BacktestResult, split: str, model_group: str | None,
-                  ids: pd.Index) -> pd.Series | None:
-    """The scores the backtest's model of `model_group` gave at test window `split` (trained on
-    labels known before it); None when the group is not in this backtest."""
-    scores = backtest.test_scores
-    chosen = scores[(scores["split"] == split) & (scores["model_group"] == model_group)]
-    if chosen.empty:
-        return None
-    return chosen.set_index("workplace_id")["score"].reindex(ids)
 
 
-def score(model: Any, features: pd.DataFrame) -> pd.Series:
-    """Positive-class probability per workplace (index of `features`)."""
-    return pd.Series(model.predict_proba(features)[:, 1], index=features.index)
 
 
 def gate_evidence(data: PlanningData, backtest: BacktestResult, config: VigiaConfig,
@@ -213,8 +185,8 @@ def gate_evidence(data: PlanningData, backtest: BacktestResult, config: VigiaCon
     rows = newest_window_rows(data, backtest, config)
     split, ids = backtest.newest_split(), rows.features.index
     return rows, GateScores(
-        recipe_scores(backtest, split, challenger.model_group, ids),
-        None if champion is None else recipe_scores(backtest, split, champion.model_group, ids))
+        backtest.recipe_scores(split, challenger.model_group, ids),
+        None if champion is None else backtest.recipe_scores(split, champion.model_group, ids))
 
 
 def missing_evidence(rows: GateRows, scores: GateScores, champion: Contender | None,

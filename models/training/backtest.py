@@ -48,6 +48,16 @@ class BacktestResult:
         """The newest test window measured (its as-of date, YYYY-MM-DD)."""
         return max(self.metrics["split"].dropna().unique())
 
+    def recipe_scores(self, split: str, model_group: str | None,
+                      ids: pd.Index) -> pd.Series | None:
+        """The scores this backtest's model of `model_group` gave at test window `split`
+        (trained on labels known before it), on `ids`; None when the group is not in it."""
+        scores = self.test_scores
+        chosen = scores[(scores["split"] == split) & (scores["model_group"] == model_group)]
+        if chosen.empty:
+            return None
+        return chosen.set_index("workplace_id")["score"].reindex(ids)
+
 
 def split_name(split: Split) -> str:
     """A split is named by its test as-of date."""

@@ -114,3 +114,26 @@ def score_workplaces(model: Any, data: PlanningData,
     scores = pd.DataFrame({"workplace_id": meta["workplace_id"].to_numpy(),
                            "score": model.predict_proba(X)[:, 1]})
     return ScoredWorkplaces(X.set_index(meta["workplace_id"]), scores)
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A model before the gate: its recipe (model group) and the end of the newest label window
+    it trained on."""
+
+    model: Any
+    label_cutoff: pd.Timestamp
+    model_group: str | None
+
+    @classmethod
+    def registered(cls, model: Any, tags: dict[str, str]) -> Contender:
+        """A registered version, its cut-off from its tags; versions registered before it was
+        tagged count as having trained on everything before their planning date (the cautious
+        reading)."""
+        return cls(model, pd.Timestamp(tags.get("label_cutoff") or tags["planning_date"]),
+                   tags.get("model_group"))
+
+
+def score(model: Any, features: pd.DataFrame) -> pd.Series:
+    """Positive-class probability per workplace (index of `features`)."""
+    return pd.Series(model.predict_proba(features)[:, 1], index=features.index)
