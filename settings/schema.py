@@ -175,8 +175,8 @@ class ListsConfig(Section):
 class ReasonsConfig(Section):
     top: int
     complaints: Literal["coarse", "none"]
-    min_complaint_count: int
-    min_workers_for_complaint_mention: int
+    complaint_min_workers: int
+    complaint_bands_es: dict[int, str]
     complaint_phrases_es: dict[str, str]
     fallback_es: str
 
