@@ -13,14 +13,14 @@ import pandas as pd
 from models.offpolicy.estimates import ChampionEstimates
 from reporting.markdown import markdown_table
 from reporting.plots import plot_audit
-from settings import catalog
+from settings import catalog, files
 from settings.schema import FairnessConfig
 
 
 def write_estimates(estimates: dict[str, Any], out_dir: Path) -> Path:
     """`estimates.json` in the run's output folder."""
     path = catalog.ESTIMATES.path(out_dir)
-    path.write_text(json.dumps(estimates, indent=2, default=str), encoding="utf-8")
+    files.write_text(path, json.dumps(estimates, indent=2, default=str))
     return path
 
 
@@ -65,9 +65,11 @@ def write_audit(audit: pd.DataFrame, settings: FairnessConfig, out_dir: Path) ->
     import matplotlib.pyplot as plt
 
     path = catalog.FAIRNESS_AUDIT.path(out_dir)
-    audit.to_csv(path, index=False)
+    with files.replaced(path) as partial:
+        audit.to_csv(partial, index=False)
     figure = plot_audit(audit, (settings.ratio_low, settings.ratio_high))
-    figure.savefig(catalog.FAIRNESS_FIGURE.path(out_dir), dpi=110)
+    with files.replaced(catalog.FAIRNESS_FIGURE.path(out_dir)) as partial:
+        figure.savefig(partial, dpi=110, format="png")
     plt.close(figure)
     return path
 

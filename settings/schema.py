@@ -7,9 +7,9 @@ the run instead of being ignored. Each stage function receives only its own sect
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 
 class Section(BaseModel):
@@ -150,8 +150,12 @@ class Office(Section):
     capacity: int
 
 
+# An office code names output files (lista_<code>.xlsx): never a path.
+OfficeCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+
+
 class SpecializedTeam(Office):
-    code: str
+    code: OfficeCode
 
 
 class ListsConfig(Section):
@@ -164,7 +168,7 @@ class ListsConfig(Section):
     group_same_ruc_district: bool
     yield_confidence: float
     specialized_team: SpecializedTeam
-    offices: dict[str, Office]
+    offices: dict[OfficeCode, Office]
 
     @property
     def total_capacity(self) -> int:
@@ -191,6 +195,7 @@ class MlflowConfig(Section):
     artifact_location: str
     experiment: str
     registered_model: str
+    log_lists: bool
 
 
 class ScheduleConfig(Section):

@@ -28,6 +28,7 @@ from models.targeting.lists import (  # noqa: E402
 from pipelines.flow import stages, vigia_retrain  # noqa: E402
 from pipelines.stage import stage  # noqa: E402
 from reporting.planner_report import PlannerLists, write_planning_outputs  # noqa: E402
+from settings.catalog import STEP_RESULTS  # noqa: E402
 from settings.loader import load_config, with_overrides  # noqa: E402
 
 CACHED_TASKS = {"quality-gate", "plan-splits", "backtest-split", "train-for-planning-date"}
@@ -81,21 +82,27 @@ def test_an_io_task_that_fails_once_is_retried_and_the_flow_completes(tmp_path: 
 
     @flow(name="retry-check")
     def retry_check() -> str:
-        return flaky_write.configured(config.orchestration)(tmp_path / "out.txt")
+        return flaky_write.configured(config.orchestration, tmp_path / "results")(
+            tmp_path / "out.txt")
 
     state = retry_check(return_state=True)
     assert state.is_completed() and state.result() == "written"
     assert attempts.read_text() == "2" and (tmp_path / "out.txt").read_text() == "ok"
 
 
-def test_each_step_takes_the_options_it_declares_from_config_orchestration() -> None:
+def test_each_step_takes_the_options_it_declares_from_config_orchestration(
+        tmp_path: Path) -> None:
     config = with_overrides(load_config(None), {"orchestration": {
         "timeout_minutes": {"default": 7, "quality_gate": 11}, "io_retries": 4,
         "retry_delay_seconds": 3, "cache_days": 2}})
-    steps = stages(config)
+    steps = stages(config, tmp_path)
     gate = steps.quality_gate  # declared I/O, cached with persisted results
     assert gate.timeout_seconds == 11 * 60 and gate.retries == 4
     assert gate.retry_delay_seconds == 3 and gate.cache_expiration == timedelta(days=2)
+    # its results (the cleaned tables) stay under the output root, readable by its owner only
+    results = STEP_RESULTS.path(tmp_path)
+    assert gate.result_storage == results
+    assert results.stat().st_mode & 0o777 == 0o700
     chosen = steps.select  # no timeout key of its own, no I/O, never cached
     assert chosen.timeout_seconds == 7 * 60 and chosen.retries == 0
     assert chosen.cache_expiration is None

@@ -60,6 +60,9 @@ def _bad_config(tmp: Path, text: str) -> Path:
     ("config unknown key", "splits.test_split: unknown key"),
     ("config wrong type", "lists.exploration_share: Input should be a valid number"),
     ("config unknown baseline column", "model.baselines.complaints_column: 'complaints_2y' is not"),
+    ("office code like a path", "String should match pattern '^[A-Za-z0-9][A-Za-z0-9_-]*$' (got "
+                                "'../../escaped')"),
+    ("team code like a path", "lists.specialized_team.code: String should match pattern"),
     ("capacity without office", "--capacity needs --office"),
     ("unknown office", "--office '99' is not an office"),
     ("serve missing data folder", "no such folder"),
@@ -86,6 +89,12 @@ def test_errors_found_before_prefect_starts(world: Path, tmp_path: Path, case: s
         "config unknown baseline column": [
             "run", "--data", data, "--out", out, "--config",
             str(_bad_config(tmp_path, "model: {baselines: {complaints_column: complaints_2y}}"))],
+        "office code like a path": ["run", "--data", data, "--out", out, "--config", str(
+            _bad_config(tmp_path, "lists: {offices: {'../../escaped': {name_es: x, "
+                                  "capacity: 3}}}"))],
+        "team code like a path": ["run", "--data", data, "--out", out, "--config", str(
+            _bad_config(tmp_path, "lists: {specialized_team: {code: /tmp/x, name_es: x, "
+                                  "capacity: 3}}"))],
         "capacity without office": ["rank", "--data", data, "--out", out, "--capacity", "5"],
         # --department, the older spelling of --office, still works
         "unknown office": ["rank", "--data", data, "--out", out, "--department", "99"],
