@@ -18,6 +18,7 @@ import pytest
 
 from demo_world.generate import generate_world
 from demo_world.writing import write_world
+from settings.files import claimed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,3 +129,14 @@ def test_debug_shows_the_traceback_of_a_user_error(world: Path, tmp_path: Path) 
     assert result.returncode == 2
     assert "vigia: --capacity needs --office" in result.stderr
     assert "Traceback" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "rank"])
+def test_a_second_run_on_the_same_output_root_is_refused_at_once(world: Path, tmp_path: Path,
+                                                                 command: str) -> None:
+    out = tmp_path / "out"
+    with claimed(out, shared=False):  # a run is writing there
+        result = vigia(command, "--data", str(world), "--out", str(out), cwd=tmp_path)
+    assert_user_error(result, "another vigia run is writing there")
+    with claimed(out, shared=True), claimed(out, shared=True):  # rankings share the root
+        pass
