@@ -13,6 +13,7 @@ comes from here too.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -80,8 +81,11 @@ class Stages:
 
 
 def private_folder(folder: Path) -> Path:
-    """`folder`, created if needed and readable by its owner only."""
+    """`folder`, created if needed and readable by its owner only. Cached results are unpickled
+    from it on a rerun, so one owned by someone else is refused, never read."""
     folder.mkdir(parents=True, exist_ok=True)
+    if folder.stat().st_uid != os.getuid():
+        raise InputError(f"{folder}: cached results owned by another user; remove the folder")
     folder.chmod(0o700)
     return folder
 
