@@ -19,8 +19,10 @@ which gives each its timeout, retries and cache expiration from config `orchestr
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger
@@ -112,13 +114,25 @@ def prepare(data_dir: str, out_dir: str, config_path: str | None = None,
                     empty_table_notes(tables))
 
 
+def gathered_with_progress(futures: list[Any], names: list[str]) -> list[Any]:
+    """The futures' results in order, logging one line per finished split with the time left
+    (mean time per split so far times the splits still to come)."""
+    logger, started, results = get_run_logger(), time.monotonic(), []
+    for done, (future, name) in enumerate(zip(futures, names, strict=True), start=1):
+        results.append(future.result())
+        elapsed = time.monotonic() - started
+        logger.info("backtest split %s done (%d of %d) after %.0f s; about %.0f s left", name,
+                    done, len(futures), elapsed, elapsed / done * (len(futures) - done))
+    return results
+
+
 @flow(name="vigia-backtest")
 def backtest(prep: Prepared, plan: list[Split], fingerprint: str) -> BacktestResult:
     """The grid over the splits, one task per split on the flow's task runner, gathered in
     the plan's order (see `split_task_runner`)."""
     step = stages(prep.config, prep.out_dir).backtest_one_split
     futures = [step.submit(prep, split, split_name(split), fingerprint) for split in plan]
-    result = combine_splits([future.result() for future in futures])
+    result = combine_splits(gathered_with_progress(futures, [split_name(s) for s in plan]))
     tasks.backtest_files(result, prep.out_dir)
     return result
 
