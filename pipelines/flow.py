@@ -116,7 +116,7 @@ def prepare(data_dir: str, out_dir: str, config_path: str | None = None,
 
 def gathered_with_progress(futures: list[Any], names: list[str]) -> list[Any]:
     """The futures' results in order, logging one line per finished split with the time left
-    (mean time per split so far times the splits still to come)."""
+    (mean time per split so far times the splits still to come), in the CLI and Prefect."""
     logger, started, results = get_run_logger(), time.monotonic(), []
     for done, (future, name) in enumerate(zip(futures, names, strict=True), start=1):
         results.append(future.result())

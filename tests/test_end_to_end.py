@@ -128,13 +128,6 @@ def test_reasons_on_the_demo_world_follow_the_rules(run: dict) -> None:
     assert listing.loc[drawn, "chance"].str.fullmatch(r"1 en [\d.]+").all()
 
 
-def test_the_backtest_tells_its_progress_split_by_split(run: dict) -> None:
-    log = run["log"].read_text(encoding="utf-8")
-    lines = re.findall(r"backtest split \S+ done \((\d) of (\d)\) after \d+ s; about \d+ s left",
-                       log)
-    assert [int(done) for done, _ in lines] == list(range(1, 4)) and {n for _, n in lines} == {"3"}
-
-
 def test_row_accounting_adds_up(run: dict) -> None:
     summary = json.loads((run["out"] / "validation_summary.json").read_text(encoding="utf-8"))
     for table in ("workplaces", "inspections", "complaints"):

@@ -4,6 +4,8 @@ from config, I/O tasks retry, lists are written whole or not at all."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +16,7 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from prefect import flow  # noqa: E402
+from prefect import flow, task  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId  # noqa: E402
 from support import AS_OF, lists_settings, synthetic_world, tiny_run  # noqa: E402
@@ -133,3 +135,33 @@ def test_a_run_killed_midway_leaves_no_half_written_list(tmp_path: Path) -> None
     files = write_planning_outputs(tmp_path, AS_OF, lists, districts)
     assert files.list_csv.exists() and files.report_html.exists()
     assert len(pd.read_csv(files.list_csv)) == len(target)
+
+
+def test_the_backtest_tells_its_progress_split_by_split() -> None:
+    from pipelines.flow import gathered_with_progress
+
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    @task
+    def split(i: int) -> int:
+        return i * 10
+
+    @flow(name="progress-check")
+    def progress() -> list[int]:
+        futures = [split.submit(i) for i in range(3)]
+        return gathered_with_progress(futures, ["2024-01-01", "2024-07-01", "2025-01-01"])
+
+    runs = logging.getLogger("prefect.flow_runs")  # Prefect's run loggers do not propagate
+    handler = Collect()
+    runs.addHandler(handler)
+    try:
+        assert progress() == [0, 10, 20]
+    finally:
+        runs.removeHandler(handler)
+    said = [line for line in lines if line.startswith("backtest split")]
+    assert [re.search(r"\((\d) of 3\)", line).group(1) for line in said] == ["1", "2", "3"]
+    assert said[-1].endswith("about 0 s left")
