@@ -115,6 +115,7 @@ class OffpolicyConfig(Section):
     method: Literal["horvitz_thompson", "self_normalised", "doubly_robust"]
     confidence: float
     bootstrap_resamples: int
+    max_interval_width: float
     weighted_training: bool
     weighted_metrics: bool
     list_period_months: int
