@@ -17,6 +17,7 @@ from models.offpolicy.estimators import (
     kish_effective_size,
     pooled_mean,
 )
+from reporting.estimates import estimate_text, offpolicy_metrics
 
 OPTIONS = EstimatorOptions(HORVITZ_THOMPSON, 0.01, 0.90, 999, 0)
 CAPACITY = 400
@@ -108,3 +109,18 @@ def test_no_observation_asks_for_the_worst_case_visits() -> None:
     z = 1.6448536269514722
     assert verdict.evidence == INSUFFICIENT
     assert verdict.visits_needed == int(np.ceil((2 * z) ** 2 * 0.25 / 0.25 ** 2))
+
+
+def test_the_report_says_evidencia_insuficiente_instead_of_the_interval() -> None:
+    thin = pooled_figures([period("2024-07-01", 6, pd.Index([f"T{i}" for i in range(60)]))], 60,
+                          OPTIONS, 0.25)
+    ample = pooled_figures([period(f"20{year}-01-01", year) for year in range(18, 24)],
+                           CAPACITY, OPTIONS, 0.25)
+    thin_text = estimate_text(thin["list_precision"])
+    assert "evidencia insuficiente" in thin_text
+    assert f"about {thin['list_precision']['visits_needed']} more inspected visits" in thin_text
+    assert "evidencia insuficiente" not in estimate_text(ample["list_precision"])
+    metrics = offpolicy_metrics(thin)
+    assert metrics["offpolicy_list_evidence_sufficient"] == 0.0
+    assert metrics["offpolicy_list_visits_needed"] == thin["list_precision"]["visits_needed"]
+    assert offpolicy_metrics(ample)["offpolicy_list_evidence_sufficient"] == 1.0
