@@ -116,6 +116,7 @@ class OffpolicyConfig(Section):
     confidence: float
     bootstrap_resamples: int
     max_interval_width: float
+    max_pooled_periods: int
     weighted_training: bool
     weighted_metrics: bool
     list_period_months: int

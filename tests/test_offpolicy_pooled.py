@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from support import SHIPPED
 
-from models.offpolicy.estimates import EvaluationRows, PeriodTerms, pooled_figures
+from models.offpolicy.estimates import EvaluationRows, PeriodTerms, pooled_dates, pooled_figures
 from models.offpolicy.estimators import (
     HORVITZ_THOMPSON,
     INSUFFICIENT,
@@ -18,6 +19,7 @@ from models.offpolicy.estimators import (
     pooled_mean,
 )
 from reporting.estimates import estimate_text, offpolicy_metrics
+from settings.loader import with_overrides
 
 OPTIONS = EstimatorOptions(HORVITZ_THOMPSON, 0.01, 0.90, 999, 0)
 CAPACITY = 400
@@ -124,3 +126,18 @@ def test_the_report_says_evidencia_insuficiente_instead_of_the_interval() -> Non
     assert metrics["offpolicy_list_evidence_sufficient"] == 0.0
     assert metrics["offpolicy_list_visits_needed"] == thin["list_precision"]["visits_needed"]
     assert offpolicy_metrics(ample)["offpolicy_list_evidence_sufficient"] == 1.0
+
+
+def test_pooled_dates_have_known_outcomes_and_do_not_overlap() -> None:
+    """With 6-month labels and a 6-month outcome lag, planning 2026-07-01: dates after 2025-07-01
+    have unknown outcomes; 3-monthly windows overlap, so every other one pools; at most
+    `max_pooled_periods`."""
+    config = with_overrides(SHIPPED, {"offpolicy": {"max_pooled_periods": 3}})
+    windows = list(pd.date_range("2023-10-01", "2026-04-01", freq="3MS"))
+    log = pd.DataFrame({"planning_date": [pd.Timestamp("2025-06-01")]})
+    dates = pooled_dates(log, pd.Timestamp("2026-07-01"), config, windows)
+    assert dates == [pd.Timestamp("2025-07-01"), pd.Timestamp("2025-01-01"),
+                     pd.Timestamp("2024-07-01")]
+    assert pooled_dates(log.iloc[0:0], pd.Timestamp("2026-07-01"), config,
+                        [pd.Timestamp("2025-06-01")]) == [pd.Timestamp("2025-06-01")]
+    assert pooled_dates(log, pd.Timestamp("2025-07-01"), config, []) == []

@@ -76,7 +76,8 @@ def pooled_dates(log: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaCo
                  candidates: list[pd.Timestamp]) -> list[pd.Timestamp]:
     """The periods to pool, newest first: logged list dates and `candidates` (the backtest's test
     windows) whose label window and outcome lag end by the planning date, each kept only when its
-    label window ends by the start of the newer kept one (no visit counted twice)."""
+    label window ends by the start of the newer kept one (no visit counted twice); at most
+    config `offpolicy.max_pooled_periods`."""
     months = label_horizon_months(config.splits, config.labels.label_timespan_months)
     latest = pd.Timestamp(planning_date) - pd.DateOffset(months=months)
     logged = pd.to_datetime(log["planning_date"]).tolist() if len(log) else []
@@ -85,7 +86,7 @@ def pooled_dates(log: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaCo
         if date <= latest and (not kept or date + pd.DateOffset(
                 months=config.labels.label_timespan_months) <= kept[-1]):
             kept.append(date)
-    return kept
+    return kept[:config.offpolicy.max_pooled_periods]
 
 
 @dataclass(frozen=True)
