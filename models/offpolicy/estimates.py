@@ -91,7 +91,8 @@ def pooled_dates(log: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaCo
 
 @dataclass(frozen=True)
 class EvaluationRows:
-    """Every workplace at the evaluation date: features, out-of-sample scores, labels."""
+    """Every workplace at one evaluation date (a pooled period): features, out-of-sample scores,
+    labels."""
 
     as_of: pd.Timestamp
     features: pd.DataFrame  # index workplace_id
