@@ -115,6 +115,8 @@ class OffpolicyConfig(Section):
     method: Literal["horvitz_thompson", "self_normalised", "doubly_robust"]
     confidence: float
     bootstrap_resamples: int
+    max_interval_width: float
+    max_pooled_periods: int
     weighted_training: bool
     weighted_metrics: bool
     list_period_months: int
