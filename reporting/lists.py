@@ -127,9 +127,8 @@ def planning_lists(
         request, seed=config.model.seed, reasons_for=reasons_for, cases=cases,
     )
     target = with_case(target, cases)
-    evidence = TeamEvidence.from_records(
-        champion.validation.get("calibration_windows", []), lists_cfg.specialized_team.code,
-        lists_cfg.yield_draws, config.model.seed)
+    evidence = TeamEvidence.from_records(champion.validation.get("calibration_windows", []),
+                                         lists_cfg, config.model.seed)
     yields = yield_by_office(target, lists_cfg.yield_confidence, champion.calibrated, evidence)
     target = with_context(target, tables["workplaces"], tables["inspections"], data.planning_date)
     return target, yields, explained.get("listed")

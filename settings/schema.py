@@ -169,6 +169,7 @@ class ListsConfig(Section):
     yield_confidence: float
     yield_draws: int
     yield_top_share: float
+    yield_factor_by_team: bool
     follow_up_cap: float | None
     specialized_team: SpecializedTeam
     offices: dict[OfficeCode, Office]

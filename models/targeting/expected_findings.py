@@ -19,7 +19,8 @@ factor is the ratio of one past window drawn at random, itself drawn from its Ga
 factored probabilities min(1, f * p) give Bernoulli findings per listed visit. The figures are
 the draws' mean and central `confidence` range, per office, per part (new, follow-up) and in
 total (one factor per team and draw, shared by every office). A team without positives in any
-window uses the ratio of both teams together; without any, the table is the plain
+window uses the ratio of both teams together, and so does every visit with config
+`lists.yield_factor_by_team: false`; without any positive, the table is the plain
 Poisson-binomial one of `lists.yield_by_office` and says so.
 """
 
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from features.labels import label_window_end
+from settings.schema import ListsConfig
 
 REGULAR, SPECIALIZED, BOTH = "regular", "specialized", "both"
 WINDOW_COLUMNS = ["split", "team", "rows", "predicted", "observed"]
@@ -44,12 +46,15 @@ class TeamEvidence:
     team_code: str  # the list (office column) the specialised team visits
     draws: int
     seed: int
+    by_team: bool = True  # False: both teams' pooled ratio for every visit
 
     @classmethod
-    def from_records(cls, records: list[dict[str, object]], team_code: str, draws: int,
+    def from_records(cls, records: list[dict[str, object]], lists: ListsConfig,
                      seed: int) -> TeamEvidence:
-        """The evidence a registered model carries (`team_windows` as records; none: empty)."""
-        return cls(pd.DataFrame(records, columns=WINDOW_COLUMNS), team_code, draws, seed)
+        """The evidence a registered model carries (`team_windows` as records; none: empty),
+        drawn as config `lists:` says."""
+        return cls(pd.DataFrame(records, columns=WINDOW_COLUMNS), lists.specialized_team.code,
+                   lists.yield_draws, seed, lists.yield_factor_by_team)
 
     def usable(self) -> bool:
         """Whether any past window holds a positive to measure calibration on."""
@@ -104,8 +109,9 @@ def simulated_findings(target_list: pd.DataFrame, evidence: TeamEvidence) -> tup
     """Per draw and listed visit: the factored probability and the simulated finding (0/1)."""
     rng = np.random.default_rng(evidence.seed)
     special = (target_list["office"] == evidence.team_code).to_numpy()
+    teams = (REGULAR, SPECIALIZED) if evidence.by_team else (BOTH, BOTH)
     factors = np.column_stack([factor_draws(evidence.windows, team, evidence.draws, rng)
-                               for team in (REGULAR, SPECIALIZED)])
+                               for team in teams])
     p = target_list["probability"].to_numpy(dtype=float)
     factored = np.minimum(1.0, factors[:, special.astype(int)] * p)
     return factored, rng.random(factored.shape) < factored
