@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -28,6 +29,8 @@ from models.targeting.lists import (
     with_case,
     yield_by_office,
 )
+from models.training.backtest import BacktestResult
+from reporting.backtest import validation_for_planners
 from reporting.planner_report import _yield_sentence
 from reporting.run_report import yield_note
 
@@ -138,3 +141,21 @@ def test_a_follow_up_cap_is_respected_and_frees_places_for_the_next_new_targets(
     assert (model_after["case"] == NEW).sum() == len(model_after) - 2
     assert model_after["score"].is_monotonic_decreasing
     assert set(DISTRICTS) <= set(capped["office"])
+
+
+def test_a_registered_models_validation_carries_its_windows_to_the_lists():
+    scores, labels, inspections = synthetic_backtest(rows=500)
+    metrics = pd.DataFrame({"metric": "precision", "model_group": "m", "split": SPLITS,
+                            "value": 0.3, "ci_low": 0.2, "ci_high": 0.4,
+                            "n_labelled_in_top_k": 50, "k": 100})
+    backtest = BacktestResult(metrics, scores, labels)
+    validation = json.loads(json.dumps(validation_for_planners(
+        backtest, "m", "precision", 6, inspections, 0.5)))  # as MLflow keeps it
+    assert len(validation["calibration_windows"]) == 3 * len(SPLITS)
+    evidence = TeamEvidence.from_records(validation["calibration_windows"], lists_settings(),
+                                         seed=1)
+    assert evidence.team_code == "GEIT-TFI" and evidence.usable()
+    table = yield_by_office(a_list(), 0.9, evidence=evidence)
+    assert table.loc["16", "team_factor"] == pytest.approx(0.5, abs=0.1)
+    old = TeamEvidence.from_records([], lists_settings(), seed=1)  # a champion from before
+    assert not old.usable()
