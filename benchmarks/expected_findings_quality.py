@@ -165,14 +165,28 @@ def world_lists(scenario: str, seed: int, workplaces: int, config: VigiaConfig,
                       result.test_labels, tables["inspections"], seconds)
 
 
-def coverage_rows(world: WorldLists, config: VigiaConfig, top_share: float,
-                  by_team: bool) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Choice:
+    """One setting of the choices the benchmark compares (config `lists.yield_*`)."""
+
+    top_share: float
+    by_team: bool
+    origins: str  # "planned" or "all"
+
+    @classmethod
+    def configured(cls, lists: ListsConfig) -> Choice:
+        return cls(lists.yield_top_share, lists.yield_factor_by_team,
+                   ",".join(lists.yield_origins) if lists.yield_origins else "all")
+
+
+def coverage_rows(world: WorldLists, config: VigiaConfig, choice: Choice) -> pd.DataFrame:
     """Per office, TOTAL and each part: promised figures before and after, and the truth."""
     lists = config.lists
     windows = team_windows(world.test_scores, world.test_labels, world.inspections,
-                           config.labels.label_timespan_months, top_share)
+                           config.labels.label_timespan_months, choice.top_share,
+                           None if choice.origins == "all" else choice.origins.split(","))
     evidence = TeamEvidence(windows, lists.specialized_team.code, lists.yield_draws,
-                            config.model.seed, by_team)
+                            config.model.seed, choice.by_team)
     tables = {"before": yield_by_office(world.target, lists.yield_confidence),
               "after": yield_by_office(world.target, lists.yield_confidence, True, evidence)}
     rows = []
@@ -183,8 +197,8 @@ def coverage_rows(world: WorldLists, config: VigiaConfig, top_share: float,
         for office in tables["before"].index:
             row = {"world": world.world, "workplaces": world.workplaces, "part": part,
                    "office": office, "level": "national" if office == "TOTAL" else "office",
-                   "true": float(true.get(office, 0.0)), "top_share": top_share,
-                   "by_team": by_team}
+                   "true": float(true.get(office, 0.0)), "top_share": choice.top_share,
+                   "by_team": choice.by_team, "origins": choice.origins}
             for when, table in tables.items():
                 for name in ("expected_findings", "low", "high"):
                     row[f"{when}_{name}"] = float(table.loc[office, prefix + name])
@@ -198,15 +212,17 @@ def coverage_rows(world: WorldLists, config: VigiaConfig, top_share: float,
 
 
 def summary(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Coverage, mean width and mean ratio promised/true, before and after."""
+    """Coverage, mean width and ratio promised/true (of the sums), before and after."""
     named = {}
     for when in ("before", "after"):
-        ratio = rows[f"{when}_expected_findings"] / rows["true"].where(rows["true"] > 0)
         named[f"{when}_coverage"] = rows[f"{when}_covered"].astype(float)
         named[f"{when}_width"] = rows[f"{when}_width"]
-        named[f"{when}_ratio"] = ratio
+    grouped = rows.groupby(by)
     table = pd.DataFrame(named).join(rows[by]).groupby(by).mean()
-    table["n"] = rows.groupby(by).size()
+    for when in ("before", "after"):
+        table[f"{when}_ratio"] = grouped[f"{when}_expected_findings"].sum() / grouped[
+            "true"].sum()
+    table["n"] = grouped.size()
     return table.round(3).reset_index()
 
 
@@ -226,8 +242,10 @@ def write_results(rows: pd.DataFrame, config: VigiaConfig, worlds: list[WorldLis
                   command: str) -> None:
     """benchmarks/results/expected_findings.md and .json."""
     lists = config.lists
-    chosen = rows[(rows["top_share"] == lists.yield_top_share)
-                  & (rows["by_team"] == lists.yield_factor_by_team)]
+    configured = Choice.configured(lists)
+    chosen = rows[(rows["top_share"] == configured.top_share)
+                  & (rows["by_team"] == configured.by_team)
+                  & (rows["origins"] == configured.origins)]
     tuned = rows[rows["world"].str.split("-").str[1].isin(["1", "2"])]
     sections = {
         "Configured top share, by part and level": summary(chosen, ["part", "level"]),
@@ -235,8 +253,8 @@ def write_results(rows: pd.DataFrame, config: VigiaConfig, worlds: list[WorldLis
             chosen, ["workplaces", "part", "level"]),
         "Configured top share, by seed (3 = held out), part and level": summary(
             chosen.assign(seed=chosen["world"].str.split("-").str[1]), ["seed", "part", "level"]),
-        "Choices: factor by team or pooled, top share of the windows' scores (seeds 1-2)":
-            summary(tuned, ["by_team", "top_share", "part", "level"]),
+        "Choices (seeds 1-2): origins counted, factor by team or pooled, top share":
+            summary(tuned, ["origins", "by_team", "top_share", "part", "level"]),
         "National figures per world (configured top share)": chosen[
             chosen["level"] == "national"][
             ["world", "part", "true", "before_expected_findings", "before_low", "before_high",
@@ -245,7 +263,8 @@ def write_results(rows: pd.DataFrame, config: VigiaConfig, worlds: list[WorldLis
     lines = ["# Expected findings of the delivered lists against the truth", "",
              f"Command: `{command}` (model group `{GROUP}`, confidence "
              f"{lists.yield_confidence}, configured yield_top_share "
-             f"{lists.yield_top_share}, yield_factor_by_team {lists.yield_factor_by_team}). "
+             f"{lists.yield_top_share}, yield_factor_by_team {lists.yield_factor_by_team}, "
+             f"yield_origins {lists.yield_origins}). "
              "Worlds: "
              + ", ".join(w.world for w in worlds) + f". Compute: "
              f"{sum(w.seconds for w in worlds):.0f} s.", "",
@@ -278,8 +297,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.run_only:
         return
     shares = sorted({*args.top_shares, config.lists.yield_top_share})
-    rows = pd.concat([coverage_rows(w, config, share, by_team) for w in worlds
-                      for share in shares for by_team in (True, False)], ignore_index=True)
+    choices = [Choice(share, by_team, origins) for share in shares
+               for by_team in (True, False) for origins in ("planned", "all")]
+    rows = pd.concat([coverage_rows(w, config, choice) for w in worlds for choice in choices],
+                     ignore_index=True)
     command = "make bench-expected ARGS=\"" + " ".join(argv or []) + "\""
     write_results(rows, config, worlds, command)
     print((RESULTS / "expected_findings.md").read_text(encoding="utf-8"))

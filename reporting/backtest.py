@@ -13,6 +13,7 @@ from models.metrics import greater_is_better
 from models.targeting.expected_findings import team_windows
 from models.training.backtest import BacktestResult
 from settings import catalog, files
+from settings.schema import ListsConfig
 
 
 def write_backtest_files(backtest: BacktestResult, out_dir: Path) -> Path:
@@ -39,7 +40,7 @@ def comparison_table(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def validation_for_planners(backtest: BacktestResult, model_group: str, metric: str,
                             label_timespan_months: int, inspections: pd.DataFrame,
-                            top_share: float) -> dict[str, Any]:
+                            lists: ListsConfig) -> dict[str, Any]:
     """How the listing model's group was validated on `metric` (config `promotion.metric`), as
     the planners' report shows it, with its past windows' findings per team
     (`calibration_windows`, what expected findings are corrected and widened by)."""
@@ -47,7 +48,7 @@ def validation_for_planners(backtest: BacktestResult, model_group: str, metric: 
     chosen = measured[measured["model_group"] == model_group]
     scores = backtest.test_scores[backtest.test_scores["model_group"] == model_group]
     windows = team_windows(scores, backtest.test_labels, inspections, label_timespan_months,
-                           top_share)
+                           lists.yield_top_share, lists.yield_origins)
     return {
         "calibration_windows": windows.to_dict(orient="records"),
         "model_group": model_group,

@@ -53,7 +53,7 @@ def synthetic_backtest(rows: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, .
                                     "label": found.astype(float)}))
         inspections.append(pd.DataFrame({
             "workplace_id": ids, "ordered_on": pd.Timestamp(split) + pd.Timedelta(days=20),
-            "team": np.where(special, SPECIALIZED, REGULAR)}))
+            "team": np.where(special, SPECIALIZED, REGULAR), "origin": "planned"}))
     return (pd.concat(scores, ignore_index=True), pd.concat(labels, ignore_index=True),
             pd.concat(inspections, ignore_index=True))
 
@@ -150,7 +150,8 @@ def test_a_registered_models_validation_carries_its_windows_to_the_lists():
                             "n_labelled_in_top_k": 50, "k": 100})
     backtest = BacktestResult(metrics, scores, labels)
     validation = json.loads(json.dumps(validation_for_planners(
-        backtest, "m", "precision", 6, inspections, 0.5)))  # as MLflow keeps it
+        backtest, "m", "precision", 6, inspections,
+        lists_settings(yield_top_share=0.5, yield_origins=["planned"]))))  # as MLflow keeps it
     assert len(validation["calibration_windows"]) == 3 * len(SPLITS)
     evidence = TeamEvidence.from_records(validation["calibration_windows"], lists_settings(),
                                          seed=1)

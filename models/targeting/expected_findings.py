@@ -61,30 +61,37 @@ class TeamEvidence:
         return bool(len(self.windows)) and float(self.windows["observed"].sum()) > 0
 
 
-def window_teams(inspections: pd.DataFrame, as_of: pd.Timestamp,
-                 label_timespan_months: int) -> pd.Series:
+def window_teams(inspections: pd.DataFrame, as_of: pd.Timestamp, label_timespan_months: int,
+                 origins: list[str] | None) -> pd.Series:
     """Per workplace inspected in the label window at `as_of`: who inspected it (SPECIALIZED
-    when the specialised team made one of the window's inspections, else REGULAR)."""
+    when the specialised team made one of the window's inspections, else REGULAR); with
+    `origins`, only workplaces whose every window inspection had one of them."""
     ordered = inspections["ordered_on"]
     window = inspections[(ordered >= as_of)
                          & (ordered < label_window_end(as_of, label_timespan_months))]
-    special = (window["team"] == SPECIALIZED).groupby(window["workplace_id"]).any()
-    return pd.Series(np.where(special, SPECIALIZED, REGULAR), index=special.index, name="team")
+    by_workplace = window.groupby("workplace_id")
+    special = by_workplace["team"].agg(lambda team: bool((team == SPECIALIZED).any()))
+    teams = pd.Series(np.where(special, SPECIALIZED, REGULAR), index=special.index, name="team")
+    if origins is None:
+        return teams
+    return teams[by_workplace["origin"].agg(lambda origin: bool(origin.isin(origins).all()))]
 
 
 def team_windows(test_scores: pd.DataFrame, test_labels: pd.DataFrame,
                  inspections: pd.DataFrame, label_timespan_months: int,
-                 top_share: float) -> pd.DataFrame:
+                 top_share: float, origins: list[str] | None = None) -> pd.DataFrame:
     """Predicted (sum of scores) and observed findings of the inspected rows in each window's
-    top `top_share` of scores, per team and for both together (`test_scores` of one model)."""
+    top `top_share` of scores, per team and for both together (`test_scores` of one model);
+    with `origins` (config `lists.yield_origins`), only rows inspected for those reasons:
+    visits like a list's, without a complaint behind them, whose findings are a list's."""
     rows = []
     for split, scored in test_scores.groupby("split"):
         cut = scored["score"].quantile(1.0 - top_share)
         top = scored[scored["score"] >= cut].set_index("workplace_id")["score"]
         labels = test_labels[test_labels["split"] == split].set_index("workplace_id")["label"]
         labelled = labels.reindex(top.index).dropna()
-        teams = window_teams(inspections, pd.Timestamp(split), label_timespan_months)
-        team = teams.reindex(labelled.index).fillna(REGULAR)
+        teams = window_teams(inspections, pd.Timestamp(split), label_timespan_months, origins)
+        team = teams.reindex(labelled.index)
         for name, members in ((REGULAR, team == REGULAR), (SPECIALIZED, team == SPECIALIZED),
                               (BOTH, team.notna())):
             rows.append({"split": split, "team": name, "rows": int(members.sum()),
