@@ -30,6 +30,7 @@ import pickle
 import time
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -226,10 +227,13 @@ def summary(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return table.round(3).reset_index()
 
 
+def cache_path(scenario: str, seed: int, workplaces: int, args: argparse.Namespace) -> Path:
+    return CACHE / "expected_findings" / f"{scenario}-{seed}-{workplaces}-w{args.windows}.pkl"
+
+
 def load_or_run(scenario: str, seed: int, workplaces: int, config: VigiaConfig,
                 args: argparse.Namespace) -> WorldLists:
-    path = (CACHE / "expected_findings"
-            / f"{scenario}-{seed}-{workplaces}-w{args.windows}.pkl")
+    path = cache_path(scenario, seed, workplaces, args)
     if path.exists():
         return WorldLists(**pickle.loads(path.read_bytes()))
     world = world_lists(scenario, seed, workplaces, config, args)
@@ -286,14 +290,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--workplaces", nargs="+", type=int, default=[20_000])
     parser.add_argument("--windows", type=int, default=4)
-    parser.add_argument("--top-shares", nargs="+", type=float, default=[0.02, 0.05, 0.1, 0.2])
+    parser.add_argument("--top-shares", nargs="+", type=float, default=[0.05, 1.0])
     parser.add_argument("--model-group", default=GROUP)
     parser.add_argument("--run-only", action="store_true", help="cache worlds, write nothing")
+    parser.add_argument("--cached-only", action="store_true", help="only worlds already cached")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = load_config()
-    worlds = [load_or_run(s, seed, n, config, args) for n in args.workplaces
-              for s in args.scenarios for seed in args.seeds]
+    wanted = [(s, seed, n) for n in args.workplaces for s in args.scenarios for seed in args.seeds
+              if not args.cached_only or cache_path(s, seed, n, args).exists()]
+    worlds = [load_or_run(s, seed, n, config, args) for s, seed, n in wanted]
     if args.run_only:
         return
     shares = sorted({*args.top_shares, config.lists.yield_top_share})

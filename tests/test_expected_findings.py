@@ -153,8 +153,8 @@ def test_a_registered_models_validation_carries_its_windows_to_the_lists():
         backtest, "m", "precision", 6, inspections,
         lists_settings(yield_top_share=0.5, yield_origins=["planned"]))))  # as MLflow keeps it
     assert len(validation["calibration_windows"]) == 3 * len(SPLITS)
-    evidence = TeamEvidence.from_records(validation["calibration_windows"], lists_settings(),
-                                         seed=1)
+    evidence = TeamEvidence.from_records(validation["calibration_windows"],
+                                         lists_settings(yield_factor_by_team=True), seed=1)
     assert evidence.team_code == "GEIT-TFI" and evidence.usable()
     table = yield_by_office(a_list(), 0.9, evidence=evidence)
     assert table.loc["16", "team_factor"] == pytest.approx(0.5, abs=0.1)

@@ -69,12 +69,11 @@ def window_teams(inspections: pd.DataFrame, as_of: pd.Timestamp, label_timespan_
     ordered = inspections["ordered_on"]
     window = inspections[(ordered >= as_of)
                          & (ordered < label_window_end(as_of, label_timespan_months))]
-    by_workplace = window.groupby("workplace_id")
-    special = by_workplace["team"].agg(lambda team: bool((team == SPECIALIZED).any()))
+    special = (window["team"] == SPECIALIZED).groupby(window["workplace_id"]).any()
     teams = pd.Series(np.where(special, SPECIALIZED, REGULAR), index=special.index, name="team")
     if origins is None:
         return teams
-    return teams[by_workplace["origin"].agg(lambda origin: bool(origin.isin(origins).all()))]
+    return teams[window["origin"].isin(origins).groupby(window["workplace_id"]).all()]
 
 
 def team_windows(test_scores: pd.DataFrame, test_labels: pd.DataFrame,
