@@ -27,6 +27,7 @@ import argparse
 import json
 import logging
 import pickle
+import sys
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -307,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
                for by_team in (True, False) for origins in ("planned", "all")]
     rows = pd.concat([coverage_rows(w, config, choice) for w in worlds for choice in choices],
                      ignore_index=True)
-    command = "make bench-expected ARGS=\"" + " ".join(argv or []) + "\""
+    command = "make bench-expected ARGS=\"" + " ".join(argv or sys.argv[1:]) + "\""
     write_results(rows, config, worlds, command)
     print((RESULTS / "expected_findings.md").read_text(encoding="utf-8"))
 
