@@ -19,7 +19,7 @@ export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: run test lint bench bench-models bench-offpolicy bench-ceiling venv demo-data clean lab
+.PHONY: run test lint bench bench-models bench-offpolicy bench-expected bench-ceiling venv demo-data clean lab
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -74,6 +74,11 @@ bench-models: $(BIN)/.synced
 # Off-policy estimates and weighted training against the truth (benchmarks/offpolicy_quality.py).
 bench-offpolicy: $(BIN)/.synced
 	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.offpolicy_quality $(ARGS)
+
+# Expected findings of the delivered lists and their 90% interval against the truth
+# (benchmarks/expected_findings_quality.py; ARGS="--workplaces 20000 50000 --seeds 1 2").
+bench-expected: $(BIN)/.synced
+	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.expected_findings_quality $(ARGS)
 
 # Where the gap to the oracle comes from (features, labels or model) and candidate trials on the
 # cached worlds of bench-models (ARGS="--trial shipped rf_leaf_80 ..."); not in `make test`.

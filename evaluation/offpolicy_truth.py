@@ -32,13 +32,31 @@ class FindingRates:
     inspections_of_active: int
 
 
-def finding_rates(truth: Mapping[str, pd.DataFrame], as_of: pd.Timestamp,
-                  horizon_months: int) -> FindingRates:
-    """Detection and false-conclusion rates over the inspections ordered in the window."""
+def _window(truth: Mapping[str, pd.DataFrame], as_of: pd.Timestamp,
+            horizon_months: int) -> pd.DataFrame:
+    """The truth's inspections ordered in [as_of, as_of + horizon)."""
     inspections = truth["inspections"]
     start = pd.Timestamp(as_of)
     end = start + pd.DateOffset(months=horizon_months)
-    window = inspections[(inspections["ordered_on"] >= start) & (inspections["ordered_on"] < end)]
+    return inspections[(inspections["ordered_on"] >= start) & (inspections["ordered_on"] < end)]
+
+
+def finding_rates(truth: Mapping[str, pd.DataFrame], as_of: pd.Timestamp,
+                  horizon_months: int) -> FindingRates:
+    """Detection and false-conclusion rates over the inspections ordered in the window."""
+    return _rates(_window(truth, as_of, horizon_months))
+
+
+def finding_rates_by_team(truth: Mapping[str, pd.DataFrame], teams: pd.Series,
+                          as_of: pd.Timestamp, horizon_months: int) -> dict[str, FindingRates]:
+    """`finding_rates` per inspecting team (`teams`: the public table's team by inspection_id):
+    the regular inspectors and the specialised team conclude forced labour at different rates."""
+    window = _window(truth, as_of, horizon_months)
+    team = window["inspection_id"].map(teams)
+    return {str(name): _rates(window[team == name]) for name in team.dropna().unique()}
+
+
+def _rates(window: pd.DataFrame) -> FindingRates:
     active = window["fl_active"].astype(str).str.lower() == "true"
     concluded = window["forced_labour_concluded"].astype(str).str.lower() == "true"
     return FindingRates(float(concluded[active].mean()) if active.any() else 0.0,

@@ -199,7 +199,9 @@ def log_backtest(prep: Prepared, run_id: str, result: BacktestResult, selection:
                  planning_model: PlanningModel, notes: list[str]) -> None:
     config = prep.config
     validation = validation_for_planners(result, selection.model_group, config.promotion.metric,
-                                         config.labels.label_timespan_months)
+                                         config.labels.label_timespan_months,
+                                         prep.data.tables["inspections"],
+                                         config.lists)
     tracking.log_backtest(config.mlflow, run_id, records.backtest_records(
         prep.out_dir, prep.quality, selection, validation, notes,
         planning_model.dropped_columns), result.metrics)

@@ -10,8 +10,10 @@ from typing import Any
 import pandas as pd
 
 from models.metrics import greater_is_better
+from models.targeting.expected_findings import team_windows
 from models.training.backtest import BacktestResult
 from settings import catalog, files
+from settings.schema import ListsConfig
 
 
 def write_backtest_files(backtest: BacktestResult, out_dir: Path) -> Path:
@@ -37,12 +39,18 @@ def comparison_table(metrics: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def validation_for_planners(backtest: BacktestResult, model_group: str, metric: str,
-                            label_timespan_months: int) -> dict[str, Any]:
+                            label_timespan_months: int, inspections: pd.DataFrame,
+                            lists: ListsConfig) -> dict[str, Any]:
     """How the listing model's group was validated on `metric` (config `promotion.metric`), as
-    the planners' report shows it."""
+    the planners' report shows it, with its past windows' findings per team
+    (`calibration_windows`, what expected findings are corrected and widened by)."""
     measured = backtest.metrics[backtest.metrics["metric"] == metric]
     chosen = measured[measured["model_group"] == model_group]
+    scores = backtest.test_scores[backtest.test_scores["model_group"] == model_group]
+    windows = team_windows(scores, backtest.test_labels, inspections, label_timespan_months,
+                           lists.yield_top_share, lists.yield_origins)
     return {
+        "calibration_windows": windows.to_dict(orient="records"),
         "model_group": model_group,
         "metric": metric,
         "label_timespan_months": label_timespan_months,

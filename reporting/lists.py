@@ -16,6 +16,7 @@ from features.training_set import PlanningData
 from models.explaining.explain import Explanation, explain
 from models.explaining.reasons import reasons_frame
 from models.metrics import rank
+from models.targeting.expected_findings import TeamEvidence
 from models.targeting.lists import (
     ListRequest,
     WorkplaceRegistry,
@@ -64,8 +65,9 @@ def office_table(target: pd.DataFrame, yields: pd.DataFrame) -> pd.DataFrame:
     """List size per office and selection, with expected yield: no workplace, no personal data."""
     sizes = target.groupby("office", sort=False)["selection"].value_counts().unstack(
         fill_value=0)
-    parts = [c for c in ("new_visits", "new_expected_findings", "follow_up_visits",
-                         "follow_up_expected_findings") if c in yields]
+    parts = [c for c in ("new_visits", "new_expected_findings", "new_low", "new_high",
+                         "follow_up_visits", "follow_up_share", "follow_up_expected_findings",
+                         "team_factor") if c in yields]
     table = sizes.join(yields[["expected_findings", "low", "high", *parts, "estimate"]],
                        how="outer")
     return table.rename_axis("office").reset_index()
@@ -116,15 +118,17 @@ def planning_lists(
         explained["listed"] = explanation
         return reasons_frame(explanation, FEATURE_CATALOG, config.reasons)
 
-    tables = data.tables
+    tables, labels = data.tables, config.labels
+    cases = known_cases(tables["inspections"], data.planning_date, labels.kind,
+                        labels.min_indicators)
     target = build_target_lists(
         scores.assign(calibrated_probability=scores["score"]),
         WorkplaceRegistry.from_tables(tables, data.districts), lists_cfg, data.planning_date,
-        request, seed=config.model.seed, reasons_for=reasons_for,
+        request, seed=config.model.seed, reasons_for=reasons_for, cases=cases,
     )
-    labels = config.labels
-    target = with_case(target, known_cases(tables["inspections"], data.planning_date,
-                                           labels.kind, labels.min_indicators))
-    yields = yield_by_office(target, lists_cfg.yield_confidence, champion.calibrated)
+    target = with_case(target, cases)
+    evidence = TeamEvidence.from_records(champion.validation.get("calibration_windows", []),
+                                         lists_cfg, config.model.seed)
+    yields = yield_by_office(target, lists_cfg.yield_confidence, champion.calibrated, evidence)
     target = with_context(target, tables["workplaces"], tables["inspections"], data.planning_date)
     return target, yields, explained.get("listed")

@@ -34,9 +34,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from models.targeting.lists import (
+    CALIBRATED_ESTIMATE,
     EXPLORATION,
     FOLLOW_UP,
     NEW,
+    TEAM_ESTIMATE,
     UNCALIBRATED_ESTIMATE,
     office_of,
 )
@@ -345,7 +347,19 @@ def _yield_sentence(row: Mapping[str, Any]) -> str:
         f"{row['visits']:.0f} visitas; una lista al azar del mismo tamaño: "
         f"{row['random_list_expected_findings']:.1f}."
         + (_case_sentence(row) if "new_visits" in row else "")
+        + _includes_sentence(row)
     )
+
+
+def _includes_sentence(row: Mapping[str, Any]) -> str:
+    """What the interval includes, in one sentence (models.targeting.lists.estimate_text)."""
+    if row.get("estimate") == TEAM_ESTIMATE:
+        return (" El intervalo incluye el error de calibración medido en ventanas pasadas y la "
+                "tasa de detección del equipo que visita.")
+    if row.get("estimate") == CALIBRATED_ESTIMATE:
+        return (" El intervalo solo cuenta el azar de las visitas: no hay ventanas pasadas con "
+                "hallazgos para medir el error del modelo.")
+    return ""
 
 
 def _case_sentence(row: Mapping[str, Any]) -> str:
@@ -353,8 +367,9 @@ def _case_sentence(row: Mapping[str, Any]) -> str:
     return (
         f" De ellas, {row['new_visits']:.0f} son centros nuevos (sin hallazgo previo), con "
         f"{row['new_expected_findings']:.1f} hallazgos esperados ({row['new_low']:.0f} a "
-        f"{row['new_high']:.0f}), y {row['follow_up_visits']:.0f} son de seguimiento de casos "
-        f"ya documentados ({row['follow_up_expected_findings']:.1f} esperados)."
+        f"{row['new_high']:.0f}), y {row['follow_up_visits']:.0f} "
+        f"({row['follow_up_share']:.0%}) son de seguimiento de casos ya documentados "
+        f"({row['follow_up_expected_findings']:.1f} esperados)."
     )
 
 

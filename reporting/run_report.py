@@ -111,7 +111,7 @@ def _listing_sections(listing: ListingReport) -> list[str]:
         listing_drift_section(listing.drift, listing.retrain_reason),
         "## Lists",
         markdown_table(by_office.reset_index(), digits=0),
-        yield_note(listing.calibrated),
+        yield_note(listing.calibrated, listing.lists.yields),
         markdown_table(listing.lists.yields.reset_index()),
         "## What the lists really find (off-policy estimates)",
         listing.findings.estimates_section,
@@ -121,11 +121,21 @@ def _listing_sections(listing: ListingReport) -> list[str]:
     ]
 
 
-def yield_note(calibrated: bool) -> str:
-    """What the expected findings are: a sum of calibrated probabilities, or not."""
+def yield_note(calibrated: bool, yields: pd.DataFrame) -> str:
+    """What the expected findings are: calibrated probabilities with the visiting team's rate
+    and the calibration error of past windows, or with visit-to-visit chance only, or not."""
+    if calibrated and "team_factor" in yields:
+        return ("Expected forced-labour findings (calibrated probabilities times the visiting "
+                "team's observed/predicted ratio on past backtest windows, `team_factor`; the "
+                "interval is a seeded Monte Carlo over that ratio's spread across windows and "
+                "visit-to-visit chance) against a random list of the same size. Incluye el "
+                "error de calibración medido en ventanas pasadas y la tasa de detección del "
+                "equipo que visita:")
     if calibrated:
         return ("Expected forced-labour findings (sum of calibrated probabilities, exact "
-                "Poisson-binomial interval) against a random list of the same size:")
+                "Poisson-binomial interval; no past window with findings to measure calibration "
+                "error or team rates, so visit-to-visit chance only) against a random list of "
+                "the same size:")
     return ("Expected forced-labour findings: UNCALIBRATED ESTIMATE (estimación sin calibrar). "
             "Calibration was skipped for the listing model (too few positives in its calibration "
             "slice), so its scores are not probabilities; the figures below sum raw scores and "

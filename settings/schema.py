@@ -169,6 +169,11 @@ class ListsConfig(Section):
     exclude_inspected_months: int
     group_same_ruc_district: bool
     yield_confidence: float
+    yield_draws: int
+    yield_top_share: float
+    yield_factor_by_team: bool
+    yield_origins: list[str] | None
+    follow_up_cap: float | None
     specialized_team: SpecializedTeam
     offices: dict[OfficeCode, Office]
 

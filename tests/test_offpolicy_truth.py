@@ -13,6 +13,7 @@ from evaluation.offpolicy_truth import (
     estimates_against_truth,
     fairness_against_truth,
     finding_rates,
+    finding_rates_by_team,
     true_values,
 )
 from evaluation.truth import TRUTH_FILES, forced_labour_active, load_truth, truth_dir
@@ -34,6 +35,20 @@ def test_the_demo_world_writes_every_truth_file_evaluation_reads(world) -> None:
     folder, truth = world
     assert all((truth_dir(folder) / file.name).is_file() for file in TRUTH_FILES)
     assert {file.key for file in TRUTH_FILES} <= set(truth)
+
+
+def test_true_rates_per_team_split_the_window_inspections(world) -> None:
+    folder, truth = world
+    ids = truth["inspections"]["inspection_id"]
+    teams = pd.Series(np.where(np.arange(len(ids)) % 2, "specialized", "regular"), index=ids)
+    by_team = finding_rates_by_team(truth, teams, AS_OF, 6)
+    pooled = finding_rates(truth, AS_OF, 6)
+    assert set(by_team) == {"regular", "specialized"}
+    assert sum(r.inspections_of_active for r in by_team.values()) == pooled.inspections_of_active
+    assert min(r.detection for r in by_team.values()) <= pooled.detection <= max(
+        r.detection for r in by_team.values())
+    only_regular = finding_rates_by_team(truth, teams.map(lambda _: "regular"), AS_OF, 6)
+    assert only_regular == {"regular": pooled}
 
 
 def test_true_rates_follow_the_spells_and_the_detection(world) -> None:

@@ -29,11 +29,11 @@ def test_uncalibrated_yield_is_labelled_for_planners_and_in_the_report(target) -
     assert (table["estimate"] == UNCALIBRATED_ESTIMATE).all()
     sentence = _yield_sentence(table.loc["TOTAL"])
     assert sentence.startswith("Estimación sin calibrar")
-    assert "UNCALIBRATED ESTIMATE" in yield_note(False)
+    assert "UNCALIBRATED ESTIMATE" in yield_note(False, table)
 
 
 def test_calibrated_yield_reads_as_expected_findings(target) -> None:
     table = yield_by_office(target, 0.9)
     assert (table["estimate"] == CALIBRATED_ESTIMATE).all()
     assert _yield_sentence(table.loc["TOTAL"]).startswith("Hallazgos de trabajo forzoso esperados")
-    assert "calibrated probabilities" in yield_note(True)
+    assert "calibrated probabilities" in yield_note(True, table)

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from models.targeting.activity import activity_title
+from models.targeting.expected_findings import TeamEvidence, expected_findings_table
 from settings.schema import ListsConfig
 
 LIMA_METROPOLITANA_PROVINCE = "1501"
@@ -206,17 +207,38 @@ def office_list(units: pd.DataFrame, office: str, office_name: str, capacity: in
     return pd.concat([model_part, exploration_part], ignore_index=True)
 
 
+def is_follow_up(establishments: pd.Series, cases: pd.Index) -> np.ndarray:
+    """Whether each visit (establishments joined by ";") includes a documented case."""
+    known = set(cases)
+    return np.array([any(i in known for i in str(ids).split(";")) for ids in establishments],
+                    dtype=bool)
+
+
+def capped(units: pd.DataFrame, capacity: int, cap: float | None,
+           cases: pd.Index | None) -> pd.DataFrame:
+    """A list's units (sorted by score) with at most floor(cap * capacity) follow-up visits:
+    the lower-scored follow-ups leave, so their places go to the next new targets (and the
+    exploration draw, whose chances stay exact, is made among what remains)."""
+    if cap is None or cases is None:
+        return units
+    follow_up = is_follow_up(units["establishments"], cases)
+    excess = follow_up & (np.cumsum(follow_up) > math.floor(cap * capacity + 1e-9))
+    return units[~excess]
+
+
 def build_target_lists(
     scores: pd.DataFrame, registry: WorkplaceRegistry, config: ListsConfig,
     as_of: pd.Timestamp, request: ListRequest = EVERY_OFFICE, *, seed: int,
     reasons_for: Callable[[pd.Index], pd.DataFrame] | None = None,
+    cases: pd.Index | None = None,
 ) -> pd.DataFrame:
     """The lists of the specialised team and every office (or one office on request).
 
     `scores` has workplace_id, score, calibrated_probability; `config` is the `lists:` section
     (offices and specialised team merged in). `reasons_for(workplace_ids)` returns
     reason_1..reason_3 for the listed units' leading establishments (SHAP is run on those rows
-    only); without it the reasons stay empty.
+    only); without it the reasons stay empty. With the documented `cases`
+    (`features.labels.known_cases`), config `follow_up_cap` limits each list's follow-up share.
     """
     offices = config.offices
     office, capacity = request.office, request.capacity
@@ -229,16 +251,18 @@ def build_target_lists(
     lists = []
     if office is None:
         team = config.specialized_team
-        national = units.head(team.capacity).copy()
+        national = capped(units, team.capacity, config.follow_up_cap, cases).head(
+            team.capacity).copy()
         national["eligible_mean_probability"] = units["probability"].mean()
         lists.append(_take(national, team.code, team.name_es, MODEL, 1.0))
-        units = units.iloc[len(national):]
+        units = units.drop(index=national.index)
     for code, settings in offices.items():
         if office is not None and code != office:
             continue
         office_capacity = capacity if capacity is not None else settings.capacity
         lists.append(office_list(
-            units[units["office"] == code], code, settings.name_es, office_capacity,
+            capped(units[units["office"] == code], office_capacity, config.follow_up_cap, cases),
+            code, settings.name_es, office_capacity,
             config.exploration_share, config.exploration_uniform_weight, rng,
         ))
     result = pd.concat(lists, ignore_index=True)
@@ -314,26 +338,31 @@ def expected_yield(probabilities: np.ndarray, random_mean_probability: float,
     }
 
 
-CALIBRATED_ESTIMATE = "probabilidad calibrada"
+CALIBRATED_ESTIMATE = ("probabilidad calibrada, solo azar de visita (sin ventanas pasadas con "
+                       "hallazgos para medir el error de calibración ni la tasa de cada equipo)")
+TEAM_ESTIMATE = ("probabilidad calibrada por la tasa de hallazgo del equipo que visita; el "
+                 "intervalo incluye el error de calibración medido en ventanas pasadas")
 UNCALIBRATED_ESTIMATE = "estimación sin calibrar"
 
 
 def with_case(target: pd.DataFrame, cases: pd.Index) -> pd.DataFrame:
     """Each visit marked `case`: FOLLOW_UP when one of its establishments is a documented case
     (`features.labels.known_cases`), else NEW, so discoveries are never mixed with re-visits."""
-    known = set(cases)
-    follow_up = [any(i in known for i in str(ids).split(";")) for ids in target["establishments"]]
+    follow_up = is_follow_up(target["establishments"], cases)
     position = target.columns.get_loc("selection") + 1
     marked = target.copy()
     marked.insert(position, "case", np.where(follow_up, FOLLOW_UP, NEW))
     return marked
 
 
-def yield_by_office(target_list: pd.DataFrame, confidence: float,
-                    calibrated: bool = True) -> pd.DataFrame:
+def yield_by_office(target_list: pd.DataFrame, confidence: float, calibrated: bool = True,
+                    evidence: TeamEvidence | None = None) -> pd.DataFrame:
     """expected_yield per office and for all lists together (office "TOTAL").
 
-    `estimate` says what was summed: calibrated probabilities, or raw scores of a model whose
+    `estimate` says how the figures were obtained: with past-window `evidence` (a calibrated
+    model), the visiting team's rate and the calibration error measured out of sample
+    (models/targeting/expected_findings.py, column `team_factor`); without it, the calibrated
+    probabilities summed with Bernoulli chance only, saying so; or raw scores of a model whose
     calibration was skipped ("estimación sin calibrar": they order offices, they are not counts).
     A list marked by `with_case` also gets, per part (new targets, follow-up), its visits and
     expected findings with their interval (`new_visits`, `new_expected_findings`, `new_low`,
@@ -352,8 +381,24 @@ def yield_by_office(target_list: pd.DataFrame, confidence: float,
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("office")
     if "case" in target_list:
         table = table.join(_yield_by_case(target_list, confidence))
-    table["estimate"] = CALIBRATED_ESTIMATE if calibrated else UNCALIBRATED_ESTIMATE
+        table["follow_up_share"] = table["follow_up_visits"] / table["visits"].where(
+            table["visits"] > 0)
+    table["estimate"] = estimate_text(calibrated, evidence)
+    if calibrated and evidence is not None and evidence.usable():
+        measured = expected_findings_table(target_list, evidence, confidence, CASE_PARTS)
+        table["random_list_expected_findings"] *= measured["team_factor"]
+        table.update(measured.drop(columns="team_factor"))
+        table["team_factor"] = measured["team_factor"]
     return table
+
+
+def estimate_text(calibrated: bool, evidence: TeamEvidence | None) -> str:
+    """How a yield table's figures were obtained, as the planners' reports say it."""
+    if not calibrated:
+        return UNCALIBRATED_ESTIMATE
+    if evidence is not None and evidence.usable():
+        return TEAM_ESTIMATE
+    return CALIBRATED_ESTIMATE
 
 
 def _yield_by_case(target_list: pd.DataFrame, confidence: float) -> pd.DataFrame:
