@@ -20,7 +20,7 @@ from models.training.planning import PlanningModel
 from reporting.adaptations import render_notes
 from reporting.backtest import comparison_table
 from reporting.drift import drift_section, listing_drift_section
-from reporting.estimates import Findings
+from reporting.estimates import Findings, fairness_statement
 from reporting.markdown import markdown_table
 from reporting.planner_report import ListFiles, PlannerLists
 from settings import catalog
@@ -59,7 +59,7 @@ def run_report(retraining: Retraining, listing: ListingReport) -> str:
     """The run report for data scientists (English): data, validation, choice, gate, lists and
     what they really find; test windows are compared on config `promotion.metric`."""
     return "\n\n".join([*_retraining_sections(retraining),
-                        *_listing_sections(listing)]) + "\n"
+                        *_listing_sections(listing, retraining.gate)]) + "\n"
 
 
 def _retraining_sections(retraining: Retraining) -> list[str]:
@@ -102,12 +102,12 @@ def _retraining_sections(retraining: Retraining) -> list[str]:
     ]
 
 
-def _listing_sections(listing: ListingReport) -> list[str]:
+def _listing_sections(listing: ListingReport, gate: GateOutcome) -> list[str]:
     target = listing.lists.target
     by_office = target.groupby("office", sort=False)["selection"].value_counts().unstack(
         fill_value=0)
     return [
-        "## Drift at the planning date against the listing champion's own planning date",
+        "## Drift at the planning date against the listing champion's training population",
         listing_drift_section(listing.drift, listing.retrain_reason),
         "## Lists",
         markdown_table(by_office.reset_index(), digits=0),
@@ -115,7 +115,8 @@ def _listing_sections(listing: ListingReport) -> list[str]:
         markdown_table(listing.lists.yields.reset_index()),
         "## What the lists really find (off-policy estimates)",
         listing.findings.estimates_section,
-        "## Fairness audit of the list at capacity",
+        "## Fairness audit of the lists as delivered",
+        fairness_statement(gate.checks.get("fairness"), listing.findings.audit),
         listing.findings.fairness_section,
         "Files: " + ", ".join(f"`{path.name}`" for path in listing.files.paths()),
     ]

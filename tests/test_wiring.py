@@ -12,6 +12,7 @@ from support import SHIPPED, model_section
 from worlds import make_clean_tables
 
 from features.catalog import FEATURE_CATALOG
+from features.labels import known_cases
 from features.splits import fit_split_plan
 from features.training_set import (
     PlanningData,
@@ -23,6 +24,7 @@ from features.training_set import (
 from models.metrics import greater_is_better, precision_at_k
 from models.monitoring.drift import drift_table
 from models.offpolicy.estimates import champion_estimates, evaluation_frame
+from models.offpolicy.estimators import top_k_mask
 from models.offpolicy.list_log import read_list_log
 from models.selection.choose import SelectionEvidence, select_model
 from models.selection.gate import (
@@ -33,7 +35,7 @@ from models.selection.gate import (
     promotion_gate,
     unseen_rows,
 )
-from models.targeting.lists import WorkplaceRegistry, build_target_lists
+from models.targeting.lists import WorkplaceRegistry, build_target_lists, office_of
 from models.training.backtest import run_backtest
 from models.training.candidates import build_grid
 from models.training.planning import Contender, score, train_planning_model
@@ -181,6 +183,24 @@ def test_estimates_judge_the_list_with_a_model_that_never_saw_those_outcomes(wir
     by_case = figures["list_precision_by_case"]
     assert set(by_case) <= {"new", "follow_up"}
     assert sum(part["n_target"] for part in by_case.values()) == min(found.capacity, len(X))
+
+    # The audit is of the lists as delivered at that date (team, office quotas, exploration),
+    # not of the national top k: every listed establishment, per office and per case part.
+    delivered, audit = found.delivered, found.audit.set_index(["attribute", "group"])
+    assert set(delivered["selection"]) == {"modelo", "exploracion"}
+    listed = pd.Index([i for ids in delivered["establishments"] for i in ids.split(";")])
+    by_attribute = audit.groupby(level="attribute")["n_listed"].sum()
+    assert (by_attribute == len(listed)).all() and "case" in by_attribute.index
+    top = out_of_sample.index[top_k_mask(out_of_sample, len(listed)).to_numpy(dtype=bool)]
+    assert set(listed) != set(top)
+    workplaces = wired["data"].tables["workplaces"].set_index("workplace_id")
+    per_office = office_of(workplaces["ubigeo"]).reindex(listed).value_counts()
+    assert audit.xs("office")["n_listed"].reindex(per_office.index).eq(per_office).all()
+    labels_cfg = config.labels
+    cases = known_cases(wired["data"].tables["inspections"], pd.Timestamp(newest),
+                        labels_cfg.kind, labels_cfg.min_indicators)
+    assert audit.loc[("case", "seguimiento"), "n_listed"] == listed.isin(cases).sum() > 0
+    assert (delivered["case"] == "seguimiento").sum() > 0
 
     refitted: list[pd.Timestamp] = []
 
