@@ -87,6 +87,35 @@ def test_the_backtest_measures_the_configured_metric_on_every_split(wired) -> No
     assert (measured["greater_is_better"] == greater_is_better(metric)).all()
 
 
+def test_the_backtest_reports_new_targets_apart_and_selects_on_the_current_metric(
+        wired) -> None:
+    """`<metric>_new` is the metric among workplaces with no finding documented before the test
+    as-of date; the chooser reads the existing rows only."""
+    backtest, config = wired["backtest"], wired["config"]
+    metrics, capacity = backtest.metrics, config.lists.total_capacity
+    old = metrics[~metrics["metric"].str.endswith("_new")]
+    assert len(metrics[metrics["metric"].str.endswith("_new")]) > 0
+    labels_cfg = config.labels
+    for split in backtest.test_labels["split"].unique():
+        cases = known_cases(wired["data"].tables["inspections"], pd.Timestamp(split),
+                            labels_cfg.kind, labels_cfg.min_indicators)
+        labels = backtest.test_labels.query("split == @split").set_index("workplace_id")["label"]
+        group = wired["selection"].model_group
+        scores = backtest.recipe_scores(split, group, labels.index)
+        new = scores[~scores.index.isin(cases)]
+        row = metrics.query("split == @split and model_group == @group and "
+                            "metric == 'precision_at_capacity_new'").iloc[0]
+        assert row["value"] == pytest.approx(
+            precision_at_k(labels.reindex(new.index), new, capacity), nan_ok=True)
+        everyone = metrics.query("split == @split and model_group == @group and "
+                                 "metric == 'precision_at_capacity'").iloc[0]
+        assert row["n_labelled"] <= everyone["n_labelled"] and row["n_ranked"] < len(scores)
+    only_old = select_model(SelectionEvidence.from_backtest(
+        type(backtest)(old, backtest.test_scores, backtest.test_labels, backtest.top_lists,
+                       backtest.training), capacity), config.selection)
+    assert only_old.model_group == wired["selection"].model_group
+
+
 def test_the_chosen_group_is_retrained_on_labels_known_before_the_planning_date(wired) -> None:
     planning = wired["planning"]
     assert planning.model_group == wired["selection"].model_group
