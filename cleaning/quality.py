@@ -37,7 +37,7 @@ from cleaning.validation import (
     kept_columns,
     validate_tables,
 )
-from settings import catalog
+from settings import catalog, files
 from settings.schema import VigiaConfig
 
 log = logging.getLogger(__name__)
@@ -120,8 +120,8 @@ def write_quarantine(outcome: ValidationOutcome, out_dir: Path) -> dict[str, Pat
     for table, frame in outcome.quarantine.items():
         columns = QUARANTINE_COLUMNS + [c.name for c in kept_columns(table)]
         paths[table] = catalog.QUARANTINE.path(out_dir, table=table)
-        paths[table].parent.mkdir(parents=True, exist_ok=True)
-        frame.reindex(columns=columns).to_csv(paths[table], index=False, encoding="utf-8")
+        with files.replaced(paths[table]) as partial:
+            frame.reindex(columns=columns).to_csv(partial, index=False, encoding="utf-8")
     return paths
 
 
@@ -286,8 +286,8 @@ def build_summary(
 def write_summary(summary: dict[str, Any], out_dir: Path) -> None:
     """validation_summary.json and a readable validation_summary.md next to it."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    catalog.VALIDATION_JSON.path(out_dir).write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    files.write_text(catalog.VALIDATION_JSON.path(out_dir),
+                     json.dumps(summary, indent=2, ensure_ascii=False))
     lines = [
         "# Input validation summary",
         "",
@@ -312,12 +312,12 @@ def write_summary(summary: dict[str, Any], out_dir: Path) -> None:
     for table, info in summary["tables"].items():
         failed = info["great_expectations"]["before_quarantine"]["failed"]
         lines.append(f"- {table}: " + (", ".join(failed) if failed else "none"))
-    catalog.VALIDATION_MD.path(out_dir).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    files.write_text(catalog.VALIDATION_MD.path(out_dir), "\n".join(lines) + "\n")
     page = summary_html(summary)
     for path in (catalog.VALIDATION_HTML.path(out_dir),
                  catalog.DATA_DOCS.path(out_dir) / "offline.html"):
         if path.parent.is_dir():
-            path.write_text(page, encoding="utf-8")
+            files.write_text(path, page)
 
 
 def summary_html(summary: dict[str, Any]) -> str:

@@ -64,13 +64,15 @@ def _preflight(args: argparse.Namespace) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     _preflight(args)
     from pipelines.flow import vigia_run
+    from settings.files import claimed
 
-    result = vigia_run(
-        data_dir=str(args.data),
-        out_dir=str(args.out),
-        config_path=str(args.config) if args.config else None,
-        as_of=args.as_of.isoformat() if args.as_of else None,
-    )
+    with claimed(Path(args.out), shared=False):
+        result = vigia_run(
+            data_dir=str(args.data),
+            out_dir=str(args.out),
+            config_path=str(args.config) if args.config else None,
+            as_of=args.as_of.isoformat() if args.as_of else None,
+        )
     print(f"Lista priorizada: {result.list_csv}")
     print(f"Puntajes de todos los centros de trabajo: {result.scores}")
     print(f"Reporte de la corrida: {result.run_report}")
@@ -81,14 +83,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_rank(args: argparse.Namespace) -> int:
     _preflight(args)
     from pipelines.flow import vigia_rank
+    from settings.files import claimed
 
     try:
-        result = vigia_rank(
-            data_dir=str(args.data), out_dir=str(args.out),
-            config_path=str(args.config) if args.config else None,
-            as_of=args.as_of.isoformat() if args.as_of else None,
-            office=args.office, capacity=args.capacity,
-        )
+        with claimed(Path(args.out), shared=True):
+            result = vigia_rank(
+                data_dir=str(args.data), out_dir=str(args.out),
+                config_path=str(args.config) if args.config else None,
+                as_of=args.as_of.isoformat() if args.as_of else None,
+                office=args.office, capacity=args.capacity,
+            )
     except LookupError as exc:
         print(f"vigia: {exc}; run `vigia run` first to train and register one", file=sys.stderr)
         return 2

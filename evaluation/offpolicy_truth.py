@@ -66,17 +66,31 @@ def true_values(truth: Mapping[str, pd.DataFrame], as_of: pd.Timestamp, horizon_
             "prevalence_by_department": by_department, "rates": rates}
 
 
+def pooled_true_rate(truth: Mapping[str, pd.DataFrame], members: Mapping[str, pd.Index],
+                     horizon_months: int) -> float:
+    """The true finding rate behind a pooled estimate: each period's (as-of date -> its target
+    set) true rate weighted by its set's size, as the pooled estimate weighs its rows."""
+    sizes = {as_of: len(ids) for as_of, ids in members.items()}
+    if not sum(sizes.values()):
+        return float("nan")
+    return sum(size * true_finding_rate(forced_labour_active(truth, pd.Timestamp(as_of),
+                                                             horizon_months),
+                                        members[as_of],
+                                        finding_rates(truth, pd.Timestamp(as_of),
+                                                      horizon_months))
+               for as_of, size in sizes.items()) / sum(sizes.values())
+
+
 def estimates_against_truth(truth: Mapping[str, pd.DataFrame],
                             estimates: Mapping[str, object]) -> pd.DataFrame:
-    """A run's `estimates.json` finding rates per department next to their true values."""
-    as_of = pd.Timestamp(str(estimates["as_of"]))
+    """A run's `estimates.json` finding rates per department next to their true values (over
+    every pooled period, `pooled_as_of`, as the estimates pool them)."""
+    dates = list(estimates.get("pooled_as_of") or [estimates["as_of"]])
     horizon = int(estimates["label_window_months"])
-    active = forced_labour_active(truth, as_of, horizon)
-    rates = finding_rates(truth, as_of, horizon)
     departments = truth["workplaces"].set_index("workplace_id")["department_code"].astype(str)
     table = pd.DataFrame.from_dict(estimates["prevalence_by_department"], orient="index")
-    table["true"] = [true_finding_rate(active, departments.index[departments == code], rates)
-                     for code in table.index]
+    table["true"] = [pooled_true_rate(truth, dict.fromkeys(
+        dates, departments.index[departments == code]), horizon) for code in table.index]
     table["covered"] = (table["low"] <= table["true"]) & (table["true"] <= table["high"])
     return table.rename_axis("department").reset_index()
 

@@ -19,8 +19,10 @@ which gives each its timeout, retries and cache expiration from config `orchestr
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger
@@ -45,9 +47,10 @@ from settings.loader import load_config
 from settings.schema import VigiaConfig
 
 
-def stages(config: VigiaConfig) -> Stages:
-    """The steps of pipelines/tasks.py with their options from config `orchestration:`."""
-    return Stages(config.orchestration, tasks)
+def stages(config: VigiaConfig, out_dir: Path) -> Stages:
+    """The steps of pipelines/tasks.py with their options from config `orchestration:`, their
+    cached results under `out_dir`."""
+    return Stages(config.orchestration, tasks, out_dir)
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def prepare(data_dir: str, out_dir: str, config_path: str | None = None,
     data, out = Path(data_dir).resolve(), Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     fingerprint = tasks.run_fingerprint(data, out, config, as_of)
-    quality = stages(config).quality_gate(data, out, config, fingerprint)
+    quality = stages(config, out).quality_gate(data, out, config, fingerprint)
     planning_date, tables = tasks.cut_to_planning_date(quality.clean, as_of)
     history_start = oldest_record_date(tables)
     get_run_logger().info("Planning date (as-of) %s; history from %s", planning_date.date(),
@@ -111,13 +114,25 @@ def prepare(data_dir: str, out_dir: str, config_path: str | None = None,
                     empty_table_notes(tables))
 
 
+def gathered_with_progress(futures: list[Any], names: list[str]) -> list[Any]:
+    """The futures' results in order, logging one line per finished split with the time left
+    (mean time per split so far times the splits still to come), in the CLI and Prefect."""
+    logger, started, results = get_run_logger(), time.monotonic(), []
+    for done, (future, name) in enumerate(zip(futures, names, strict=True), start=1):
+        results.append(future.result())
+        elapsed = time.monotonic() - started
+        logger.info("backtest split %s done (%d of %d) after %.0f s; about %.0f s left", name,
+                    done, len(futures), elapsed, elapsed / done * (len(futures) - done))
+    return results
+
+
 @flow(name="vigia-backtest")
 def backtest(prep: Prepared, plan: list[Split], fingerprint: str) -> BacktestResult:
     """The grid over the splits, one task per split on the flow's task runner, gathered in
     the plan's order (see `split_task_runner`)."""
-    step = stages(prep.config).backtest_one_split
+    step = stages(prep.config, prep.out_dir).backtest_one_split
     futures = [step.submit(prep, split, split_name(split), fingerprint) for split in plan]
-    result = combine_splits([future.result() for future in futures])
+    result = combine_splits(gathered_with_progress(futures, [split_name(s) for s in plan]))
     tasks.backtest_files(result, prep.out_dir)
     return result
 
@@ -127,7 +142,7 @@ def vigia_retrain(data_dir: str, out_dir: str, config_path: str | None = None,
                   as_of: str | None = None) -> Retraining:
     """Validate, backtest the grid, select, retrain, register, and pass the promotion gate."""
     prep = prepare(data_dir, out_dir, config_path, as_of)
-    config, key, run = prep.config, prep.fingerprint, stages(prep.config)
+    config, key, run = prep.config, prep.fingerprint, stages(prep.config, prep.out_dir)
     logger = get_run_logger()
     fitted = run.plan_splits(prep, key)
     logger.info("Split plan: test as-of dates %s", [split_name(s) for s in fitted.splits])
@@ -159,7 +174,7 @@ def vigia_rank(data_dir: str, out_dir: str, config_path: str | None = None,
                capacity: int | None = None) -> Listing:
     """A planner's list from the registered champion, no retraining: one office or all of them."""
     prep = prepare(data_dir, out_dir, config_path, as_of)
-    config, run = prep.config, stages(prep.config)
+    config, run = prep.config, stages(prep.config, prep.out_dir)
     champion = run.load_champion(config)
     if champion is None:
         raise LookupError(f"no champion version of {config.mlflow.registered_model} yet")
@@ -189,7 +204,7 @@ def vigia_run(data_dir: str, out_dir: str, config_path: str | None = None,
     retraining = vigia_retrain(data_dir, out_dir, config_path, as_of)
     listing = vigia_rank(data_dir, out_dir, config_path, as_of)
     prep, champion = listing.prepared, listing.champion
-    config, run = prep.config, stages(prep.config)
+    config, run = prep.config, stages(prep.config, prep.out_dir)
     findings = run.estimate_findings(prep, retraining, champion)
     report = ListingReport(listing.lists, listing.files, champion.calibrated, listing.drift,
                            findings, retrain_reason)
@@ -211,7 +226,7 @@ def vigia_scheduled_rank(data_dir: str, out_dir: str, config_path: str | None = 
     """Re-listing at the start of a planning period: when the current data or the champion's
     scores drifted beyond config `drift:` (and `drift.retrain_on_drift`), retrain first."""
     prep = prepare(data_dir, out_dir, config_path, as_of)
-    run = stages(prep.config)
+    run = stages(prep.config, prep.out_dir)
     champion = run.load_champion(prep.config)
     reasons = run.check_drift(prep, champion)
     if reasons and prep.config.drift.retrain_on_drift:

@@ -3,16 +3,21 @@
 A step is declared with `@stage(timeout=..., io=...)` next to its Prefect options (name, cache
 policy): `timeout` is its key in `orchestration.timeout_minutes` (else `default`), `io` says it
 reads or writes files or the MLflow store, so it is retried (`io_retries`, `retry_delay_seconds`).
-A flow reaches its steps through `Stages(config.orchestration, module)`: `stages.select(...)` runs
-the module's `select` with its timeout, retries and, for cached tasks whose results persist, the
-cache expiration (`cache_days`). The backtest's task runner comes from here too.
+A flow reaches its steps through `Stages(config.orchestration, module, out_dir)`:
+`stages.select(...)` runs the module's `select` with its timeout, retries and, for cached tasks
+whose results persist, the cache expiration (`cache_days`) and where the results go: the output
+root's owner-only `.step_results` folder (settings/catalog.STEP_RESULTS), never a shared Prefect
+home, because they hold the cleaned tables, complaints included. The backtest's task runner
+comes from here too.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -21,6 +26,7 @@ from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy, CachePolicy
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.hashing import hash_objects
 
+from settings.catalog import STEP_RESULTS
 from settings.errors import InputError
 from settings.schema import OrchestrationConfig
 
@@ -33,8 +39,9 @@ class Stage:
     timeout: str  # key in orchestration.timeout_minutes
     io: bool  # reads or writes files or the MLflow store: retried
 
-    def configured(self, settings: OrchestrationConfig) -> Task:
-        """The task with its timeout, retries (I/O) and cache expiration (persisted cache)."""
+    def configured(self, settings: OrchestrationConfig, results: Path) -> Task:
+        """The task with its timeout, retries (I/O) and, for a persisted cache, its expiration
+        and the folder `results` its results are stored in."""
         minutes = settings.timeout_minutes.get(self.timeout, settings.timeout_minutes["default"])
         options: dict[str, Any] = {"timeout_seconds": float(minutes) * 60}
         if self.io:
@@ -42,6 +49,7 @@ class Stage:
                            retry_delay_seconds=settings.retry_delay_seconds)
         if self.task.cache_policy is not None and self.task.persist_result:
             options["cache_expiration"] = timedelta(days=settings.cache_days)
+            options["result_storage"] = results  # a path: Prefect's local file system there
         return self.task.with_options(**options)
 
 
@@ -57,17 +65,29 @@ def stage(*, timeout: str, io: bool = False,
 
 class Stages:
     """The stages declared in `module`, configured for one run: attribute `name` is the task of
-    `module.name` with its options from `settings` (one `Stage.configured` per call)."""
+    `module.name` with its options from `settings` (one `Stage.configured` per call), its
+    persisted results under the run's `out_dir`."""
 
-    def __init__(self, settings: OrchestrationConfig, module: ModuleType) -> None:
+    def __init__(self, settings: OrchestrationConfig, module: ModuleType, out_dir: Path) -> None:
         self._settings = settings
         self._module = module
+        self._results = private_folder(STEP_RESULTS.path(out_dir))
 
     def __getattr__(self, name: str) -> Task:
         declared = getattr(self._module, name, None)
         if not isinstance(declared, Stage):
             raise AttributeError(f"{self._module.__name__} declares no stage {name!r}")
-        return declared.configured(self._settings)
+        return declared.configured(self._settings, self._results)
+
+
+def private_folder(folder: Path) -> Path:
+    """`folder`, created if needed and readable by its owner only. Cached results are unpickled
+    from it on a rerun, so one owned by someone else is refused, never read."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if folder.stat().st_uid != os.getuid():
+        raise InputError(f"{folder}: cached results owned by another user; remove the folder")
+    folder.chmod(0o700)
+    return folder
 
 
 def keyed_on(*names: str) -> CachePolicy:

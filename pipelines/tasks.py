@@ -50,7 +50,7 @@ from reporting.lists import ListingModel, write_lists, write_scores
 from reporting.planner_report import ListFiles, PlannerLists
 from reporting.plots import plot_split_plan
 from reporting.run_report import ListingReport, Retraining, run_report
-from settings import catalog, inputs
+from settings import catalog, files, inputs
 from settings.paths import PROJECT_ROOT
 from settings.schema import VigiaConfig
 
@@ -310,7 +310,7 @@ def estimate_findings(prep: Prepared, retraining: Retraining,
 @stage(timeout="report", io=True, name="write-run-report", cache_policy=NO_CACHE)
 def write_run_report(prep: Prepared, retraining: Retraining, listing: ListingReport) -> Path:
     path = catalog.RUN_REPORT.path(prep.out_dir)
-    path.write_text(run_report(retraining, listing), encoding="utf-8")
+    files.write_text(path, run_report(retraining, listing))
     return path
 
 

@@ -195,18 +195,19 @@ def pip_requirements() -> list[str]:
             for package in ("scikit-learn", "pandas", "numpy", "scipy")]
 
 
-def log_and_register_model(model: Any, input_example: pd.DataFrame,
+def log_and_register_model(model: Any, features: pd.DataFrame,
                            mlflow_config: MlflowConfig,
                            tags: Mapping[str, str] | None = None) -> ModelVersion:
     """Log the fitted model in the active run and register it as a new version.
 
-    The signature maps the raw feature frame to the positive-class probability; the served
-    predict function is `predict_proba`.
+    The signature (column names and types only) maps the raw feature frame to the
+    positive-class probability; the served predict function is `predict_proba`. No input
+    example is stored: real rows would put workplaces' complaint counts in the model store.
     """
-    example = input_example.head(5)
-    signature = infer_signature(example, model.predict_proba(example))
+    sample = features.head(5)
+    signature = infer_signature(sample, model.predict_proba(sample))
     info = mlflow.sklearn.log_model(
-        model, name=inputs.MODEL.name, signature=signature, input_example=example,
+        model, name=inputs.MODEL.name, signature=signature,
         pip_requirements=pip_requirements(), pyfunc_predict_fn="predict_proba",
         serialization_format="skops", skops_trusted_types=SKOPS_TRUSTED_TYPES,
         registered_model_name=mlflow_config.registered_model,
@@ -358,7 +359,7 @@ def log_backtest(mlflow_config: MlflowConfig, run_id: str, records: RunRecords,
 
 
 def register_planning_model(mlflow_config: MlflowConfig, run_id: str, model: Any,
-                            input_example: pd.DataFrame, profile: Mapping[str, Any],
+                            features: pd.DataFrame, profile: Mapping[str, Any],
                             tags: Mapping[str, str],
                             scoring_profiles: Mapping[str, Mapping[str, Any]] | None = None,
                             ) -> ModelVersion:
@@ -368,7 +369,7 @@ def register_planning_model(mlflow_config: MlflowConfig, run_id: str, model: Any
         log_json(profile, inputs.FEATURE_PROFILE.name)
         for artifact, scoring_profile in (scoring_profiles or {}).items():
             log_json(scoring_profile, artifact)
-        return log_and_register_model(model, input_example, mlflow_config, tags=tags)
+        return log_and_register_model(model, features, mlflow_config, tags=tags)
 
 
 def record_promotion(mlflow_config: MlflowConfig, run_id: str, model_version: ModelVersion,

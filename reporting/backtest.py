@@ -11,16 +11,19 @@ import pandas as pd
 
 from models.metrics import greater_is_better
 from models.training.backtest import BacktestResult
-from settings import catalog
+from settings import catalog, files
 
 
 def write_backtest_files(backtest: BacktestResult, out_dir: Path) -> Path:
     """The backtest's metrics, training counts and test scores for data scientists."""
     backtest_dir = catalog.BACKTEST.path(out_dir)
     backtest_dir.mkdir(parents=True, exist_ok=True)
-    backtest.metrics.to_csv(catalog.BACKTEST_METRICS.path(out_dir), index=False)
-    backtest.training.to_csv(catalog.BACKTEST_TRAINING.path(out_dir), index=False)
-    backtest.test_scores.to_parquet(catalog.BACKTEST_SCORES.path(out_dir), index=False)
+    with files.replaced(catalog.BACKTEST_METRICS.path(out_dir)) as partial:
+        backtest.metrics.to_csv(partial, index=False)
+    with files.replaced(catalog.BACKTEST_TRAINING.path(out_dir)) as partial:
+        backtest.training.to_csv(partial, index=False)
+    with files.replaced(catalog.BACKTEST_SCORES.path(out_dir)) as partial:
+        backtest.test_scores.to_parquet(partial, index=False)
     return backtest_dir
 
 

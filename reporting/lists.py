@@ -27,7 +27,7 @@ from models.targeting.lists import (
 from models.training.planning import ScoredWorkplaces
 from reporting.planner_report import ListFiles, PlannerLists, write_planning_outputs
 from reporting.plots import importance_bar_figure
-from settings import catalog, inputs
+from settings import catalog, files, inputs
 from settings.schema import VigiaConfig
 
 
@@ -54,8 +54,9 @@ def scores_frame(scores: pd.DataFrame) -> pd.DataFrame:
 def write_scores(scores: pd.DataFrame, planning_date: pd.Timestamp, out_dir: Path) -> Path:
     """`scores.csv` (every workplace's score and rank) and the planning date beside it."""
     path = catalog.SCORES.path(out_dir)
-    scores_frame(scores).to_csv(path, index=False)
-    catalog.PLANNING_DATE.path(out_dir).write_text(f"{planning_date.date()}\n")
+    with files.replaced(path) as partial:
+        scores_frame(scores).to_csv(partial, index=False)
+    files.write_text(catalog.PLANNING_DATE.path(out_dir), f"{planning_date.date()}\n")
     return path
 
 

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from features.splits import Split  # noqa: E402
 from models.explaining.explain import Explanation, global_importance  # noqa: E402
 from models.monitoring.fairness import ATTRIBUTES  # noqa: E402
+from settings import files
 
 
 def plot_split_plan(splits: list[Split], path: str | Path) -> Path:
@@ -43,7 +44,8 @@ def plot_split_plan(splits: list[Split], path: str | Path) -> Path:
     ax.legend(loc="upper left", fontsize="small")
     fig.tight_layout()
     out = Path(path)
-    fig.savefig(out, dpi=100)
+    with files.replaced(out) as partial:
+        fig.savefig(partial, dpi=100, format="png")
     plt.close(fig)
     return out
 

@@ -58,23 +58,24 @@ def backtest_records(out_dir: Path, quality: QualityResult, selection: Selection
 
 def listing_records(retraining: Retraining, listing: ListingReport, report_path: Path,
                     out_dir: Path, config: VigiaConfig) -> RunRecords:
-    """What the listing logs: figures, the report, list and estimate files, headline metrics."""
+    """What the listing logs: figures, the report, estimate files, headline metrics, and the
+    list files only where config `mlflow.log_lists` says so."""
     result, metric = retraining.backtest, retraining.metric
     model_group, newest = retraining.selection.model_group, result.newest_split()
     figures = {inputs.EXPLANATION_FIGURE.path(name=name): figure
                for name, figure in listing.lists.figures.items()}
     figures[inputs.CALIBRATION_FIGURE.name] = calibration_figure(result, model_group, newest,
                                                                  config)
+    lists = [(listing.files.list_csv, inputs.LISTS_FOLDER.name),
+             (catalog.LIST_LOG.path(out_dir), inputs.LIST_LOG_FOLDER.name)]
     return RunRecords(
         figures=figures,
-        files=[(report_path, None), (listing.files.list_csv, inputs.LISTS_FOLDER.name),
-               (catalog.ESTIMATES.path(out_dir), None),
+        files=[(report_path, None), (catalog.ESTIMATES.path(out_dir), None),
                (catalog.FAIRNESS_AUDIT.path(out_dir), None),
                (catalog.FAIRNESS_FIGURE.path(out_dir), None),
-               (catalog.LIST_LOG.path(out_dir), inputs.LIST_LOG_FOLDER.name)],
+               *(lists if config.mlflow.log_lists else [])],
         metrics={"listed_workplaces": len(listing.lists.target),
-                 "offpolicy_list_precision": listing.findings.list_precision,
-                 "offpolicy_new_target_precision": listing.findings.new_target_precision,
+                 **listing.findings.metrics,
                  "expected_findings": listing.lists.yields.loc["TOTAL", "expected_findings"],
                  f"newest_window_{metric}": newest_window_value(result.metrics, model_group,
                                                                 newest, metric)},

@@ -10,8 +10,11 @@ What a run reads is declared in settings/inputs.py.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from settings.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -27,11 +30,24 @@ class RunFile:
     def path(self, run_dir: str | Path, **fields: str) -> Path:
         """Where it is in the run folder `run_dir`."""
         base = self.folder.path(run_dir, **fields) if self.folder else Path(run_dir)
-        return base / self.name.format(**fields)
+        return base / self.name.format(**confined(fields))
 
     def within(self, folder: str | Path, **fields: str) -> Path:
         """Where it is inside `folder` (a staging copy of its own folder)."""
-        return Path(folder) / self.name.format(**fields)
+        return Path(folder) / self.name.format(**confined(fields))
+
+
+SAFE_FIELD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def confined(fields: dict[str, str]) -> dict[str, str]:
+    """The fields of a file name (office codes from config, dates, table names), refused when
+    one could lead out of the run folder (a separator, "..", a leading dot or dash)."""
+    for key, value in fields.items():
+        if value and (not SAFE_FIELD.fullmatch(str(value)) or ".." in str(value)):
+            raise InputError(f"{key} {value!r} cannot name an output file: use letters, digits, "
+                             "'-', '_' or '.' (no path separators, no '..')")
+    return fields
 
 
 QUARANTINE = RunFile("quarantine/{table}.csv", "csv", "quality gate",
@@ -43,6 +59,9 @@ VALIDATION_MD = RunFile("validation_summary.md", "markdown", "quality gate",
 VALIDATION_HTML = RunFile("validation_summary.html", "html", "quality gate",
                           "the validation summary, readable offline")
 DATA_DOCS = RunFile("data_docs", "folder", "quality gate", "Great Expectations Data Docs")
+STEP_RESULTS = RunFile(".step_results", "folder", "every cached step",
+                       "cached results of the flow's steps (cleaned tables, backtests, models) so "
+                       "a rerun resumes; owner-only (0700), never shared")
 SPLIT_PLAN = RunFile("split_plan.png", "png", "retrain: split plan",
                      "training and test label windows of every split")
 BACKTEST = RunFile("backtest", "folder", "retrain: backtest", "the backtest's evidence")

@@ -7,9 +7,9 @@ the run instead of being ignored. Each stage function receives only its own sect
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 
 class Section(BaseModel):
@@ -115,6 +115,8 @@ class OffpolicyConfig(Section):
     method: Literal["horvitz_thompson", "self_normalised", "doubly_robust"]
     confidence: float
     bootstrap_resamples: int
+    max_interval_width: float
+    max_pooled_periods: int
     weighted_training: bool
     weighted_metrics: bool
     list_period_months: int
@@ -150,8 +152,12 @@ class Office(Section):
     capacity: int
 
 
+# An office code names output files (lista_<code>.xlsx): never a path.
+OfficeCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
+
+
 class SpecializedTeam(Office):
-    code: str
+    code: OfficeCode
 
 
 class ListsConfig(Section):
@@ -164,7 +170,7 @@ class ListsConfig(Section):
     group_same_ruc_district: bool
     yield_confidence: float
     specialized_team: SpecializedTeam
-    offices: dict[str, Office]
+    offices: dict[OfficeCode, Office]
 
     @property
     def total_capacity(self) -> int:
@@ -175,8 +181,8 @@ class ListsConfig(Section):
 class ReasonsConfig(Section):
     top: int
     complaints: Literal["coarse", "none"]
-    min_complaint_count: int
-    min_workers_for_complaint_mention: int
+    complaint_min_workers: int
+    complaint_bands_es: dict[int, str]
     complaint_phrases_es: dict[str, str]
     fallback_es: str
 
@@ -191,6 +197,7 @@ class MlflowConfig(Section):
     artifact_location: str
     experiment: str
     registered_model: str
+    log_lists: bool
 
 
 class ScheduleConfig(Section):

@@ -1,8 +1,8 @@
 """A scanner for personal data in anything the pipeline wrote: files, databases, archives, logs.
 
 Reusable beyond the quality gate: point it at a run's outputs, the MLflow store and the logs.
-Every file is read as bytes (so SQLite pages, Parquet columns and HTML are covered) and searched
-for each needle in UTF-8, Latin-1 and UTF-16-LE, case-insensitively for text; zip containers
+Every file is read as bytes (so SQLite pages, Parquet columns and HTML are covered) and read as
+words in UTF-8, Latin-1 and UTF-16-LE, case-insensitively; zip containers
 (xlsx, docx, zipped artifacts) are opened and their members scanned the same way, because their
 XML is compressed and would hide a name from a plain byte search.
 """
@@ -19,39 +19,40 @@ ENCODINGS = ("utf-8", "latin-1", "utf-16-le")
 
 
 def find_personal_data(paths: Iterable[Path], needles: Iterable[str]) -> list[tuple[Path, str]]:
-    """(file, needle) for every needle found in any file under `paths` (files or folders)."""
-    patterns = _patterns([n for n in needles if n])
+    """(file, needle) for every needle found in any file under `paths` (files or folders).
+
+    A needle is found when its words occur in a row, whatever the case and the punctuation
+    between them; each file is read once whatever the number of needles (every complainant of
+    a world can be scanned)."""
+    wanted: dict[tuple[str, ...], str] = {}
+    for needle in needles:
+        words = _words(needle)
+        if words:
+            wanted[words] = needle
+    lengths = sorted({len(words) for words in wanted})
     hits = []
     for path in _files(paths):
-        data = path.read_bytes()
-        for needle in _needles_in(data, patterns):
-            hits.append((path, needle))
-    return hits
+        for blob in _blobs(path.read_bytes()):
+            grams = _word_runs(blob, lengths)
+            hits += [(path, wanted[words]) for words in grams & wanted.keys()]
+    return list(dict.fromkeys(hits))
 
 
-def _patterns(needles: list[str]) -> dict[str, list[bytes]]:
-    """Byte forms of each needle: its encodings, in original, lower and upper case."""
-    forms = {}
-    for needle in needles:
-        variants = {needle, needle.lower(), needle.upper()}
-        encoded = set()
-        for text in variants:
-            for encoding in ENCODINGS:
-                try:
-                    encoded.add(text.encode(encoding))
-                except UnicodeEncodeError:
-                    continue
-        forms[needle] = sorted(encoded)
-    return forms
+WORD = re.compile(r"\w+")
 
 
-def _needles_in(data: bytes, patterns: dict[str, list[bytes]]) -> list[str]:
-    found = [n for n, forms in patterns.items() if any(f in data for f in forms)]
-    if zipfile.is_zipfile(io.BytesIO(data)):
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for member in archive.namelist():
-                found += _needles_in(archive.read(member), patterns)
-    return list(dict.fromkeys(found))
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(WORD.findall(text.casefold()))
+
+
+def _word_runs(blob: bytes, lengths: list[int]) -> set[tuple[str, ...]]:
+    """Every run of `lengths` consecutive words in `blob` read in each encoding."""
+    runs: set[tuple[str, ...]] = set()
+    for encoding in ENCODINGS:
+        words = _words(blob.decode(encoding, errors="ignore"))
+        for n in lengths:
+            runs.update(zip(*(words[i:] for i in range(n)), strict=False))
+    return runs
 
 
 def _files(paths: Iterable[Path]) -> list[Path]:

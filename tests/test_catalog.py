@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cleaning.contract import OPTIONAL_TABLES, TABLES
 from evaluation.report import EVALUATION_FILES, FAIRNESS_AGAINST_TRUTH, OFFPOLICY_AGAINST_TRUTH
 from settings import catalog, inputs
+from settings.errors import InputError
 
 
 def test_list_files_sit_in_the_dated_list_folder() -> None:
@@ -67,3 +70,11 @@ def test_the_reference_files_ship_with_the_project() -> None:
     root = Path(__file__).resolve().parent.parent
     assert inputs.DISTRICTS.path == root / "data" / "reference" / "ubigeo_distrito.csv"
     assert all(file.path.is_file() and file.holds for file in inputs.REFERENCE_FILES)
+
+
+@pytest.mark.parametrize("office", ["../x", "a/b", "..", ".hidden", "-rf", "x\\..\\y"])
+def test_an_output_name_never_leads_out_of_the_run_folder(tmp_path, office) -> None:
+    with pytest.raises(InputError, match="cannot name an output file"):
+        catalog.OFFICE_XLSX.path(tmp_path, as_of="2026-01-01", office=office)
+    named = catalog.OFFICE_XLSX.path(tmp_path, as_of="2026-01-01", office="GEIT-TFI")
+    assert named.is_relative_to(tmp_path)

@@ -172,16 +172,35 @@ def test_pipeline_never_opens_the_hidden_truth(run: dict) -> None:
 
 
 def _written(run: dict) -> list[Path]:
-    return [run["out"], run["root"] / "mlruns", run["log"]]
+    """Every store a run touches: its output root (with the steps' cached results), the MLflow
+    store and artifacts, Prefect's home (API database, any default result storage), the log."""
+    return [run["out"], run["root"] / "mlruns", Path(os.environ["PREFECT_HOME"]), run["log"]]
 
 
 def test_no_complainant_data_in_anything_the_run_wrote(run: dict) -> None:
     complaints = run["world"].complaints
-    names = sorted(set(complaints["complainant_name"].dropna().astype(str).head(400)))
+    names = sorted(set(complaints["complainant_name"].dropna().astype(str)))
     documents = sorted(set(complaints["complainant_doc"].dropna().astype(str)))
-    assert len(names) > 100 and len(documents) > 100
+    assert len(names) > 500 and len(documents) > 500
+    assert inputs_hold(run["data"], names[:50]), "the scanner must see names where they are"
     assert not find_personal_data(_written(run), names)
     assert not find_document_numbers(_written(run), documents)
+
+
+def inputs_hold(data: Path, names: list[str]) -> bool:
+    return {n for _, n in find_personal_data([data / "complaints.csv"], names)} == set(names)
+
+
+def test_no_real_rows_in_the_model_store(run: dict) -> None:
+    """The registered model carries a schema, never an input example of real feature rows."""
+    mlflow.set_tracking_uri(run["config"]["mlflow"]["tracking_uri"])
+    version = MlflowClient().get_model_version_by_alias("vigia-risk", "champion")
+    model = mlflow.models.get_model_info(f"models:/vigia-risk/{version.version}")
+    assert model.signature is not None and model.saved_input_example_info is None
+    artifacts = run["root"] / "mlruns" / "artifacts"
+    assert not [p for p in artifacts.rglob("*") if p.name.startswith("input_example")
+                or p.name.startswith("serving_input")]
+    assert not list(artifacts.rglob("lista_priorizada*.csv"))  # mlflow.log_lists is off
 
 
 def test_employer_identity_only_in_the_planners_xlsx_and_html(run: dict) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -74,3 +77,25 @@ def test_logged_propensity_combines_the_draw_and_other_routes() -> None:
     assert np.allclose(got.to_numpy(), [1.0, 0.05 + 0.95 * 0.1, 0.3])
     after = logged_propensity(ids, modelled, log, pd.Timestamp("2024-05-01"))
     assert np.allclose(after.to_numpy(), modelled.to_numpy())
+
+
+def _publish_office(args: tuple[str, str]) -> None:
+    """One `vigia rank --office` process's last step: log its office's list."""
+    path, office = args
+    entries = list_log_entries(published_list().assign(office=office),
+                               pd.Timestamp("2024-01-01"), 6, "3")
+    append_list_log(Path(path), entries)
+
+
+def test_concurrent_writers_each_add_their_list(tmp_path: Path) -> None:
+    """Processes that log at once (read, change, rewrite) never drop each other's list."""
+    path = tmp_path / "list_log.parquet"
+    offices = [f"{i:02d}" for i in range(1, 9)]
+    context = multiprocessing.get_context("fork")
+    for _ in range(5):
+        with context.Pool(4) as pool:
+            pool.map(_publish_office, [(str(path), office) for office in offices])
+    log = read_list_log(path)
+    assert sorted(log["office"].unique()) == offices
+    assert len(log) == 3 * len(offices)  # 3 rows a list; a rerun replaces them, never adds
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]

@@ -4,6 +4,8 @@ from config, I/O tasks retry, lists are written whole or not at all."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +16,7 @@ matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from prefect import flow  # noqa: E402
+from prefect import flow, task  # noqa: E402
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId  # noqa: E402
 from support import AS_OF, lists_settings, synthetic_world, tiny_run  # noqa: E402
@@ -28,6 +30,7 @@ from models.targeting.lists import (  # noqa: E402
 from pipelines.flow import stages, vigia_retrain  # noqa: E402
 from pipelines.stage import stage  # noqa: E402
 from reporting.planner_report import PlannerLists, write_planning_outputs  # noqa: E402
+from settings.catalog import STEP_RESULTS  # noqa: E402
 from settings.loader import load_config, with_overrides  # noqa: E402
 
 CACHED_TASKS = {"quality-gate", "plan-splits", "backtest-split", "train-for-planning-date"}
@@ -81,21 +84,27 @@ def test_an_io_task_that_fails_once_is_retried_and_the_flow_completes(tmp_path: 
 
     @flow(name="retry-check")
     def retry_check() -> str:
-        return flaky_write.configured(config.orchestration)(tmp_path / "out.txt")
+        return flaky_write.configured(config.orchestration, tmp_path / "results")(
+            tmp_path / "out.txt")
 
     state = retry_check(return_state=True)
     assert state.is_completed() and state.result() == "written"
     assert attempts.read_text() == "2" and (tmp_path / "out.txt").read_text() == "ok"
 
 
-def test_each_step_takes_the_options_it_declares_from_config_orchestration() -> None:
+def test_each_step_takes_the_options_it_declares_from_config_orchestration(
+        tmp_path: Path) -> None:
     config = with_overrides(load_config(None), {"orchestration": {
         "timeout_minutes": {"default": 7, "quality_gate": 11}, "io_retries": 4,
         "retry_delay_seconds": 3, "cache_days": 2}})
-    steps = stages(config)
+    steps = stages(config, tmp_path)
     gate = steps.quality_gate  # declared I/O, cached with persisted results
     assert gate.timeout_seconds == 11 * 60 and gate.retries == 4
     assert gate.retry_delay_seconds == 3 and gate.cache_expiration == timedelta(days=2)
+    # its results (the cleaned tables) stay under the output root, readable by its owner only
+    results = STEP_RESULTS.path(tmp_path)
+    assert gate.result_storage == results
+    assert results.stat().st_mode & 0o777 == 0o700
     chosen = steps.select  # no timeout key of its own, no I/O, never cached
     assert chosen.timeout_seconds == 7 * 60 and chosen.retries == 0
     assert chosen.cache_expiration is None
@@ -126,3 +135,33 @@ def test_a_run_killed_midway_leaves_no_half_written_list(tmp_path: Path) -> None
     files = write_planning_outputs(tmp_path, AS_OF, lists, districts)
     assert files.list_csv.exists() and files.report_html.exists()
     assert len(pd.read_csv(files.list_csv)) == len(target)
+
+
+def test_the_backtest_tells_its_progress_split_by_split() -> None:
+    from pipelines.flow import gathered_with_progress
+
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    @task
+    def split(i: int) -> int:
+        return i * 10
+
+    @flow(name="progress-check")
+    def progress() -> list[int]:
+        futures = [split.submit(i) for i in range(3)]
+        return gathered_with_progress(futures, ["2024-01-01", "2024-07-01", "2025-01-01"])
+
+    runs = logging.getLogger("prefect.flow_runs")  # Prefect's run loggers do not propagate
+    handler = Collect()
+    runs.addHandler(handler)
+    try:
+        assert progress() == [0, 10, 20]
+    finally:
+        runs.removeHandler(handler)
+    said = [line for line in lines if line.startswith("backtest split")]
+    assert [re.search(r"\((\d) of 3\)", line).group(1) for line in said] == ["1", "2", "3"]
+    assert said[-1].endswith("about 0 s left")

@@ -18,6 +18,7 @@ import pytest
 
 from demo_world.generate import generate_world
 from demo_world.writing import write_world
+from settings.files import claimed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +61,9 @@ def _bad_config(tmp: Path, text: str) -> Path:
     ("config unknown key", "splits.test_split: unknown key"),
     ("config wrong type", "lists.exploration_share: Input should be a valid number"),
     ("config unknown baseline column", "model.baselines.complaints_column: 'complaints_2y' is not"),
+    ("office code like a path", "String should match pattern '^[A-Za-z0-9][A-Za-z0-9_-]*$' (got "
+                                "'../../escaped')"),
+    ("team code like a path", "lists.specialized_team.code: String should match pattern"),
     ("capacity without office", "--capacity needs --office"),
     ("unknown office", "--office '99' is not an office"),
     ("serve missing data folder", "no such folder"),
@@ -86,6 +90,12 @@ def test_errors_found_before_prefect_starts(world: Path, tmp_path: Path, case: s
         "config unknown baseline column": [
             "run", "--data", data, "--out", out, "--config",
             str(_bad_config(tmp_path, "model: {baselines: {complaints_column: complaints_2y}}"))],
+        "office code like a path": ["run", "--data", data, "--out", out, "--config", str(
+            _bad_config(tmp_path, "lists: {offices: {'../../escaped': {name_es: x, "
+                                  "capacity: 3}}}"))],
+        "team code like a path": ["run", "--data", data, "--out", out, "--config", str(
+            _bad_config(tmp_path, "lists: {specialized_team: {code: /tmp/x, name_es: x, "
+                                  "capacity: 3}}"))],
         "capacity without office": ["rank", "--data", data, "--out", out, "--capacity", "5"],
         # --department, the older spelling of --office, still works
         "unknown office": ["rank", "--data", data, "--out", out, "--department", "99"],
@@ -119,3 +129,14 @@ def test_debug_shows_the_traceback_of_a_user_error(world: Path, tmp_path: Path) 
     assert result.returncode == 2
     assert "vigia: --capacity needs --office" in result.stderr
     assert "Traceback" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "rank"])
+def test_a_second_run_on_the_same_output_root_is_refused_at_once(world: Path, tmp_path: Path,
+                                                                 command: str) -> None:
+    out = tmp_path / "out"
+    with claimed(out, shared=False):  # a run is writing there
+        result = vigia(command, "--data", str(world), "--out", str(out), cwd=tmp_path)
+    assert_user_error(result, "another vigia run is writing there")
+    with claimed(out, shared=True), claimed(out, shared=True):  # rankings share the root
+        pass

@@ -6,6 +6,8 @@ scores -> lists) is checked here in seconds; test_end_to_end runs the same chain
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from support import SHIPPED, model_section
@@ -13,7 +15,7 @@ from worlds import make_clean_tables
 
 from features.catalog import FEATURE_CATALOG
 from features.labels import known_cases
-from features.splits import fit_split_plan
+from features.splits import fit_split_plan, label_horizon_months
 from features.training_set import (
     PlanningData,
     build_scoring_set,
@@ -25,7 +27,7 @@ from models.metrics import greater_is_better, precision_at_k
 from models.monitoring.drift import drift_table
 from models.offpolicy.estimates import champion_estimates, evaluation_frame
 from models.offpolicy.estimators import top_k_mask
-from models.offpolicy.list_log import read_list_log
+from models.offpolicy.list_log import list_log_entries, read_list_log
 from models.selection.choose import SelectionEvidence, select_model
 from models.selection.gate import (
     NO_EVIDENCE,
@@ -39,7 +41,7 @@ from models.targeting.lists import WorkplaceRegistry, build_target_lists, office
 from models.training.backtest import run_backtest
 from models.training.candidates import build_grid
 from models.training.planning import Contender, score, train_planning_model
-from reporting.estimates import estimates_section
+from reporting.estimates import estimates_section, write_estimates
 from settings.loader import with_overrides
 
 GRID = model_section({"logistic_regression": {"C": [0.5]}}, seed=SHIPPED.model.seed,
@@ -243,3 +245,46 @@ def test_estimates_judge_the_list_with_a_model_that_never_saw_those_outcomes(wir
     before = Contender(planning.trained.model, pd.Timestamp(newest), planning.model_group)
     own = champion_estimates(wired["data"], before, empty_log, backtest, never, config)
     assert own.figures["scored_by"].startswith("the champion (its training labels end")
+
+
+def test_every_pooled_period_is_scored_by_a_model_whose_labels_end_by_it(wired, tmp_path):
+    """A logged list six months before the newest test window adds a second period (the
+    backtest's two windows overlap, so only the newest of them pools): each period of
+    estimates.json is one whose outcomes are known by the planning date, their label windows do
+    not overlap, and the model that scored it learned only labels ending by its date."""
+    planning, backtest, config = wired["planning"], wired["backtest"], wired["config"]
+    data, fitted = wired["data"], wired["fitted"]
+    champion = Contender(planning.trained.model, planning.label_cutoff, planning.model_group)
+    newest = pd.Timestamp(backtest.newest_split())
+    logged = newest - pd.DateOffset(months=6)
+    log = list_log_entries(wired["target"], logged, config.offpolicy.list_period_months, "v0")
+    cutoffs: dict[pd.Timestamp, pd.Timestamp] = {}
+
+    def refit(as_of: pd.Timestamp):
+        model = train_planning_model(
+            tables_known_before(data.tables, as_of), data.districts, planning.model_group,
+            as_of, oldest_record_date(data.tables), config.training(),
+            fitted.production_splits_config(config.splits), config.drift)
+        cutoffs[as_of] = model.label_cutoff
+        return model.trained.model
+
+    found = champion_estimates(data, champion, log, backtest, refit, config)
+    figures = json.loads(write_estimates(found.figures, tmp_path).read_text(encoding="utf-8"))
+    assert figures["pooled_as_of"] == [str(newest.date()), str(logged.date())]
+    assert figures["list_precision"]["periods"] == 2
+    horizon = label_horizon_months(config.splits, config.labels.label_timespan_months)
+    for period in figures["periods"]:
+        as_of = pd.Timestamp(period["as_of"])
+        assert as_of + pd.DateOffset(months=horizon) <= wired["planning_date"]
+        assert champion.label_cutoff > as_of  # the champion itself may not score it
+        assert f"known before {period['as_of']}" in period["scored_by"] or (
+            f"fitted it for {period['as_of']}, with labels known before it" in period["scored_by"])
+    assert list(cutoffs) == [logged] and cutoffs[logged] <= logged
+    assert "as the backtest fitted it for " + str(newest.date()) in (
+        figures["periods"][0]["scored_by"])
+    starts = [pd.Timestamp(d) for d in figures["pooled_as_of"]]
+    assert starts[1] + pd.DateOffset(months=config.labels.label_timespan_months) <= starts[0]
+    pooled = figures["list_precision"]
+    assert pooled["n_target"] == sum(p["list_precision"]["n_target"] for p in figures["periods"])
+    assert pooled["evidence"] in ("sufficient", "insufficient")
+    assert (pooled["visits_needed"] == 0) == (pooled["evidence"] == "sufficient")

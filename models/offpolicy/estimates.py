@@ -1,31 +1,41 @@
 """What the lists really find: off-policy estimates of a run (reporting/estimates.py writes them).
 
-At an evaluation date t whose label window and outcome lag have passed before the planning date
-(the newest logged list's date when one qualifies, else the newest backtest test window), the
-workplaces are scored by a model that never saw the outcomes judged there (`out_of_sample`): the
-champion when its labels end by t, else the champion's recipe as the backtest fitted it for t,
-else that recipe refitted with labels known before t. The figures say which.
+The estimates pool every past period whose outcomes are known by the planning date
+(`pooled_dates`): each logged list's date and each backtest test window whose label window and
+outcome lag end before it, newest first, keeping only periods whose label windows do not overlap
+(so that no visit counts twice). In each period t every workplace is scored by a model that never
+saw the outcomes judged there (`out_of_sample`): the champion when its labels end by t, else the
+champion's recipe as the backtest fitted it for t, else that recipe refitted with labels known
+before t; `periods[].scored_by` says which.
 
-- `list_precision`: the precision the champion's top `capacity` workplaces at t would have if all
-  of them were visited (models/offpolicy/estimators.py, method from config `offpolicy.method`),
-  from every
-  inspected workplace's outcome weighted by 1 / P(inspected);
-- `list_precision_by_case`: the same estimate for the list's new targets and, apart, its
-  workplaces with a finding already documented before t (follow-up, `features.labels.known_cases`);
-- `prevalence_by_department`: the same estimate of the finding rate over every workplace of each
-  department (INEI department code).
+The estimand is the precision a top-`capacity` list would have if every one of its workplaces
+were visited, assumed stable across the pooled periods: the pooled figure is the mean of the
+periods' lists' precisions, and the per-period estimates are kept so that drift shows.
 
-The fairness audit (`list_audit`) is of the lists as they are delivered, rebuilt at t from the
-same out-of-sample scores (`delivered_lists`: specialised team, office quotas, seeded
+- `list_precision`: pooled over the periods' lists (models/offpolicy/estimators.py, method from
+  config `offpolicy.method`), from every inspected workplace's outcome weighted by
+  1 / P(inspected); the bootstrap resamples workplaces (all their periods together);
+- `list_precision_by_case`: the same for the lists' new targets and, apart, their workplaces with
+  a finding documented before each period (follow-up, `features.labels.known_cases`);
+- `prevalence_by_department`: the finding rate over every workplace of each department.
+
+Each figure carries its effective sample size and `evidence`: an interval wider than config
+`offpolicy.max_interval_width` is "insufficient", with the visits needed (`evidence_of`).
+
+The fairness audit (`list_audit`) is of the lists as they are delivered, rebuilt at the newest
+period from its out-of-sample scores (`delivered_lists`: specialised team, office quotas, seeded
 exploration draws, new and follow-up visits), not of the unconstrained national top `capacity`.
 
-P(inspected) combines the logged selection probability of units drawn on a list whose period
-holds t with the propensity model's chance of an inspection by any other route
+P(inspected) in a period combines the logged selection probability of units drawn on a list
+whose period holds t with the propensity model's chance of an inspection by any other route
 (models/list_log.logged_propensity), times the window's share of visits whose outcome was known
-by the planning date (outcomes assumed to close independently of what they find). The doubly
-robust estimate's outcome model is the champion's score mapped to rates on the inspected rows
-(models/offpolicy.recalibrated_predictions). The labelled-only precision (what the backtest
-reports) is kept beside it.
+by the planning date. One propensity model serves every period: it is fitted on windows ending by
+the planning date from facts known at each window's start, and inspection orders are always
+known, so fitting it on the periods it weights is ordinary estimated-propensity weighting (no
+outcome is learned); a model per period would cost a fit per period for no leakage avoided. The
+doubly robust estimate's outcome model is each period's score mapped to rates on its inspected
+rows (recalibrated_predictions). The labelled-only precision (what the backtest reports) is kept
+beside it.
 """
 
 from __future__ import annotations
@@ -41,12 +51,14 @@ import pandas as pd
 from features.labels import build_labels, known_cases
 from features.splits import label_horizon_months
 from features.training_set import PlanningData, build_scoring_set
-from models.metrics import precision_at_k
 from models.monitoring.fairness import CASE_ATTRIBUTE, audit_groups, audit_table
 from models.offpolicy.estimators import (
+    Estimate,
+    EstimatorOptions,
     estimate_by_group,
     estimator_options,
-    list_precision,
+    evidence_of,
+    pooled_mean,
     recalibrated_predictions,
     top_k_mask,
 )
@@ -73,20 +85,27 @@ def list_log_paths(out_dir: Path, data_dir: Path) -> list[Path]:
     return [catalog.LIST_LOG.path(data_dir), catalog.LIST_LOG.path(out_dir)]
 
 
-def evaluation_date(log: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaConfig,
-                    fallback: pd.Timestamp) -> pd.Timestamp:
-    """The newest logged list date whose label window and outcome lag end by the planning date,
-    else `fallback` (the newest backtest test window)."""
+def pooled_dates(log: pd.DataFrame, planning_date: pd.Timestamp, config: VigiaConfig,
+                 candidates: list[pd.Timestamp]) -> list[pd.Timestamp]:
+    """The periods to pool, newest first: logged list dates and `candidates` (the backtest's test
+    windows) whose label window and outcome lag end by the planning date, each kept only when its
+    label window ends by the start of the newer kept one (no visit counted twice); at most
+    config `offpolicy.max_pooled_periods`."""
     months = label_horizon_months(config.splits, config.labels.label_timespan_months)
     latest = pd.Timestamp(planning_date) - pd.DateOffset(months=months)
-    dates = pd.to_datetime(log["planning_date"]) if len(log) else pd.Series(dtype="datetime64[ns]")
-    usable = dates[dates <= latest]
-    return pd.Timestamp(usable.max()) if len(usable) else pd.Timestamp(fallback)
+    logged = pd.to_datetime(log["planning_date"]).tolist() if len(log) else []
+    kept: list[pd.Timestamp] = []
+    for date in sorted({pd.Timestamp(d) for d in logged + list(candidates)}, reverse=True):
+        if date <= latest and (not kept or date + pd.DateOffset(
+                months=config.labels.label_timespan_months) <= kept[-1]):
+            kept.append(date)
+    return kept[:config.offpolicy.max_pooled_periods]
 
 
 @dataclass(frozen=True)
 class EvaluationRows:
-    """Every workplace at the evaluation date: features, out-of-sample scores, labels."""
+    """Every workplace at one evaluation date (a pooled period): features, out-of-sample scores,
+    labels."""
 
     as_of: pd.Timestamp
     features: pd.DataFrame  # index workplace_id
@@ -131,47 +150,115 @@ def evaluation_frame(data: PlanningData, as_of: pd.Timestamp,
     return X, labels.reindex(X.index)
 
 
-def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
-                  rows: EvaluationRows, planning_date: pd.Timestamp, log: pd.DataFrame,
-                  capacity: int, config: VigiaConfig,
-                  propensity_model: PropensityModel | None = None) -> dict[str, Any]:
-    """The figures of `estimates.json` (module docstring); the propensity model is fitted here
-    unless given (one fitted with `known_before=planning_date`)."""
-    settings, labels_cfg = config.offpolicy, config.labels
-    as_of, X, scores, labels = rows.as_of, rows.features, rows.scores, rows.labels
-    ids = X.index
-    if propensity_model is None:
-        propensity_model = fit_propensity(tables, districts, planning_date, config.training())
-    observed = labels.notna()
+def period_rows(data: PlanningData, as_of: pd.Timestamp, champion: Contender,
+                backtest: BacktestResult, refit: RecipeRefit,
+                config: VigiaConfig) -> EvaluationRows:
+    """One pooled period's workplaces, scored out of sample (`out_of_sample`)."""
+    X, labels = evaluation_frame(data, as_of, config)
+    scores, scored_by = out_of_sample(champion, as_of, X, backtest, refit)
+    return EvaluationRows(as_of, X, scores, labels, scored_by)
+
+
+@dataclass(frozen=True)
+class PeriodTerms:
+    """One period's weighted observations, one row per workplace (index workplace_id):
+    observed, outcome, propensity, prediction, listed (in the top `capacity`), part (new /
+    follow-up, NaN off the list), department."""
+
+    rows: EvaluationRows
+    frame: pd.DataFrame
+    known_share: float  # share of the window's visits whose outcome was known by planning
+
+
+def period_terms(tables: dict[str, pd.DataFrame], rows: EvaluationRows, log: pd.DataFrame,
+                 propensity_model: PropensityModel, capacity: int,
+                 config: VigiaConfig) -> PeriodTerms:
+    """The weighted observations of one period (P(inspected): module docstring)."""
+    labels_cfg, as_of, ids = config.labels, rows.as_of, rows.features.index
+    observed = rows.labels.notna()
     # An outcome is seen when the visit happened AND closed before the planning date: the
     # chance of a visit times the window's share of visits already closed.
     inspected = inspected_in_window(tables["inspections"], ids, as_of,
                                     labels_cfg.label_timespan_months)
     known_share = float(observed.sum() / max(inspected.sum(), 1.0))
-    propensity = logged_propensity(ids, propensity_model.predict(X), log, as_of) * known_share
-    options = estimator_options(settings, config.model.seed)
-    rates = recalibrated_predictions(scores, observed, labels, propensity,
-                                     settings.min_propensity)
-    precision = list_precision(scores, capacity, observed, labels, propensity, rates,
-                               options=options)
+    propensity = logged_propensity(ids, propensity_model.predict(rows.features), log,
+                                   as_of) * known_share
     cases = known_cases(tables["inspections"], as_of, labels_cfg.kind, labels_cfg.min_indicators)
-    by_case = estimate_by_group(list_parts(scores, capacity, cases), observed, labels, propensity,
-                                rates, options=options)
-    department = tables["workplaces"].set_index("workplace_id")["ubigeo"].astype(str).str[:2]
-    prevalence = estimate_by_group(department.reindex(ids), observed, labels, propensity, rates,
-                                   options=options)
+    department = tables["workplaces"].drop_duplicates("workplace_id").set_index(
+        "workplace_id")["ubigeo"].astype(str).str[:2]
+    frame = pd.DataFrame({
+        "observed": observed, "outcome": rows.labels, "propensity": propensity,
+        "prediction": recalibrated_predictions(rows.scores, observed, rows.labels, propensity,
+                                               config.offpolicy.min_propensity),
+        "listed": top_k_mask(rows.scores, capacity),
+        "part": list_parts(rows.scores, capacity, cases), "department": department.reindex(ids)})
+    return PeriodTerms(rows, frame, known_share)
+
+
+def with_evidence(estimate: Estimate, max_width: float) -> dict[str, Any]:
+    """An estimate's figures and whether its interval is narrow enough to report."""
+    return {**estimate.as_dict(), **evidence_of(estimate, max_width).as_dict()}
+
+
+def pooled_figures(periods: list[PeriodTerms], capacity: int,
+                   options: EstimatorOptions, max_width: float) -> dict[str, Any]:
+    """List precision (whole and by case part) and department rates over the stacked periods;
+    a workplace's rows of every period are resampled together."""
+    stacked = pd.concat({str(p.rows.as_of.date()): p.frame for p in periods}, names=["as_of"])
+    clusters = pd.Series(stacked.index.get_level_values(-1), index=stacked.index)
+
+    def by(groups: pd.Series) -> dict[str, dict[str, Any]]:
+        found = estimate_by_group(groups, stacked["observed"], stacked["outcome"],
+                                  stacked["propensity"], stacked["prediction"], clusters,
+                                  options=options)
+        return {name: with_evidence(e, max_width) for name, e in found.items()}
+
+    listed = stacked[stacked["listed"]]
+    precision = pooled_mean(listed["observed"].to_numpy(), listed["outcome"].to_numpy(),
+                            listed["propensity"].to_numpy(), listed["prediction"].to_numpy(),
+                            clusters[listed.index].to_numpy(), options=options)
+    seen = listed.loc[listed["observed"], "outcome"]
+    return {"list_precision": {**with_evidence(precision, max_width), "k": int(capacity),
+                               "periods": len(periods),
+                               "labelled_only_precision": float(seen.mean())
+                               if len(seen) else float("nan")},
+            "list_precision_by_case": by(stacked["part"]),
+            "prevalence_by_department": by(stacked["department"])}
+
+
+def period_figures(period: PeriodTerms, capacity: int, options: EstimatorOptions,
+                   max_width: float) -> dict[str, Any]:
+    """One period's own list precision (whole and by case part), so that drift shows."""
+    figures = pooled_figures([period], capacity, options, max_width)
+    return {"as_of": str(period.rows.as_of.date()), "scored_by": period.rows.scored_by,
+            "known_outcome_share": period.known_share,
+            "list_precision": figures["list_precision"],
+            "list_precision_by_case": figures["list_precision_by_case"]}
+
+
+def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
+                  periods: list[EvaluationRows], planning_date: pd.Timestamp, log: pd.DataFrame,
+                  capacity: int, config: VigiaConfig,
+                  propensity_model: PropensityModel | None = None) -> dict[str, Any]:
+    """The figures of `estimates.json` (module docstring) over `periods` (newest first); the
+    propensity model is fitted here unless given (one fitted with `known_before=planning_date`)."""
+    settings, labels_cfg = config.offpolicy, config.labels
+    if propensity_model is None:
+        propensity_model = fit_propensity(tables, districts, planning_date, config.training())
+    options = estimator_options(settings, config.model.seed)
+    terms = [period_terms(tables, rows, log, propensity_model, capacity, config)
+             for rows in periods]
     past = log[pd.to_datetime(log["planning_date"]) < planning_date]
     linked = link_outcomes(past, tables["inspections"], planning_date, labels_cfg.kind,
                            labels_cfg.min_indicators)
     return {
-        "as_of": str(as_of.date()),
-        "scored_by": rows.scored_by,
+        "as_of": str(periods[0].as_of.date()),
+        "scored_by": periods[0].scored_by,
+        "pooled_as_of": [str(rows.as_of.date()) for rows in periods],
         "label_window_months": labels_cfg.label_timespan_months,
-        "known_outcome_share": known_share,
-        "list_precision": {**precision.as_dict(), "k": int(capacity),
-                           "labelled_only_precision": precision_at_k(labels, scores, capacity)},
-        "list_precision_by_case": {k: v.as_dict() for k, v in by_case.items()},
-        "prevalence_by_department": {k: v.as_dict() for k, v in prevalence.items()},
+        **pooled_figures(terms, capacity, options, settings.max_interval_width),
+        "periods": [period_figures(t, capacity, options, settings.max_interval_width)
+                    for t in terms],
         "propensity_model": {"summary": propensity_model.summary(),
                              "brier": propensity_model.brier,
                              "mean_predicted": propensity_model.mean_predicted,
@@ -225,32 +312,32 @@ def delivery_groups(workplaces: pd.DataFrame, cases: pd.Index) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class ChampionEstimates:
-    """What the champion's list and each department really hold, and the fairness audit of the
-    lists as delivered, at the evaluation date."""
+    """What the champion's list and each department really hold (pooled over past periods), and
+    the fairness audit of the lists as delivered at the newest of them."""
 
     figures: dict[str, Any]  # the document of estimates.json (`run_estimates`)
     audit: pd.DataFrame  # `list_audit` of the lists as delivered at the evaluation date
     delivered: pd.DataFrame  # those lists (`delivered_lists`)
     capacity: int  # the list's length (config lists.total_capacity)
-    rows: EvaluationRows  # what was judged: out-of-sample scores and labels
+    rows: EvaluationRows  # the newest period: out-of-sample scores and labels
 
 
 def champion_estimates(data: PlanningData, champion: Contender, log: pd.DataFrame,
                        backtest: BacktestResult, refit: RecipeRefit,
                        config: VigiaConfig) -> ChampionEstimates:
-    """The off-policy estimates and the audit of the champion's list at the evaluation date (the
-    newest usable logged list, else the newest backtest test window), scored out of sample."""
+    """The off-policy estimates pooled over every past period whose outcomes are known
+    (`pooled_dates`: logged lists and backtest test windows), each scored out of sample, and the
+    audit of the lists as delivered at the newest of them."""
     capacity = config.lists.total_capacity
-    as_of = evaluation_date(log, data.planning_date, config,
-                            pd.Timestamp(backtest.newest_split()))
-    X, labels = evaluation_frame(data, as_of, config)
-    scores, scored_by = out_of_sample(champion, as_of, X, backtest, refit)
-    rows = EvaluationRows(as_of, X, scores, labels, scored_by)
-    figures = run_estimates(data.tables, data.districts, rows, data.planning_date, log, capacity,
-                            config)
-    labels_cfg = config.labels
-    cases = known_cases(data.tables["inspections"], as_of, labels_cfg.kind,
+    windows = [pd.Timestamp(split) for split in backtest.test_scores["split"].unique()]
+    dates = pooled_dates(log, data.planning_date, config, windows) or [
+        pd.Timestamp(backtest.newest_split())]
+    periods = [period_rows(data, as_of, champion, backtest, refit, config) for as_of in dates]
+    figures = run_estimates(data.tables, data.districts, periods, data.planning_date, log,
+                            capacity, config)
+    newest, labels_cfg = periods[0], config.labels
+    cases = known_cases(data.tables["inspections"], newest.as_of, labels_cfg.kind,
                         labels_cfg.min_indicators)
-    delivered = delivered_lists(data, rows, config, cases)
-    return ChampionEstimates(figures, list_audit(data.tables, rows, delivered, cases, config),
-                             delivered, capacity, rows)
+    delivered = delivered_lists(data, newest, config, cases)
+    return ChampionEstimates(figures, list_audit(data.tables, newest, delivered, cases, config),
+                             delivered, capacity, newest)

@@ -14,12 +14,15 @@ inspected ones alone:
   and tighter than Horvitz-Thompson when the predictions are good.
 
 Intervals: scipy.stats.bootstrap (percentile method) over the units of T, resampling each unit
-with its inspection indicator and terms, joined with a Wilson interval of the weighted rate
+(or each cluster of rows: one workplace across pooled periods, `pooled_mean`) with its
+inspection indicator and terms, joined with a Wilson interval of the weighted rate
 among the inspected on Kish's effective sample size (the bootstrap alone collapses to [0, 0]
 when no inspected unit had a finding). Resampling units treats the population as a sample of a
 super-population, so the interval is wider than the design's own (conservative).
 Probabilities are clipped below at `min_propensity` (weights capped at 1 / min_propensity):
-a unit that could never be inspected cannot be seen by any estimator.
+a unit that could never be inspected cannot be seen by any estimator. An interval wider than
+config `offpolicy.max_interval_width` is not a result: `evidence_of` says how many more visits
+would narrow it enough.
 """
 
 from __future__ import annotations
@@ -42,18 +45,24 @@ METHODS = (HORVITZ_THOMPSON, SELF_NORMALISED, DOUBLY_ROBUST)
 
 @dataclass(frozen=True)
 class Estimate:
-    """A mean outcome over a target set with its bootstrap interval."""
+    """A mean outcome over a target set with its bootstrap interval and how much it rests on."""
 
     estimate: float
     low: float
     high: float
     method: str
     confidence: float
-    n_target: int
-    n_observed: int
+    n_target: int  # rows of the target set (units, or units x pooled periods)
+    n_observed: int  # of them, inspected with a known outcome
+    n_positive: int  # of those, with a finding
+    effective_sample_size: float  # Kish's, over the observed rows' inverse-propensity weights
 
     def as_dict(self) -> dict[str, float | int | str]:
         return asdict(self)
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
 
 
 def inverse_propensity_weights(propensity: np.ndarray | pd.Series, min_propensity: float,
@@ -62,23 +71,6 @@ def inverse_propensity_weights(propensity: np.ndarray | pd.Series, min_propensit
     if not 0.0 < min_propensity <= 1.0:
         raise ValueError(f"min_propensity must be in (0, 1], got {min_propensity}")
     return 1.0 / np.clip(np.asarray(propensity, dtype=float), min_propensity, 1.0)
-
-
-def _statistic(method: str):
-    """The estimator as a vectorised function of (observed, outcome, weight, prediction)."""
-    def horvitz_thompson(observed, outcome, weight, prediction, axis=-1):
-        return np.mean(observed * outcome * weight, axis=axis)
-
-    def self_normalised(observed, outcome, weight, prediction, axis=-1):
-        total = np.sum(observed * weight, axis=axis)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.sum(observed * outcome * weight, axis=axis) / total
-
-    def doubly_robust(observed, outcome, weight, prediction, axis=-1):
-        return np.mean(prediction + observed * (outcome - prediction) * weight, axis=axis)
-
-    return {HORVITZ_THOMPSON: horvitz_thompson, SELF_NORMALISED: self_normalised,
-            DOUBLY_ROBUST: doubly_robust}[method]
 
 
 @dataclass(frozen=True)
@@ -108,40 +100,82 @@ def estimate_mean(observed: np.ndarray, outcome: np.ndarray, propensity: np.ndar
     `outcome` (ignored where not observed; NaN allowed there), `propensity` (chance of being
     inspected), `prediction` (a model's expected outcome; required by `doubly_robust`).
     """
-    method, min_propensity = options.method, options.min_propensity
-    confidence, n_resamples, seed = options.confidence, options.n_resamples, options.seed
+    return pooled_mean(observed, outcome, propensity, prediction, options=options)
+
+
+def pooled_mean(observed: np.ndarray, outcome: np.ndarray, propensity: np.ndarray,
+                prediction: np.ndarray | None = None, clusters: np.ndarray | None = None, *,
+                options: EstimatorOptions) -> Estimate:
+    """`estimate_mean` over rows that may repeat a unit (the same workplace in several pooled
+    periods): the bootstrap resamples whole `clusters` (default: every row its own), so that a
+    workplace's correlated outcomes across periods are not counted as independent evidence.
+
+    Each estimator is a ratio of row sums (numerator terms over 1 per row, or over the observed
+    weights for the self-normalised one), summed per cluster before resampling.
+    """
+    method = options.method
     if method not in METHODS:
         raise ValueError(f"unknown off-policy method {method!r}; known: {', '.join(METHODS)}")
     observed = np.asarray(observed, dtype=bool)
     n_target, n_observed = len(observed), int(observed.sum())
     if n_target == 0:
-        return Estimate(np.nan, np.nan, np.nan, method, confidence, 0, 0)
+        return Estimate(np.nan, np.nan, np.nan, method, options.confidence, 0, 0, 0, 0.0)
     if prediction is None:
         if method == DOUBLY_ROBUST:
             raise ValueError("the doubly robust estimate needs the model's predictions")
         prediction = np.zeros(n_target)
-    data = (observed.astype(float), np.where(observed, np.nan_to_num(np.asarray(
-        outcome, dtype=float)), 0.0), inverse_propensity_weights(propensity, min_propensity),
-            np.asarray(prediction, dtype=float))
-    statistic = _statistic(method)
-    value = float(statistic(*data))
-    if n_target < 2 or not np.isfinite(value):
-        return Estimate(value, np.nan, np.nan, method, confidence, n_target, n_observed)
+    y = np.where(observed, np.nan_to_num(np.asarray(outcome, dtype=float)), 0.0)
+    weight = inverse_propensity_weights(propensity, options.min_propensity)
+    numerator, denominator = _ratio_terms(method, observed.astype(float), y, weight,
+                                          np.asarray(prediction, dtype=float))
+    groups = np.arange(n_target) if clusters is None else pd.factorize(np.asarray(clusters))[0]
+    sums = (np.bincount(groups, numerator), np.bincount(groups, denominator))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = float(numerator.sum() / denominator.sum())
+    base = (method, options.confidence, n_target, n_observed, int(y[observed].sum()),
+            kish_effective_size(weight[observed]))
+    if len(sums[0]) < 2 or not np.isfinite(value):
+        return Estimate(value, np.nan, np.nan, *base)
+    boot_low, boot_high = _bootstrap_ratio(sums, options)
+    low, high = weighted_wilson(observed.astype(float), y, weight, options.confidence)
+    # a rate: bounds outside [0, 1] say nothing more; resamples without an inspected unit leave
+    # the self-normalised bootstrap undefined (NaN): the Wilson bounds then stand alone
+    return Estimate(value, float(np.clip(np.nanmin([boot_low, low]), 0.0, 1.0)),
+                    float(np.clip(np.nanmax([boot_high, high]), 0.0, 1.0)), *base)
+
+
+def _ratio_terms(method: str, observed: np.ndarray, outcome: np.ndarray, weight: np.ndarray,
+                 prediction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the estimator's numerator and denominator terms (module docstring)."""
+    ones = np.ones_like(observed)
+    if method == HORVITZ_THOMPSON:
+        return observed * outcome * weight, ones
+    if method == SELF_NORMALISED:
+        return observed * outcome * weight, observed * weight
+    return prediction + observed * (outcome - prediction) * weight, ones
+
+
+def _bootstrap_ratio(sums: tuple[np.ndarray, np.ndarray],
+                     options: EstimatorOptions) -> tuple[float, float]:
+    """Percentile bootstrap interval of sum(numerator) / sum(denominator) over clusters."""
+    def ratio(numerator, denominator, axis=-1):
+        return np.sum(numerator, axis=axis) / np.sum(denominator, axis=axis)
+
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         # a degenerate resampling (no finding among the inspected) is what the Wilson bound
-        # below is for
+        # is for
         warnings.simplefilter("ignore", DegenerateDataWarning)
-        result = bootstrap(data, statistic, paired=True, vectorized=True,
-                           n_resamples=n_resamples, confidence_level=confidence,
-                           method="percentile", rng=np.random.default_rng(seed))
-    interval = result.confidence_interval
-    low, high = weighted_wilson(data[0], data[1], data[2], confidence)
-    # a rate: bounds outside [0, 1] say nothing more
-    # resamples without an inspected unit leave the self-normalised bootstrap undefined (NaN):
-    # the Wilson bounds then stand alone
-    return Estimate(value, float(np.clip(np.nanmin([interval.low, low]), 0.0, 1.0)),
-                    float(np.clip(np.nanmax([interval.high, high]), 0.0, 1.0)), method,
-                    confidence, n_target, n_observed)
+        result = bootstrap(sums, ratio, paired=True, vectorized=True, batch=200,
+                           n_resamples=options.n_resamples, confidence_level=options.confidence,
+                           method="percentile", rng=np.random.default_rng(options.seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def kish_effective_size(weight: np.ndarray) -> float:
+    """Kish's effective sample size (sum w)^2 / sum w^2 of weighted observations: as many
+    equally weighted ones would estimate a mean as precisely."""
+    weight = np.asarray(weight, dtype=float)
+    return float(weight.sum() ** 2 / np.sum(weight ** 2)) if len(weight) else 0.0
 
 
 def weighted_wilson(observed: np.ndarray, outcome: np.ndarray, weight: np.ndarray,
@@ -154,7 +188,7 @@ def weighted_wilson(observed: np.ndarray, outcome: np.ndarray, weight: np.ndarra
     w = weight[observed > 0]
     if len(w) == 0:
         return 0.0, 1.0
-    n = float(w.sum() ** 2 / np.sum(w ** 2))
+    n = kish_effective_size(w)
     p = float(np.sum(w * outcome[observed > 0]) / w.sum())
     z = float(norm.ppf(0.5 + confidence / 2.0))
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
@@ -163,16 +197,57 @@ def weighted_wilson(observed: np.ndarray, outcome: np.ndarray, weight: np.ndarra
 
 
 def estimate_by_group(groups: pd.Series, observed: pd.Series, outcome: pd.Series,
-                      propensity: pd.Series, prediction: pd.Series | None = None, *,
+                      propensity: pd.Series, prediction: pd.Series | None = None,
+                      clusters: pd.Series | None = None, *,
                       options: EstimatorOptions) -> dict[str, Estimate]:
-    """`estimate_mean` per group (e.g. department) of a population; all Series share an index."""
+    """`pooled_mean` per group (e.g. department) of a population; all Series share an index."""
     estimates = {}
     for name, index in groups.groupby(groups, sort=True).groups.items():
-        estimates[str(name)] = estimate_mean(
+        estimates[str(name)] = pooled_mean(
             observed.loc[index].to_numpy(), outcome.loc[index].to_numpy(),
             propensity.loc[index].to_numpy(),
-            None if prediction is None else prediction.loc[index].to_numpy(), options=options)
+            None if prediction is None else prediction.loc[index].to_numpy(),
+            None if clusters is None else clusters.loc[index].to_numpy(), options=options)
     return estimates
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Whether an estimate's interval is narrow enough to be reported as a result."""
+
+    evidence: str  # SUFFICIENT | INSUFFICIENT
+    interval_width: float
+    max_interval_width: float
+    visits_needed: int  # more inspected visits of the target set to reach the width (0: none)
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return asdict(self)
+
+
+SUFFICIENT, INSUFFICIENT = "sufficient", "insufficient"
+
+
+def evidence_of(estimate: Estimate, max_width: float) -> Evidence:
+    """Sufficient when the interval is at most `max_width` wide; else the visits still needed.
+
+    An interval's width shrinks as 1 / sqrt(n) in its effective sample size n: the observed
+    variance per effective observation is v = n * (W / 2z)^2 for an interval of width W, and a
+    width W* needs n* = v * (2z / W*)^2 = n * (W / W*)^2 effective observations. New visits of
+    the target set drawn at random (equal, known chances) each add about one, so
+    `visits_needed` = ceil(n* - n), at least 1. With no observation at all there is no variance
+    to scale: the worst Bernoulli variance 1/4 is used, n* = (2z)^2 / (4 W*^2).
+    """
+    width = estimate.width
+    if np.isfinite(width) and width <= max_width:
+        return Evidence(SUFFICIENT, float(width), max_width, 0)
+    n = estimate.effective_sample_size
+    if n > 0 and np.isfinite(width):
+        needed = n * (width / max_width) ** 2
+    else:
+        z = float(norm.ppf(0.5 + estimate.confidence / 2.0))
+        needed = (2.0 * z) ** 2 * 0.25 / max_width ** 2
+    return Evidence(INSUFFICIENT, float(width), max_width,
+                    max(1, int(np.ceil(needed - n))))
 
 
 def recalibrated_predictions(scores: pd.Series, observed: pd.Series, outcome: pd.Series,

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from features.labels import inspection_positive
+from settings import files
 
 LOG_COLUMNS = ["planning_date", "period_end", "office", "rank", "workplace_id", "establishments",
                "selection", "selection_probability", "model_version"]
@@ -51,16 +52,20 @@ def read_list_log(*paths: Path) -> pd.DataFrame:
 
 def append_list_log(path: Path, entries: pd.DataFrame) -> pd.DataFrame:
     """Add a list's rows to the log at `path`; a rerun for the same date and office replaces
-    that list's rows. Written atomically (temporary file, then rename)."""
+    that list's rows. Written atomically (temporary file, then rename) under an exclusive lock,
+    so concurrent `vigia rank` processes each add their list."""
+    with files.locked(path):
+        return _replace_lists(path, entries)
+
+
+def _replace_lists(path: Path, entries: pd.DataFrame) -> pd.DataFrame:
     log = read_list_log(path)
     published = set(zip(entries["planning_date"], entries["office"], strict=True))
     keep = [(d, o) not in published for d, o in zip(log["planning_date"], log["office"],
                                                      strict=True)]
     combined = pd.concat([log[keep], entries], ignore_index=True) if len(log) else entries
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    combined.to_parquet(partial, index=False)
-    partial.replace(path)
+    with files.replaced(path) as partial:
+        combined.to_parquet(partial, index=False)
     return combined
 
 
