@@ -114,15 +114,16 @@ def estimates_against_truth(truth: Mapping[str, pd.DataFrame],
 
 
 def fairness_against_truth(truth: Mapping[str, pd.DataFrame], workplaces: pd.DataFrame,
-                           scores: pd.Series, as_of: pd.Timestamp, capacity: int,
+                           target: pd.DataFrame, as_of: pd.Timestamp,
                            settings: FairnessConfig) -> pd.DataFrame:
-    """The fairness audit of the top `capacity` with precision and recall against who really
-    was in forced labour at `as_of` (every workplace labelled by the truth)."""
+    """The fairness audit of the lists as delivered (`target`, the run's list file: every
+    establishment of a listed visit counts as listed) with precision and recall against who
+    really was in forced labour at `as_of` (every workplace labelled by the truth)."""
     from models.monitoring.fairness import audit_groups, audit_table
-    from models.offpolicy.estimators import top_k_mask
-    from models.targeting.lists import office_of
+    from models.targeting.lists import listed_workplaces, office_of
 
-    active = forced_labour_active(truth, as_of).reindex(scores.index).fillna(False)
+    ids = pd.Index(workplaces["workplace_id"].astype(str), name="workplace_id")
+    active = forced_labour_active(truth, as_of).reindex(ids).fillna(False)
     groups = audit_groups(workplaces, office_of(workplaces.set_index("workplace_id")["ubigeo"]))
-    return audit_table(top_k_mask(scores, capacity), active.astype(float),
-                       groups.reindex(scores.index), settings)
+    return audit_table(listed_workplaces(target, ids), active.astype(float),
+                       groups.reindex(ids), settings)

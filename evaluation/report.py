@@ -33,7 +33,7 @@ OFFPOLICY_AGAINST_TRUTH = catalog.RunFile(
     "the run's off-policy finding rates per department beside the true rates", catalog.BACKTEST)
 FAIRNESS_AGAINST_TRUTH = catalog.RunFile(
     "fairness_against_truth.csv", "csv", STAGE,
-    "the planning list's fairness audit measured against the truth", catalog.BACKTEST)
+    "the delivered lists' fairness audit measured against the truth", catalog.BACKTEST)
 EVALUATION_FILES = (EVALUATION_CSV, EVALUATION_MD, OFFPOLICY_AGAINST_TRUTH,
                     FAIRNESS_AGAINST_TRUTH)
 
@@ -91,8 +91,9 @@ def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_mont
     """Write `truth_evaluation.csv` and `.md` into the run's backtest folder; return the .md.
 
     With the run's `estimates.json`, its finding rates per department are set against the truth
-    (`offpolicy_against_truth.csv`); with `fairness` (config `fairness:`), the planning list's
-    audit against the truth (`fairness_against_truth.csv`).
+    (`offpolicy_against_truth.csv`); with `fairness` (config `fairness:`), the audit of the lists
+    as delivered (the run's list file, the selection the run's own audit rebuilds at its
+    evaluation date) against the truth (`fairness_against_truth.csv`).
     """
     table = evaluate_run(truth_dir, run_dir, capacity, horizon_months)
     table.to_csv(EVALUATION_CSV.path(run_dir), index=False)
@@ -106,15 +107,15 @@ def write_evaluation(truth_dir: Path, run_dir: Path, capacity: int, horizon_mont
                  f"{against['covered'].mean():.0%} of the {len(against)} intervals hold the "
                  f"true rate (`{OFFPOLICY_AGAINST_TRUTH.name}`).\n")
     if fairness is not None:
-        scores = pd.read_csv(catalog.SCORES.path(run_dir), dtype={"workplace_id": str})
         as_of = pd.Timestamp(catalog.PLANNING_DATE.path(run_dir).read_text().strip())
+        delivered = pd.read_csv(catalog.LIST_CSV.path(run_dir, as_of=str(as_of.date())),
+                                dtype={"establishments": str})
         registry = pd.read_csv(truth_dir.parent / inputs.WORKPLACES.file_name, dtype=str,
                                usecols=["workplace_id", "ruc", "ciiu", "ubigeo", "size_band"])
         audit = fairness_against_truth(truth, registry.drop_duplicates("workplace_id"),
-                                       scores.set_index("workplace_id")["score"], as_of,
-                                       capacity, fairness)
+                                       delivered, as_of, fairness)
         audit.to_csv(FAIRNESS_AGAINST_TRUTH.path(run_dir), index=False)
-        text += (f"\n## Fairness of the planning list against the truth\n\n"
+        text += (f"\n## Fairness of the delivered lists against the truth\n\n"
                  f"{int((audit['flagged'] != '').sum())} of {len(audit)} groups flagged "
                  f"(`{FAIRNESS_AGAINST_TRUTH.name}`).\n")
     path = EVALUATION_MD.path(run_dir)

@@ -183,8 +183,15 @@ LIST_COMPARISON_DIRECTIONS: dict[str, bool] = {
 }
 
 
+# Suffix of a metric measured among new targets only (no finding documented before the as-of
+# date), e.g. `precision_at_capacity_new` (models/training/backtest.py `new_target_table`).
+NEW_TARGETS_SUFFIX = "_new"
+
+
 def greater_is_better(metric_name: str) -> bool:
-    """Direction of a metric as named in result tables, e.g. `precision_at_capacity`."""
+    """Direction of a metric as named in result tables, e.g. `precision_at_capacity` (or
+    `precision_at_capacity_new`, the same among new targets)."""
+    metric_name = metric_name.removesuffix(NEW_TARGETS_SUFFIX)
     if metric_name in LIST_COMPARISON_DIRECTIONS:
         return LIST_COMPARISON_DIRECTIONS[metric_name]
     base = metric_name.split("_at_")[0]

@@ -250,8 +250,8 @@ def measure_listing_drift(champion: tracking.Champion, scored: ScoredWorkplaces)
 
 
 def champion_drift(champion: tracking.Champion, scored: ScoredWorkplaces) -> ListingDrift:
-    """The planning date's features and the champion's scores on them against those of the
-    champion's own planning date (a table per profile the champion was registered with)."""
+    """The planning date's features and the champion's scores on them against every workplace
+    at the champion's newest training as-of date (a table per profile it was registered with)."""
     return listing_drift(champion.scoring_profile, champion.score_profile, scored.features,
                          scored.scores)
 

@@ -27,6 +27,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
+from models.metrics import NEW_TARGETS_SUFFIX
 from models.selection.promotion import PromotionDecision
 from reporting.records import RunRecords
 from settings import inputs
@@ -155,6 +156,8 @@ def log_metric_table(table: pd.DataFrame) -> None:
                               ("_ci_high", row.ci_high)):
             if pd.notna(value):
                 metrics[f"{row.metric}{suffix}"] = float(value)
+        if row.metric.endswith(NEW_TARGETS_SUFFIX):  # how thin the new targets' evidence is
+            metrics[f"{row.metric}_n_labelled_in_top_k"] = float(row.n_labelled_in_top_k)
     mlflow.log_metrics(metrics)
     mlflow.log_text(table.to_csv(index=False), inputs.METRICS.name)
 

@@ -27,7 +27,8 @@ def listing_drift_section(drift: ListingDrift, retrain_reason: str | None) -> st
            if retrain_reason else "")
     tables = drift.tables()
     if not tables:
-        return why or "Not measured: the champion was registered without planning-date profiles."
+        return why or ("Not measured: the champion was registered without training-population "
+                       "profiles.")
     parts = [why] if why else []
     for name, table in tables.items():
         parts.append(f"`{name}` (all rows in MLflow `{inputs.DRIFT_TABLE.path(name=name)}`):\n\n"

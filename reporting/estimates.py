@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from models.offpolicy.estimates import ChampionEstimates
+from models.selection.gate import CHECK_MEANING, check_word
 from reporting.markdown import markdown_table
 from reporting.plots import plot_audit
 from settings import catalog, files
@@ -118,6 +119,19 @@ def write_audit(audit: pd.DataFrame, settings: FairnessConfig, out_dir: Path) ->
     return path
 
 
+def fairness_statement(gate_fairness: bool | None, audit: pd.DataFrame) -> str:
+    """The gate's fairness verdict and the delivered lists' flags in one statement: they answer
+    different questions (challenger against champion; these lists against the band), so a
+    passed check beside flagged groups is not a contradiction, and the reader is told why."""
+    flagged = audit[audit["flagged"] != ""]
+    by_attribute = flagged.groupby("attribute", sort=False).size()
+    where = ", ".join(f"{attribute} {n}" for attribute, n in by_attribute.items())
+    return (f"Fairness check of the gate ({CHECK_MEANING['fairness']}): "
+            f"{check_word(gate_fairness, 'passed', 'FAILED')}. It compares two models; it does "
+            f"not judge the lists below in absolute terms. The audit of the lists as delivered "
+            f"flags {len(flagged)} of {len(audit)} groups" + (f" ({where})." if where else "."))
+
+
 def audit_section(audit: pd.DataFrame, as_of: str, capacity: int, scored_by: str) -> str:
     """The run report's fairness section: flagged groups first, the whole table in the CSV."""
     flagged = audit[audit["flagged"] != ""]
@@ -125,12 +139,13 @@ def audit_section(audit: pd.DataFrame, as_of: str, capacity: int, scored_by: str
              "list_share", "selection_rate_ratio", "precision_ratio", "recall_ratio",
              "few_labelled", "flagged"]
     return "\n\n".join([
-        f"The champion's top {capacity} at {as_of} (scored by {scored_by}), per office, size "
-        "band, CIIU division and natural person vs company (fairlearn MetricFrame); ratios to "
-        "each attribute's reference group, flagged outside the band unless the group is small "
-        "(few_labelled: precision and recall not judged). "
-        f"{len(flagged)} of {len(audit)} groups flagged "
-        f"(all rows in `{catalog.FAIRNESS_AUDIT.name}`):",
+        f"The lists as delivered at {as_of} ({capacity} visits: specialised team, office quotas, "
+        f"seeded exploration draws), rebuilt from scores by {scored_by}; every establishment of "
+        "a listed visit counts as listed. Per office, size band, CIIU division, natural person "
+        "vs company, and case (nuevo: no finding documented before that date; seguimiento: one "
+        "was) (fairlearn MetricFrame); ratios to each attribute's reference group, flagged "
+        "outside the band unless the group is small (few_labelled: precision and recall not "
+        f"judged). Flagged groups (all rows in `{catalog.FAIRNESS_AUDIT.name}`):",
         markdown_table(flagged[shown], digits=2) if len(flagged) else "None flagged.",
         f"![fairness audit]({catalog.FAIRNESS_FIGURE.name})",
     ])
@@ -143,6 +158,7 @@ class Findings:
     metrics: dict[str, float]  # `offpolicy_metrics`: the pooled list precision for MLflow
     estimates_section: str  # Markdown
     fairness_section: str  # Markdown
+    audit: pd.DataFrame  # the delivered lists' audit behind `fairness_section`
 
 
 def write_findings(found: ChampionEstimates, fairness: FairnessConfig, out_dir: Path) -> Findings:
@@ -151,5 +167,5 @@ def write_findings(found: ChampionEstimates, fairness: FairnessConfig, out_dir: 
     write_audit(found.audit, fairness, out_dir)
     return Findings(offpolicy_metrics(found.figures),
                     estimates_section(found.figures),
-                    audit_section(found.audit, found.figures["as_of"], found.capacity,
-                                  found.figures["scored_by"]))
+                    audit_section(found.audit, found.figures["as_of"], len(found.delivered),
+                                  found.figures["scored_by"]), found.audit)

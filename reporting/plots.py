@@ -103,8 +103,9 @@ def plot_audit(audit: pd.DataFrame, band: tuple[float, float],
     """A metric's disparity ratios per group (one panel per attribute, log scale) against the
     flag `band` (config `fairness.ratio_low`, `ratio_high`); red where that metric is flagged."""
     low, high = band
-    figure, axes = plt.subplots(1, len(ATTRIBUTES), figsize=(16, 5))
-    for axis, attribute in zip(axes, ATTRIBUTES, strict=True):
+    attributes = list(audit["attribute"].unique()) or list(ATTRIBUTES)
+    figure, axes = plt.subplots(1, len(attributes), figsize=(4 * len(attributes), 5))
+    for axis, attribute in zip(np.atleast_1d(axes), attributes, strict=True):
         part = audit[audit["attribute"] == attribute]
         colours = ["#c0392b" if metric in f.split(";") else "#2c7fb8" for f in part["flagged"]]
         ratios = part[f"{metric}_ratio"].replace([0.0, np.inf], np.nan).fillna(1.0)

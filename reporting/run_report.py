@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from features.splits import FittedPlan
+from models.metrics import NEW_TARGETS_SUFFIX
 from models.monitoring.drift import ListingDrift
 from models.selection.choose import Selection
 from models.selection.gate import GateOutcome
@@ -20,7 +21,7 @@ from models.training.planning import PlanningModel
 from reporting.adaptations import render_notes
 from reporting.backtest import comparison_table
 from reporting.drift import drift_section, listing_drift_section
-from reporting.estimates import Findings
+from reporting.estimates import Findings, fairness_statement
 from reporting.markdown import markdown_table
 from reporting.planner_report import ListFiles, PlannerLists
 from settings import catalog
@@ -59,15 +60,12 @@ def run_report(retraining: Retraining, listing: ListingReport) -> str:
     """The run report for data scientists (English): data, validation, choice, gate, lists and
     what they really find; test windows are compared on config `promotion.metric`."""
     return "\n\n".join([*_retraining_sections(retraining),
-                        *_listing_sections(listing)]) + "\n"
+                        *_listing_sections(listing, retraining.gate)]) + "\n"
 
 
 def _retraining_sections(retraining: Retraining) -> list[str]:
     metric, planning_model = retraining.metric, retraining.planning_model
-    comparison = comparison_table(retraining.backtest.metrics, metric)
-    at_capacity = retraining.backtest.metrics[retraining.backtest.metrics["metric"] == metric]
-    labelled = at_capacity.pivot_table(index="model_group", columns="split",
-                                       values="n_labelled_in_top_k").reindex(comparison.index)
+    new = metric + NEW_TARGETS_SUFFIX
     planning_date = retraining.planning_date.date()
     return [
         f"# Vigía run report: planning date {planning_date}",
@@ -86,9 +84,12 @@ def _retraining_sections(retraining: Retraining) -> list[str]:
             for s in retraining.fitted.splits
         ) + f"\n\n![split plan]({catalog.SPLIT_PLAN.name})",
         f"## {metric} per test window (labelled workplaces in the list only)",
-        markdown_table(comparison.reset_index()),
-        "Labelled workplaces behind each figure (inspected in the label window, in the top k):",
-        markdown_table(labelled.reset_index(), digits=0),
+        *quality_tables(retraining.backtest.metrics, metric),
+        f"## {new}: the same among new targets only",
+        "Workplaces with no forced-labour finding documented before the test as-of date (the "
+        "follow-up of documented cases left out): what the model finds that was not known. "
+        "Reported only; selection uses the metric above.",
+        *quality_tables(retraining.backtest.metrics, new),
         "## Model selection",
         retraining.selection.explanation,
         "## Planning model and promotion gate",
@@ -102,12 +103,12 @@ def _retraining_sections(retraining: Retraining) -> list[str]:
     ]
 
 
-def _listing_sections(listing: ListingReport) -> list[str]:
+def _listing_sections(listing: ListingReport, gate: GateOutcome) -> list[str]:
     target = listing.lists.target
     by_office = target.groupby("office", sort=False)["selection"].value_counts().unstack(
         fill_value=0)
     return [
-        "## Drift at the planning date against the listing champion's own planning date",
+        "## Drift at the planning date against the listing champion's training population",
         listing_drift_section(listing.drift, listing.retrain_reason),
         "## Lists",
         markdown_table(by_office.reset_index(), digits=0),
@@ -115,10 +116,22 @@ def _listing_sections(listing: ListingReport) -> list[str]:
         markdown_table(listing.lists.yields.reset_index()),
         "## What the lists really find (off-policy estimates)",
         listing.findings.estimates_section,
-        "## Fairness audit of the list at capacity",
+        "## Fairness audit of the lists as delivered",
+        fairness_statement(gate.checks.get("fairness"), listing.findings.audit),
         listing.findings.fairness_section,
         "Files: " + ", ".join(f"`{path.name}`" for path in listing.files.paths()),
     ]
+
+
+def quality_tables(metrics: pd.DataFrame, metric: str) -> list[str]:
+    """A metric per model group and test window, and the labelled workplaces behind each."""
+    comparison = comparison_table(metrics, metric)
+    labelled = metrics[metrics["metric"] == metric].pivot_table(
+        index="model_group", columns="split", values="n_labelled_in_top_k").reindex(
+        comparison.index)
+    return [markdown_table(comparison.reset_index()),
+            "Labelled workplaces behind each figure (inspected in the label window, in the top "
+            "k):", markdown_table(labelled.reset_index(), digits=0)]
 
 
 def yield_note(calibrated: bool, yields: pd.DataFrame) -> str:

@@ -99,8 +99,9 @@ VALIDATION_FOR_PLANNERS = Artifact("validation_for_planners.json",
 MODEL = Artifact("model", "the registered scikit-learn pipeline (skops)")
 FEATURE_PROFILE = Artifact("feature_profile.json", "drift profile of the training data")
 SCORING_PROFILE = Artifact("scoring_profile.json",
-                           "drift profile of the scoring frame at the planning date")
-SCORE_PROFILE = Artifact("score_profile.json", "drift profile of the scores at the planning date")
+                           "drift profile of every workplace at the newest training as-of date")
+SCORE_PROFILE = Artifact("score_profile.json",
+                         "drift profile of the model's scores at the newest training as-of date")
 DRIFT_FEATURES = Artifact("drift/features.csv", "the challenger's data against the champion's")
 DRIFT_TABLE = Artifact("drift/{name}.csv", "a listing's drift table (features or scores)")
 CALIBRATION_FIGURE = Artifact("calibration_newest_window.png",

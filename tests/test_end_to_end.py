@@ -316,3 +316,24 @@ def test_a_later_run_for_a_past_date_goes_through_the_promotion_gate(run: dict) 
     report = (run["root"] / "past" / "run_report.md").read_text(encoding="utf-8")
     assert "Gate rows:" in report
     assert "## Input drift against the champion's training data" in report
+
+
+def test_the_report_states_the_gate_fairness_verdict_and_the_delivered_audit_alike(
+        run: dict) -> None:
+    """One verdict of the gate's fairness check, printed alike in the gate section and the audit
+    section, and the audit section's flag count is that of fairness_audit.csv (the lists as
+    delivered, with the case part)."""
+    import re
+
+    from models.selection.gate import CHECK_MEANING
+
+    report = (run["out"] / "run_report.md").read_text(encoding="utf-8")
+    audit = pd.read_csv(run["out"] / "fairness_audit.csv", dtype={"group": str})
+    flagged = int((audit["flagged"].fillna("") != "").sum())
+    assert "case" in set(audit["attribute"])
+    assert f"audit of the lists as delivered flags {flagged} of {len(audit)} groups" in report
+    meaning = re.escape(CHECK_MEANING["fairness"])
+    in_gate = re.findall(rf"fairness \({meaning}\): (passed|FAILED|not applicable)", report)
+    in_audit = re.findall(rf"Fairness check of the gate \({meaning}\): (passed|FAILED|not "
+                          r"applicable)\.", report)
+    assert len(in_gate) == 1 and in_audit == in_gate, (in_gate, in_audit)

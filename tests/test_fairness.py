@@ -91,3 +91,28 @@ def test_fairness_check_refuses_a_worse_disparity() -> None:
     worst = worst_disparities(champion, settings).set_index(["attribute", "metric"])
     assert worst.loc[("office", "selection_rate"), "worst"] == pytest.approx(2.0)
     assert fairness_check(champion, None, settings) == (True, [])
+
+
+def test_the_report_states_the_gate_verdict_and_the_delivered_flags_without_contradiction(
+        ) -> None:
+    """The gate's check (challenger vs champion) and the delivered lists' flags are two answers;
+    the report says which is which, with the counts of the audit table it prints."""
+    from models.selection.gate import CHECK_MEANING, check_sentence
+    from reporting.estimates import fairness_statement
+
+    listed, labels, groups = hand_made()
+    groups["case"] = np.where(labels.eq(1.0), "seguimiento", "nuevo")
+    audit = audit_table(listed, labels, groups, settings_with(reference_groups={"office": "A"}))
+    flagged = audit[audit["flagged"] != ""]
+    assert len(flagged) and "case" in set(audit["attribute"])
+    for verdict, word in ((True, "passed"), (False, "FAILED"), (None, "not applicable")):
+        statement = fairness_statement(verdict, audit)
+        assert statement.startswith(f"Fairness check of the gate ({CHECK_MEANING['fairness']})"
+                                    f": {word}. It compares two models")
+        assert f"flags {len(flagged)} of {len(audit)} groups (" in statement
+        for attribute, n in flagged.groupby("attribute").size().items():
+            assert f"{attribute} {n}" in statement
+        assert check_sentence("fairness", verdict) == (
+            f"fairness ({CHECK_MEANING['fairness']}): {word}")
+    clean = audit.assign(flagged="")
+    assert fairness_statement(True, clean).endswith(f"flags 0 of {len(clean)} groups.")

@@ -73,8 +73,9 @@ def test_estimates_and_audit_against_the_truth(world) -> None:
     table = estimates_against_truth(truth, estimates).set_index("department")
     assert table.loc["15", "covered"] and not table.loc["16", "covered"]
     registry = pd.read_csv(folder / "workplaces.csv", dtype=str).drop_duplicates("workplace_id")
-    risk = pd.Series(np.random.default_rng(0).random(len(registry)),
-                     index=registry["workplace_id"])
-    audit = fairness_against_truth(truth, registry, risk, AS_OF, 100, load_config().fairness)
-    assert audit.groupby("attribute")["n_listed"].sum().eq(100).all()
+    # Two visits of the delivered lists: one of two establishments, one of a single one.
+    ids = registry["workplace_id"].sample(3, random_state=0).tolist()
+    delivered = pd.DataFrame({"establishments": [f"{ids[0]};{ids[1]}", ids[2]]})
+    audit = fairness_against_truth(truth, registry, delivered, AS_OF, load_config().fairness)
+    assert audit.groupby("attribute")["n_listed"].sum().eq(3).all()
     assert audit["n_labelled"].groupby(audit["attribute"]).sum().eq(len(registry)).all()

@@ -14,6 +14,7 @@ from support import SHIPPED, model_section
 from worlds import make_clean_tables
 
 from features.catalog import FEATURE_CATALOG
+from features.labels import known_cases
 from features.splits import fit_split_plan, label_horizon_months
 from features.training_set import (
     PlanningData,
@@ -25,6 +26,7 @@ from features.training_set import (
 from models.metrics import greater_is_better, precision_at_k
 from models.monitoring.drift import drift_table
 from models.offpolicy.estimates import champion_estimates, evaluation_frame
+from models.offpolicy.estimators import top_k_mask
 from models.offpolicy.list_log import list_log_entries, read_list_log
 from models.selection.choose import SelectionEvidence, select_model
 from models.selection.gate import (
@@ -35,7 +37,7 @@ from models.selection.gate import (
     promotion_gate,
     unseen_rows,
 )
-from models.targeting.lists import WorkplaceRegistry, build_target_lists
+from models.targeting.lists import WorkplaceRegistry, build_target_lists, office_of
 from models.training.backtest import run_backtest
 from models.training.candidates import build_grid
 from models.training.planning import Contender, score, train_planning_model
@@ -85,6 +87,35 @@ def test_the_backtest_measures_the_configured_metric_on_every_split(wired) -> No
     measured = metrics[metrics["metric"] == metric]
     assert set(measured["split"]) == {str(s.test_as_of.date()) for s in wired["fitted"].splits}
     assert (measured["greater_is_better"] == greater_is_better(metric)).all()
+
+
+def test_the_backtest_reports_new_targets_apart_and_selects_on_the_current_metric(
+        wired) -> None:
+    """`<metric>_new` is the metric among workplaces with no finding documented before the test
+    as-of date; the chooser reads the existing rows only."""
+    backtest, config = wired["backtest"], wired["config"]
+    metrics, capacity = backtest.metrics, config.lists.total_capacity
+    old = metrics[~metrics["metric"].str.endswith("_new")]
+    assert len(metrics[metrics["metric"].str.endswith("_new")]) > 0
+    labels_cfg = config.labels
+    for split in backtest.test_labels["split"].unique():
+        cases = known_cases(wired["data"].tables["inspections"], pd.Timestamp(split),
+                            labels_cfg.kind, labels_cfg.min_indicators)
+        labels = backtest.test_labels.query("split == @split").set_index("workplace_id")["label"]
+        group = wired["selection"].model_group
+        scores = backtest.recipe_scores(split, group, labels.index)
+        new = scores[~scores.index.isin(cases)]
+        row = metrics.query("split == @split and model_group == @group and "
+                            "metric == 'precision_at_capacity_new'").iloc[0]
+        assert row["value"] == pytest.approx(
+            precision_at_k(labels.reindex(new.index), new, capacity), nan_ok=True)
+        everyone = metrics.query("split == @split and model_group == @group and "
+                                 "metric == 'precision_at_capacity'").iloc[0]
+        assert row["n_labelled"] <= everyone["n_labelled"] and row["n_ranked"] < len(scores)
+    only_old = select_model(SelectionEvidence.from_backtest(
+        type(backtest)(old, backtest.test_scores, backtest.test_labels, backtest.top_lists,
+                       backtest.training), capacity), config.selection)
+    assert only_old.model_group == wired["selection"].model_group
 
 
 def test_the_chosen_group_is_retrained_on_labels_known_before_the_planning_date(wired) -> None:
@@ -183,6 +214,24 @@ def test_estimates_judge_the_list_with_a_model_that_never_saw_those_outcomes(wir
     by_case = figures["list_precision_by_case"]
     assert set(by_case) <= {"new", "follow_up"}
     assert sum(part["n_target"] for part in by_case.values()) == min(found.capacity, len(X))
+
+    # The audit is of the lists as delivered at that date (team, office quotas, exploration),
+    # not of the national top k: every listed establishment, per office and per case part.
+    delivered, audit = found.delivered, found.audit.set_index(["attribute", "group"])
+    assert set(delivered["selection"]) == {"modelo", "exploracion"}
+    listed = pd.Index([i for ids in delivered["establishments"] for i in ids.split(";")])
+    by_attribute = audit.groupby(level="attribute")["n_listed"].sum()
+    assert (by_attribute == len(listed)).all() and "case" in by_attribute.index
+    top = out_of_sample.index[top_k_mask(out_of_sample, len(listed)).to_numpy(dtype=bool)]
+    assert set(listed) != set(top)
+    workplaces = wired["data"].tables["workplaces"].set_index("workplace_id")
+    per_office = office_of(workplaces["ubigeo"]).reindex(listed).value_counts()
+    assert audit.xs("office")["n_listed"].reindex(per_office.index).eq(per_office).all()
+    labels_cfg = config.labels
+    cases = known_cases(wired["data"].tables["inspections"], pd.Timestamp(newest),
+                        labels_cfg.kind, labels_cfg.min_indicators)
+    assert audit.loc[("case", "seguimiento"), "n_listed"] == listed.isin(cases).sum() > 0
+    assert (delivered["case"] == "seguimiento").sum() > 0
 
     refitted: list[pd.Timestamp] = []
 

@@ -178,9 +178,9 @@ def retraining_reasons(features: pd.DataFrame | None, scores: pd.DataFrame | Non
     """Why the champion should be retrained before listing (empty: it should not).
 
     `features` and `scores` are `drift_table`s of the current data and of the champion's scores
-    on it against those at its own planning date; `thresholds` is config `drift:` (max_score_psi
-    for the scores, the feature rules otherwise). A missing table (no stored profile) raises
-    nothing.
+    on it against those at its newest training as-of date; `thresholds` is config `drift:`
+    (max_score_psi for the scores, the feature rules otherwise). A missing table (no stored
+    profile) raises nothing.
     """
     reasons = drift_failures(features, thresholds) if features is not None else []
     if scores is not None:
@@ -191,8 +191,9 @@ def retraining_reasons(features: pd.DataFrame | None, scores: pd.DataFrame | Non
 
 @dataclass(frozen=True)
 class ListingDrift:
-    """The planning date's features and the champion's scores on them against those at the
-    champion's own planning date (`drift_table`s; None: registered without that profile)."""
+    """The planning date's features and the champion's scores on them against every workplace at
+    the champion's newest training as-of date (`drift_table`s; None: registered without that
+    profile)."""
 
     features: pd.DataFrame | None
     scores: pd.DataFrame | None

@@ -1,10 +1,11 @@
 """Fairness audit of a list at capacity (fairlearn MetricFrame), and its use in the gate.
 
 Per group of each attribute (office, size band, CIIU sector division, natural person vs
-company): share of the list, selection rate (listed / group's workplaces), and on labelled rows
-(inspected in the label window) precision and recall of "listed", with sample sizes so that
-small groups are not over-read. Disparity ratios divide a group's figure by its attribute's
-reference group (config `fairness.reference_groups`; the largest group when unset or absent);
+company; for the delivered lists also new target vs follow-up of a documented case): share
+of the list, selection rate (listed / group's workplaces), and on labelled rows (inspected
+in the label window) precision and recall of "listed", with sample sizes so that small
+groups are not over-read. Disparity ratios divide a group's figure by its attribute's reference
+group (config `fairness.reference_groups`; the largest group when unset or absent);
 a ratio outside [`ratio_low`, `ratio_high`] (the four-fifths band [0.8, 1.25]) is flagged
 unless the group is too small (`min_labelled` labelled rows for precision and recall,
 `min_positives` positives for recall, `min_workplaces` for the selection rate).
@@ -27,6 +28,9 @@ from sklearn.metrics import precision_score, recall_score
 from settings.schema import FairnessConfig
 
 ATTRIBUTES = ("office", "size_band", "ciiu_division", "person_type")
+# An optional attribute of the audit of delivered lists: new target or follow-up of a documented
+# case (models/offpolicy/estimates.py adds it; the gate audits ATTRIBUTES only).
+CASE_ATTRIBUTE = "case"
 RATIO_METRICS = ("selection_rate", "precision", "recall")
 NATURAL_PERSON = "persona_natural"
 COMPANY = "empresa"
@@ -56,13 +60,14 @@ def audit_table(listed: pd.Series, labels: pd.Series, groups: pd.DataFrame,
     """One row per (attribute, group): sizes, list share, rates, ratios and flags.
 
     `listed` is boolean per workplace (on the list at capacity), `labels` 1/0/NaN per workplace,
-    `groups` the attributes (`audit_groups`); all share an index.
+    `groups` the attributes (`audit_groups`, optionally with CASE_ATTRIBUTE); all share an
+    index. Every column of `groups` is audited, in its order.
     """
     listed = listed.reindex(groups.index).fillna(False).astype(int)
     labels = labels.reindex(groups.index)
     labelled = labels.notna().to_numpy()
     tables = []
-    for attribute in ATTRIBUTES:
+    for attribute in groups.columns:
         features = groups[attribute]
         everyone = MetricFrame(metrics={"n_workplaces": count, "selection_rate": selection_rate},
                                y_true=listed, y_pred=listed, sensitive_features=features)

@@ -22,6 +22,10 @@ periods' lists' precisions, and the per-period estimates are kept so that drift 
 Each figure carries its effective sample size and `evidence`: an interval wider than config
 `offpolicy.max_interval_width` is "insufficient", with the visits needed (`evidence_of`).
 
+The fairness audit (`list_audit`) is of the lists as they are delivered, rebuilt at the newest
+period from its out-of-sample scores (`delivered_lists`: specialised team, office quotas, seeded
+exploration draws, new and follow-up visits), not of the unconstrained national top `capacity`.
+
 P(inspected) in a period combines the logged selection probability of units drawn on a list
 whose period holds t with the propensity model's chance of an inspection by any other route
 (models/list_log.logged_propensity), times the window's share of visits whose outcome was known
@@ -47,7 +51,7 @@ import pandas as pd
 from features.labels import build_labels, known_cases
 from features.splits import label_horizon_months
 from features.training_set import PlanningData, build_scoring_set
-from models.monitoring.fairness import audit_groups, audit_table
+from models.monitoring.fairness import CASE_ATTRIBUTE, audit_groups, audit_table
 from models.offpolicy.estimators import (
     Estimate,
     EstimatorOptions,
@@ -60,7 +64,16 @@ from models.offpolicy.estimators import (
 )
 from models.offpolicy.list_log import exploration_summary, link_outcomes, logged_propensity
 from models.offpolicy.propensity import PropensityModel, fit_propensity, inspected_in_window
-from models.targeting.lists import CASE_PARTS, FOLLOW_UP, NEW, office_of
+from models.targeting.lists import (
+    CASE_PARTS,
+    FOLLOW_UP,
+    NEW,
+    WorkplaceRegistry,
+    build_target_lists,
+    listed_workplaces,
+    office_of,
+    with_case,
+)
 from models.training.backtest import BacktestResult
 from models.training.planning import Contender, score
 from settings import catalog
@@ -265,23 +278,46 @@ def list_parts(scores: pd.Series, capacity: int, cases: pd.Index) -> pd.Series:
     return part.where(top_k_mask(scores, capacity))
 
 
-def list_audit(tables: dict[str, pd.DataFrame], rows: EvaluationRows, capacity: int,
-               config: VigiaConfig) -> pd.DataFrame:
-    """The fairness audit (models/monitoring/fairness.py) of the champion's top `capacity` at the
-    evaluation date, on the rows labelled there."""
-    workplaces = tables["workplaces"]
+def delivered_lists(data: PlanningData, rows: EvaluationRows, config: VigiaConfig,
+                    cases: pd.Index) -> pd.DataFrame:
+    """The lists as they would have been delivered at the evaluation date from the out-of-sample
+    scores: `build_target_lists` (specialised team, office quotas, seeded exploration draws,
+    exclusions on inspections ordered before that date), each visit marked new or follow-up."""
+    as_of, inspections = rows.as_of, data.tables["inspections"]
+    tables = {**data.tables, "inspections": inspections[inspections["ordered_on"] < as_of]}
+    scores = pd.DataFrame({"workplace_id": rows.scores.index, "score": rows.scores.to_numpy()})
+    target = build_target_lists(scores.assign(calibrated_probability=scores["score"]),
+                                WorkplaceRegistry.from_tables(tables, data.districts),
+                                config.lists, as_of, seed=config.model.seed)
+    return with_case(target, cases)
+
+
+def list_audit(tables: dict[str, pd.DataFrame], rows: EvaluationRows, target: pd.DataFrame,
+               cases: pd.Index, config: VigiaConfig) -> pd.DataFrame:
+    """The fairness audit (models/monitoring/fairness.py) of the lists as delivered (`target`,
+    from `delivered_lists`) at the evaluation date, on the rows labelled there; besides office,
+    size band, sector and person type, by case (documented finding before that date or not)."""
+    ids = rows.scores.index
+    return audit_table(listed_workplaces(target, ids), rows.labels,
+                       delivery_groups(tables["workplaces"], cases).reindex(ids), config.fairness)
+
+
+def delivery_groups(workplaces: pd.DataFrame, cases: pd.Index) -> pd.DataFrame:
+    """The audit's attributes per workplace (`audit_groups`) and its case part (CASE_ATTRIBUTE):
+    seguimiento where a finding was documented before the evaluation date, else nuevo."""
     groups = audit_groups(workplaces, office_of(workplaces.set_index("workplace_id")["ubigeo"]))
-    return audit_table(top_k_mask(rows.scores, capacity), rows.labels, groups.reindex(
-        rows.scores.index), config.fairness)
+    groups[CASE_ATTRIBUTE] = np.where(groups.index.isin(cases), FOLLOW_UP, NEW)
+    return groups
 
 
 @dataclass(frozen=True)
 class ChampionEstimates:
     """What the champion's list and each department really hold (pooled over past periods), and
-    the fairness audit of its list at the newest of them."""
+    the fairness audit of the lists as delivered at the newest of them."""
 
     figures: dict[str, Any]  # the document of estimates.json (`run_estimates`)
-    audit: pd.DataFrame  # `list_audit`
+    audit: pd.DataFrame  # `list_audit` of the lists as delivered at the evaluation date
+    delivered: pd.DataFrame  # those lists (`delivered_lists`)
     capacity: int  # the list's length (config lists.total_capacity)
     rows: EvaluationRows  # the newest period: out-of-sample scores and labels
 
@@ -291,7 +327,7 @@ def champion_estimates(data: PlanningData, champion: Contender, log: pd.DataFram
                        config: VigiaConfig) -> ChampionEstimates:
     """The off-policy estimates pooled over every past period whose outcomes are known
     (`pooled_dates`: logged lists and backtest test windows), each scored out of sample, and the
-    audit of the champion's list at the newest of them."""
+    audit of the lists as delivered at the newest of them."""
     capacity = config.lists.total_capacity
     windows = [pd.Timestamp(split) for split in backtest.test_scores["split"].unique()]
     dates = pooled_dates(log, data.planning_date, config, windows) or [
@@ -299,6 +335,9 @@ def champion_estimates(data: PlanningData, champion: Contender, log: pd.DataFram
     periods = [period_rows(data, as_of, champion, backtest, refit, config) for as_of in dates]
     figures = run_estimates(data.tables, data.districts, periods, data.planning_date, log,
                             capacity, config)
-    newest = periods[0]
-    return ChampionEstimates(figures, list_audit(data.tables, newest, capacity, config), capacity,
-                             newest)
+    newest, labels_cfg = periods[0], config.labels
+    cases = known_cases(data.tables["inspections"], newest.as_of, labels_cfg.kind,
+                        labels_cfg.min_indicators)
+    delivered = delivered_lists(data, newest, config, cases)
+    return ChampionEstimates(figures, list_audit(data.tables, newest, delivered, cases, config),
+                             delivered, capacity, newest)

@@ -55,6 +55,14 @@ UNSEEN = "unseen outcomes"
 RECIPES = "recipes on the newest test window"
 NO_EVIDENCE = "not enough new evidence"
 NOT_APPLICABLE = "not applicable"
+# What each check compares, said wherever its verdict is printed: neither judges the delivered
+# lists in absolute terms (their audit is models/offpolicy/estimates.py `list_audit`).
+CHECK_MEANING = {
+    "drift": "challenger's training data no more drifted from the champion's than config drift: "
+             "allows",
+    "fairness": "challenger's list at capacity no more disparate than the champion's on the gate "
+                "rows",
+}
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,7 @@ class GateOutcome:
 
     def report(self) -> str:
         lines = [f"Gate rows: {self.rows.description}.",
-                 "Checks: " + ", ".join(f"{name} {check_word(ok, 'passed', 'FAILED')}"
+                 "Checks: " + "; ".join(check_sentence(name, ok)
                                         for name, ok in self.checks.items())]
         lines += [f"- {failure}" for failure in self.check_failures]
         lines.append(f"Decision: {self.decision.reason}")
@@ -119,6 +127,13 @@ class GateOutcome:
 def check_word(ok: bool | None, passed: str, failed: str) -> str:
     """How a check's result reads: passed, failed or not applicable."""
     return NOT_APPLICABLE if ok is None else passed if ok else failed
+
+
+def check_sentence(name: str, ok: bool | None) -> str:
+    """A check's verdict with what it compares: "fairness (challenger's list ...): passed"."""
+    meaning = CHECK_MEANING.get(name)
+    return (f"{name} ({meaning}): " if meaning else f"{name}: ") + check_word(ok, "passed",
+                                                                             "FAILED")
 
 
 

@@ -355,6 +355,13 @@ def with_case(target: pd.DataFrame, cases: pd.Index) -> pd.DataFrame:
     return marked
 
 
+def listed_workplaces(target: pd.DataFrame, workplace_ids: pd.Index) -> pd.Series:
+    """True per workplace of `workplace_ids` visited by the lists `target`: every establishment
+    of a listed visit (`establishments`), since the visit covers them all."""
+    listed = {i for ids in target["establishments"] for i in str(ids).split(";")}
+    return pd.Series(workplace_ids.isin(list(listed)), index=workplace_ids)
+
+
 def yield_by_office(target_list: pd.DataFrame, confidence: float, calibrated: bool = True,
                     evidence: TeamEvidence | None = None) -> pd.DataFrame:
     """expected_yield per office and for all lists together (office "TOTAL").

@@ -4,7 +4,10 @@ For each split the grid is fitted on the training as-of dates with labels known 
 as-of date, then scores every workplace at the test as-of date. Test labels use every outcome in
 the data (evaluation, not training). The result is a long table (model_group, split, metric,
 value, interval, counts) that selection, the promotion gate and the report read, plus the test
-scores so that truth-based evaluation can rank the same lists.
+scores so that truth-based evaluation can rank the same lists. Each metric is also measured
+among new targets alone (workplaces with no finding documented before the test as-of date),
+named with the suffix `_new` (`precision_at_capacity_new`); those rows are reported, never used
+to select.
 """
 
 from __future__ import annotations
@@ -19,15 +22,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from features.labels import build_labels, label_summary
+from features.labels import build_labels, known_cases, label_summary
 from features.splits import Split
 from features.training_set import build_scoring_set, build_training_set
-from models.metrics import score_table, top_k_ids
+from models.metrics import NEW_TARGETS_SUFFIX, score_table, top_k_ids
 from models.offpolicy.propensity import weighted_metric_for_window
 from models.selection.choose import top_k_stability
 from models.training.calibration import TrainedModel, fit_calibrated, recency_weights
 from models.training.degenerate import drop_degenerate_columns
-from settings.schema import CalibrationConfig, TrainingSections
+from settings.schema import CalibrationConfig, ModelConfig, TrainingSections
 
 log = logging.getLogger(__name__)
 
@@ -148,20 +151,18 @@ def backtest_split(
     log.info("split %s: %d training rows (%d positive), test labels %s",
              name, len(y), int(y.sum()), label_summary(y_test))
     ids = pd.Index(meta_test["workplace_id"], name="workplace_id")
+    cases = known_cases(tables["inspections"], split.test_as_of, labels_cfg.kind,
+                        labels_cfg.min_indicators)
     weighted = weighted_metric_for_window(tables, districts, split.test_as_of, y_test,
                                           X_test.set_index(ids), training)
     for group, estimator in grid_factory(X.dtypes).items():
         trained = train_model(estimator, X, y, meta["as_of"], model_cfg.calibration,
                               model_cfg.recency_half_life_months)
         scores = pd.Series(trained.model.predict_proba(X_test)[:, 1], index=ids, name=group)
-        table = score_table(
-            y_test, scores, capacity,
-            top_percents=model_cfg.metrics.top_percents,
-            n_bootstrap=model_cfg.metrics.bootstrap_samples,
-            seed=model_cfg.seed, confidence=model_cfg.metrics.confidence,
-        )
-        if weighted is not None:
-            table = pd.concat([table, weighted.row(scores, capacity)], ignore_index=True)
+        table = pd.concat([_scored(y_test, scores, capacity, model_cfg),
+                           *([weighted.row(scores, capacity)] if weighted is not None else []),
+                           new_target_table(y_test, scores, cases, capacity, model_cfg)],
+                          ignore_index=True)
         result.metrics.append(table.assign(model_group=group, split=name))
         result.test_scores.append(pd.DataFrame({
             "split": name, "model_group": group, "workplace_id": ids, "score": scores.values,
@@ -172,6 +173,25 @@ def backtest_split(
                  table.loc[table["metric"] == metric, "value"].iloc[0])
     log.info("split %s done in %.1f s", name, time.perf_counter() - started)
     return result
+
+
+def _scored(y_test: pd.Series, scores: pd.Series, capacity: int,
+            model_cfg: ModelConfig) -> pd.DataFrame:
+    """`score_table` with the backtest's cuts, bootstrap and seed from config `model:`."""
+    metrics = model_cfg.metrics
+    return score_table(y_test, scores, capacity, top_percents=metrics.top_percents,
+                       n_bootstrap=metrics.bootstrap_samples, seed=model_cfg.seed,
+                       confidence=metrics.confidence)
+
+
+def new_target_table(y_test: pd.Series, scores: pd.Series, cases: pd.Index, capacity: int,
+                     model_cfg: ModelConfig) -> pd.DataFrame:
+    """The same metrics among workplaces with no finding documented before the test as-of date
+    (`cases`, `features.labels.known_cases`): what the model finds as new targets, apart from
+    re-visits of documented cases. Metric names end in NEW_TARGETS_SUFFIX; reported (metrics
+    table, run report, MLflow), never selected on."""
+    table = _scored(y_test, scores[~scores.index.isin(cases)], capacity, model_cfg)
+    return table.assign(metric=table["metric"] + NEW_TARGETS_SUFFIX)
 
 
 def combine_splits(splits: list[SplitResult]) -> BacktestResult:

@@ -41,9 +41,9 @@ class PlanningModel:
     training_labels: dict[str, float]
     label_cutoff: pd.Timestamp  # end of the newest label window it trained on
     profile: dict[str, Any]  # models.monitoring.drift profile of its training frame
-    # models.monitoring.drift profiles of the scoring frame at the planning date and of its scores
-    # on it:
-    # what later re-listings compare their data and the champion's scores with.
+    # models.monitoring.drift profiles of every workplace at its newest training as-of date and
+    # of its scores on them (`population_profiles`): what later listings compare their planning
+    # date's data and the champion's scores with.
     scoring_profile: dict[str, Any]
     score_profile: dict[str, Any]
     dropped_columns: dict[str, str]  # degenerate feature columns left out, with why
@@ -91,11 +91,23 @@ def train_planning_model(
                           sample_weight=planning_weights(tables, districts, model_group, X,
                                                          planning_date, training))
     # The drift profile covers every column, dropped ones too: what the data held, not the model.
-    scoring, _ = build_scoring_set(tables, districts, planning_date, prior)
     return PlanningModel(model_group, trained, dates, label_summary(y), label_cutoff(dates, span),
-                         feature_profile(X, drift.bins), feature_profile(scoring, drift.bins),
-                         score_profile(trained.model.predict_proba(scoring)[:, 1], drift.bins),
+                         feature_profile(X, drift.bins),
+                         *population_profiles(trained.model, tables, districts, max(dates),
+                                              prior, drift.bins),
                          dropped)
+
+
+def population_profiles(model: Any, tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
+                        as_of: pd.Timestamp, area_prior_strength: float,
+                        bins: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Drift profiles of EVERY workplace's features at `as_of` (the newest training as-of date)
+    and of `model`'s scores on them: the population a listing scores, as the model last learnt
+    from it. Not the training rows (inspected workplaces only, a different population that
+    would always look drifted), and not the planning date (a champion compared with itself)."""
+    scoring, _ = build_scoring_set(tables, districts, as_of, area_prior_strength)
+    return (feature_profile(scoring, bins),
+            score_profile(model.predict_proba(scoring)[:, 1], bins))
 
 
 @dataclass(frozen=True)
