@@ -2,7 +2,8 @@
 
 All of them go into one dated folder `<out>/lista_<as-of>/`, written into a temporary folder
 first and renamed into place, so a reader never sees half a list. Every file is marked
-CONFIDENCIAL. Excel and HTML speak Spanish; CSV (UTF-8 with BOM, so Excel keeps Ñ and accents)
+CONFIDENCIAL. Excel (reporting/workbook.py) and HTML speak Spanish, with words shared through
+reporting/planner_words.py; CSV (UTF-8 with BOM, so Excel keeps Ñ and accents)
 and JSON keep the stable English column names that other systems and the planners' scripts read.
 
 - national, for headquarters: `lista_priorizada.{csv,json,xlsx}` and `reporte.html`;
@@ -29,185 +30,37 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
-from models.targeting.lists import (
-    EXPLORATION,
-    FOLLOW_UP,
-    NEW,
-    UNCALIBRATED_ESTIMATE,
-    office_of,
+from models.targeting.lists import EXPLORATION, UNCALIBRATED_ESTIMATE, office_of
+from reporting.planner_words import (
+    CASE_ES,
+    CONFIDENTIAL,
+    EXPLORATION_NOTE_ES,
+    METHOD_ES,
+    SELECTION_ES,
+    address_or_fallback,
+    inert_frame,
 )
+from reporting.workbook import write_workbook
 from settings import catalog
 
-CONFIDENTIAL = "CONFIDENCIAL"
 CLASSIFICATION_COLUMN = "clasificacion"
 IDENTITY_COLUMNS = ["name", "address"]
-
-# Stable English column -> Spanish header, in the order planners read them (xlsx and html).
-HEADERS_ES: dict[str, str] = {
-    "rank": "Prioridad",
-    "workplace_id": "Centro de trabajo",
-    "ruc": "RUC",
-    "name": "Empleador",
-    "address": "Dirección",
-    "department": "Departamento",
-    "province": "Provincia",
-    "district": "Distrito",
-    "ciiu": "CIIU",
-    "activity": "Actividad económica",
-    "selection": "Selección",
-    "case": "Tipo de visita",
-    "chance": "Probabilidad de sorteo",
-    "probability": "Probabilidad estimada de hallazgo",
-    "score": "Puntaje de riesgo",
-    "last_inspection_on": "Última inspección",
-    "last_inspection_result": "Resultado de la última inspección",
-    "other_establishments_same_ruc": "Otros establecimientos del RUC",
-    "principal_ruc": "RUC de la empresa principal",
-    "n_establishments": "N.º de establecimientos",
-    "establishments": "Establecimientos de la visita",
-    "reason_1": "Razón 1",
-    "reason_2": "Razón 2",
-    "reason_3": "Razón 3",
-}
-COLUMN_NOTES_ES: dict[str, str] = {
-    "rank": "Orden de prioridad dentro de la oficina (1 = visitar primero).",
-    "workplace_id": "RUC y código de establecimiento (0000 = domicilio fiscal).",
-    "ruc": "RUC del empleador.",
-    "name": "Razón social o nombre del empleador (dato confidencial del registro).",
-    "address": "Dirección del establecimiento según el registro (puede faltar).",
-    "department": "Departamento del centro de trabajo (INEI).",
-    "province": "Provincia del centro de trabajo (INEI).",
-    "district": "Distrito del centro de trabajo (INEI).",
-    "ciiu": "Código de actividad económica (CIIU Rev. 4).",
-    "activity": "Actividad económica en palabras.",
-    "selection": "Modelo = elegido por su riesgo; Exploración = sorteo con probabilidad conocida.",
-    "case": "Seguimiento = ya se documentó trabajo forzoso en este centro antes de la fecha de "
-            "planificación (reinspección); Nuevo = sin hallazgo previo (posible descubrimiento).",
-    "chance": "Probabilidad con la que el sorteo incluyó la visita (1 en 1 si modelo).",
-    "probability": "Probabilidad estimada de que la inspección documente trabajo forzoso.",
-    "score": "Puntaje del modelo: mayor puntaje, mayor riesgo de trabajo forzoso.",
-    "last_inspection_on": "Fecha de la última orden de inspección (vacío si nunca).",
-    "last_inspection_result": "Resultado conocido de esa inspección a la fecha de planificación.",
-    "other_establishments_same_ruc": "Establecimientos del mismo RUC fuera de esta visita.",
-    "principal_ruc": "Si es subcontratista o intermediario: RUC de la empresa principal.",
-    "n_establishments": "Establecimientos del mismo RUC en el distrito, agrupados en una visita.",
-    "establishments": "Códigos de los establecimientos de la visita.",
-    "reason_1": "Primera razón del puntaje (explicación SHAP del modelo): primero los hechos del "
-                "propio centro, luego su registro y a lo sumo una de su zona; en cada grupo, lo "
-                "que más lo distingue de los demás listados. En exploración, por qué se sorteó.",
-    "reason_2": "Segunda razón del puntaje.",
-    "reason_3": "Tercera razón del puntaje.",
-}
-METHOD_ES = (
-    "Vigía ordena los centros de trabajo por su riesgo de trabajo forzoso, estimado con un modelo "
-    "entrenado solo con hechos conocidos antes de la fecha de planificación: inspecciones y sus "
-    "resultados (desde su fecha de cierre), denuncias (sin datos del denunciante), el registro de "
-    "centros de trabajo y el contexto del distrito (pobreza, IDH, densidad, altitud). Los centros "
-    "no inspeccionados nunca se cuentan como cumplidores. El modelo se validó en ventanas "
-    "históricas sucesivas y se compara con listas simples (al azar, más denuncias, más "
-    "infracciones, prior por sector y región). El equipo especializado (GEIT-TFI) toma primero "
-    "los casos de mayor riesgo del país; cada intendencia llena luego su capacidad con los de su "
-    "territorio. Una parte de cada lista (exploración) se sortea con probabilidad conocida para "
-    "poder evaluar al modelo sin sesgo. Las razones provienen de los valores SHAP del modelo. "
-    "No se excluye ningún centro por falta de denuncias: el trabajo forzoso rara vez se denuncia."
-)
-EXPLORATION_NOTE_ES = (
-    "Las visitas de exploración (marcadas en azul) se sortearon con una probabilidad conocida "
-    "y deben realizarse todas, sin reemplazarlas por otras, porque son las únicas que permiten "
-    "medir sin sesgo si el modelo acierta."
-)
-SELECTION_ES = {"modelo": "Modelo", EXPLORATION: "Exploración"}
-CASE_ES = {FOLLOW_UP: "Seguimiento", NEW: "Nuevo"}
-EXCEL_FORMATS = {"probability": "0.0%", "score": "0.0000", "rank": "0",
-                 "n_establishments": "0", "other_establishments_same_ruc": "0"}
-EXPLORATION_FILL = PatternFill("solid", fgColor="D6EAF8")
 
 # Map projection: degrees scaled to SVG units (north up); the viewBox zooms to each office.
 DEGREE = 100.0
 LON_MIN, LAT_MAX = -82.0, 0.5
 
 
-def _human_columns(rows: pd.DataFrame) -> list[str]:
-    """The Spanish columns present in this list (identity only when it was joined)."""
-    return [c for c in HEADERS_ES if c in rows.columns]
-
-
 def _with_identity(target: pd.DataFrame, identity: pd.DataFrame | None) -> pd.DataFrame:
-    """The list with the employer's name and address of each visit's leading establishment."""
+    """The list with the employer's name and address of each visit's leading establishment;
+    a missing address says why and how to find the place instead."""
     if identity is None:
         return target
     joined = identity.reindex(target["workplace_id"])[IDENTITY_COLUMNS]
-    return target.assign(**{c: joined[c].fillna("").to_numpy() for c in IDENTITY_COLUMNS})
-
-
-def _excel_value(column: str, value: object) -> object:
-    if column == "selection":
-        return SELECTION_ES.get(str(value), value)
-    if column == "case":
-        return CASE_ES.get(str(value), value)
-    if isinstance(value, np.integer | np.floating):
-        return float(value) if isinstance(value, np.floating) else int(value)
-    return value
-
-
-def _method_sheet(workbook: Workbook, as_of: str) -> None:
-    method = workbook.active
-    method.title = "Metodo"
-    method.append([f"{CONFIDENTIAL} - Lista priorizada de inspección, planificación {as_of}"])
-    method["A1"].font = Font(bold=True, color="B03A2E")
-    for line in ([], ["Método"], [METHOD_ES], [], ["Exploración"], [EXPLORATION_NOTE_ES], [],
-                 ["Columna", "Significado"]):
-        method.append(line)
-    for cell in ("A4", "A7"):
-        method[cell].alignment = Alignment(wrap_text=True, vertical="top")
-    for column, header in HEADERS_ES.items():
-        method.append([header, COLUMN_NOTES_ES[column]])
-    method.column_dimensions["A"].width = 34
-    method.column_dimensions["B"].width = 90
-
-
-def _office_sheet(workbook: Workbook, title: str, heading: str, rows: pd.DataFrame) -> None:
-    """One list as a sheet: frozen header, formats, autofilter, exploration filled, print setup."""
-    sheet = workbook.create_sheet(title=title[:31])
-    columns = _human_columns(rows)
-    sheet.append([f"{CONFIDENTIAL} - {heading}"])
-    sheet["A1"].font = Font(bold=True, color="B03A2E")
-    sheet.append([HEADERS_ES[c] for c in columns])
-    for cell in sheet[2]:
-        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
-    for record in rows[columns].itertuples(index=False):
-        sheet.append([_excel_value(c, v) for c, v in zip(columns, record, strict=True)])
-        if record[columns.index("selection")] == EXPLORATION:
-            for cell in sheet[sheet.max_row]:
-                cell.fill = EXPLORATION_FILL
-    for index, column in enumerate(columns, start=1):
-        letter = get_column_letter(index)
-        longest = max([len(HEADERS_ES[column])] + [len(str(v)) for v in rows[column]])
-        sheet.column_dimensions[letter].width = min(60, longest + 2)
-        for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
-            cell.number_format = EXCEL_FORMATS.get(column, cell.number_format)
-            cell.alignment = Alignment(wrap_text=column.startswith("reason"), vertical="top")
-    sheet.freeze_panes = "A3"
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{max(sheet.max_row, 2)}"
-    sheet.print_title_rows = "2:2"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.oddFooter.center.text = f"{CONFIDENTIAL} - página &P de &N"
-
-
-def _write_excel(lists: Mapping[str, pd.DataFrame], path: Path, as_of: str) -> None:
-    """A method sheet, then one sheet per list (office, or context such as the GEIT-TFI)."""
-    workbook = Workbook()
-    _method_sheet(workbook, as_of)
-    for title, rows in lists.items():
-        _office_sheet(workbook, title, f"{rows['office_name'].iloc[0]} - {as_of}", rows)
-    workbook.save(path)
+    addresses = [address_or_fallback(a, r, d) for a, r, d in zip(
+        joined["address"], target["ruc"], target["district"], strict=True)]
+    return target.assign(name=joined["name"].fillna("").to_numpy(), address=addresses)
 
 
 def _png_data_uri(figure: Figure) -> str:
@@ -402,9 +255,8 @@ def _validation_html(validation: Mapping[str, Any]) -> str:
     )
     capacity = validation["windows"][0]["capacity"] if validation["windows"] else 0
     return (
-        "<h2>Cómo se validó el modelo</h2>"
-        f"<p>Modelo elegido: <code>{html.escape(validation['model_group'])}</code>. En cada fecha "
-        f"histórica se entrenó solo con lo conocido antes de ella y se midió su "
+        "<h2>Cómo se comprobó la lista</h2>"
+        f"<p>En cada fecha histórica se entrenó solo con lo conocido antes de ella y se midió su "
         f"{name.lower()} (lista nacional de {capacity} visitas): {meaning}, en los "
         f"{validation['label_timespan_months']} meses siguientes.</p>"
         f'<table class="validacion"><thead><tr><th>Fecha</th><th>{name}</th>'
@@ -427,11 +279,11 @@ def _score_histogram(scores: pd.Series, cut: float) -> str:
     x_cut = (np.log10(max(cut, 1e-6)) - edges[0]) / (edges[-1] - edges[0]) * width
     return (
         f'<svg class="histograma" width="{width}" height="{height + 20}" role="img" '
-        'aria-label="Distribución de puntajes">'
+        'aria-label="Distribución del riesgo estimado">'
         f'<g fill="#5d6d7e">{bars}</g><line x1="{x_cut:.1f}" x2="{x_cut:.1f}" y1="0" '
         f'y2="{height}" stroke="#b03a2e" stroke-width="2"/>'
-        f'<text x="0" y="{height + 15}" font-size="11">puntaje (escala log, de '
-        f'{10 ** edges[0]:.4f} a {10 ** edges[-1]:.2f}); línea roja: menor puntaje listado'
+        f'<text x="0" y="{height + 15}" font-size="11">riesgo estimado (escala log, de '
+        f'{10 ** edges[0]:.4f} a {10 ** edges[-1]:.2f}); línea roja: menor riesgo listado'
         "</text></svg>"
     )
 
@@ -561,7 +413,7 @@ def _html(target: pd.DataFrame, yields: pd.DataFrame, validation: Mapping[str, A
         f"<p>{html.escape(METHOD_ES)}</p>"
         f"<p><strong>{html.escape(_yield_sentence(yields.loc['TOTAL']))}</strong></p>"
         f'<div class="resumen-grafico">{_validation_html(validation)}'
-        f"<h2>Distribución de puntajes</h2>{_score_histogram(scores, cut)}"
+        f"<h2>Distribución del riesgo estimado</h2>{_score_histogram(scores, cut)}"
         f"<h2>Qué pesa en el riesgo</h2>{images}</div>"
         f"<h2>Oficinas</h2>{_national_summary(target, yields)}{sections}"
     ))
@@ -594,7 +446,7 @@ def _write_office_files(staging: Path, target: pd.DataFrame, yields: pd.DataFram
         sheets = {office: rows}
         if len(team_rows):
             sheets[f"{team_code} en su territorio"] = team_rows
-        _write_excel(sheets, catalog.OFFICE_XLSX.within(staging, office=office), as_of)
+        write_workbook(sheets, catalog.OFFICE_XLSX.within(staging, office=office), as_of, yields)
         catalog.OFFICE_HTML.within(staging, office=office).write_text(
             _office_html(office, rows, team_rows, yields, districts, as_of), encoding="utf-8")
 
@@ -641,7 +493,8 @@ def write_planning_outputs(out_dir: Path, planning_date: pd.Timestamp, lists: Pl
         stable = target.drop(columns=["office_name", "eligible_mean_probability"],
                              errors="ignore")
         stable.insert(0, CLASSIFICATION_COLUMN, CONFIDENTIAL)
-        stable.to_csv(catalog.LIST_CSV.within(staging), index=False, encoding="utf-8-sig")
+        inert_frame(stable).to_csv(catalog.LIST_CSV.within(staging), index=False,
+                                   encoding="utf-8-sig")
         payload = {
             CLASSIFICATION_COLUMN: CONFIDENTIAL, "planning_date": as_of,
             "expected_yield": yields.reset_index().to_dict(orient="records"),
@@ -652,8 +505,8 @@ def write_planning_outputs(out_dir: Path, planning_date: pd.Timestamp, lists: Pl
             json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8"
         )
         named = _with_identity(target, identity)
-        _write_excel(dict(iter(named.groupby("office", sort=False))),
-                     catalog.LIST_XLSX.within(staging), as_of)
+        write_workbook(dict(iter(named.groupby("office", sort=False))),
+                       catalog.LIST_XLSX.within(staging), as_of, yields)
         catalog.REPORT_HTML.within(staging).write_text(
             _html(named, yields, lists.validation, districts, lists.scores, lists.figures, as_of),
             encoding="utf-8",
