@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from models.offpolicy.list_log import read_list_log
 from models.targeting.lists import EXPLORATION, UNCALIBRATED_ESTIMATE, office_of
 from reporting.planner_words import (
     CASE_ES,
@@ -41,6 +42,7 @@ from reporting.planner_words import (
     address_or_fallback,
     inert_frame,
 )
+from reporting.summary import SUMMARY_STYLE, Summary, changes_sentence, previous_list, summary_html
 from reporting.workbook import write_workbook
 from settings import catalog
 
@@ -107,8 +109,9 @@ def _office_map(rows: pd.DataFrame, territory: pd.DataFrame, coordinates: pd.Dat
     unit = max(box[2], box[3]) / 60
     dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{unit * 0.3:.2f}"/>'
                    for a, b in zip(tx, ty, strict=True))
-    points = []
-    for group in _visit_groups(located).itertuples():
+    points, groups = [], _visit_groups(located)
+    names = _name_labels(groups, unit)
+    for group in groups.itertuples():
         kind = ("exploracion" if group.exploration == group.count
                 else "mixto" if group.exploration else "modelo")
         radius = unit * (1.0 + 0.35 * min(group.count - 1, 6))
@@ -120,17 +123,47 @@ def _office_map(rows: pd.DataFrame, territory: pd.DataFrame, coordinates: pd.Dat
             f"{group.ranks}</title><circle cx=\"{group.x:.1f}\" cy=\"{group.y:.1f}\" "
             f'r="{radius:.2f}"/>{label}</g>'
         )
+    points.append(f'<g class="nombres" font-size="{unit * 1.5:.2f}">{names}</g>')
     return (f'<svg class="mapa" viewBox="{box[0]:.1f} {box[1]:.1f} {box[2]:.1f} {box[3]:.1f}" '
             f'preserveAspectRatio="xMidYMid meet" role="img" '
             f'aria-label="Mapa de los centros de trabajo listados" style="--u:{unit:.2f}">'
             f'<g class="territorio">{dots}</g>{"".join(points)}</svg>')
 
 
+def _name_labels(groups: pd.DataFrame, unit: float) -> str:
+    """Each district's name and the priorities of its visits, printed right of its bubble and
+    moved down, greedily, until it overlaps no label placed before it."""
+    placed: list[tuple[float, float, float]] = []
+    labels, height = [], unit * 1.6
+    for group in groups.sort_values(["y", "x"]).itertuples():
+        text = f"{group.district} ({group.ranks})"
+        x0 = group.x + unit * (1.4 + 0.35 * min(group.count - 1, 6))
+        x1, y = x0 + len(text) * unit * 0.8, group.y + unit * 0.5
+        while any(a < x1 and x0 < b and abs(y - c) < height for a, b, c in placed):
+            y += height
+        placed.append((x0, x1, y))
+        labels.append(f'<text class="nombre" x="{x0:.1f}" y="{y:.1f}">{html.escape(text)}'
+                      "</text>")
+    return "".join(labels)
+
+
+def _district_table(rows: pd.DataFrame) -> str:
+    """Visits per district beside an office's summary map, so a count hidden under another
+    bubble, or a label moved away from it, is read here."""
+    grouped = rows.groupby("district", sort=True)["rank"]
+    body = "".join(f"<tr><td>{html.escape(str(d))}</td><td>{len(r)}</td>"
+                   f"<td>{html.escape(', '.join(str(v) for v in sorted(r)))}</td></tr>"
+                   for d, r in grouped)
+    return ('<table class="distritos"><thead><tr><th>Distrito</th><th>Visitas</th>'
+            f"<th>Prioridad</th></tr></thead><tbody>{body}</tbody></table>")
+
+
 LEGEND = (
     '<ul class="leyenda"><li><span class="punto modelo"></span>visita elegida por riesgo</li>'
     '<li><span class="punto exploracion"></span>visita de exploración (sorteo)</li>'
     '<li><span class="punto mixto"></span>ambas en el mismo distrito</li>'
-    "<li><b>7</b> = visitas en el mismo distrito</li>"
+    "<li><b>7</b> = visitas en el mismo distrito; junto al punto, el distrito y la prioridad "
+    "de sus visitas</li>"
     '<li><span class="punto territorio"></span>distritos de la oficina</li></ul>'
 )
 TABLE_HEADERS_ES = ["Prioridad", "Selección", "Centro de trabajo", "Ubicación", "Actividad",
@@ -310,6 +343,9 @@ svg.mapa .listed circle{fill:#b03a2e;fill-opacity:.85;stroke:#fff;stroke-width:c
 svg.mapa .listed.exploracion circle{fill:#2e86c1}
 svg.mapa .listed.mixto circle{stroke:#2e86c1;stroke-width:calc(var(--u)*.45)}
 svg.mapa text{fill:#fff;font-weight:bold;text-anchor:middle}
+svg.mapa text.nombre{fill:#222;font-weight:normal;text-anchor:start;paint-order:stroke;
+ stroke:#fbfbfb;stroke-width:calc(var(--u)*.3)}
+table.distritos{font-size:11px}
 .tabla{flex:1 1 520px;min-width:0;overflow-x:auto}
 @media (max-width:1280px){.fila{display:block}figure.mapa-fig{max-width:520px}}
 ul.leyenda{list-style:none;padding:0;font-size:12px;margin:.4em 0}
@@ -347,20 +383,26 @@ def _page(title: str, body: str, single_office: bool = False) -> str:
     return (
         '<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{CONFIDENTIAL} - {html.escape(title)}</title><style>{STYLE}</style></head>"
+        f"<title>{CONFIDENTIAL} - {html.escape(title)}</title><style>{STYLE}{SUMMARY_STYLE}</style>"
+        "</head>"
         f'<body class="{"una-oficina" if single_office else "nacional"}">'
         f'<div class="confidencial">{CONFIDENTIAL} - uso exclusivo de SUNAFIL</div>'
         f'{body}<div class="confidencial">{CONFIDENTIAL}</div></body></html>'
     )
 
 
-def _office_section(office: str, rows: pd.DataFrame, yields: pd.DataFrame,
-                    districts: pd.DataFrame, team_rows: pd.DataFrame | None) -> str:
-    """One office's list: expected yield, exploration note, map and legend, table, team context."""
+def _territory_map(office: str, rows: pd.DataFrame, districts: pd.DataFrame) -> str:
+    """The map of an office's visits over its districts (a list with no territory: the country)."""
     coordinates = districts.set_index("inei")[["longitude", "latitude"]]
     located = districts.dropna(subset=["longitude", "latitude"])
     territory = (located if office not in set(office_of(located["inei"]))
                  else located[office_of(located["inei"]) == office])
+    return _office_map(rows, territory, coordinates)
+
+
+def _office_section(office: str, rows: pd.DataFrame, yields: pd.DataFrame,
+                    districts: pd.DataFrame, team_rows: pd.DataFrame | None) -> str:
+    """One office's list: expected yield, exploration note, map and legend, table, team context."""
     parts = [
         f'<section class="oficina" id="of-{html.escape(office)}">'
         f"<h2>{html.escape(str(rows['office_name'].iloc[0]))}</h2>"
@@ -369,7 +411,7 @@ def _office_section(office: str, rows: pd.DataFrame, yields: pd.DataFrame,
     if (rows["selection"] == EXPLORATION).any():
         parts.append(f'<p class="nota-exploracion">{html.escape(EXPLORATION_NOTE_ES)}</p>')
     parts.append(f'<div class="fila"><figure class="mapa-fig">'
-                 f"{_office_map(rows, territory, coordinates)}{LEGEND}</figure>"
+                 f"{_territory_map(office, rows, districts)}{LEGEND}</figure>"
                  f"{_table_html(rows)}</div>")
     if team_rows is not None and len(team_rows):
         team = str(team_rows["office_name"].iloc[0])
@@ -397,8 +439,9 @@ def _national_summary(target: pd.DataFrame, yields: pd.DataFrame) -> str:
 
 def _html(target: pd.DataFrame, yields: pd.DataFrame, validation: Mapping[str, Any],
           districts: pd.DataFrame, scores: pd.Series, figures: Mapping[str, Figure],
-          as_of: str) -> str:
-    """The national report for headquarters: method, validation, summary, every list."""
+          as_of: str, front: str) -> str:
+    """The national report for headquarters: the one-page summary (`front`), method,
+    validation, every list."""
     images = "".join(
         f'<img alt="{html.escape(name)}" src="{_png_data_uri(figure)}"/>'
         for name, figure in figures.items()
@@ -409,7 +452,7 @@ def _html(target: pd.DataFrame, yields: pd.DataFrame, validation: Mapping[str, A
         for office, rows in target.groupby("office", sort=False)
     )
     return _page(f"Lista priorizada {as_of}", (
-        f"<h1>Lista priorizada de inspección - planificación {as_of}</h1>"
+        f"<h1>Lista priorizada de inspección - planificación {as_of}</h1>{front}"
         f"<p>{html.escape(METHOD_ES)}</p>"
         f"<p><strong>{html.escape(_yield_sentence(yields.loc['TOTAL']))}</strong></p>"
         f'<div class="resumen-grafico">{_validation_html(validation)}'
@@ -428,17 +471,48 @@ def _team_rows_in(target: pd.DataFrame, team_code: str | None, office: str) -> p
 
 
 def _office_html(office: str, rows: pd.DataFrame, team_rows: pd.DataFrame,
-                 yields: pd.DataFrame, districts: pd.DataFrame, as_of: str) -> str:
+                 yields: pd.DataFrame, districts: pd.DataFrame, as_of: str, front: str) -> str:
     name = str(rows["office_name"].iloc[0])
     return _page(f"{name} {as_of}", (
         f"<h1>{html.escape(name)}: lista priorizada de inspección - planificación {as_of}</h1>"
-        f'<p class="metodo">{html.escape(METHOD_ES)}</p>'
+        f'{front}<p class="metodo">{html.escape(METHOD_ES)}</p>'
         f"{_office_section(office, rows, yields, districts, team_rows)}"
     ), single_office=True)
 
 
+def _office_front(office: str, rows: pd.DataFrame, team_rows: pd.DataFrame,
+                  findings: pd.Series, map_html: str, previous: pd.DataFrame) -> str:
+    """An office's first page: its summary, a link to its workbook, the team in its territory."""
+    workbook = catalog.OFFICE_XLSX.within(".", office=office).name
+    extra = (f'<p>Lista para imprimir y llenar en campo: <a href="{html.escape(workbook)}">'
+             f"{html.escape(workbook)}</a></p>")
+    if len(team_rows):
+        team = str(team_rows["office_name"].iloc[0])
+        extra += (f"<p>{html.escape(team)} visitará {len(team_rows)} centros en su territorio "
+                  f"(prioridad {html.escape(', '.join(str(r) for r in team_rows['rank']))} de su "
+                  "lista; detalle al final): conviene coordinarlas.</p>")
+    extra += _district_table(rows)
+    return summary_html(Summary(str(rows["office_name"].iloc[0]), rows, rows, findings, map_html,
+                                changes_sentence(rows, previous), extra))
+
+
+def _national_front(target: pd.DataFrame, yields: pd.DataFrame, districts: pd.DataFrame,
+                    previous: pd.DataFrame, team_code: str | None) -> str:
+    """The national first page; its first rows are the specialised team's (the country's
+    highest risks), or the highest estimated probabilities when there is no team."""
+    first = (target[target["office"] == team_code] if team_code in set(target["office"])
+             else target.sort_values("probability", ascending=False))
+    workbook = catalog.LIST_XLSX.within(".").name
+    extra = (f'<p>Listas por oficina para imprimir: <a href="{html.escape(workbook)}">'
+             f"{html.escape(workbook)}</a> y los archivos lista_&lt;oficina&gt;.xlsx.</p>")
+    return summary_html(Summary("Resumen nacional", target, first, yields.loc["TOTAL"],
+                                _territory_map("", target, districts),
+                                changes_sentence(target, previous), extra))
+
+
 def _write_office_files(staging: Path, target: pd.DataFrame, yields: pd.DataFrame,
-                        districts: pd.DataFrame, as_of: str, team_code: str | None) -> None:
+                        districts: pd.DataFrame, as_of: str, team_code: str | None,
+                        previous: pd.DataFrame) -> None:
     """lista_<office>.xlsx and reporte_<office>.html: that office's rows, team visits as context."""
     for office, rows in target.groupby("office", sort=False):
         office = str(office)
@@ -447,8 +521,11 @@ def _write_office_files(staging: Path, target: pd.DataFrame, yields: pd.DataFram
         if len(team_rows):
             sheets[f"{team_code} en su territorio"] = team_rows
         write_workbook(sheets, catalog.OFFICE_XLSX.within(staging, office=office), as_of, yields)
+        front = _office_front(office, rows, team_rows, yields.loc[office],
+                              _territory_map(office, rows, districts), previous)
         catalog.OFFICE_HTML.within(staging, office=office).write_text(
-            _office_html(office, rows, team_rows, yields, districts, as_of), encoding="utf-8")
+            _office_html(office, rows, team_rows, yields, districts, as_of, front),
+            encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -505,13 +582,15 @@ def write_planning_outputs(out_dir: Path, planning_date: pd.Timestamp, lists: Pl
             json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8"
         )
         named = _with_identity(target, identity)
+        previous = previous_list(read_list_log(catalog.LIST_LOG.path(out_dir)), planning_date)
         write_workbook(dict(iter(named.groupby("office", sort=False))),
                        catalog.LIST_XLSX.within(staging), as_of, yields)
         catalog.REPORT_HTML.within(staging).write_text(
-            _html(named, yields, lists.validation, districts, lists.scores, lists.figures, as_of),
+            _html(named, yields, lists.validation, districts, lists.scores, lists.figures, as_of,
+                  _national_front(named, yields, districts, previous, team_code)),
             encoding="utf-8",
         )
-        _write_office_files(staging, named, yields, districts, as_of, team_code)
+        _write_office_files(staging, named, yields, districts, as_of, team_code, previous)
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)

@@ -17,6 +17,7 @@ from support import SHIPPED
 
 from cleaning.contract import load_districts
 from models.metrics import METRICS
+from models.offpolicy.list_log import list_log_entries
 from models.offpolicy.propensity import OFFPOLICY_METRIC
 from models.targeting.lists import (
     WorkplaceRegistry,
@@ -186,12 +187,13 @@ def test_office_map_fits_the_viewport_and_shows_every_listed_visit(written, widt
         page = written["folder"] / f"reporte_{office}.html"
         metrics = measured(page, written["root"], width, height)
         rows = written["target"][written["target"]["office"] == office]
-        (office_map,) = metrics["maps"]
-        assert 0 <= office_map["left"] and office_map["right"] <= metrics["width"], office
-        assert 150 < office_map["height"] <= height, office
-        assert office_map["inside"], f"{office}: a listed point falls outside its map"
-        assert office_map["visits"] == len(rows)
-        assert office_map["exploration"] >= 1
+        assert len(metrics["maps"]) == 2  # the summary page's and the office section's
+        for office_map in metrics["maps"]:
+            assert 0 <= office_map["left"] and office_map["right"] <= metrics["width"], office
+            assert 150 < office_map["height"] <= height, office
+            assert office_map["inside"], f"{office}: a listed point falls outside its map"
+            assert office_map["visits"] == len(rows)
+            assert office_map["exploration"] >= 1
         assert metrics["scroll"] <= metrics["width"], "the page scrolls sideways"
     shot = ARTIFACTS / f"reporte_16_{width}.png"
     subprocess.run(chromium(written["root"]) + [f"--window-size={width},{height}",
@@ -212,7 +214,8 @@ def pdf_pages(page: Path, root: Path) -> int:
 def test_print_runs_each_office_on_its_own_pages_as_in_its_office_report(written):
     ARTIFACTS.mkdir(exist_ok=True)
     folder, root, target = written["folder"], written["root"], written["target"]
-    per_office = {o: pdf_pages(folder / f"reporte_{o}.html", root)
+    # each office report: its one-page summary, then its own run of pages
+    per_office = {o: pdf_pages(folder / f"reporte_{o}.html", root) - 1
                   for o in target["office"].unique()}
     for office, pages in per_office.items():
         rows = int((target["office"] == office).sum())
@@ -371,3 +374,77 @@ def test_hostile_names_and_addresses_are_inert_in_every_written_file(written, tm
     for page in folder.glob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "<script>alert" not in text and "&lt;script&gt;alert(1)" in text, page.name
+
+
+def summary_only(page: Path, root: Path) -> Path:
+    """A copy of a report holding only its first section, the summary."""
+    text = page.read_text(encoding="utf-8")
+    head = text[:text.index("<body")]
+    (summary,) = re.findall(r'<section class="resumen">.*?</section>', text, flags=re.S)
+    copy = root / f"summary_{page.name}"
+    copy.write_text(f'{head}<body class="una-oficina">{summary}</body></html>', encoding="utf-8")
+    return copy
+
+
+def test_the_first_page_of_every_report_is_a_one_page_summary_to_decide(written):
+    ARTIFACTS.mkdir(exist_ok=True)
+    folder, root, target = written["folder"], written["root"], written["target"]
+    for name in ["reporte.html", *(f"reporte_{o}.html" for o in target["office"].unique())]:
+        page = (folder / name).read_text(encoding="utf-8")
+        assert page.index('<section class="resumen">') < page.index("</h1>") + 10, name
+        assert pdf_pages(summary_only(folder / name, root), root) == 1, name
+        summary = re.search(r'<section class="resumen">.*?</section>', page, re.S).group(0)
+        assert "Hallazgos de trabajo forzoso esperados" in summary and "intervalo" in summary
+        assert "Es la primera lista" in summary and "<svg" in summary
+        first_rows = re.search(r'<table class="primeras">.*?</table>', summary, re.S).group(0)
+        office = name.removeprefix("reporte").removesuffix(".html").lstrip("_") or TEAM["code"]
+        shown = min(10, int((target["office"] == office).sum()))  # national: the team's list
+        assert first_rows.count("<tr>") == 1 + shown, name
+        assert "visitas:" in summary
+        assert not re.search(r"SHAP|[Pp]untaje|Pipeline\(|Classifier", page), name
+    office = folder / "reporte_16.html"
+    text = office.read_text(encoding="utf-8")
+    assert '<a href="lista_16.xlsx">' in text
+    team = target[(target["office"] == TEAM["code"]) & (office_of(target["ubigeo"]) == "16")]
+    if len(team):
+        assert f"visitará {len(team)} centros en su territorio" in text
+        ranks = ", ".join(team["rank"].astype(str))
+        assert f"(prioridad {ranks} de su lista" in text
+
+
+def test_the_summary_tells_what_changed_since_the_previous_list(written, tmp_path):
+    target = written["target"]
+    log = list_log_entries(target.iloc[:8].assign(office="16"), AS_OF - pd.DateOffset(months=3),
+                           3, "1")
+    log.to_parquet(tmp_path / "list_log.parquet")
+    lists = PlannerLists(target, yield_by_office(target, 0.9), {
+        "model_group": "m", "metric": "recall_at_top_1pct", "label_timespan_months": 6,
+        "windows": [], "comparison": []}, pd.Series(0.1, index=target["workplace_id"]), {})
+    files = write_planning_outputs(tmp_path, AS_OF, lists, load_districts(),
+                                   team_code=TEAM["code"])
+    page = (files.list_csv.parent / "reporte_16.html").read_text(encoding="utf-8")
+    now = set(target.loc[target["office"] == "16", "workplace_id"])
+    then = set(log["workplace_id"])
+    assert (f"Cambios desde la lista del 01/04/2026: {len(now & then)} centros siguen, "
+            f"{len(now - then)} entran y {len(then - now)} salen.") in page
+    other = (files.list_csv.parent / "reporte_17.html").read_text(encoding="utf-8")
+    assert "Es la primera lista" in other
+
+
+def test_maps_print_district_names_and_priorities_and_list_counts_beside(written):
+    folder, target = written["folder"], written["target"]
+    for office in [*OFFICES, TEAM["code"]]:
+        page = (folder / f"reporte_{office}.html").read_text(encoding="utf-8")
+        labels = re.findall(r'<text class="nombre"[^>]*>(.*?)</text>', page)
+        rows = target[target["office"] == office]
+        for district, ranks in rows.groupby("district", sort=False)["rank"]:
+            assert any(label.startswith(f"{district} (") and all(
+                str(r) in label for r in ranks) for label in labels), (office, district)
+        if office != TEAM["code"]:
+            table = re.search(r'<table class="distritos">.*?</table>', page, re.S).group(0)
+            assert table.count("<tr>") == 1 + rows["district"].nunique()
+    first_map = re.search(r'<svg class="mapa".*?</svg>',
+                          (folder / "reporte_16.html").read_text(encoding="utf-8"), re.S).group(0)
+    positions = [tuple(map(float, m)) for m in re.findall(
+        r'<text class="nombre" x="([\d.-]+)" y="([\d.-]+)"', first_map)]
+    assert len(positions) == len(set(positions)), "two labels printed on the same spot"
