@@ -242,6 +242,9 @@ def write_workbook(lists: Mapping[str, pd.DataFrame], path: Any, as_of: str,
         office = str(rows["office"].iloc[0])
         findings = yields.loc[office] if office in yields.index and title == office else None
         field_sheet(sheet, heading, rows, findings)
-        detail_sheet(workbook.create_sheet(f"Detalle {title}"[:31]), heading, rows)
+        detail = f"Detalle {title}"
+        detail_sheet(workbook.create_sheet(detail if len(detail) <= 31  # Excel's limit
+                                           else f"Detalle {title.split()[0]}"[:31]),
+                     heading, rows)
     method_sheet(workbook.create_sheet("Metodo"), as_of)
     workbook.save(path)

@@ -91,7 +91,7 @@ def test_each_office_file_holds_only_its_office_and_the_team_as_context(written)
         rows = list(book[f"Detalle {office}"].iter_rows(min_row=3, values_only=True))
         ids = {r[1] for r in rows}
         assert ids == set(target.loc[target["office"] == office, "workplace_id"]), office
-        team_sheets = [s for s in book.sheetnames if s.startswith(f"Detalle {TEAM['code']} ")]
+        team_sheets = [s for s in book.sheetnames if s == f"Detalle {TEAM['code']}"]
         team = target[(target["office"] == TEAM["code"])
                       & (office_of(target["ubigeo"]) == office)]
         if len(team):
