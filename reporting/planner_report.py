@@ -133,15 +133,16 @@ def _office_map(rows: pd.DataFrame, territory: pd.DataFrame, coordinates: pd.Dat
 def _name_labels(groups: pd.DataFrame, unit: float) -> str:
     """Each district's name and the priorities of its visits, printed right of its bubble and
     moved down, greedily, until it overlaps no label placed before it."""
-    placed: list[tuple[float, float, float]] = []
+    placed = np.empty((0, 3))  # x from, x to, baseline of each label placed
     labels, height = [], unit * 1.6
     for group in groups.sort_values(["y", "x"]).itertuples():
         text = f"{group.district} ({group.ranks})"
         x0 = group.x + unit * (1.4 + 0.35 * min(group.count - 1, 6))
         x1, y = x0 + len(text) * unit * 0.8, group.y + unit * 0.5
-        while any(a < x1 and x0 < b and abs(y - c) < height for a, b, c in placed):
+        beside = placed[(placed[:, 0] < x1) & (x0 < placed[:, 1]), 2]
+        while (np.abs(beside - y) < height).any():
             y += height
-        placed.append((x0, x1, y))
+        placed = np.vstack([placed, (x0, x1, y)])
         labels.append(f'<text class="nombre" x="{x0:.1f}" y="{y:.1f}">{html.escape(text)}'
                       "</text>")
     return "".join(labels)
