@@ -2,7 +2,8 @@
 
 All of them go into one dated folder `<out>/lista_<as-of>/`, written into a temporary folder
 first and renamed into place, so a reader never sees half a list. Every file is marked
-CONFIDENCIAL. Excel and HTML speak Spanish; CSV (UTF-8 with BOM, so Excel keeps Ñ and accents)
+CONFIDENCIAL. Excel (reporting/workbook.py) and HTML speak Spanish, with words shared through
+reporting/planner_words.py; CSV (UTF-8 with BOM, so Excel keeps Ñ and accents)
 and JSON keep the stable English column names that other systems and the planners' scripts read.
 
 - national, for headquarters: `lista_priorizada.{csv,json,xlsx}` and `reporte.html`;
@@ -29,187 +30,45 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
+from models.offpolicy.list_log import read_list_log
 from models.targeting.lists import (
     CALIBRATED_ESTIMATE,
     EXPLORATION,
-    FOLLOW_UP,
-    NEW,
     TEAM_ESTIMATE,
     UNCALIBRATED_ESTIMATE,
     office_of,
 )
+from reporting.planner_words import (
+    CASE_ES,
+    CONFIDENTIAL,
+    EXPLORATION_NOTE_ES,
+    METHOD_ES,
+    SELECTION_ES,
+    address_or_fallback,
+    inert_frame,
+)
+from reporting.summary import SUMMARY_STYLE, Summary, changes_sentence, previous_list, summary_html
+from reporting.workbook import write_workbook
 from settings import catalog
 
-CONFIDENTIAL = "CONFIDENCIAL"
 CLASSIFICATION_COLUMN = "clasificacion"
 IDENTITY_COLUMNS = ["name", "address"]
-
-# Stable English column -> Spanish header, in the order planners read them (xlsx and html).
-HEADERS_ES: dict[str, str] = {
-    "rank": "Prioridad",
-    "workplace_id": "Centro de trabajo",
-    "ruc": "RUC",
-    "name": "Empleador",
-    "address": "Dirección",
-    "department": "Departamento",
-    "province": "Provincia",
-    "district": "Distrito",
-    "ciiu": "CIIU",
-    "activity": "Actividad económica",
-    "selection": "Selección",
-    "case": "Tipo de visita",
-    "chance": "Probabilidad de sorteo",
-    "probability": "Probabilidad estimada de hallazgo",
-    "score": "Puntaje de riesgo",
-    "last_inspection_on": "Última inspección",
-    "last_inspection_result": "Resultado de la última inspección",
-    "other_establishments_same_ruc": "Otros establecimientos del RUC",
-    "principal_ruc": "RUC de la empresa principal",
-    "n_establishments": "N.º de establecimientos",
-    "establishments": "Establecimientos de la visita",
-    "reason_1": "Razón 1",
-    "reason_2": "Razón 2",
-    "reason_3": "Razón 3",
-}
-COLUMN_NOTES_ES: dict[str, str] = {
-    "rank": "Orden de prioridad dentro de la oficina (1 = visitar primero).",
-    "workplace_id": "RUC y código de establecimiento (0000 = domicilio fiscal).",
-    "ruc": "RUC del empleador.",
-    "name": "Razón social o nombre del empleador (dato confidencial del registro).",
-    "address": "Dirección del establecimiento según el registro (puede faltar).",
-    "department": "Departamento del centro de trabajo (INEI).",
-    "province": "Provincia del centro de trabajo (INEI).",
-    "district": "Distrito del centro de trabajo (INEI).",
-    "ciiu": "Código de actividad económica (CIIU Rev. 4).",
-    "activity": "Actividad económica en palabras.",
-    "selection": "Modelo = elegido por su riesgo; Exploración = sorteo con probabilidad conocida.",
-    "case": "Seguimiento = ya se documentó trabajo forzoso en este centro antes de la fecha de "
-            "planificación (reinspección); Nuevo = sin hallazgo previo (posible descubrimiento).",
-    "chance": "Probabilidad con la que el sorteo incluyó la visita (1 en 1 si modelo).",
-    "probability": "Probabilidad estimada de que la inspección documente trabajo forzoso.",
-    "score": "Puntaje del modelo: mayor puntaje, mayor riesgo de trabajo forzoso.",
-    "last_inspection_on": "Fecha de la última orden de inspección (vacío si nunca).",
-    "last_inspection_result": "Resultado conocido de esa inspección a la fecha de planificación.",
-    "other_establishments_same_ruc": "Establecimientos del mismo RUC fuera de esta visita.",
-    "principal_ruc": "Si es subcontratista o intermediario: RUC de la empresa principal.",
-    "n_establishments": "Establecimientos del mismo RUC en el distrito, agrupados en una visita.",
-    "establishments": "Códigos de los establecimientos de la visita.",
-    "reason_1": "Primera razón del puntaje (explicación SHAP del modelo): primero los hechos del "
-                "propio centro, luego su registro y a lo sumo una de su zona; en cada grupo, lo "
-                "que más lo distingue de los demás listados. En exploración, por qué se sorteó.",
-    "reason_2": "Segunda razón del puntaje.",
-    "reason_3": "Tercera razón del puntaje.",
-}
-METHOD_ES = (
-    "Vigía ordena los centros de trabajo por su riesgo de trabajo forzoso, estimado con un modelo "
-    "entrenado solo con hechos conocidos antes de la fecha de planificación: inspecciones y sus "
-    "resultados (desde su fecha de cierre), denuncias (sin datos del denunciante), el registro de "
-    "centros de trabajo y el contexto del distrito (pobreza, IDH, densidad, altitud). Los centros "
-    "no inspeccionados nunca se cuentan como cumplidores. El modelo se validó en ventanas "
-    "históricas sucesivas y se compara con listas simples (al azar, más denuncias, más "
-    "infracciones, prior por sector y región). El equipo especializado (GEIT-TFI) toma primero "
-    "los casos de mayor riesgo del país; cada intendencia llena luego su capacidad con los de su "
-    "territorio. Una parte de cada lista (exploración) se sortea con probabilidad conocida para "
-    "poder evaluar al modelo sin sesgo. Las razones provienen de los valores SHAP del modelo. "
-    "No se excluye ningún centro por falta de denuncias: el trabajo forzoso rara vez se denuncia."
-)
-EXPLORATION_NOTE_ES = (
-    "Las visitas de exploración (marcadas en azul) se sortearon con una probabilidad conocida "
-    "y deben realizarse todas, sin reemplazarlas por otras, porque son las únicas que permiten "
-    "medir sin sesgo si el modelo acierta."
-)
-SELECTION_ES = {"modelo": "Modelo", EXPLORATION: "Exploración"}
-CASE_ES = {FOLLOW_UP: "Seguimiento", NEW: "Nuevo"}
-EXCEL_FORMATS = {"probability": "0.0%", "score": "0.0000", "rank": "0",
-                 "n_establishments": "0", "other_establishments_same_ruc": "0"}
-EXPLORATION_FILL = PatternFill("solid", fgColor="D6EAF8")
 
 # Map projection: degrees scaled to SVG units (north up); the viewBox zooms to each office.
 DEGREE = 100.0
 LON_MIN, LAT_MAX = -82.0, 0.5
 
 
-def _human_columns(rows: pd.DataFrame) -> list[str]:
-    """The Spanish columns present in this list (identity only when it was joined)."""
-    return [c for c in HEADERS_ES if c in rows.columns]
-
-
 def _with_identity(target: pd.DataFrame, identity: pd.DataFrame | None) -> pd.DataFrame:
-    """The list with the employer's name and address of each visit's leading establishment."""
+    """The list with the employer's name and address of each visit's leading establishment;
+    a missing address says why and how to find the place instead."""
     if identity is None:
         return target
     joined = identity.reindex(target["workplace_id"])[IDENTITY_COLUMNS]
-    return target.assign(**{c: joined[c].fillna("").to_numpy() for c in IDENTITY_COLUMNS})
-
-
-def _excel_value(column: str, value: object) -> object:
-    if column == "selection":
-        return SELECTION_ES.get(str(value), value)
-    if column == "case":
-        return CASE_ES.get(str(value), value)
-    if isinstance(value, np.integer | np.floating):
-        return float(value) if isinstance(value, np.floating) else int(value)
-    return value
-
-
-def _method_sheet(workbook: Workbook, as_of: str) -> None:
-    method = workbook.active
-    method.title = "Metodo"
-    method.append([f"{CONFIDENTIAL} - Lista priorizada de inspección, planificación {as_of}"])
-    method["A1"].font = Font(bold=True, color="B03A2E")
-    for line in ([], ["Método"], [METHOD_ES], [], ["Exploración"], [EXPLORATION_NOTE_ES], [],
-                 ["Columna", "Significado"]):
-        method.append(line)
-    for cell in ("A4", "A7"):
-        method[cell].alignment = Alignment(wrap_text=True, vertical="top")
-    for column, header in HEADERS_ES.items():
-        method.append([header, COLUMN_NOTES_ES[column]])
-    method.column_dimensions["A"].width = 34
-    method.column_dimensions["B"].width = 90
-
-
-def _office_sheet(workbook: Workbook, title: str, heading: str, rows: pd.DataFrame) -> None:
-    """One list as a sheet: frozen header, formats, autofilter, exploration filled, print setup."""
-    sheet = workbook.create_sheet(title=title[:31])
-    columns = _human_columns(rows)
-    sheet.append([f"{CONFIDENTIAL} - {heading}"])
-    sheet["A1"].font = Font(bold=True, color="B03A2E")
-    sheet.append([HEADERS_ES[c] for c in columns])
-    for cell in sheet[2]:
-        cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
-    for record in rows[columns].itertuples(index=False):
-        sheet.append([_excel_value(c, v) for c, v in zip(columns, record, strict=True)])
-        if record[columns.index("selection")] == EXPLORATION:
-            for cell in sheet[sheet.max_row]:
-                cell.fill = EXPLORATION_FILL
-    for index, column in enumerate(columns, start=1):
-        letter = get_column_letter(index)
-        longest = max([len(HEADERS_ES[column])] + [len(str(v)) for v in rows[column]])
-        sheet.column_dimensions[letter].width = min(60, longest + 2)
-        for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
-            cell.number_format = EXCEL_FORMATS.get(column, cell.number_format)
-            cell.alignment = Alignment(wrap_text=column.startswith("reason"), vertical="top")
-    sheet.freeze_panes = "A3"
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{max(sheet.max_row, 2)}"
-    sheet.print_title_rows = "2:2"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.oddFooter.center.text = f"{CONFIDENTIAL} - página &P de &N"
-
-
-def _write_excel(lists: Mapping[str, pd.DataFrame], path: Path, as_of: str) -> None:
-    """A method sheet, then one sheet per list (office, or context such as the GEIT-TFI)."""
-    workbook = Workbook()
-    _method_sheet(workbook, as_of)
-    for title, rows in lists.items():
-        _office_sheet(workbook, title, f"{rows['office_name'].iloc[0]} - {as_of}", rows)
-    workbook.save(path)
+    addresses = [address_or_fallback(a, r, d) for a, r, d in zip(
+        joined["address"], target["ruc"], target["district"], strict=True)]
+    return target.assign(name=joined["name"].fillna("").to_numpy(), address=addresses)
 
 
 def _png_data_uri(figure: Figure) -> str:
@@ -256,8 +115,9 @@ def _office_map(rows: pd.DataFrame, territory: pd.DataFrame, coordinates: pd.Dat
     unit = max(box[2], box[3]) / 60
     dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{unit * 0.3:.2f}"/>'
                    for a, b in zip(tx, ty, strict=True))
-    points = []
-    for group in _visit_groups(located).itertuples():
+    points, groups = [], _visit_groups(located)
+    names = _name_labels(groups, unit)
+    for group in groups.itertuples():
         kind = ("exploracion" if group.exploration == group.count
                 else "mixto" if group.exploration else "modelo")
         radius = unit * (1.0 + 0.35 * min(group.count - 1, 6))
@@ -269,17 +129,48 @@ def _office_map(rows: pd.DataFrame, territory: pd.DataFrame, coordinates: pd.Dat
             f"{group.ranks}</title><circle cx=\"{group.x:.1f}\" cy=\"{group.y:.1f}\" "
             f'r="{radius:.2f}"/>{label}</g>'
         )
+    points.append(f'<g class="nombres" font-size="{unit * 1.5:.2f}">{names}</g>')
     return (f'<svg class="mapa" viewBox="{box[0]:.1f} {box[1]:.1f} {box[2]:.1f} {box[3]:.1f}" '
             f'preserveAspectRatio="xMidYMid meet" role="img" '
             f'aria-label="Mapa de los centros de trabajo listados" style="--u:{unit:.2f}">'
             f'<g class="territorio">{dots}</g>{"".join(points)}</svg>')
 
 
+def _name_labels(groups: pd.DataFrame, unit: float) -> str:
+    """Each district's name and the priorities of its visits, printed right of its bubble and
+    moved down, greedily, until it overlaps no label placed before it."""
+    placed = np.empty((0, 3))  # x from, x to, baseline of each label placed
+    labels, height = [], unit * 1.6
+    for group in groups.sort_values(["y", "x"]).itertuples():
+        text = f"{group.district} ({group.ranks})"
+        x0 = group.x + unit * (1.4 + 0.35 * min(group.count - 1, 6))
+        x1, y = x0 + len(text) * unit * 0.8, group.y + unit * 0.5
+        beside = placed[(placed[:, 0] < x1) & (x0 < placed[:, 1]), 2]
+        while (np.abs(beside - y) < height).any():
+            y += height
+        placed = np.vstack([placed, (x0, x1, y)])
+        labels.append(f'<text class="nombre" x="{x0:.1f}" y="{y:.1f}">{html.escape(text)}'
+                      "</text>")
+    return "".join(labels)
+
+
+def _district_table(rows: pd.DataFrame) -> str:
+    """Visits per district beside an office's summary map, so a count hidden under another
+    bubble, or a label moved away from it, is read here."""
+    grouped = rows.groupby("district", sort=True)["rank"]
+    body = "".join(f"<tr><td>{html.escape(str(d))}</td><td>{len(r)}</td>"
+                   f"<td>{html.escape(', '.join(str(v) for v in sorted(r)))}</td></tr>"
+                   for d, r in grouped)
+    return ('<table class="distritos"><thead><tr><th>Distrito</th><th>Visitas</th>'
+            f"<th>Prioridad</th></tr></thead><tbody>{body}</tbody></table>")
+
+
 LEGEND = (
     '<ul class="leyenda"><li><span class="punto modelo"></span>visita elegida por riesgo</li>'
     '<li><span class="punto exploracion"></span>visita de exploración (sorteo)</li>'
     '<li><span class="punto mixto"></span>ambas en el mismo distrito</li>'
-    "<li><b>7</b> = visitas en el mismo distrito</li>"
+    "<li><b>7</b> = visitas en el mismo distrito; junto al punto, el distrito y la prioridad "
+    "de sus visitas</li>"
     '<li><span class="punto territorio"></span>distritos de la oficina</li></ul>'
 )
 TABLE_HEADERS_ES = ["Prioridad", "Selección", "Centro de trabajo", "Ubicación", "Actividad",
@@ -340,7 +231,7 @@ def _table_html(rows: pd.DataFrame, css_class: str = "lista") -> str:
 def _yield_sentence(row: Mapping[str, Any]) -> str:
     uncalibrated = row.get("estimate") == UNCALIBRATED_ESTIMATE
     return (
-        ("Estimación sin calibrar (el puntaje no es una probabilidad; sirve para comparar, no "
+        ("Estimación sin calibrar (la cifra no es una probabilidad; sirve para comparar, no "
          "para contar): " if uncalibrated else "")
         + f"Hallazgos de trabajo forzoso esperados: {row['expected_findings']:.1f} "
         f"(intervalo del {row['confidence']:.0%}: {row['low']:.0f} a {row['high']:.0f}) en "
@@ -358,7 +249,7 @@ def _includes_sentence(row: Mapping[str, Any]) -> str:
                 "tasa de detección del equipo que visita.")
     if row.get("estimate") == CALIBRATED_ESTIMATE:
         return (" El intervalo solo cuenta el azar de las visitas: no hay ventanas pasadas con "
-                "hallazgos para medir el error del modelo.")
+                "hallazgos para medir el error de la estimación.")
     return ""
 
 
@@ -417,9 +308,8 @@ def _validation_html(validation: Mapping[str, Any]) -> str:
     )
     capacity = validation["windows"][0]["capacity"] if validation["windows"] else 0
     return (
-        "<h2>Cómo se validó el modelo</h2>"
-        f"<p>Modelo elegido: <code>{html.escape(validation['model_group'])}</code>. En cada fecha "
-        f"histórica se entrenó solo con lo conocido antes de ella y se midió su "
+        "<h2>Cómo se comprobó la lista</h2>"
+        f"<p>En cada fecha histórica se entrenó solo con lo conocido antes de ella y se midió su "
         f"{name.lower()} (lista nacional de {capacity} visitas): {meaning}, en los "
         f"{validation['label_timespan_months']} meses siguientes.</p>"
         f'<table class="validacion"><thead><tr><th>Fecha</th><th>{name}</th>'
@@ -442,11 +332,11 @@ def _score_histogram(scores: pd.Series, cut: float) -> str:
     x_cut = (np.log10(max(cut, 1e-6)) - edges[0]) / (edges[-1] - edges[0]) * width
     return (
         f'<svg class="histograma" width="{width}" height="{height + 20}" role="img" '
-        'aria-label="Distribución de puntajes">'
+        'aria-label="Distribución del riesgo estimado">'
         f'<g fill="#5d6d7e">{bars}</g><line x1="{x_cut:.1f}" x2="{x_cut:.1f}" y1="0" '
         f'y2="{height}" stroke="#b03a2e" stroke-width="2"/>'
-        f'<text x="0" y="{height + 15}" font-size="11">puntaje (escala log, de '
-        f'{10 ** edges[0]:.4f} a {10 ** edges[-1]:.2f}); línea roja: menor puntaje listado'
+        f'<text x="0" y="{height + 15}" font-size="11">riesgo estimado (escala log, de '
+        f'{10 ** edges[0]:.4f} a {10 ** edges[-1]:.2f}); línea roja: menor riesgo listado'
         "</text></svg>"
     )
 
@@ -473,6 +363,9 @@ svg.mapa .listed circle{fill:#b03a2e;fill-opacity:.85;stroke:#fff;stroke-width:c
 svg.mapa .listed.exploracion circle{fill:#2e86c1}
 svg.mapa .listed.mixto circle{stroke:#2e86c1;stroke-width:calc(var(--u)*.45)}
 svg.mapa text{fill:#fff;font-weight:bold;text-anchor:middle}
+svg.mapa text.nombre{fill:#222;font-weight:normal;text-anchor:start;paint-order:stroke;
+ stroke:#fbfbfb;stroke-width:calc(var(--u)*.3)}
+table.distritos{font-size:11px}
 .tabla{flex:1 1 520px;min-width:0;overflow-x:auto}
 @media (max-width:1280px){.fila{display:block}figure.mapa-fig{max-width:520px}}
 ul.leyenda{list-style:none;padding:0;font-size:12px;margin:.4em 0}
@@ -510,20 +403,26 @@ def _page(title: str, body: str, single_office: bool = False) -> str:
     return (
         '<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{CONFIDENTIAL} - {html.escape(title)}</title><style>{STYLE}</style></head>"
+        f"<title>{CONFIDENTIAL} - {html.escape(title)}</title><style>{STYLE}{SUMMARY_STYLE}</style>"
+        "</head>"
         f'<body class="{"una-oficina" if single_office else "nacional"}">'
         f'<div class="confidencial">{CONFIDENTIAL} - uso exclusivo de SUNAFIL</div>'
         f'{body}<div class="confidencial">{CONFIDENTIAL}</div></body></html>'
     )
 
 
-def _office_section(office: str, rows: pd.DataFrame, yields: pd.DataFrame,
-                    districts: pd.DataFrame, team_rows: pd.DataFrame | None) -> str:
-    """One office's list: expected yield, exploration note, map and legend, table, team context."""
+def _territory_map(office: str, rows: pd.DataFrame, districts: pd.DataFrame) -> str:
+    """The map of an office's visits over its districts (a list with no territory: the country)."""
     coordinates = districts.set_index("inei")[["longitude", "latitude"]]
     located = districts.dropna(subset=["longitude", "latitude"])
     territory = (located if office not in set(office_of(located["inei"]))
                  else located[office_of(located["inei"]) == office])
+    return _office_map(rows, territory, coordinates)
+
+
+def _office_section(office: str, rows: pd.DataFrame, yields: pd.DataFrame,
+                    districts: pd.DataFrame, team_rows: pd.DataFrame | None) -> str:
+    """One office's list: expected yield, exploration note, map and legend, table, team context."""
     parts = [
         f'<section class="oficina" id="of-{html.escape(office)}">'
         f"<h2>{html.escape(str(rows['office_name'].iloc[0]))}</h2>"
@@ -532,7 +431,7 @@ def _office_section(office: str, rows: pd.DataFrame, yields: pd.DataFrame,
     if (rows["selection"] == EXPLORATION).any():
         parts.append(f'<p class="nota-exploracion">{html.escape(EXPLORATION_NOTE_ES)}</p>')
     parts.append(f'<div class="fila"><figure class="mapa-fig">'
-                 f"{_office_map(rows, territory, coordinates)}{LEGEND}</figure>"
+                 f"{_territory_map(office, rows, districts)}{LEGEND}</figure>"
                  f"{_table_html(rows)}</div>")
     if team_rows is not None and len(team_rows):
         team = str(team_rows["office_name"].iloc[0])
@@ -560,8 +459,9 @@ def _national_summary(target: pd.DataFrame, yields: pd.DataFrame) -> str:
 
 def _html(target: pd.DataFrame, yields: pd.DataFrame, validation: Mapping[str, Any],
           districts: pd.DataFrame, scores: pd.Series, figures: Mapping[str, Figure],
-          as_of: str) -> str:
-    """The national report for headquarters: method, validation, summary, every list."""
+          as_of: str, front: str) -> str:
+    """The national report for headquarters: the one-page summary (`front`), method,
+    validation, every list."""
     images = "".join(
         f'<img alt="{html.escape(name)}" src="{_png_data_uri(figure)}"/>'
         for name, figure in figures.items()
@@ -572,11 +472,11 @@ def _html(target: pd.DataFrame, yields: pd.DataFrame, validation: Mapping[str, A
         for office, rows in target.groupby("office", sort=False)
     )
     return _page(f"Lista priorizada {as_of}", (
-        f"<h1>Lista priorizada de inspección - planificación {as_of}</h1>"
+        f"<h1>Lista priorizada de inspección - planificación {as_of}</h1>{front}"
         f"<p>{html.escape(METHOD_ES)}</p>"
         f"<p><strong>{html.escape(_yield_sentence(yields.loc['TOTAL']))}</strong></p>"
         f'<div class="resumen-grafico">{_validation_html(validation)}'
-        f"<h2>Distribución de puntajes</h2>{_score_histogram(scores, cut)}"
+        f"<h2>Distribución del riesgo estimado</h2>{_score_histogram(scores, cut)}"
         f"<h2>Qué pesa en el riesgo</h2>{images}</div>"
         f"<h2>Oficinas</h2>{_national_summary(target, yields)}{sections}"
     ))
@@ -591,17 +491,48 @@ def _team_rows_in(target: pd.DataFrame, team_code: str | None, office: str) -> p
 
 
 def _office_html(office: str, rows: pd.DataFrame, team_rows: pd.DataFrame,
-                 yields: pd.DataFrame, districts: pd.DataFrame, as_of: str) -> str:
+                 yields: pd.DataFrame, districts: pd.DataFrame, as_of: str, front: str) -> str:
     name = str(rows["office_name"].iloc[0])
     return _page(f"{name} {as_of}", (
         f"<h1>{html.escape(name)}: lista priorizada de inspección - planificación {as_of}</h1>"
-        f'<p class="metodo">{html.escape(METHOD_ES)}</p>'
+        f'{front}<p class="metodo">{html.escape(METHOD_ES)}</p>'
         f"{_office_section(office, rows, yields, districts, team_rows)}"
     ), single_office=True)
 
 
+def _office_front(office: str, rows: pd.DataFrame, team_rows: pd.DataFrame,
+                  findings: pd.Series, map_html: str, previous: pd.DataFrame) -> str:
+    """An office's first page: its summary, a link to its workbook, the team in its territory."""
+    workbook = catalog.OFFICE_XLSX.within(".", office=office).name
+    extra = (f'<p>Lista para imprimir y llenar en campo: <a href="{html.escape(workbook)}">'
+             f"{html.escape(workbook)}</a></p>")
+    if len(team_rows):
+        team = str(team_rows["office_name"].iloc[0])
+        extra += (f"<p>{html.escape(team)} visitará {len(team_rows)} centros en su territorio "
+                  f"(prioridad {html.escape(', '.join(str(r) for r in team_rows['rank']))} de su "
+                  "lista; detalle al final): conviene coordinarlas.</p>")
+    extra += _district_table(rows)
+    return summary_html(Summary(str(rows["office_name"].iloc[0]), rows, rows, findings, map_html,
+                                changes_sentence(rows, previous), extra))
+
+
+def _national_front(target: pd.DataFrame, yields: pd.DataFrame, districts: pd.DataFrame,
+                    previous: pd.DataFrame, team_code: str | None) -> str:
+    """The national first page; its first rows are the specialised team's (the country's
+    highest risks), or the highest estimated probabilities when there is no team."""
+    first = (target[target["office"] == team_code] if team_code in set(target["office"])
+             else target.sort_values("probability", ascending=False))
+    workbook = catalog.LIST_XLSX.within(".").name
+    extra = (f'<p>Listas por oficina para imprimir: <a href="{html.escape(workbook)}">'
+             f"{html.escape(workbook)}</a> y los archivos lista_&lt;oficina&gt;.xlsx.</p>")
+    return summary_html(Summary("Resumen nacional", target, first, yields.loc["TOTAL"],
+                                _territory_map("", target, districts),
+                                changes_sentence(target, previous), extra))
+
+
 def _write_office_files(staging: Path, target: pd.DataFrame, yields: pd.DataFrame,
-                        districts: pd.DataFrame, as_of: str, team_code: str | None) -> None:
+                        districts: pd.DataFrame, as_of: str, team_code: str | None,
+                        previous: pd.DataFrame) -> None:
     """lista_<office>.xlsx and reporte_<office>.html: that office's rows, team visits as context."""
     for office, rows in target.groupby("office", sort=False):
         office = str(office)
@@ -609,9 +540,12 @@ def _write_office_files(staging: Path, target: pd.DataFrame, yields: pd.DataFram
         sheets = {office: rows}
         if len(team_rows):
             sheets[f"{team_code} en su territorio"] = team_rows
-        _write_excel(sheets, catalog.OFFICE_XLSX.within(staging, office=office), as_of)
+        write_workbook(sheets, catalog.OFFICE_XLSX.within(staging, office=office), as_of, yields)
+        front = _office_front(office, rows, team_rows, yields.loc[office],
+                              _territory_map(office, rows, districts), previous)
         catalog.OFFICE_HTML.within(staging, office=office).write_text(
-            _office_html(office, rows, team_rows, yields, districts, as_of), encoding="utf-8")
+            _office_html(office, rows, team_rows, yields, districts, as_of, front),
+            encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -656,7 +590,8 @@ def write_planning_outputs(out_dir: Path, planning_date: pd.Timestamp, lists: Pl
         stable = target.drop(columns=["office_name", "eligible_mean_probability"],
                              errors="ignore")
         stable.insert(0, CLASSIFICATION_COLUMN, CONFIDENTIAL)
-        stable.to_csv(catalog.LIST_CSV.within(staging), index=False, encoding="utf-8-sig")
+        inert_frame(stable).to_csv(catalog.LIST_CSV.within(staging), index=False,
+                                   encoding="utf-8-sig")
         payload = {
             CLASSIFICATION_COLUMN: CONFIDENTIAL, "planning_date": as_of,
             "expected_yield": yields.reset_index().to_dict(orient="records"),
@@ -667,13 +602,15 @@ def write_planning_outputs(out_dir: Path, planning_date: pd.Timestamp, lists: Pl
             json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8"
         )
         named = _with_identity(target, identity)
-        _write_excel(dict(iter(named.groupby("office", sort=False))),
-                     catalog.LIST_XLSX.within(staging), as_of)
+        previous = previous_list(read_list_log(catalog.LIST_LOG.path(out_dir)), planning_date)
+        write_workbook(dict(iter(named.groupby("office", sort=False))),
+                       catalog.LIST_XLSX.within(staging), as_of, yields)
         catalog.REPORT_HTML.within(staging).write_text(
-            _html(named, yields, lists.validation, districts, lists.scores, lists.figures, as_of),
+            _html(named, yields, lists.validation, districts, lists.scores, lists.figures, as_of,
+                  _national_front(named, yields, districts, previous, team_code)),
             encoding="utf-8",
         )
-        _write_office_files(staging, named, yields, districts, as_of, team_code)
+        _write_office_files(staging, named, yields, districts, as_of, team_code, previous)
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)

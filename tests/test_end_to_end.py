@@ -232,13 +232,17 @@ def test_excel_has_one_sheet_per_office_with_capacity_rows(run: dict) -> None:
 
     offices = yaml.safe_load(Path(run["config"]["lists"]["offices_file"]).read_text("utf-8"))
     workbook = load_workbook(_list_folder(run) / "lista_priorizada.xlsx", read_only=True)
-    expected = {"Metodo", offices["specialized_team"]["code"], *offices["offices"]}
-    assert set(workbook.sheetnames) == expected
+    lists = [offices["specialized_team"]["code"], *offices["offices"]]
+    assert set(workbook.sheetnames) == {"Metodo", *lists, *(f"Detalle {o}" for o in lists)}
     for office, settings in offices["offices"].items():
         rows = list(workbook[office].iter_rows(values_only=True))
-        assert "CONFIDENCIAL" in rows[0][0]
-        assert rows[1][:3] == ("Prioridad", "Centro de trabajo", "RUC")
-        assert len(rows) - 2 == settings["capacity"], office
+        assert "CONFIDENCIAL" in rows[0][0] and "Hallazgos de trabajo forzoso" in rows[1][0]
+        assert rows[3][:3] == ("Prioridad", "Seguimiento / Nuevo", "Empleador")
+        assert len(rows) - 4 == settings["capacity"], office
+        detail = list(workbook[f"Detalle {office}"].iter_rows(values_only=True))
+        assert "CONFIDENCIAL" in detail[0][0]
+        assert detail[1][:3] == ("Prioridad", "Centro de trabajo", "RUC")
+        assert len(detail) - 2 == settings["capacity"], office
     listing = pd.read_csv(_list_folder(run) / "lista_priorizada.csv", dtype=str)
     assert (listing["clasificacion"] == "CONFIDENCIAL").all()  # pandas reads past the BOM
     assert listing["workplace_id"].is_unique
@@ -268,7 +272,7 @@ def test_html_report_renders_lists_and_maps_in_chromium(run: dict) -> None:
     listing = pd.read_csv(_list_folder(run) / "lista_priorizada.csv", dtype=str)
     assert dom.count('<table class="lista">') == listing["office"].nunique()
     assert dom.count("<tr") >= len(listing)
-    assert dom.count('<svg class="mapa"') == listing["office"].nunique()
+    assert dom.count('<svg class="mapa"') == 1 + listing["office"].nunique()  # + the summary's
     shown = sum(int(n) for n in re.findall(r'class="listed [a-z]+" data-count="(\d+)"', dom))
     assert shown >= 0.9 * len(listing)
     assert "CONFIDENCIAL" in dom

@@ -287,7 +287,7 @@ def exploration_sentence(probability: float) -> str:
     """Why an exploration visit is on the list, and why it must be made as drawn."""
     return (f"visita de exploración sorteada con probabilidad {one_in(probability)}: debe "
             "realizarse y no reemplazarse por otra, porque mide sin sesgo dónde acierta y dónde "
-            "falla el modelo")
+            "falla la priorización")
 
 
 def with_exploration_reason(target: pd.DataFrame) -> pd.DataFrame:
