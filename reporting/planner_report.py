@@ -46,6 +46,7 @@ from reporting.planner_words import (
     METHOD_ES,
     SELECTION_ES,
     address_or_fallback,
+    decimal_es,
     inert_frame,
 )
 from reporting.summary import SUMMARY_STYLE, Summary, changes_sentence, previous_list, summary_html
@@ -233,10 +234,10 @@ def _yield_sentence(row: Mapping[str, Any]) -> str:
     return (
         ("Estimación sin calibrar (la cifra no es una probabilidad; sirve para comparar, no "
          "para contar): " if uncalibrated else "")
-        + f"Hallazgos de trabajo forzoso esperados: {row['expected_findings']:.1f} "
+        + f"Hallazgos de trabajo forzoso esperados: {decimal_es(row['expected_findings'])} "
         f"(intervalo del {row['confidence']:.0%}: {row['low']:.0f} a {row['high']:.0f}) en "
         f"{row['visits']:.0f} visitas; una lista al azar del mismo tamaño: "
-        f"{row['random_list_expected_findings']:.1f}."
+        f"{decimal_es(row['random_list_expected_findings'])}."
         + (_case_sentence(row) if "new_visits" in row else "")
         + _includes_sentence(row)
     )
@@ -257,10 +258,10 @@ def _case_sentence(row: Mapping[str, Any]) -> str:
     """New targets apart from follow-up visits of documented cases."""
     return (
         f" De ellas, {row['new_visits']:.0f} son centros nuevos (sin hallazgo previo), con "
-        f"{row['new_expected_findings']:.1f} hallazgos esperados ({row['new_low']:.0f} a "
+        f"{decimal_es(row['new_expected_findings'])} hallazgos esperados ({row['new_low']:.0f} a "
         f"{row['new_high']:.0f}), y {row['follow_up_visits']:.0f} "
         f"({row['follow_up_share']:.0%}) son de seguimiento de casos ya documentados "
-        f"({row['follow_up_expected_findings']:.1f} esperados)."
+        f"({decimal_es(row['follow_up_expected_findings'])} esperados)."
     )
 
 
@@ -449,7 +450,7 @@ def _national_summary(target: pd.DataFrame, yields: pd.DataFrame) -> str:
     rows = "".join(
         f'<tr><td><a href="#of-{html.escape(str(o))}">{html.escape(str(r["office_name"].iloc[0]))}'
         f"</a></td><td>{len(r)}</td><td>{int((r['selection'] == EXPLORATION).sum())}</td>"
-        f"<td>{yields.loc[o, 'expected_findings']:.1f}</td></tr>"
+        f"<td>{decimal_es(yields.loc[o, 'expected_findings'])}</td></tr>"
         for o, r in target.groupby("office", sort=False)
     )
     return ('<table class="resumen indice"><thead><tr><th>Lista</th><th>Visitas</th>'

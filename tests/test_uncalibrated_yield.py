@@ -35,5 +35,8 @@ def test_uncalibrated_yield_is_labelled_for_planners_and_in_the_report(target) -
 def test_calibrated_yield_reads_as_expected_findings(target) -> None:
     table = yield_by_office(target, 0.9)
     assert (table["estimate"] == CALIBRATED_ESTIMATE).all()
-    assert _yield_sentence(table.loc["TOTAL"]).startswith("Hallazgos de trabajo forzoso esperados")
+    sentence = _yield_sentence(table.loc["TOTAL"])
+    assert sentence.startswith("Hallazgos de trabajo forzoso esperados")
+    expected = f"{table.loc['TOTAL', 'expected_findings']:.1f}".replace(".", ",")
+    assert f"esperados: {expected} " in sentence  # decimal comma, as planners write numbers
     assert "calibrated probabilities" in yield_note(True, table)
