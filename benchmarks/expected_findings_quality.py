@@ -29,7 +29,7 @@ import logging
 import pickle
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,14 @@ from features.training_set import (
     oldest_record_date,
     tables_known_before,
 )
-from models.targeting.expected_findings import SPECIALIZED, TeamEvidence, team_windows
+from models.targeting.expected_findings import (
+    MAP_COLUMNS,
+    SPECIALIZED,
+    TeamEvidence,
+    fit_visit_maps,
+    team_windows,
+    visit_rows,
+)
 from models.targeting.lists import (
     CASE_PARTS,
     NEW,
@@ -174,21 +181,25 @@ class Choice:
     top_share: float
     by_team: bool
     origins: str  # "planned" or "all"
+    map_c: float  # inf: no map (the calibrated probability itself)
 
     @classmethod
     def configured(cls, lists: ListsConfig) -> Choice:
         return cls(lists.yield_top_share, lists.yield_factor_by_team,
-                   ",".join(lists.yield_origins) if lists.yield_origins else "all")
+                   ",".join(lists.yield_origins) if lists.yield_origins else "all",
+                   lists.yield_map_c)
 
 
 def coverage_rows(world: WorldLists, config: VigiaConfig, choice: Choice) -> pd.DataFrame:
     """Per office, TOTAL and each part: promised figures before and after, and the truth."""
     lists = config.lists
-    windows = team_windows(world.test_scores, world.test_labels, world.inspections,
-                           config.labels.label_timespan_months, choice.top_share,
-                           None if choice.origins == "all" else choice.origins.split(","))
-    evidence = TeamEvidence(windows, lists.specialized_team.code, lists.yield_draws,
-                            config.model.seed, choice.by_team)
+    rows = visit_rows(world.test_scores, world.test_labels, world.inspections,
+                      config.labels.label_timespan_months, choice.top_share,
+                      None if choice.origins == "all" else choice.origins.split(","))
+    maps = (fit_visit_maps(rows, choice.map_c) if np.isfinite(choice.map_c)
+            else pd.DataFrame(columns=MAP_COLUMNS))
+    evidence = TeamEvidence(team_windows(rows, maps), lists.specialized_team.code,
+                            lists.yield_draws, config.model.seed, choice.by_team, maps)
     tables = {"before": yield_by_office(world.target, lists.yield_confidence),
               "after": yield_by_office(world.target, lists.yield_confidence, True, evidence)}
     rows = []
@@ -200,7 +211,8 @@ def coverage_rows(world: WorldLists, config: VigiaConfig, choice: Choice) -> pd.
             row = {"world": world.world, "workplaces": world.workplaces, "part": part,
                    "office": office, "level": "national" if office == "TOTAL" else "office",
                    "true": float(true.get(office, 0.0)), "top_share": choice.top_share,
-                   "by_team": choice.by_team, "origins": choice.origins}
+                   "by_team": choice.by_team, "origins": choice.origins,
+                   "map_c": choice.map_c}
             for when, table in tables.items():
                 for name in ("expected_findings", "low", "high"):
                     row[f"{when}_{name}"] = float(table.loc[office, prefix + name])
@@ -250,7 +262,8 @@ def write_results(rows: pd.DataFrame, config: VigiaConfig, worlds: list[WorldLis
     configured = Choice.configured(lists)
     chosen = rows[(rows["top_share"] == configured.top_share)
                   & (rows["by_team"] == configured.by_team)
-                  & (rows["origins"] == configured.origins)]
+                  & (rows["origins"] == configured.origins)
+                  & (rows["map_c"] == configured.map_c)]
     tuned = rows[rows["world"].str.split("-").str[1].isin(["1", "2"])]
     sections = {
         "Configured top share, by part and level": summary(chosen, ["part", "level"]),
@@ -258,8 +271,13 @@ def write_results(rows: pd.DataFrame, config: VigiaConfig, worlds: list[WorldLis
             chosen, ["workplaces", "part", "level"]),
         "Configured top share, by seed (3 = held out), part and level": summary(
             chosen.assign(seed=chosen["world"].str.split("-").str[1]), ["seed", "part", "level"]),
-        "Choices (seeds 1-2): origins counted, factor by team or pooled, top share":
-            summary(tuned, ["origins", "by_team", "top_share", "part", "level"]),
+        "Choices (seeds 1-2): map strength (inf = no map), factor by team or pooled, origins":
+            summary(tuned[tuned["top_share"] == configured.top_share],
+                    ["map_c", "by_team", "origins", "part", "level"]),
+        "Choices (seeds 1-2): top share of the configured setting": summary(
+            tuned[(tuned["by_team"] == configured.by_team)
+                  & (tuned["origins"] == configured.origins)
+                  & (tuned["map_c"] == configured.map_c)], ["top_share", "part", "level"]),
         "National figures per world (configured top share)": chosen[
             chosen["level"] == "national"][
             ["world", "part", "true", "before_expected_findings", "before_low", "before_high",
@@ -269,13 +287,15 @@ def write_results(rows: pd.DataFrame, config: VigiaConfig, worlds: list[WorldLis
              f"Command: `{command}` (model group `{GROUP}`, confidence "
              f"{lists.yield_confidence}, configured yield_top_share "
              f"{lists.yield_top_share}, yield_factor_by_team {lists.yield_factor_by_team}, "
+             f"yield_map_c {lists.yield_map_c}, "
              f"yield_origins {lists.yield_origins}). "
              "Worlds: "
              + ", ".join(w.world for w in worlds) + f". Compute: "
              f"{sum(w.seconds for w in worlds):.0f} s.", "",
-             "before = sum of calibrated probabilities, Poisson-binomial interval; after = team "
-             "factors and calibration error of past windows (models/targeting/"
-             "expected_findings.py). ratio = promised / true expected findings.", ""]
+             "before = sum of calibrated probabilities, Poisson-binomial interval; after = each "
+             "team's map from score to finding and the calibration error of past windows "
+             "(models/targeting/expected_findings.py). ratio = promised / true expected "
+             "findings. Settings are chosen on seeds 1-2; seed 3 is held out.", ""]
     for title, table in sections.items():
         lines += [f"## {title}", "", markdown_table(table, digits=3), ""]
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -292,6 +312,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workplaces", nargs="+", type=int, default=[20_000])
     parser.add_argument("--windows", type=int, default=4)
     parser.add_argument("--top-shares", nargs="+", type=float, default=[0.05, 1.0])
+    parser.add_argument("--map-cs", nargs="+", type=float, default=[0.03, 0.1, 0.3, 1.0])
     parser.add_argument("--model-group", default=GROUP)
     parser.add_argument("--run-only", action="store_true", help="cache worlds, write nothing")
     parser.add_argument("--cached-only", action="store_true", help="only worlds already cached")
@@ -303,10 +324,14 @@ def main(argv: list[str] | None = None) -> None:
     worlds = [load_or_run(s, seed, n, config, args) for s, seed, n in wanted]
     if args.run_only:
         return
-    shares = sorted({*args.top_shares, config.lists.yield_top_share})
-    choices = [Choice(share, by_team, origins) for share in shares
-               for by_team in (True, False) for origins in ("planned", "all")]
-    rows = pd.concat([coverage_rows(w, config, choice) for w in worlds for choice in choices],
+    configured = Choice.configured(config.lists)
+    maps = sorted({*args.map_cs, configured.map_c, float("inf")})
+    choices = {Choice(configured.top_share, by_team, origins, c) for c in maps
+               for by_team in (True, False) for origins in ("planned", "all")}
+    choices |= {Choice(share, configured.by_team, configured.origins, configured.map_c)
+                for share in args.top_shares}
+    rows = pd.concat([coverage_rows(w, config, choice) for w in worlds
+                      for choice in sorted(choices, key=astuple)],
                      ignore_index=True)
     command = "make bench-expected ARGS=\"" + " ".join(argv or sys.argv[1:]) + "\""
     write_results(rows, config, worlds, command)

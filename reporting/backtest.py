@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from models.metrics import greater_is_better
-from models.targeting.expected_findings import team_windows
+from models.targeting.expected_findings import fit_visit_maps, team_windows, visit_rows
 from models.training.backtest import BacktestResult
 from settings import catalog, files
 from settings.schema import ListsConfig
@@ -43,14 +43,17 @@ def validation_for_planners(backtest: BacktestResult, model_group: str, metric: 
                             lists: ListsConfig) -> dict[str, Any]:
     """How the listing model's group was validated on `metric` (config `promotion.metric`), as
     the planners' report shows it, with its past windows' findings per team
-    (`calibration_windows`, what expected findings are corrected and widened by)."""
+    (`calibration_windows`) and each team's map from score to finding (`visit_maps`): what
+    expected findings are corrected and widened by."""
     measured = backtest.metrics[backtest.metrics["metric"] == metric]
     chosen = measured[measured["model_group"] == model_group]
     scores = backtest.test_scores[backtest.test_scores["model_group"] == model_group]
-    windows = team_windows(scores, backtest.test_labels, inspections, label_timespan_months,
-                           lists.yield_top_share, lists.yield_origins)
+    rows = visit_rows(scores, backtest.test_labels, inspections, label_timespan_months,
+                      lists.yield_top_share, lists.yield_origins)
+    maps = fit_visit_maps(rows, lists.yield_map_c)
     return {
-        "calibration_windows": windows.to_dict(orient="records"),
+        "calibration_windows": team_windows(rows, maps).to_dict(orient="records"),
+        "visit_maps": maps.to_dict(orient="records"),
         "model_group": model_group,
         "metric": metric,
         "label_timespan_months": label_timespan_months,

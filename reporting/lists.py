@@ -128,7 +128,8 @@ def planning_lists(
     )
     target = with_case(target, cases)
     evidence = TeamEvidence.from_records(champion.validation.get("calibration_windows", []),
-                                         lists_cfg, config.model.seed)
+                                         lists_cfg, config.model.seed,
+                                         champion.validation.get("visit_maps", []))
     yields = yield_by_office(target, lists_cfg.yield_confidence, champion.calibrated, evidence)
     target = with_context(target, tables["workplaces"], tables["inspections"], data.planning_date)
     return target, yields, explained.get("listed")

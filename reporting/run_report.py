@@ -138,10 +138,12 @@ def yield_note(calibrated: bool, yields: pd.DataFrame) -> str:
     """What the expected findings are: calibrated probabilities with the visiting team's rate
     and the calibration error of past windows, or with visit-to-visit chance only, or not."""
     if calibrated and "team_factor" in yields:
-        return ("Expected forced-labour findings (calibrated probabilities times the visiting "
-                "team's observed/predicted ratio on past backtest windows, `team_factor`; the "
-                "interval is a seeded Monte Carlo over that ratio's spread across windows and "
-                "visit-to-visit chance) against a random list of the same size. Incluye el "
+        return ("Expected forced-labour findings (each visiting team's map from calibrated "
+                "probability to finding, learned on past backtest windows' planned visits, times "
+                "its observed/predicted ratio in one past window; `team_factor` = expected / "
+                "sum of probabilities; the interval is a seeded Monte Carlo over that ratio's "
+                "spread across windows and visit-to-visit chance) against a random list of the "
+                "same size. Incluye el "
                 "error de calibración medido en ventanas pasadas y la tasa de detección del "
                 "equipo que visita:")
     if calibrated:

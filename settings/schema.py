@@ -172,6 +172,7 @@ class ListsConfig(Section):
     yield_draws: int
     yield_top_share: float
     yield_factor_by_team: bool
+    yield_map_c: float
     yield_origins: list[str] | None
     follow_up_cap: float | None
     specialized_team: SpecializedTeam

@@ -11,11 +11,14 @@ import pytest
 from support import AS_OF, DISTRICTS, lists_settings, synthetic_world
 
 from models.targeting.expected_findings import (
+    MAP_COLUMNS,
     REGULAR,
     SPECIALIZED,
     WINDOW_COLUMNS,
     TeamEvidence,
+    fit_visit_maps,
     team_windows,
+    visit_rows,
 )
 from models.targeting.lists import (
     CALIBRATED_ESTIMATE,
@@ -37,16 +40,18 @@ from reporting.run_report import yield_note
 SPLITS = ["2024-01-01", "2024-04-01", "2024-07-01", "2024-10-01"]
 
 
-def synthetic_backtest(rows: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, ...]:
+def synthetic_backtest(rows: int = 3000, seed: int = 0,
+                       regular_finds: float | None = None) -> tuple[pd.DataFrame, ...]:
     """Out-of-sample scores, labels and inspections where regular inspectors find half of what
-    is predicted and the specialised team all of it."""
+    is predicted (or `regular_finds`, whatever the score) and the specialised team all of it."""
     rng = np.random.default_rng(seed)
     scores, labels, inspections = [], [], []
     for split in SPLITS:
         ids = [f"{split}-{i:05d}" for i in range(rows)]
         score = rng.uniform(0.05, 0.6, rows)
         special = rng.random(rows) < 0.3
-        found = rng.random(rows) < np.where(special, 1.0, 0.5) * score
+        regular = 0.5 * score if regular_finds is None else np.full(rows, regular_finds)
+        found = rng.random(rows) < np.where(special, score, regular)
         scores.append(pd.DataFrame({"split": split, "model_group": "m", "workplace_id": ids,
                                     "score": score}))
         labels.append(pd.DataFrame({"split": split, "workplace_id": ids,
@@ -66,15 +71,24 @@ def a_list(regular: int = 200, special: int = 40, p: float = 0.3) -> pd.DataFram
     })
 
 
-def evidence_of(windows: pd.DataFrame) -> TeamEvidence:
-    return TeamEvidence(windows, "GEIT-TFI", draws=4000, seed=3)
+def evidence_of(windows: pd.DataFrame, maps: pd.DataFrame | None = None) -> TeamEvidence:
+    return TeamEvidence(windows, "GEIT-TFI", draws=4000, seed=3,
+                        maps=pd.DataFrame(columns=MAP_COLUMNS) if maps is None else maps)
+
+
+def measured(scores: pd.DataFrame, labels: pd.DataFrame, inspections: pd.DataFrame,
+             c: float = 0.1) -> TeamEvidence:
+    """Each team's map and windows from a synthetic backtest, as the validation measures them."""
+    rows = visit_rows(scores, labels, inspections, 6, top_share=1.0)
+    maps = fit_visit_maps(rows, c)
+    assert set(maps["team"]) == {REGULAR, SPECIALIZED, "both"}
+    windows = team_windows(rows, maps)
+    assert list(windows.columns) == WINDOW_COLUMNS and len(windows) == 3 * len(SPLITS)
+    return evidence_of(windows, maps)
 
 
 def test_regular_inspectors_finding_half_of_the_prediction_get_a_factor_near_one_half():
-    scores, labels, inspections = synthetic_backtest()
-    windows = team_windows(scores, labels, inspections, 6, top_share=1.0)
-    assert list(windows.columns) == WINDOW_COLUMNS and len(windows) == 3 * len(SPLITS)
-    table = yield_by_office(a_list(), 0.9, evidence=evidence_of(windows))
+    table = yield_by_office(a_list(), 0.9, evidence=measured(*synthetic_backtest()))
     assert table.loc["16", "team_factor"] == pytest.approx(0.5, abs=0.05)
     assert table.loc["GEIT-TFI", "team_factor"] == pytest.approx(1.0, abs=0.1)
     assert table.loc["16", "expected_findings"] == pytest.approx(0.5 * 200 * 0.3, rel=0.1)
@@ -85,6 +99,18 @@ def test_regular_inspectors_finding_half_of_the_prediction_get_a_factor_near_one
     assert (table["estimate"] == TEAM_ESTIMATE).all()
     assert "ventanas pasadas" in _yield_sentence(table.loc["TOTAL"])
     assert "team_factor" in yield_note(True, table)
+
+
+def test_a_team_whose_findings_do_not_follow_the_score_is_promised_its_own_rate():
+    """Regular visits find 5% wherever they go: a list of high scores must not be promised a
+    share of its probabilities (what one factor on the calibrated probability would do)."""
+    evidence = measured(*synthetic_backtest(regular_finds=0.05))
+    high = a_list(regular=400, special=0, p=0.55)
+    mapped = yield_by_office(high, 0.9, evidence=evidence).loc["16"]
+    assert mapped["expected_findings"] / 400 == pytest.approx(0.05, abs=0.012)
+    assert mapped["low"] <= 0.05 * 400 <= mapped["high"]
+    one_factor = yield_by_office(high, 0.9, evidence=evidence_of(evidence.windows)).loc["16"]
+    assert one_factor["expected_findings"] / 400 > 0.07  # the old promise: ratio x probability
 
 
 def test_the_interval_widens_when_the_ratio_moves_across_windows():
@@ -153,10 +179,17 @@ def test_a_registered_models_validation_carries_its_windows_to_the_lists():
         backtest, "m", "precision", 6, inspections,
         lists_settings(yield_top_share=0.5, yield_origins=["planned"]))))  # as MLflow keeps it
     assert len(validation["calibration_windows"]) == 3 * len(SPLITS)
+    assert {m["team"] for m in validation["visit_maps"]} == {REGULAR, SPECIALIZED, "both"}
     evidence = TeamEvidence.from_records(validation["calibration_windows"],
-                                         lists_settings(yield_factor_by_team=True), seed=1)
+                                         lists_settings(yield_factor_by_team=True), seed=1,
+                                         maps=validation["visit_maps"])
     assert evidence.team_code == "GEIT-TFI" and evidence.usable()
     table = yield_by_office(a_list(), 0.9, evidence=evidence)
-    assert table.loc["16", "team_factor"] == pytest.approx(0.5, abs=0.1)
+    rows = visit_rows(scores, labels, inspections, 6, 0.5, ["planned"])
+    maps = fit_visit_maps(rows, lists_settings().yield_map_c)
+    direct = TeamEvidence(team_windows(rows, maps), "GEIT-TFI", evidence.draws, 1, True, maps)
+    pd.testing.assert_frame_equal(table, yield_by_office(a_list(), 0.9, evidence=direct))
+    assert table.loc["16", "team_factor"] < 0.75 < table.loc["GEIT-TFI", "team_factor"]
     old = TeamEvidence.from_records([], lists_settings(), seed=1)  # a champion from before
     assert not old.usable()
+    assert old.mapped(np.array([0.3]), REGULAR)[0] == 0.3  # no maps: the identity

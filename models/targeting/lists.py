@@ -340,8 +340,8 @@ def expected_yield(probabilities: np.ndarray, random_mean_probability: float,
 
 CALIBRATED_ESTIMATE = ("probabilidad calibrada, solo azar de visita (sin ventanas pasadas con "
                        "hallazgos para medir el error de calibración ni la tasa de cada equipo)")
-TEAM_ESTIMATE = ("probabilidad calibrada por la tasa de hallazgo del equipo que visita; el "
-                 "intervalo incluye el error de calibración medido en ventanas pasadas")
+TEAM_ESTIMATE = ("probabilidad calibrada llevada a la tasa de hallazgo del equipo que visita; "
+                 "el intervalo incluye el error de calibración medido en ventanas pasadas")
 UNCALIBRATED_ESTIMATE = "estimación sin calibrar"
 
 
@@ -367,8 +367,9 @@ def yield_by_office(target_list: pd.DataFrame, confidence: float, calibrated: bo
     """expected_yield per office and for all lists together (office "TOTAL").
 
     `estimate` says how the figures were obtained: with past-window `evidence` (a calibrated
-    model), the visiting team's rate and the calibration error measured out of sample
-    (models/targeting/expected_findings.py, column `team_factor`); without it, the calibrated
+    model), the visiting team's map from probability to finding and the calibration error
+    measured out of sample (models/targeting/expected_findings.py; `team_factor` = expected
+    findings / sum of probabilities); without it, the calibrated
     probabilities summed with Bernoulli chance only, saying so; or raw scores of a model whose
     calibration was skipped ("estimación sin calibrar": they order offices, they are not counts).
     A list marked by `with_case` also gets, per part (new targets, follow-up), its visits and
