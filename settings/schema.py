@@ -144,6 +144,7 @@ class DriftConfig(Section):
     max_missing_increase: float
     max_new_category_share: float
     max_score_psi: float
+    psi_report_only: list[str]
     retrain_on_drift: bool
 
 

@@ -51,6 +51,25 @@ def test_strong_shift_missing_values_and_new_categories_are_named(profile: dict)
     assert "ciiu_division new categories" in failures
 
 
+def test_an_area_rate_whose_large_area_moves_a_little_is_shown_not_failed() -> None:
+    """One province holds 40% of workplaces: its rate moving from 0.050 to 0.048 crosses a
+    decile edge and the PSI reads a real shift; an area rate only shows it (config
+    drift.psi_report_only), the same values under another name still fail."""
+    rng = np.random.default_rng(0)
+    areas = rng.integers(0, 60, 4000)
+    rates = rng.uniform(0.0, 0.1, 60)
+    rates[0] = 0.050
+    areas[:1600] = 0
+    then = pd.DataFrame({"area_infraction_rate_province": rates[areas]})
+    rates[0] = 0.048
+    now = pd.DataFrame({"area_infraction_rate_province": rates[areas]})
+    table = drift_table(feature_profile(then, BINS), now)
+    assert table["psi"].iloc[0] > THRESHOLDS.max_psi
+    assert drift_failures(table, THRESHOLDS) == []
+    renamed = table.assign(feature="infraction_rate_own")
+    assert "infraction_rate_own PSI" in " | ".join(drift_failures(renamed, THRESHOLDS))
+
+
 def test_a_feature_gone_from_the_data_fails(profile: dict) -> None:
     table = drift_table(profile, frame(1).drop(columns=["workers"]))
     assert "workers is missing from the new data" in drift_failures(table, THRESHOLDS)

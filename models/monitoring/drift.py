@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from typing import Any
 
 import numpy as np
@@ -144,14 +145,19 @@ def drift_table(profile: Mapping[str, Any],
 def drift_failures(table: pd.DataFrame, thresholds: DriftConfig) -> list[str]:
     """Why the drift is too strong (one English phrase per breached rule); empty when it is not.
 
-    thresholds: max_psi, max_missing_increase (share points), max_new_category_share.
+    thresholds: max_psi, max_missing_increase (share points), max_new_category_share, and
+    psi_report_only: glob patterns of features whose PSI is shown but never fails (area rates:
+    every workplace of an area holds the same value, so a small change of one large area moves
+    a whole decile and the PSI says "real shift" where the population did not move).
     """
     failures = []
     max_psi = thresholds.max_psi
     missing_feature = table["psi"].isna()
     for row in table[missing_feature].itertuples():
         failures.append(f"{row.feature} is missing from the new data")
-    for row in table[table["psi"] > max_psi].itertuples():
+    judged = ~table["feature"].map(lambda name: any(
+        fnmatch(name, pattern) for pattern in thresholds.psi_report_only))
+    for row in table[judged & (table["psi"] > max_psi)].itertuples():
         failures.append(f"{row.feature} PSI {row.psi:.3f} > {max_psi:g}")
     increase = table["missing_now"] - table["missing_then"]
     max_missing = thresholds.max_missing_increase
