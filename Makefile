@@ -19,7 +19,7 @@ export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: run test lint bench bench-models bench-offpolicy bench-expected bench-ceiling venv demo-data clean lab
+.PHONY: run test test-kills lint bench bench-models bench-offpolicy bench-expected bench-ceiling venv demo-data clean lab
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -53,6 +53,10 @@ test: $(BIN)/.synced
 		|| echo "make test: chromium not installed (needs root and apt-get); its test will skip"
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# Whole runs killed with SIGKILL at random moments of every stage (minutes; .ci/run runs it).
+test-kills: $(BIN)/.synced
+	$(BIN)/python -m pytest -m kill_loop -s tests/test_run_kills.py
 
 lint: $(BIN)/.synced
 	$(BIN)/ruff check .

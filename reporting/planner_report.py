@@ -20,8 +20,6 @@ import base64
 import html
 import io
 import json
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -51,7 +49,7 @@ from reporting.planner_words import (
 )
 from reporting.summary import SUMMARY_STYLE, Summary, changes_sentence, previous_list, summary_html
 from reporting.workbook import write_workbook
-from settings import catalog
+from settings import catalog, files
 
 CLASSIFICATION_COLUMN = "clasificacion"
 IDENTITY_COLUMNS = ["name", "address"]
@@ -586,8 +584,7 @@ def write_planning_outputs(out_dir: Path, planning_date: pd.Timestamp, lists: Pl
     as_of = f"{planning_date.date()}"
     folder = catalog.OFFICE_LIST_FOLDER if office else catalog.LIST_FOLDER
     final = folder.path(out_dir, as_of=as_of, office=office or "")
-    staging = Path(tempfile.mkdtemp(prefix=f".lista_{as_of}_", dir=out_dir))
-    try:
+    with files.replaced_folder(final) as staging:
         stable = target.drop(columns=["office_name", "eligible_mean_probability"],
                              errors="ignore")
         stable.insert(0, CLASSIFICATION_COLUMN, CONFIDENTIAL)
@@ -612,11 +609,5 @@ def write_planning_outputs(out_dir: Path, planning_date: pd.Timestamp, lists: Pl
             encoding="utf-8",
         )
         _write_office_files(staging, named, yields, districts, as_of, team_code, previous)
-        if final.exists():
-            shutil.rmtree(final)
-        staging.rename(final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return ListFiles(*(written.within(final) for written in (
         catalog.LIST_CSV, catalog.LIST_JSON, catalog.LIST_XLSX, catalog.REPORT_HTML)))

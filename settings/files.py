@@ -2,7 +2,11 @@
 
 A run killed mid-write (SIGKILL, power loss) must leave each output either as it was or complete:
 `replaced` hands out a hidden temporary sibling to write and renames it onto the target only
-when the writing finished (a rename within one folder is atomic on POSIX). A file that several
+when the writing finished (a rename within one folder is atomic on POSIX); `replaced_folder`
+does the same for a folder, swapping the new one with the old in one step (Linux
+renameat2 RENAME_EXCHANGE), so the folder is never missing or half deleted. What a killed writer
+leaves behind (its hidden temporaries) is removed by the next run that holds the output root
+alone (`remove_stale`). A file that several
 processes update by read-modify-write (the list log) is changed under `locked`, an exclusive
 advisory lock on a sibling `.lock` file, so two `vigia rank` processes never drop each other's
 rows. A whole run holds its output root with `claimed`: one `vigia run` at a time, any number
@@ -11,8 +15,10 @@ of `vigia rank` together but never during a run, and a second comer is told so a
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +39,51 @@ def replaced(path: Path) -> Iterator[Path]:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+PARTIAL_GLOB = ".*.partial"
+STAGING_PREFIX = ".staging-"
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def exchange(first: Path, second: Path) -> None:
+    """Swap two existing paths in one atomic step (renameat2 with RENAME_EXCHANGE)."""
+    if _LIBC.renameat2(AT_FDCWD, os.fsencode(first), AT_FDCWD, os.fsencode(second),
+                       RENAME_EXCHANGE) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error), str(first))
+
+
+@contextmanager
+def replaced_folder(path: Path) -> Iterator[Path]:
+    """A hidden staging folder beside `path` to fill; it takes the place of `path` in one atomic
+    step if the block ends normally (the old folder, swapped out, is then removed), and is
+    removed if the block raises."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f"{STAGING_PREFIX}{path.name}.{uuid.uuid4().hex}")
+    staging.mkdir(mode=0o700)  # confidential lists: owner only
+    try:
+        yield staging
+        if path.exists():
+            exchange(staging, path)
+        else:
+            staging.rename(path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_stale(out_dir: Path) -> list[Path]:
+    """Remove what killed writers left under `out_dir` (hidden partial files, staging
+    folders); only safe while holding the output root alone (`claimed`, not shared)."""
+    stale = [*Path(out_dir).rglob(PARTIAL_GLOB), *Path(out_dir).glob(f"{STAGING_PREFIX}*")]
+    for path in stale:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
 
 
 def write_text(path: Path, text: str) -> None:
@@ -69,6 +120,8 @@ def claimed(out_dir: Path, shared: bool) -> Iterator[None]:
         except BlockingIOError:
             raise InputError(f"--out {out_dir}: another vigia run is writing there; wait for it "
                              "to finish or choose another --out") from None
+        if not shared:
+            remove_stale(out_dir)
         try:
             yield
         finally:
