@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from support import DEFECT_SHARE
 
 from demo_world.generate import generate_world
 from demo_world.writing import write_world
@@ -65,7 +66,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("kills")
     data = root / "data"
     write_world(generate_world(n_workplaces=1500, seed=11, start="2018-07-01",
-                               end="2026-06-30"), data)
+                               end="2026-06-30", defect_share=DEFECT_SHARE), data)
     offices = yaml.safe_load((ROOT / "config" / "offices.yaml").read_text(encoding="utf-8"))
     offices["specialized_team"]["capacity"] = 4
     for office in offices["offices"].values():
