@@ -163,3 +163,32 @@ def test_runs_killed_at_any_stage_leave_old_or_new_outputs_and_the_next_run_deli
           f"(a cold run: {setup['seconds']:.0f} s)")
     assert max(moments) > 0.6 * setup["seconds"] and min(moments) < 0.3 * setup["seconds"]
     assert pd.Series(moments).between(0.3 * setup["seconds"], 0.6 * setup["seconds"]).any()
+
+
+def test_four_rankings_at_once_on_one_store_and_output_root_each_deliver_and_log_their_list(
+        setup: dict) -> None:
+    """Four `vigia rank --office` processes start together on the reference run's registry and
+    one new output root: all succeed, each office's folder is complete, and the list log holds
+    exactly the four lists (no writer dropped another's)."""
+    offices = ["16", "01", "08", "ILM"]
+    out = setup["root"] / "ranks"
+    config = setup["root"] / "reference.yaml"
+    env = child_env(setup["root"] / "prefect_ranks")
+    children = [subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "rank", "--data", str(setup["data"]), "--out", str(out),
+         "--config", str(config), "--as-of", AS_OF, "--office", office],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for office in offices]
+    outputs = [child.communicate(timeout=900)[0] for child in children]
+    assert [child.returncode for child in children] == [0] * 4, outputs
+    national = pd.read_csv(catalog.LIST_CSV.within(list_folder(setup["reference"])),
+                           dtype={"office": str})
+    log = read_list_log(catalog.LIST_LOG.path(out))
+    assert sorted(log["office"].unique()) == sorted(offices)
+    for office in offices:
+        folder = catalog.OFFICE_LIST_FOLDER.path(out, as_of=AS_OF, office=office)
+        listed = pd.read_csv(catalog.LIST_CSV.within(folder), dtype={"office": str})
+        listed = listed[listed["office"] == office]
+        assert len(listed) == (national["office"] == office).sum() > 0
+        assert (log["office"] == office).sum() == len(listed)
+    assert not [*out.rglob(files.PARTIAL_GLOB), *out.glob(f"{files.STAGING_PREFIX}*")]
