@@ -243,22 +243,94 @@ def bootstrap_weights(n: int, n_samples: int, seed: int) -> np.ndarray:
     ]) if n_samples > 0 else np.empty((0, n), dtype=np.float32)
 
 
+@dataclass
+class Resamples:
+    """Bootstrap copy counts of a ranking's rows (one resample per row), kept where metrics read
+    them: every metric reads labelled rows only, and the top-k metrics also how many copies rank
+    above each (unlabelled rows take list places too). The counts are whole numbers, so every
+    sum below is exact and the values equal those of the full weights, resample by resample."""
+
+    ranking: Ranking
+    weights: np.ndarray  # resamples x rows
+
+    @cached_property
+    def labelled(self) -> Ranking:
+        keep = self.ranking.labelled
+        return Ranking(self.ranking.ids[keep], self.ranking.scores[keep],
+                       self.ranking.labels[keep])
+
+    @cached_property
+    def labelled_weights(self) -> np.ndarray:
+        return self.weights[:, self.ranking.labelled].astype(float)
+
+    @cached_property
+    def copies_above(self) -> np.ndarray:
+        """Per resample and labelled row: the copies of every row ranked before it (the copies
+        between consecutive labelled rows, summed once, then accumulated)."""
+        positions = np.flatnonzero(self.ranking.labelled)
+        between = np.add.reduceat(self.weights, np.r_[0, positions], axis=1)[:, :len(positions)]
+        if len(positions) and positions[0] == 0:  # reduceat gives row 0 itself, not nothing
+            between[:, 0] = 0
+        return np.cumsum(between, axis=1, dtype=float)
+
+    def values(self, metric: Metric, k: int | None) -> np.ndarray:
+        """The metric on every resample."""
+        w, positives = self.labelled_weights, self.labelled.positives
+        if metric.name == "average_precision":
+            return self.average_precision()
+        if not metric.needs_k:  # Brier score: labelled rows only
+            return np.array([metric.function(self.labelled, k, row) for row in w])
+        in_top = np.clip(k - self.copies_above, 0, w)
+        top_positives = np.sum(in_top * positives, axis=1)
+        all_positives = np.sum(w * positives, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = np.where(in_top.sum(axis=1) > 0, top_positives / in_top.sum(axis=1),
+                                 np.nan)
+            if metric.name == "precision":
+                return precision
+            if metric.name == "recall":
+                return np.where(all_positives > 0, top_positives / all_positives, np.nan)
+            if metric.name == "lift":
+                return np.where(all_positives > 0, precision / (all_positives / w.sum(axis=1)),
+                                np.nan)
+        return np.array([metric.function(self.ranking, k, row.astype(float))
+                         for row in self.weights])
+
+
+    def average_precision(self) -> np.ndarray:
+        """sklearn's average precision on every resample at once: the sum over score
+        thresholds (best first) of the recall gained times the precision there; equal to
+        `average_precision_score` with the counts as sample weights up to float rounding."""
+        w, positives = self.labelled_weights, self.labelled.positives
+        scores = self.labelled.scores
+        last_of_tie = np.r_[np.flatnonzero(np.diff(scores) != 0), len(scores) - 1]
+        true = np.cumsum(w * positives, axis=1)[:, last_of_tie]
+        false = np.cumsum(w * ~positives, axis=1)[:, last_of_tie]
+        total = true[:, -1:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = np.where(true + false > 0, true / (true + false), 0.0)
+            recall = true / total
+        gained = np.diff(recall, axis=1, prepend=0.0)
+        return np.where(total[:, 0] > 0, np.sum(gained * precision, axis=1), np.nan)
+
+
 def bootstrap_interval(ranking: Ranking, metric: Metric, k: int | None, n_samples: int,
                        seed: int, confidence: float,
-                       weights: np.ndarray | None = None) -> tuple[float, float]:
+                       weights: np.ndarray | Resamples | None = None) -> tuple[float, float]:
     """Percentile interval of a metric over seeded bootstrap resamples of the workplaces.
 
-    `weights` (from `bootstrap_weights`) reuses resamples already drawn; otherwise `n_samples`
-    are drawn from `seed`. Resamples whose metric is undefined (e.g. no positive drawn) are left
-    out; (NaN, NaN) when fewer than half the resamples are defined, because such an interval
-    would mislead.
+    `weights` (from `bootstrap_weights`, or `Resamples` of them) reuses resamples already
+    drawn; otherwise `n_samples` are drawn from `seed`. Resamples whose metric is undefined
+    (e.g. no positive drawn) are left out; (NaN, NaN) when fewer than half the resamples are
+    defined, because such an interval would mislead.
     """
     if weights is None:
         weights = bootstrap_weights(len(ranking.scores), n_samples, seed)
-    n_samples = len(weights)
+    resamples = weights if isinstance(weights, Resamples) else Resamples(ranking, weights)
+    n_samples = len(resamples.weights)
     if n_samples == 0:
         return math.nan, math.nan
-    values = np.array([metric.function(ranking, k, w.astype(float)) for w in weights])
+    values = resamples.values(metric, k)
     values = values[~np.isnan(values)]
     if len(values) < n_samples / 2:
         return math.nan, math.nan
@@ -282,7 +354,7 @@ def score_table(y_true: pd.Series, scores: pd.Series, capacity: int, *,
     n = len(ranking.scores)
     cuts = {"capacity": capacity}
     cuts.update({f"top_{p:g}pct": k_for_top_percent(n, p) for p in top_percents})
-    resamples = bootstrap_weights(n, n_bootstrap, seed)
+    resamples = Resamples(ranking, bootstrap_weights(n, n_bootstrap, seed))
     rows = []
     for metric in METRICS.values():
         named_cuts = cuts.items() if metric.needs_k else [(None, None)]

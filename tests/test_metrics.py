@@ -10,8 +10,10 @@ import pytest
 
 from models.metrics import (
     METRICS,
+    Resamples,
     average_precision,
     bootstrap_interval,
+    bootstrap_weights,
     brier_score,
     calibration_table,
     greater_is_better,
@@ -116,6 +118,28 @@ def test_bootstrap_interval_is_seeded_and_contains_the_estimate() -> None:
     estimate = metric.function(ranking, 100, None)
     assert first[0] <= estimate <= first[1]
     assert first[0] < first[1]
+
+
+@pytest.mark.parametrize("first_labelled", [True, False])
+def test_all_resamples_at_once_equal_each_resample_alone(first_labelled: bool) -> None:
+    """The bootstrap reads labelled rows and the copies ranked above them; its values must be
+    those of every metric on each resample's full weights (ties, unlabelled rows, a labelled or
+    unlabelled first row)."""
+    rng = np.random.default_rng(3)
+    n = 300
+    y = np.where(rng.random(n) < 0.3, (rng.random(n) < 0.1).astype(float), np.nan)
+    y[0] = 1.0 if first_labelled else np.nan
+    s = np.round(rng.random(n), 1) + 0.2 * np.nan_to_num(y)  # many ties
+    ranking = rank(y, s)
+    weights = bootstrap_weights(n, 60, seed=2)
+    resamples = Resamples(ranking, weights)
+    for metric in METRICS.values():
+        for k in (1, 17, 150, 400) if metric.needs_k else (None,):
+            alone = np.array([metric.function(ranking, k, w.astype(float)) for w in weights])
+            together = resamples.values(metric, k)
+            exact = metric.name != "average_precision"  # float rounding of the sums only
+            np.testing.assert_allclose(together, alone, rtol=0 if exact else 1e-12,
+                                       atol=0 if exact else 1e-15, err_msg=f"{metric.name} {k}")
 
 
 def test_score_table_reports_counts_intervals_and_directions() -> None:
