@@ -106,29 +106,40 @@ def _weights(ranking: Ranking, weights: np.ndarray | None) -> np.ndarray:
     return np.ones(len(ranking.scores)) if weights is None else weights
 
 
-def _precision_at_k(ranking: Ranking, k: int, weights: np.ndarray | None = None) -> float:
-    in_top = top_k_weights(_weights(ranking, weights), k)
-    labelled = float(np.sum(in_top * ranking.labelled))
-    if labelled == 0:
-        return math.nan
-    return float(np.sum(in_top * ranking.positives)) / labelled
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> float | np.ndarray:
+    """numerator / denominator, NaN where the denominator is 0 (a float for one weighting, an
+    array for a stack of resamples)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(denominator == 0, np.nan, numerator / np.where(denominator == 0, 1.0,
+                                                                        denominator))
+    return float(ratio) if np.ndim(ratio) == 0 else ratio
 
 
-def _recall_at_k(ranking: Ranking, k: int, weights: np.ndarray | None = None) -> float:
-    w = _weights(ranking, weights)
-    all_positives = float(np.sum(w * ranking.positives))
-    if all_positives == 0:
-        return math.nan
-    return float(np.sum(top_k_weights(w, k) * ranking.positives)) / all_positives
+# The cut metrics from the copies of each row in the top k (`in_top`), the copies of each row
+# (`w`) and the rows' labelled and positive flags, summed over the last axis: one weighting, or
+# every bootstrap resample at once (`Resamples`).
+TopKCounts = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], "float | np.ndarray"]
 
 
-def _lift_at_k(ranking: Ranking, k: int, weights: np.ndarray | None = None) -> float:
-    w = _weights(ranking, weights)
-    labelled = float(np.sum(w * ranking.labelled))
-    positives = float(np.sum(w * ranking.positives))
-    if positives == 0 or labelled == 0:
-        return math.nan
-    return _precision_at_k(ranking, k, w) / (positives / labelled)
+def _precision_of(in_top, w, labelled, positives):
+    return _ratio(np.sum(in_top * positives, axis=-1), np.sum(in_top * labelled, axis=-1))
+
+
+def _recall_of(in_top, w, labelled, positives):
+    return _ratio(np.sum(in_top * positives, axis=-1), np.sum(w * positives, axis=-1))
+
+
+def _lift_of(in_top, w, labelled, positives):
+    base_rate = _ratio(np.sum(w * positives, axis=-1), np.sum(w * labelled, axis=-1))
+    return _ratio(np.asarray(_precision_of(in_top, w, labelled, positives)), base_rate)
+
+
+def _at_k(counts: TopKCounts) -> MetricFunction:
+    """The metric of a ranking cut at k, one weighting of its rows (None: each row once)."""
+    def metric(ranking: Ranking, k: int | None, weights: np.ndarray | None = None) -> float:
+        w = _weights(ranking, weights)
+        return counts(top_k_weights(w, k), w, ranking.labelled, ranking.positives)
+    return metric
 
 
 def _average_precision(ranking: Ranking, k: int | None = None,
@@ -163,14 +174,16 @@ class Metric:
     greater_is_better: bool
     needs_k: bool
     function: MetricFunction
+    top_k_counts: TopKCounts | None = None  # cut metrics: the arithmetic `Resamples` shares
 
 
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("precision", greater_is_better=True, needs_k=True, function=_precision_at_k),
-        Metric("recall", greater_is_better=True, needs_k=True, function=_recall_at_k),
-        Metric("lift", greater_is_better=True, needs_k=True, function=_lift_at_k),
+        *(Metric(name, greater_is_better=True, needs_k=True, function=_at_k(counts),
+                 top_k_counts=counts)
+          for name, counts in (("precision", _precision_of), ("recall", _recall_of),
+                               ("lift", _lift_of))),
         Metric("average_precision", greater_is_better=True, needs_k=False,
                function=_average_precision),
         Metric("brier_score", greater_is_better=False, needs_k=False, function=_brier_score),
@@ -202,17 +215,17 @@ def greater_is_better(metric_name: str) -> bool:
 
 def precision_at_k(y_true, scores, k: int, ids=None) -> float:
     """Share of positives among labelled workplaces in the top k of the list (NaN if none)."""
-    return _precision_at_k(rank(y_true, scores, ids), k)
+    return METRICS["precision"].function(rank(y_true, scores, ids), k)
 
 
 def recall_at_k(y_true, scores, k: int, ids=None) -> float:
     """Share of all labelled positives that the top k of the list contains."""
-    return _recall_at_k(rank(y_true, scores, ids), k)
+    return METRICS["recall"].function(rank(y_true, scores, ids), k)
 
 
 def lift_at_k(y_true, scores, k: int, ids=None) -> float:
     """How many times better than inspecting at random precision@k is."""
-    return _lift_at_k(rank(y_true, scores, ids), k)
+    return METRICS["lift"].function(rank(y_true, scores, ids), k)
 
 
 def average_precision(y_true, scores, ids=None) -> float:
@@ -275,27 +288,13 @@ class Resamples:
 
     def values(self, metric: Metric, k: int | None) -> np.ndarray:
         """The metric on every resample."""
-        w, positives = self.labelled_weights, self.labelled.positives
+        w, labelled = self.labelled_weights, self.labelled
+        if metric.top_k_counts is not None:
+            in_top = np.clip(k - self.copies_above, 0, w)
+            return metric.top_k_counts(in_top, w, labelled.labelled, labelled.positives)
         if metric.name == "average_precision":
             return self.average_precision()
-        if not metric.needs_k:  # Brier score: labelled rows only
-            return np.array([metric.function(self.labelled, k, row) for row in w])
-        in_top = np.clip(k - self.copies_above, 0, w)
-        top_positives = np.sum(in_top * positives, axis=1)
-        all_positives = np.sum(w * positives, axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            precision = np.where(in_top.sum(axis=1) > 0, top_positives / in_top.sum(axis=1),
-                                 np.nan)
-            if metric.name == "precision":
-                return precision
-            if metric.name == "recall":
-                return np.where(all_positives > 0, top_positives / all_positives, np.nan)
-            if metric.name == "lift":
-                return np.where(all_positives > 0, precision / (all_positives / w.sum(axis=1)),
-                                np.nan)
-        return np.array([metric.function(self.ranking, k, row.astype(float))
-                         for row in self.weights])
-
+        return np.array([metric.function(labelled, k, row) for row in w])  # labelled rows only
 
     def average_precision(self) -> np.ndarray:
         """sklearn's average precision on every resample at once: the sum over score

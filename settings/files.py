@@ -74,16 +74,19 @@ def replaced_folder(path: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def remove_stale(out_dir: Path) -> list[Path]:
-    """Remove what killed writers left under `out_dir` (hidden partial files, staging
-    folders); only safe while holding the output root alone (`claimed`, not shared)."""
-    stale = [*Path(out_dir).rglob(PARTIAL_GLOB), *Path(out_dir).glob(f"{STAGING_PREFIX}*")]
-    for path in stale:
+def stale(out_dir: Path) -> list[Path]:
+    """What killed writers left under `out_dir`: hidden partial files, staging folders."""
+    return [*Path(out_dir).rglob(PARTIAL_GLOB), *Path(out_dir).glob(f"{STAGING_PREFIX}*")]
+
+
+def remove_stale(out_dir: Path) -> None:
+    """Remove `stale` leftovers; only safe while holding the output root alone (`claimed`, not
+    shared)."""
+    for path in stale(out_dir):
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-    return stale
 
 
 def write_text(path: Path, text: str) -> None:

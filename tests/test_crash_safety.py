@@ -110,9 +110,9 @@ def test_outputs_are_old_or_new_whole_after_any_number_of_sigkills(tmp_path: Pat
         folder_seen = _assert_whole(out, folder_seen)
     assert catalog.SCORES.path(out).exists(), "no kill let a whole version through"
     assert folder_seen, "no kill let a whole list folder through"
-    left = [*out.rglob(files.PARTIAL_GLOB), *out.glob(f"{files.STAGING_PREFIX}*")]
+    left = files.stale(out)
     with files.claimed(out, shared=False):
-        assert not [*out.rglob(files.PARTIAL_GLOB), *out.glob(f"{files.STAGING_PREFIX}*")]
+        assert not files.stale(out)
     assert left, "no kill landed mid-write: the test did not test the cleanup"
 
 

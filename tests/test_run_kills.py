@@ -158,7 +158,7 @@ def test_runs_killed_at_any_stage_leave_old_or_new_outputs_and_the_next_run_deli
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert delivered(out) == delivered(reference)
     assert_old_or_new_whole(out, reference, seen)
-    assert not [*out.rglob(files.PARTIAL_GLOB), *out.glob(f"{files.STAGING_PREFIX}*")]
+    assert not files.stale(out)
     print(f"{kills} kills in {attempts} attempts at {sorted(round(m) for m in moments)} s "
           f"(a cold run: {setup['seconds']:.0f} s)")
     assert max(moments) > 0.6 * setup["seconds"] and min(moments) < 0.3 * setup["seconds"]
@@ -191,4 +191,4 @@ def test_four_rankings_at_once_on_one_store_and_output_root_each_deliver_and_log
         listed = listed[listed["office"] == office]
         assert len(listed) == (national["office"] == office).sum() > 0
         assert (log["office"] == office).sum() == len(listed)
-    assert not [*out.rglob(files.PARTIAL_GLOB), *out.glob(f"{files.STAGING_PREFIX}*")]
+    assert not files.stale(out)

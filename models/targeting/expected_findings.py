@@ -157,15 +157,14 @@ def visit_probability(probability: np.ndarray, maps: pd.DataFrame, team: str) ->
 
 
 def team_windows(rows: pd.DataFrame, maps: pd.DataFrame) -> pd.DataFrame:
-    """Per window and team (and both together): rows, predicted findings (the mapped scores
-    under the map that stands for the team: its own, else both teams') and observed findings."""
-    measured = set(maps["team"])
+    """Per window and team (and both together): rows, predicted findings (the scores under the
+    team's map) and observed findings. A team without a map is drawn as both teams together
+    (`TeamEvidence.team_of`), so its own rows are recorded, never drawn."""
     windows = []
     for split, window in rows.groupby("split", sort=True):
         for team, members in team_members(window).items():
             own = window[members]
-            mapped = visit_probability(own["score"].to_numpy(), maps,
-                                       team if team in measured else BOTH)
+            mapped = visit_probability(own["score"].to_numpy(), maps, team)
             windows.append({"split": split, "team": team, "rows": len(own),
                             "predicted": float(mapped.sum()),
                             "observed": float(own["label"].sum())})
