@@ -52,9 +52,10 @@ while True:
     write_summary({"reference_date": "2026-01-01", "tables": {}, "rule_meanings": {},
                    "rows": rows}, out)
     append_list_log(out / "list_log.parquet", pd.DataFrame({
-        "planning_date": "2026-01-01", "office": f"{turn % 7:02d}", "workplace_id": ids[:500],
-        "establishments": ids[:500], "selection": "modelo", "selection_probability": 1.0,
-        "period_end": "2026-07-01", "model_version": str(turn)}))
+        "planning_date": pd.Timestamp("2026-01-01"), "office": f"{turn % 7:02d}",
+        "workplace_id": ids[:500], "establishments": ids[:500], "selection": "modelo",
+        "selection_probability": 1.0, "period_end": pd.Timestamp("2026-07-01"),
+        "model_version": str(turn)}))
     with replaced_folder(out / "lista") as staging:
         for name in ("a.csv", "b.csv", "c.csv"):
             pd.DataFrame({"workplace_id": ids}).to_csv(staging / name, index=False)
@@ -68,6 +69,7 @@ def _kill_at_random(out: Path, rng: random.Random) -> None:
                              env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert child.stdout.readline().strip() == "ready"
     time.sleep(rng.uniform(0.0, 1.2))
+    assert child.poll() is None, "the writer stopped before the kill: it failed, see stderr"
     child.send_signal(signal.SIGKILL)
     child.wait()
 
