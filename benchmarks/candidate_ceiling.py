@@ -57,6 +57,7 @@ from evaluation.truth import forced_labour_active, latent_risk, load_truth, trut
 from evaluation.truth_eval import truth_precision_at_k
 from features.build import features_as_of, prepare_feature_inputs
 from features.catalog import FEATURE_CATALOG
+from features.labels import known_cases
 from features.splits import fit_split_plan, production_train_as_of_dates
 from features.training_set import (
     build_scoring_set,
@@ -65,7 +66,9 @@ from features.training_set import (
     tables_known_before,
 )
 from models.metrics import k_for_top_percent
+from models.offpolicy.propensity import fit_propensity, training_weights
 from models.training.backtest import train_model
+from models.training.baselines import build_baselines
 from models.training.candidates import build_candidates, model_group_name
 from reporting.markdown import markdown_table
 from settings.loader import load_config, with_overrides
@@ -299,6 +302,84 @@ def ceiling_row(world: World, config: VigiaConfig, label_rows: float) -> dict[st
     return row
 
 
+# Features that describe a workplace by its own documented findings (not its network, area,
+# sector or inspection count): a new target has none of them by definition.
+OWN_FINDINGS = ("fl_", "forced_labour_found_", "child_labour_found_", "victims_", "fines_uit_",
+                "infractions_")
+
+
+def _without_own_findings(X: pd.DataFrame) -> pd.DataFrame:
+    return X.drop(columns=[c for c in X.columns if c.startswith(OWN_FINDINGS)])
+
+
+def _new_rows(world: World, config: VigiaConfig, meta: pd.DataFrame) -> np.ndarray:
+    """True for training rows whose workplace had no documented case at the row's as-of date."""
+    new = np.ones(len(meta), dtype=bool)
+    for as_of, rows in meta.groupby("as_of").indices.items():
+        cases = known_cases(world.tables["inspections"], as_of, config.labels.kind,
+                            config.labels.min_indicators)
+        new[rows] = ~meta["workplace_id"].iloc[rows].isin(cases).to_numpy()
+    return new
+
+
+def discovery_row(world: World, config: VigiaConfig, label_rows: float) -> dict[str, Any]:
+    """Precision among workplaces with no documented case before T (new targets), first 1% of
+    all workplaces, for the overall forest, the label ceiling, the baselines and the ways of
+    ranking new targets that issue 26 names."""
+    started = time.perf_counter()
+    X, ids = scoring_set(world, config)
+    cases = known_cases(world.tables["inspections"], world.planning_date, config.labels.kind,
+                        config.labels.min_indicators)
+    new = ~ids.isin(cases)
+    k = k_for_top_percent(len(ids), 1)
+    X_train, y, meta = training_set(world, config)
+    new_train = _new_rows(world, config, meta)
+    forest = {**FOREST_80, "class_weight": None}
+
+    def fitted(X_fit: pd.DataFrame, rows: np.ndarray, weight: np.ndarray | None = None):
+        trained = train_model(_estimator(config, X_fit, forest), X_fit[rows], y[rows],
+                              meta["as_of"][rows], config.model.calibration,
+                              config.model.recency_half_life_months,
+                              None if weight is None else weight[rows])
+        return pd.Series(trained.model.predict_proba(X[X_fit.columns])[:, 1], index=ids)
+
+    everyone = np.ones(len(meta), dtype=bool)
+    no_history = _without_own_findings(X_train)
+    propensity = fit_propensity(world.tables, load_districts(), world.planning_date,
+                                config.training())
+    ipw = training_weights(propensity, X_train, config.offpolicy)
+    lists = {
+        "overall": fitted(X_train, everyone),
+        **label_ceilings(world, config, X, ids, label_rows),
+        "new_rows": fitted(X_train, new_train),
+        "no_own_findings": fitted(no_history, everyone),
+        "new_rows_no_own_findings": fitted(no_history, new_train),
+        "new_rows_ipw": fitted(X_train, new_train, ipw),
+        "ipw": fitted(X_train, everyone, ipw),
+    }
+    # Three forests that see the history differently, averaged by rank (their probabilities
+    # are on different bases): the variance a single one leaves, if any, averages out.
+    lists["blend"] = sum(lists[name].rank(pct=True)
+                         for name in ("overall", "new_rows", "no_own_findings")) / 3
+    baselines = build_baselines(config.model.baselines, config.model.seed)
+    for name, baseline in baselines.items():
+        if name.endswith("random"):
+            continue
+        scores = baseline.fit(X_train, y).predict_proba(X)[:, 1]
+        lists[name.removeprefix("baseline:")] = pd.Series(scores, index=ids)
+    active_new = world.active.reindex(ids[new]).fillna(False)
+    top = lists["overall"].nlargest(k).index
+    row = {"world": world.name, "new_share": float(new.mean()),
+           "known_share_of_top": float(top.isin(cases).mean()),
+           "base_rate_new": float(active_new.mean())}
+    row.update({name: truth_precision_at_k(active_new, scores[new], k)
+                for name, scores in lists.items()})
+    log.info("%s: %s in %.0f s", world.name, {k: round(v, 3) for k, v in row.items()
+                                             if isinstance(v, float)},
+             time.perf_counter() - started)
+    return row
+
+
 def trial_row(world: World, config: VigiaConfig, names: list[str]) -> dict[str, Any]:
     """Each trial's candidate trained for the planning date, precision at 1% vs the truth."""
     row: dict[str, Any] = {"world": world.name}
@@ -380,6 +461,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=CACHE / "ceiling")
     parser.add_argument("--label-rows", type=float, default=0.25,
                         help="share of workplace-dates in the all-workplaces label ceiling")
+    parser.add_argument("--discovery", action="store_true",
+                        help="precision among new targets of the ways to rank them")
     parser.add_argument("--trial", nargs="+", choices=list(TRIALS), default=None)
     parser.add_argument("--merge", nargs="+", type=Path, default=None,
                         help="combine the per-world columns of earlier trial results (JSON)")
@@ -400,6 +483,12 @@ def main(argv: list[str] | None = None) -> None:
         frame = frame.loc[:, ~frame.columns.duplicated()]
         path = write(args.out or "candidate_trials", "Candidate trials", command, frame,
                      trial_summary(frame))
+    elif args.discovery:
+        frame = run(folders, config, args.cache,
+                    lambda w: discovery_row(w, config, args.label_rows))
+        columns = [c for c in frame.columns if c != "world"]
+        path = write(args.out or "discovery", "Ranking new targets", command,
+                     summarise(frame, columns))
     elif args.trial:
         names = ["shipped", *[t for t in args.trial if t != "shipped"]]
         frame = run(folders, config, args.cache, lambda w: trial_row(w, config, names))

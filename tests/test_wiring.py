@@ -101,7 +101,9 @@ def test_the_backtest_reports_new_targets_apart_and_selects_on_the_current_metri
     for split in backtest.test_labels["split"].unique():
         cases = known_cases(wired["data"].tables["inspections"], pd.Timestamp(split),
                             labels_cfg.kind, labels_cfg.min_indicators)
-        labels = backtest.test_labels.query("split == @split").set_index("workplace_id")["label"]
+        window = backtest.test_labels.query("split == @split").set_index("workplace_id")
+        assert (window["new_target"] == ~window.index.isin(cases)).all()
+        labels = window["label"]
         group = wired["selection"].model_group
         scores = backtest.recipe_scores(split, group, labels.index)
         new = scores[~scores.index.isin(cases)]
@@ -112,6 +114,13 @@ def test_the_backtest_reports_new_targets_apart_and_selects_on_the_current_metri
         everyone = metrics.query("split == @split and model_group == @group and "
                                  "metric == 'precision_at_capacity'").iloc[0]
         assert row["n_labelled"] <= everyone["n_labelled"] and row["n_ranked"] < len(scores)
+    new_only = SelectionEvidence.from_backtest(backtest, capacity, new_targets_only=True)
+    for split, window in new_only.windows.items():
+        labels = backtest.test_labels[backtest.test_labels["split"] == split].set_index(
+            "workplace_id")
+        scores = backtest.test_scores
+        scored = scores.loc[scores["split"] == split, "workplace_id"].unique()
+        assert len(window.labels) == labels["new_target"].reindex(scored).sum()
     only_old = select_model(SelectionEvidence.from_backtest(
         type(backtest)(old, backtest.test_scores, backtest.test_labels, backtest.top_lists,
                        backtest.training), capacity), config.selection)

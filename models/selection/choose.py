@@ -85,13 +85,20 @@ class SelectionEvidence:
     capacity: int
 
     @classmethod
-    def from_backtest(cls, result: Any, capacity: int) -> SelectionEvidence:
-        """Evidence from a `models.training.backtest.BacktestResult`."""
+    def from_backtest(cls, result: Any, capacity: int,
+                      new_targets_only: bool = False) -> SelectionEvidence:
+        """Evidence from a `models.training.backtest.BacktestResult`; with `new_targets_only`,
+        each window keeps only the workplaces with no finding documented before it (what a
+        list discovers, apart from re-visits of documented cases)."""
         windows = {}
         for split, frame in result.test_scores.groupby("split", sort=True):
             scores = frame.pivot(index="workplace_id", columns="model_group", values="score")
-            labels = result.test_labels[result.test_labels["split"] == split].set_index(
-                "workplace_id")["label"].reindex(scores.index)
+            window = result.test_labels[result.test_labels["split"] == split].set_index(
+                "workplace_id").reindex(scores.index)
+            if new_targets_only:
+                keep = window["new_target"].fillna(True).to_numpy(dtype=bool)
+                scores, window = scores[keep], window[keep]
+            labels = window["label"]
             windows[str(split)] = WindowScores(
                 labels.to_numpy(dtype=float), scores.reset_index(drop=True),
                 stable_tie_key(scores.index),

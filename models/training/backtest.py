@@ -43,7 +43,9 @@ class BacktestResult:
 
     metrics: pd.DataFrame
     test_scores: pd.DataFrame  # split, model_group, workplace_id, score
-    test_labels: pd.DataFrame  # split, workplace_id, label (NaN: not inspected in the window)
+    # split, workplace_id, label (NaN: not inspected in the window), new_target (no finding
+    # documented before the window: `features.labels.known_cases`)
+    test_labels: pd.DataFrame
     top_lists: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     training: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -145,14 +147,15 @@ def backtest_split(
         tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg.kind,
         min_indicators=labels_cfg.min_indicators,
     )
+    cases = known_cases(tables["inspections"], split.test_as_of, labels_cfg.kind,
+                        labels_cfg.min_indicators)
     result = SplitResult(name, [], [], pd.DataFrame({
         "split": name, "workplace_id": y_test.index, "label": y_test.to_numpy(),
+        "new_target": ~y_test.index.isin(cases),
     }), {}, [])
     log.info("split %s: %d training rows (%d positive), test labels %s",
              name, len(y), int(y.sum()), label_summary(y_test))
     ids = pd.Index(meta_test["workplace_id"], name="workplace_id")
-    cases = known_cases(tables["inspections"], split.test_as_of, labels_cfg.kind,
-                        labels_cfg.min_indicators)
     weighted = weighted_metric_for_window(tables, districts, split.test_as_of, y_test,
                                           X_test.set_index(ids), training)
     for group, estimator in grid_factory(X.dtypes).items():
