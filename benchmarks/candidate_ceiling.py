@@ -27,8 +27,14 @@ candidate the pipeline would train) for the planning date and reports its precis
 against the shipped candidate on the same worlds: a cheap harness for candidate changes,
 decided on the family mean and worst world, never on one world.
 
+`--discovery` ranks the new targets (no documented case at T) the ways issue 26 names (trained
+on new rows only, without the workplace's own finding history, with inspection-propensity
+weights, a rank average) next to the overall forest, the label ceilings and the baselines, each
+measured at the first 1% of all workplaces taken among the new targets.
+
 Truth is read here only (benchmarks/ and evaluation/ may). Results:
-`benchmarks/results/candidate_ceiling.{md,json}` and `candidate_trials.{md,json}`.
+`benchmarks/results/candidate_ceiling.{md,json}`, `candidate_trials.{md,json}` and
+`discovery.{md,json}`.
 """
 
 from __future__ import annotations
