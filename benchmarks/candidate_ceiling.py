@@ -29,8 +29,9 @@ decided on the family mean and worst world, never on one world.
 
 `--discovery` ranks the new targets (no documented case at T) the ways issue 26 names (trained
 on new rows only, without the workplace's own finding history, with inspection-propensity
-weights, a rank average) next to the overall forest, the label ceilings and the baselines, each
-measured at the first 1% of all workplaces taken among the new targets.
+weights, a rank average, negatives that only regular inspectors gave weighted down) next to the
+overall forest, the label ceilings and the baselines, each measured at the first 1% of all
+workplaces taken among the new targets.
 
 Truth is read here only (benchmarks/ and evaluation/ may). Results:
 `benchmarks/results/candidate_ceiling.{md,json}`, `candidate_trials.{md,json}` and
@@ -63,7 +64,7 @@ from evaluation.truth import forced_labour_active, latent_risk, load_truth, trut
 from evaluation.truth_eval import truth_precision_at_k
 from features.build import features_as_of, prepare_feature_inputs
 from features.catalog import FEATURE_CATALOG
-from features.labels import known_cases
+from features.labels import known_cases, label_window_end
 from features.splits import fit_split_plan, production_train_as_of_dates
 from features.training_set import (
     build_scoring_set,
@@ -310,6 +311,7 @@ def ceiling_row(world: World, config: VigiaConfig, label_rows: float) -> dict[st
 
 # Features that describe a workplace by its own documented findings (not its network, area,
 # sector or inspection count): a new target has none of them by definition.
+DETECTION_WEIGHTS = (0.5, 0.2)
 OWN_FINDINGS = ("fl_", "forced_labour_found_", "child_labour_found_", "victims_", "fines_uit_",
                 "infractions_")
 
@@ -326,6 +328,20 @@ def _new_rows(world: World, config: VigiaConfig, meta: pd.DataFrame) -> np.ndarr
                             config.labels.min_indicators)
         new[rows] = ~meta["workplace_id"].iloc[rows].isin(cases).to_numpy()
     return new
+
+
+def _specialised_visit(world: World, config: VigiaConfig, meta: pd.DataFrame) -> np.ndarray:
+    """True for training rows whose label window had a decided visit by the specialised team
+    (the forced-labour group): a negative from regular inspectors alone is a weaker test."""
+    ins = world.tables["inspections"]
+    decided = ins[ins["closed_on"].notna() & (ins["closed_on"] < world.planning_date)]
+    specialised = np.zeros(len(meta), dtype=bool)
+    for as_of, rows in meta.groupby("as_of").indices.items():
+        end = label_window_end(as_of, config.labels.label_timespan_months)
+        window = decided[(decided["ordered_on"] >= as_of) & (decided["ordered_on"] < end)]
+        ids = window.loc[window["team"] == "specialized", "workplace_id"]
+        specialised[rows] = meta["workplace_id"].iloc[rows].isin(ids).to_numpy()
+    return specialised
 
 
 def discovery_row(world: World, config: VigiaConfig, label_rows: float) -> dict[str, Any]:
@@ -363,6 +379,11 @@ def discovery_row(world: World, config: VigiaConfig, label_rows: float) -> dict[
         "new_rows_ipw": fitted(X_train, new_train, ipw),
         "ipw": fitted(X_train, everyone, ipw),
     }
+    # Negatives that only regular inspectors gave, down-weighted: most missed cases are theirs.
+    regular_negative = (y.to_numpy() == 0) & ~_specialised_visit(world, config, meta)
+    for weight in DETECTION_WEIGHTS:
+        lists[f"regular_negatives_{weight}"] = fitted(
+            X_train, everyone, np.where(regular_negative, weight, 1.0))
     # Three forests that see the history differently, averaged by rank (their probabilities
     # are on different bases): the variance a single one leaves, if any, averages out.
     lists["blend"] = sum(lists[name].rank(pct=True)
