@@ -344,6 +344,15 @@ def _specialised_visit(world: World, config: VigiaConfig, meta: pd.DataFrame) ->
     return specialised
 
 
+def _baseline_scores(config: VigiaConfig, X_train: pd.DataFrame, y: pd.Series, X: pd.DataFrame,
+                     ids: pd.Index) -> dict[str, pd.Series]:
+    """The configured simple baselines' scores at T (the random one left out)."""
+    baselines = build_baselines(config.model.baselines, config.model.seed)
+    return {name.removeprefix("baseline:"): pd.Series(
+                baseline.fit(X_train, y).predict_proba(X)[:, 1], index=ids)
+            for name, baseline in baselines.items() if not name.endswith("random")}
+
+
 def discovery_row(world: World, config: VigiaConfig, label_rows: float) -> dict[str, Any]:
     """Precision among workplaces with no documented case before T (new targets), first 1% of
     all workplaces, for the overall forest, the label ceiling, the baselines and the ways of
@@ -379,7 +388,7 @@ def discovery_row(world: World, config: VigiaConfig, label_rows: float) -> dict[
         "new_rows_ipw": fitted(X_train, new_train, ipw),
         "ipw": fitted(X_train, everyone, ipw),
     }
-    # Negatives that only regular inspectors gave, down-weighted: most missed cases are theirs.
+    # Negatives that only regular inspectors gave, down-weighted: the weaker test.
     regular_negative = (y.to_numpy() == 0) & ~_specialised_visit(world, config, meta)
     for weight in DETECTION_WEIGHTS:
         lists[f"regular_negatives_{weight}"] = fitted(
@@ -388,12 +397,7 @@ def discovery_row(world: World, config: VigiaConfig, label_rows: float) -> dict[
     # are on different bases): the variance a single one leaves, if any, averages out.
     lists["blend"] = sum(lists[name].rank(pct=True)
                          for name in ("overall", "new_rows", "no_own_findings")) / 3
-    baselines = build_baselines(config.model.baselines, config.model.seed)
-    for name, baseline in baselines.items():
-        if name.endswith("random"):
-            continue
-        scores = baseline.fit(X_train, y).predict_proba(X)[:, 1]
-        lists[name.removeprefix("baseline:")] = pd.Series(scores, index=ids)
+    lists.update(_baseline_scores(config, X_train, y, X, ids))
     active_new = world.active.reindex(ids[new]).fillna(False)
     top = lists["overall"].nlargest(k).index
     row = {"world": world.name, "new_share": float(new.mean()),
