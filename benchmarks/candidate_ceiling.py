@@ -64,7 +64,7 @@ from evaluation.truth import forced_labour_active, latent_risk, load_truth, trut
 from evaluation.truth_eval import truth_precision_at_k
 from features.build import features_as_of, prepare_feature_inputs
 from features.catalog import FEATURE_CATALOG
-from features.labels import known_cases, label_window_end
+from features.labels import known_cases
 from features.splits import fit_split_plan, production_train_as_of_dates
 from features.training_set import (
     build_scoring_set,
@@ -73,7 +73,7 @@ from features.training_set import (
     tables_known_before,
 )
 from models.metrics import k_for_top_percent
-from models.offpolicy.propensity import fit_propensity, training_weights
+from models.offpolicy.propensity import fit_propensity, inspected_in_window, training_weights
 from models.training.backtest import train_model
 from models.training.baselines import build_baselines
 from models.training.candidates import build_candidates, model_group_name
@@ -311,9 +311,10 @@ def ceiling_row(world: World, config: VigiaConfig, label_rows: float) -> dict[st
 
 # Features that describe a workplace by its own documented findings (not its network, area,
 # sector or inspection count): a new target has none of them by definition.
-DETECTION_WEIGHTS = (0.5, 0.2)
 OWN_FINDINGS = ("fl_", "forced_labour_found_", "child_labour_found_", "victims_", "fines_uit_",
                 "infractions_")
+# Weights tried for training negatives that only regular inspectors gave.
+DETECTION_WEIGHTS = (0.5, 0.2)
 
 
 def _without_own_findings(X: pd.DataFrame) -> pd.DataFrame:
@@ -334,13 +335,12 @@ def _specialised_visit(world: World, config: VigiaConfig, meta: pd.DataFrame) ->
     """True for training rows whose label window had a decided visit by the specialised team
     (the forced-labour group): a negative from regular inspectors alone is a weaker test."""
     ins = world.tables["inspections"]
-    decided = ins[ins["closed_on"].notna() & (ins["closed_on"] < world.planning_date)]
+    visits = ins[(ins["team"] == "specialized") & (ins["closed_on"] < world.planning_date)]
     specialised = np.zeros(len(meta), dtype=bool)
     for as_of, rows in meta.groupby("as_of").indices.items():
-        end = label_window_end(as_of, config.labels.label_timespan_months)
-        window = decided[(decided["ordered_on"] >= as_of) & (decided["ordered_on"] < end)]
-        ids = window.loc[window["team"] == "specialized", "workplace_id"]
-        specialised[rows] = meta["workplace_id"].iloc[rows].isin(ids).to_numpy()
+        ids = pd.Index(meta["workplace_id"].iloc[rows])
+        specialised[rows] = inspected_in_window(visits, ids, as_of,
+                                                config.labels.label_timespan_months) == 1.0
     return specialised
 
 
