@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -20,12 +21,19 @@ from demo_world.generate import generate_world
 from demo_world.writing import write_world
 from settings.files import claimed
 
-ROOT = Path(__file__).resolve().parent.parent
+
+@pytest.fixture(scope="module", autouse=True)
+def own_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """This module's runs get a Prefect home of their own: the other test worker's flows use the
+    project's, and two temporary servers on one SQLite database can lock each other, which
+    Prefect's server logs with a traceback that is no user error's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect_home")))
+        yield
 
 
 def vigia(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PREFECT_HOME": str(ROOT / ".prefect")}
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd, env=dict(os.environ),
                           capture_output=True, text=True, timeout=600)
 
 
