@@ -73,13 +73,13 @@ from features.training_set import (
     tables_known_before,
 )
 from models.metrics import k_for_top_percent
-from models.offpolicy.propensity import fit_propensity, inspected_in_window, training_weights
+from models.offpolicy.propensity import fit_propensity, training_weights
 from models.training.backtest import train_model
 from models.training.baselines import build_baselines
 from models.training.candidates import build_candidates, model_group_name
 from reporting.markdown import markdown_table
 from settings.loader import load_config, with_overrides
-from settings.schema import VigiaConfig
+from settings.schema import ModelConfig, VigiaConfig
 
 log = logging.getLogger("candidate_ceiling")
 
@@ -285,8 +285,7 @@ def shipped_scores(world: World, config: VigiaConfig, forest: dict[str, Any], X:
                    ids: pd.Index) -> pd.Series:
     """The forest trained for the planning date as the pipeline trains it."""
     X_train, y, meta = training_set(world, config)
-    trained = train_model(_estimator(config, X_train, forest), X_train, y, meta["as_of"],
-                          config.model.calibration, config.model.recency_half_life_months)
+    trained = train_model(_estimator(config, X_train, forest), X_train, y, meta, config.model)
     return pd.Series(trained.model.predict_proba(X)[:, 1], index=ids)
 
 
@@ -313,8 +312,9 @@ def ceiling_row(world: World, config: VigiaConfig, label_rows: float) -> dict[st
 # sector or inspection count): a new target has none of them by definition.
 OWN_FINDINGS = ("fl_", "forced_labour_found_", "child_labour_found_", "victims_", "fines_uit_",
                 "infractions_")
-# Weights tried for training negatives that only regular inspectors gave.
-DETECTION_WEIGHTS = (0.5, 0.2)
+# Weights tried for training negatives that only regular inspectors gave (config
+# `model.regular_negative_weight`; 1.0 = every negative counts the same).
+DETECTION_WEIGHTS = (1.0, 0.5)
 
 
 def _without_own_findings(X: pd.DataFrame) -> pd.DataFrame:
@@ -329,19 +329,6 @@ def _new_rows(world: World, config: VigiaConfig, meta: pd.DataFrame) -> np.ndarr
                             config.labels.min_indicators)
         new[rows] = ~meta["workplace_id"].iloc[rows].isin(cases).to_numpy()
     return new
-
-
-def _specialised_visit(world: World, config: VigiaConfig, meta: pd.DataFrame) -> np.ndarray:
-    """True for training rows whose label window had a decided visit by the specialised team
-    (the forced-labour group): a negative from regular inspectors alone is a weaker test."""
-    ins = world.tables["inspections"]
-    visits = ins[(ins["team"] == "specialized") & (ins["closed_on"] < world.planning_date)]
-    specialised = np.zeros(len(meta), dtype=bool)
-    for as_of, rows in meta.groupby("as_of").indices.items():
-        ids = pd.Index(meta["workplace_id"].iloc[rows])
-        specialised[rows] = inspected_in_window(visits, ids, as_of,
-                                                config.labels.label_timespan_months) == 1.0
-    return specialised
 
 
 def _baseline_scores(config: VigiaConfig, X_train: pd.DataFrame, y: pd.Series, X: pd.DataFrame,
@@ -367,11 +354,10 @@ def discovery_row(world: World, config: VigiaConfig, label_rows: float) -> dict[
     new_train = _new_rows(world, config, meta)
     forest = {**FOREST_80, "class_weight": None}
 
-    def fitted(X_fit: pd.DataFrame, rows: np.ndarray, weight: np.ndarray | None = None):
+    def fitted(X_fit: pd.DataFrame, rows: np.ndarray, weight: np.ndarray | None = None,
+               model: ModelConfig = config.model) -> pd.Series:
         trained = train_model(_estimator(config, X_fit, forest), X_fit[rows], y[rows],
-                              meta["as_of"][rows], config.model.calibration,
-                              config.model.recency_half_life_months,
-                              None if weight is None else weight[rows])
+                              meta[rows], model, None if weight is None else weight[rows])
         return pd.Series(trained.model.predict_proba(X[X_fit.columns])[:, 1], index=ids)
 
     everyone = np.ones(len(meta), dtype=bool)
@@ -388,11 +374,10 @@ def discovery_row(world: World, config: VigiaConfig, label_rows: float) -> dict[
         "new_rows_ipw": fitted(X_train, new_train, ipw),
         "ipw": fitted(X_train, everyone, ipw),
     }
-    # Negatives that only regular inspectors gave, down-weighted: the weaker test.
-    regular_negative = (y.to_numpy() == 0) & ~_specialised_visit(world, config, meta)
+    # Negatives that only regular inspectors gave, weighted otherwise than configured.
     for weight in DETECTION_WEIGHTS:
-        lists[f"regular_negatives_{weight}"] = fitted(
-            X_train, everyone, np.where(regular_negative, weight, 1.0))
+        model = config.model.model_copy(update={"regular_negative_weight": weight})
+        lists[f"regular_negatives_{weight}"] = fitted(X_train, everyone, model=model)
     # Three forests that see the history differently, averaged by rank (their probabilities
     # are on different bases): the variance a single one leaves, if any, averages out.
     lists["blend"] = sum(lists[name].rank(pct=True)
@@ -424,9 +409,8 @@ def trial_row(world: World, config: VigiaConfig, names: list[str]) -> dict[str, 
         if key not in sets:
             sets[key] = training_set(world, trial_config)
         X_train, y, meta = sets[key]
-        trained = train_model(_estimator(trial_config, X_train, trial.forest), X_train, y,
-                              meta["as_of"], trial_config.model.calibration,
-                              trial_config.model.recency_half_life_months)
+        trained = train_model(_estimator(trial_config, X_train, trial.forest), X_train, y, meta,
+                              trial_config.model)
         scores = trained.model.predict_proba(X)[:, 1]
         row[name] = world.precision(pd.Series(scores, index=ids))
     log.info("%s: %s", world.name, {k: round(v, 3) for k, v in row.items() if k != "world"})

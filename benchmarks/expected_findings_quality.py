@@ -69,6 +69,7 @@ from models.targeting.lists import (
     yield_by_office,
 )
 from models.training.backtest import run_backtest, train_model
+from models.training.baselines import is_baseline
 from models.training.candidates import build_grid
 from reporting.markdown import markdown_table
 from settings.loader import load_config
@@ -117,8 +118,7 @@ def planning_scores(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
         min_indicators=config.labels.min_indicators,
         area_prior_strength=config.features.area_prior_strength)
     estimator = build_grid(config.model, X.dtypes, FEATURE_CATALOG)[group]
-    model = train_model(estimator, X, y, meta["as_of"], config.model.calibration,
-                        config.model.recency_half_life_months).model
+    model = train_model(estimator, X, y, meta, config.model, baseline=is_baseline(group)).model
     X_now, meta_now = build_scoring_set(tables, districts, planning,
                                         config.features.area_prior_strength)
     score = model.predict_proba(X_now)[:, 1]

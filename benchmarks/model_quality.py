@@ -139,8 +139,8 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: VigiaConfi
     )
     lists = {"oracle": latent_risk(truth, planning_date).reindex(ids).fillna(0.0)}
     for group, estimator in build_grid(config.model, X_train.dtypes, FEATURE_CATALOG).items():
-        trained = train_model(estimator, X_train, y, train_meta["as_of"], config.model.calibration,
-                              config.model.recency_half_life_months)
+        trained = train_model(estimator, X_train, y, train_meta, config.model,
+                              baseline=is_baseline(group))
         lists[group] = pd.Series(trained.model.predict_proba(X)[:, 1], index=ids)
     groups = [g for g in lists if g != "oracle"]
     cases = known_cases(tables["inspections"], planning_date, config.labels.kind,

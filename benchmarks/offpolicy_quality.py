@@ -57,6 +57,7 @@ from models.offpolicy.list_log import read_list_log
 from models.offpolicy.propensity import fit_propensity
 from models.targeting.lists import CASE_PARTS, NEW
 from models.training.backtest import run_backtest, train_model
+from models.training.baselines import is_baseline
 from models.training.candidates import build_grid
 from models.training.planning import Contender
 from reporting.markdown import markdown_table
@@ -80,8 +81,7 @@ def trained(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, as_of: pd.
         min_indicators=config.labels.min_indicators,
         area_prior_strength=config.features.area_prior_strength)
     estimator = build_grid(config.model, X.dtypes, FEATURE_CATALOG)[group]
-    return train_model(estimator, X, y, meta["as_of"], config.model.calibration,
-                       config.model.recency_half_life_months).model
+    return train_model(estimator, X, y, meta, config.model, baseline=is_baseline(group)).model
 
 
 def pooled_periods(data: PlanningData, log: pd.DataFrame, capacity: int, group: str,

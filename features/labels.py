@@ -96,6 +96,27 @@ def build_labels(
     return per_workplace.reindex(ids).rename("label")
 
 
+SPECIALISED_TEAM = "specialized"  # contract value of `inspections.team` for the forced-labour group
+
+
+def decided_by_specialised_team(inspections: pd.DataFrame, workplace_ids: pd.Index,
+                                as_of: pd.Timestamp, label_timespan_months: int,
+                                known_before: pd.Timestamp) -> np.ndarray:
+    """Whether the specialised team made one of each workplace's inspections ordered in the
+    label window at `as_of` whose outcome is known before `known_before`: its negative is a
+    stronger test than regular inspectors' (False everywhere when the export has no `team`)."""
+    if "team" not in inspections:
+        return np.zeros(len(workplace_ids), dtype=bool)
+    as_of = pd.Timestamp(as_of)
+    decided = (
+        (inspections["team"] == SPECIALISED_TEAM)
+        & (inspections["ordered_on"] >= as_of)
+        & (inspections["ordered_on"] < label_window_end(as_of, label_timespan_months))
+        & (inspections["closed_on"] < pd.Timestamp(known_before))
+    )
+    return workplace_ids.isin(set(inspections.loc[decided, "workplace_id"].astype(str)))
+
+
 def label_summary(labels: pd.Series) -> dict[str, float]:
     """Counts for metrics and MLflow: workplaces, labelled rows, positives and positive share."""
     labelled = int(labels.notna().sum())

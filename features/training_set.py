@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 
 from features.build import features_as_of, prepare_feature_inputs
-from features.labels import build_labels, label_window_end
+from features.labels import build_labels, decided_by_specialised_team, label_window_end
 from settings.errors import InputError
 
 
@@ -43,7 +43,8 @@ def build_training_set(
 ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """(X, y, meta) over the training as-of dates; rows share a RangeIndex.
 
-    `meta` has `workplace_id` and `as_of`. Raises if a label window would end after
+    `meta` has `workplace_id`, `as_of` and `specialised` (the specialised team decided a visit
+    in the row's label window). Raises if a label window would end after
     `known_before`, since its features or labels could then reach past the test date.
     """
     known_before = pd.Timestamp(known_before)
@@ -62,7 +63,12 @@ def build_training_set(
         X = features_as_of(inputs, as_of, area_prior_strength)
         features.append(X[keep])
         labels.append(y[keep])
-        metas.append(pd.DataFrame({"workplace_id": X.index[keep], "as_of": as_of}))
+        ids = X.index[keep]
+        metas.append(pd.DataFrame({
+            "workplace_id": ids, "as_of": as_of,
+            "specialised": decided_by_specialised_team(tables["inspections"], ids, as_of,
+                                                       label_timespan_months, known_before),
+        }))
     X_all = pd.concat(features).reset_index(drop=True)
     y_all = pd.concat(labels).reset_index(drop=True).rename("label")
     meta = pd.concat(metas).reset_index(drop=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class Section(BaseModel):
@@ -88,6 +88,7 @@ class ModelConfig(Section):
     baselines: BaselinesConfig
     metrics: MetricsConfig
     recency_half_life_months: float | None
+    regular_negative_weight: Annotated[float, Field(gt=0.0, le=1.0)]
 
 
 class SelectionConfig(Section):

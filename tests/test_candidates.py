@@ -183,3 +183,41 @@ def test_recency_weights_halve_every_half_life_and_reach_the_model() -> None:
                                    ("unweighted", unweighted))}
     gap = np.abs(scores["weighted"] - scores["dropped"]).max()
     assert gap < 1e-3 < np.abs(scores["unweighted"] - scores["dropped"]).max()
+
+
+def test_detection_weights_weigh_down_regular_negatives_only_when_the_team_decided_some() -> None:
+    from models.training.calibration import detection_weights
+
+    y = np.array([0.0, 1.0, 0.0, 1.0])
+    team = np.array([True, True, False, False])
+    assert detection_weights(y, team, 0.2).tolist() == [1.0, 1.0, 0.2, 1.0]
+    assert detection_weights(y, team, 1.0) is None
+    # Without any visit of the team every negative would weigh less: class reweighting, refused.
+    assert detection_weights(y, np.zeros(4, dtype=bool), 0.2) is None
+
+
+def test_fit_weights_shape_the_ranking_but_not_the_calibrated_probabilities(
+        calibration: dict) -> None:
+    X, y, as_of = synthetic_training(dates=4)
+    # Without class weights: "balanced" would restore the negatives' total weight.
+    grid = model_section({"logistic_regression": {"C": [0.5], "class_weight": [None]}})
+    estimator = next(iter(build_candidates(grid, X.dtypes, CATALOG).values()))
+    negatives_down = np.where(y == 0.0, 0.1, 1.0)
+    plain = fit_calibrated(estimator, X, y, as_of, **calibration)
+    weighted = fit_calibrated(estimator, X, y, as_of, **calibration, fit_weight=negatives_down)
+    assert plain.calibrated and weighted.calibrated
+    in_calibration = (as_of == as_of.max()) & ~np.isnan(y)
+    rows = X[in_calibration]
+    raw = {name: fitted.fitted.predict_proba(rows)[:, 1].mean()
+           for name, fitted in (("plain", plain), ("weighted", weighted))}
+    calibrated = {name: fitted.model.predict_proba(rows)[:, 1].mean()
+                  for name, fitted in (("plain", plain), ("weighted", weighted))}
+    assert raw["weighted"] > 2 * raw["plain"]  # the fit saw negatives weigh a tenth
+    # Calibration on unweighted rows brings both back to the observed rate.
+    assert abs(calibrated["weighted"] - y[in_calibration].mean()) < 0.02
+    assert abs(calibrated["weighted"] - calibrated["plain"]) < 0.02
+    # Without a calibration slice the raw scores are what planners would read: left unweighted.
+    uncalibrated = {**calibration, "calibration_as_of_dates": 0}
+    alone = fit_calibrated(estimator, X, y, as_of, **uncalibrated, fit_weight=negatives_down)
+    unweighted = fit_calibrated(estimator, X, y, as_of, **uncalibrated)
+    assert np.allclose(alone.model.predict_proba(X)[:, 1], unweighted.model.predict_proba(X)[:, 1])

@@ -8,7 +8,7 @@ import pytest
 from support import LABELS
 from worlds import make_clean_tables
 
-from features.labels import build_labels, label_summary
+from features.labels import build_labels, decided_by_specialised_team, label_summary
 
 AS_OF = pd.Timestamp("2022-01-01")
 
@@ -67,3 +67,19 @@ def test_uninspected_workplaces_are_nan_and_summary_counts() -> None:
     positive_workplaces = in_window.groupby("workplace_id")["forced_labour_found"].any()
     assert summary["positives"] == positive_workplaces.sum()
     assert 0 < summary["positives"] < summary["labelled"] < summary["workplaces"] == 300
+
+
+def test_specialised_team_decided_only_inside_the_window_and_before_known_before() -> None:
+    tables = _tables()
+    ins = tables["inspections"].assign(team="specialized")
+    ins.loc[1, "team"] = "regular"
+    ids = pd.Index(tables["workplaces"]["workplace_id"])
+    decided = decided_by_specialised_team(ins, ids, AS_OF, 6, pd.Timestamp("2022-09-01"))
+    # 0: in the window, closed; 1: regular team; 2: still open; 3, 4: outside the window;
+    # 5: closed on the known_before date itself, so not yet known.
+    assert decided.tolist() == [True, False, False, False, False, False]
+    later = decided_by_specialised_team(ins, ids, AS_OF, 6, pd.Timestamp("2022-09-02"))
+    assert later.tolist() == [True, False, False, False, False, True]
+    without_team = decided_by_specialised_team(tables["inspections"], ids, AS_OF, 6,
+                                               pd.Timestamp("2023-01-01"))
+    assert not without_team.any()

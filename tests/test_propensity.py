@@ -94,9 +94,8 @@ def test_weighted_training_changes_the_fit_and_keeps_calibration_working() -> No
                                weighted_config)
     assert weights is not None and len(weights) == len(X) and weights.std() > 0
     estimator = build_candidates(config.model, X.dtypes, FEATURE_CATALOG)[group]
-    plain = train_model(estimator, X, y, meta["as_of"], config.model.calibration, None)
-    weighted = train_model(estimator, X, y, meta["as_of"], config.model.calibration, None,
-                           sample_weight=weights)
+    plain = train_model(estimator, X, y, meta, config.model)
+    weighted = train_model(estimator, X, y, meta, config.model, sample_weight=weights)
     difference = plain.model.predict_proba(X)[:, 1] - weighted.model.predict_proba(X)[:, 1]
     assert np.abs(difference).max() > 1e-4
 

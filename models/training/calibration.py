@@ -67,10 +67,26 @@ def recency_weights(as_of: pd.Series | np.ndarray,
     return 0.5 ** (months / float(half_life_months))
 
 
+def detection_weights(y: pd.Series | np.ndarray, specialised: pd.Series | np.ndarray,
+                      regular_negative_weight: float) -> np.ndarray | None:
+    """Fit weights: `regular_negative_weight` for negatives no specialised-team visit decided.
+
+    Regular inspectors miss forced labour more often than the specialised team, so their
+    "not found" is the weaker test. None (no weights) at 1.0, or when no row was decided by
+    the team: then every negative would weigh the same less, which is plain class reweighting.
+    """
+    team = np.asarray(specialised, dtype=bool)
+    if regular_negative_weight == 1.0 or not team.any():
+        return None
+    regular_negative = (np.asarray(y, dtype=float) == 0.0) & ~team
+    return np.where(regular_negative, regular_negative_weight, 1.0)
+
+
 def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.ndarray,
                    as_of: pd.Series | np.ndarray, *, calibration_as_of_dates: int,
                    method: str, min_positives: int,
-                   sample_weight: np.ndarray | None = None) -> TrainedModel:
+                   sample_weight: np.ndarray | None = None,
+                   fit_weight: np.ndarray | None = None) -> TrainedModel:
     """Fit `estimator` on earlier labelled rows and calibrate it on the latest training dates.
 
     `as_of` gives each row's training as-of date (rows of X may repeat a workplace across
@@ -78,7 +94,9 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
     calibration slice has fewer than `min_positives` positives (or no negatives), calibration
     would be noise: the estimator is then fitted on all labelled rows and left uncalibrated,
     and `note` says so. `sample_weight` (per row of X, e.g. inverse inspection propensities)
-    weights both the fit and the calibration.
+    weights both the fit and the calibration; `fit_weight` multiplies it in the calibrated
+    fit only (e.g. `detection_weights`): left out of the calibration, whose probabilities
+    planners read, and out of an uncalibrated fit, whose raw scores would be read as such.
     """
     labels = np.asarray(y, dtype=float)
     dates = pd.to_datetime(pd.Series(np.asarray(as_of)))
@@ -114,8 +132,11 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
             calibration_rows=0, calibration_positives=0, note=note,
         )
 
+    fit_only = sample_weight if fit_weight is None else (
+        np.asarray(fit_weight, dtype=float)
+        * (1.0 if sample_weight is None else np.asarray(sample_weight, dtype=float)))
     fitted = clone(estimator).fit(_rows(X, in_fit), fit_labels,
-                                  **_weighted(estimator, sample_weight, in_fit))
+                                  **_weighted(estimator, fit_only, in_fit))
     calibrator = _calibrate(fitted, _rows(X, in_calibration), cal_labels, method,
                             None if sample_weight is None
                             else np.asarray(sample_weight)[in_calibration])

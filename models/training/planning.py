@@ -86,10 +86,10 @@ def train_planning_model(
             break
     kept, dropped = drop_degenerate_columns(X)
     estimator = build_grid(training.model, kept.dtypes, FEATURE_CATALOG)[model_group]
-    trained = train_model(estimator, kept, y, meta["as_of"], training.model.calibration,
-                          training.model.recency_half_life_months,
+    trained = train_model(estimator, kept, y, meta, training.model,
                           sample_weight=planning_weights(tables, districts, model_group, X,
-                                                         planning_date, training))
+                                                         planning_date, training),
+                          baseline=is_baseline(model_group))
     # The drift profile covers every column, dropped ones too: what the data held, not the model.
     return PlanningModel(model_group, trained, dates, label_summary(y), label_cutoff(dates, span),
                          feature_profile(X, drift.bins),
