@@ -19,7 +19,7 @@ export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: run test test-kills lint bench bench-models bench-offpolicy bench-expected bench-ceiling venv demo-data clean lab
+.PHONY: run test test-kills lint bench bench-models bench-offpolicy bench-expected bench-ceiling bench-scale venv demo-data clean lab
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -88,6 +88,11 @@ bench-expected: $(BIN)/.synced
 # cached worlds of bench-models (ARGS="--trial shipped rf_leaf_80 ..."); not in `make test`.
 bench-ceiling: $(BIN)/.synced
 	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.candidate_ceiling $(ARGS)
+
+# Wall time and peak memory per stage of `vigia run` and `vigia rank` on demo worlds of 50,000,
+# 200,000 and 500,000 workplaces (benchmarks/scale.py; ARGS="--sizes 50000"); not in `make test`.
+bench-scale: $(BIN)/.synced
+	$(BIN)/python -m benchmarks.scale $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .prefect outputs mlruns $(DEMO) .bench
