@@ -89,6 +89,7 @@ class ModelConfig(Section):
     metrics: MetricsConfig
     recency_half_life_months: float | None
     regular_negative_weight: Annotated[float, Field(gt=0.0, le=1.0)]
+    fit_workers: Annotated[int, Field(ge=1)]
 
 
 class SelectionConfig(Section):

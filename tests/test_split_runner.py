@@ -56,3 +56,13 @@ def test_an_unknown_runner_is_a_user_error(shipped_config) -> None:
     with pytest.raises(InputError, match="split_runner.kind"):
         split_task_runner(with_overrides(shipped_config, {"orchestration": {
             "split_runner": {"kind": "ray"}}}).orchestration)
+
+
+def test_candidates_fitted_in_threads_give_the_sequential_backtest(world) -> None:
+    prep, plan, sequential = world
+    config = with_overrides(prep.config, {"model": {"fit_workers": 2}})
+    threaded = run_backtest(
+        prep.data.tables, prep.data.districts, plan,
+        lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config.training(),
+        config.lists.total_capacity, config.promotion.metric)
+    assert_same(threaded, sequential)

@@ -21,12 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils.parallel import Parallel, delayed
 
 from features.labels import build_labels, known_cases, label_summary
 from features.splits import Split
 from features.training_set import build_scoring_set, build_training_set
 from models.metrics import NEW_TARGETS_SUFFIX, score_table, top_k_ids
-from models.offpolicy.propensity import weighted_metric_for_window
+from models.offpolicy.propensity import WeightedMetric, weighted_metric_for_window
 from models.selection.choose import top_k_stability
 from models.training.baselines import is_baseline
 from models.training.calibration import (
@@ -128,6 +129,56 @@ def _training_row(split: str, group: str, trained: TrainedModel,
     }
 
 
+@dataclass(frozen=True)
+class SplitData:
+    """One split's training rows and test window, shared by every candidate of the grid."""
+
+    X: pd.DataFrame
+    y: pd.Series
+    meta: pd.DataFrame
+    dropped: Mapping[str, str]  # degenerate training columns left out, with why
+    X_test: pd.DataFrame
+    ids: pd.Index  # workplace_id of each X_test row
+    y_test: pd.Series
+    cases: pd.Index  # documented cases before the test date (follow-up, not discovery)
+
+    @classmethod
+    def build(cls, tables: dict[str, pd.DataFrame], districts: pd.DataFrame, split: Split,
+              training: TrainingSections) -> SplitData:
+        labels_cfg, prior = training.labels, training.features.area_prior_strength
+        X, y, meta = build_training_set(
+            tables, districts, split.train_as_of_dates, split.label_timespan_months,
+            known_before=split.test_as_of, label_kind=labels_cfg.kind,
+            min_indicators=labels_cfg.min_indicators, area_prior_strength=prior,
+        )
+        X, dropped = drop_degenerate_columns(X)  # the grid is built on the kept columns
+        X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior)
+        y_test = build_labels(
+            tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg.kind,
+            min_indicators=labels_cfg.min_indicators,
+        )
+        cases = known_cases(tables["inspections"], split.test_as_of, labels_cfg.kind,
+                            labels_cfg.min_indicators)
+        return cls(X, y, meta, dropped, X_test,
+                   pd.Index(meta_test["workplace_id"], name="workplace_id"), y_test, cases)
+
+
+def measure_candidate(data: SplitData, group: str, estimator: BaseEstimator,
+                      model_cfg: ModelConfig, capacity: int,
+                      weighted: WeightedMetric | None) -> tuple[TrainedModel, pd.Series,
+                                                                 pd.DataFrame]:
+    """One grid point fitted on the split's training rows, its test scores and metrics."""
+    trained = train_model(estimator, data.X, data.y, data.meta, model_cfg,
+                          baseline=is_baseline(group))
+    scores = pd.Series(trained.model.predict_proba(data.X_test)[:, 1], index=data.ids,
+                       name=group)
+    table = pd.concat([_scored(data.y_test, scores, capacity, model_cfg),
+                       *([weighted.row(scores, capacity)] if weighted is not None else []),
+                       new_target_table(data.y_test, scores, data.cases, capacity, model_cfg)],
+                      ignore_index=True)
+    return trained, scores, table
+
+
 def backtest_split(
     tables: dict[str, pd.DataFrame],
     districts: pd.DataFrame,
@@ -142,46 +193,31 @@ def backtest_split(
 
     Splits are independent of each other, so they can run in any order or in parallel.
     """
-    labels_cfg, model_cfg = training.labels, training.model
-    prior = training.features.area_prior_strength
     name, started = split_name(split), time.perf_counter()
-    X, y, meta = build_training_set(
-        tables, districts, split.train_as_of_dates, split.label_timespan_months,
-        known_before=split.test_as_of, label_kind=labels_cfg.kind,
-        min_indicators=labels_cfg.min_indicators,
-        area_prior_strength=prior,
-    )
-    X, dropped = drop_degenerate_columns(X)  # the grid below is built on the kept columns
-    X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior)
-    y_test = build_labels(
-        tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg.kind,
-        min_indicators=labels_cfg.min_indicators,
-    )
-    cases = known_cases(tables["inspections"], split.test_as_of, labels_cfg.kind,
-                        labels_cfg.min_indicators)
+    data = SplitData.build(tables, districts, split, training)
     result = SplitResult(name, [], [], pd.DataFrame({
-        "split": name, "workplace_id": y_test.index, "label": y_test.to_numpy(),
-        "new_target": ~y_test.index.isin(cases),
+        "split": name, "workplace_id": data.y_test.index, "label": data.y_test.to_numpy(),
+        "new_target": ~data.y_test.index.isin(data.cases),
     }), {}, [])
     features_seconds = time.perf_counter() - started
     log.info("split %s: %d training rows (%d positive), test labels %s",
-             name, len(y), int(y.sum()), label_summary(y_test))
-    ids = pd.Index(meta_test["workplace_id"], name="workplace_id")
-    weighted = weighted_metric_for_window(tables, districts, split.test_as_of, y_test,
-                                          X_test.set_index(ids), training)
-    for group, estimator in grid_factory(X.dtypes).items():
-        trained = train_model(estimator, X, y, meta, model_cfg, baseline=is_baseline(group))
-        scores = pd.Series(trained.model.predict_proba(X_test)[:, 1], index=ids, name=group)
-        table = pd.concat([_scored(y_test, scores, capacity, model_cfg),
-                           *([weighted.row(scores, capacity)] if weighted is not None else []),
-                           new_target_table(y_test, scores, cases, capacity, model_cfg)],
-                          ignore_index=True)
+             name, len(data.y), int(data.y.sum()), label_summary(data.y_test))
+    weighted = weighted_metric_for_window(tables, districts, split.test_as_of, data.y_test,
+                                          data.X_test.set_index(data.ids), training)
+    groups = grid_factory(data.X.dtypes)
+    # Candidates are independent and seeded: `model.fit_workers` threads fit them at once (trees
+    # and solvers release the GIL); the results come back in the grid's order.
+    measured = Parallel(n_jobs=training.model.fit_workers, backend="threading")(
+        delayed(measure_candidate)(data, group, estimator, training.model, capacity, weighted)
+        for group, estimator in groups.items())
+    for group, (trained, scores, table) in zip(groups, measured, strict=True):
         result.metrics.append(table.assign(model_group=group, split=name))
         result.test_scores.append(pd.DataFrame({
-            "split": name, "model_group": group, "workplace_id": ids, "score": scores.values,
+            "split": name, "model_group": group, "workplace_id": data.ids,
+            "score": scores.values,
         }))
         result.top_lists[group] = top_k_ids(scores, capacity)
-        result.training.append(_training_row(name, group, trained, dropped))
+        result.training.append(_training_row(name, group, trained, data.dropped))
         log.info("  %s: %s %.3f", group, metric,
                  table.loc[table["metric"] == metric, "value"].iloc[0])
     # benchmarks/scale.py reads this line: the split's time, features apart from the grid.
