@@ -16,6 +16,7 @@ process of its own, with a fresh output folder and MLflow store under `.bench/sc
   log(size ratio): 1 is linear.
 
 Results: benchmarks/results/scale.{json,md} (or `--out` stem), with the machine's description.
+`--flame-graphs docs/perf` also records each command with py-spy (SVG flame graphs).
 """
 
 from __future__ import annotations
@@ -131,12 +132,19 @@ def stage_table(runs: list[dict[str, Any]], sampler: MemorySampler,
     return list(rows.values())
 
 
-def run_command(name: str, argv: list[str], log_file: Path, max_gib: float) -> Command:
-    """Run one `vigia` command, sampling its memory; its stages from Prefect afterwards."""
+def run_command(name: str, argv: list[str], log_file: Path, max_gib: float,
+                flame_graph: Path | None = None) -> Command:
+    """Run one `vigia` command, sampling its memory; its stages from Prefect afterwards. With
+    `flame_graph`, py-spy records the command into that SVG (sampling slows it a little)."""
     environment = {**os.environ, "PREFECT_HOME": str(PREFECT_HOME), "OMP_NUM_THREADS": "2"}
+    command = [sys.executable, "-m", "cli", *argv]
+    if flame_graph is not None:
+        py_spy = Path(sys.executable).with_name("py-spy")
+        command = [str(py_spy), "record", "--rate", "20", "--subprocesses", "--output",
+                   str(flame_graph), "--", *command]
     started = time.time()
     with log_file.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen([sys.executable, "-m", "cli", *argv], stdout=log,
+        process = subprocess.Popen(command, stdout=log,
                                    stderr=subprocess.STDOUT, env=environment)
         sampler = MemorySampler(process, max_gib)
         sampler.start()
@@ -145,14 +153,16 @@ def run_command(name: str, argv: list[str], log_file: Path, max_gib: float) -> C
     ended = time.time()
     if code != 0 and not sampler.stopped:
         raise RuntimeError(f"{name} failed (exit {code}); see {log_file}")
-    command = Command(name, ended - started, sampler.peak(started, ended), sampler.stopped)
-    command.stages = stage_table(task_runs(started, ended), sampler,
-                                 log_file.read_text(encoding="utf-8"))
-    return command
+    measured = Command(name, ended - started, sampler.peak(started, ended), sampler.stopped)
+    measured.stages = stage_table(task_runs(started, ended), sampler,
+                                  log_file.read_text(encoding="utf-8"))
+    return measured
 
 
-def measure_size(workplaces: int, seed: int, max_gib: float) -> dict[str, Any]:
-    """`vigia run` then `vigia rank` on the demo world of `workplaces`, in a fresh folder."""
+def measure_size(workplaces: int, seed: int, max_gib: float,
+                 flame_graphs: Path | None) -> dict[str, Any]:
+    """`vigia run` then `vigia rank` on the demo world of `workplaces`, in a fresh folder (with
+    `flame_graphs`, their py-spy flame graphs go there)."""
     data = world_folder("baseline", seed, workplaces)
     folder = CACHE / "scale" / str(workplaces)
     subprocess.run(["rm", "-rf", str(folder)], check=True)
@@ -162,8 +172,11 @@ def measure_size(workplaces: int, seed: int, max_gib: float) -> dict[str, Any]:
         "tracking_uri": f"sqlite:///{folder / 'mlruns.db'}",
         "artifact_location": str(folder / "artifacts")}}), encoding="utf-8")
     common = ["--data", str(data), "--out", str(folder / "out"), "--config", str(config)]
-    run = run_command("vigia run", ["run", *common], folder / "run.log", max_gib)
-    rank = (run_command("vigia rank", ["rank", *common], folder / "rank.log", max_gib)
+    graphs = {name: None if flame_graphs is None
+              else flame_graphs / f"vigia_{name}_{workplaces}.svg" for name in ("run", "rank")}
+    run = run_command("vigia run", ["run", *common], folder / "run.log", max_gib, graphs["run"])
+    rank = (run_command("vigia rank", ["rank", *common], folder / "rank.log", max_gib,
+                        graphs["rank"])
             if not run.stopped else Command("vigia rank", stopped="not run"))
     return {"workplaces": workplaces, "commands": [asdict(run), asdict(rank)]}
 
@@ -221,13 +234,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-gib", type=float, default=20.0,
                         help="stop a command whose memory passes this (GiB)")
     parser.add_argument("--out", default="scale", help="result file stem")
+    parser.add_argument("--flame-graphs", type=Path, default=None,
+                        help="folder for py-spy flame graphs of each command (e.g. docs/perf)")
     args = parser.parse_args(argv)
     os.environ["PREFECT_HOME"] = str(PREFECT_HOME)  # before Prefect is imported (task_runs)
     apply_offline_defaults()
     seed = load_config().demo_world.seed
     results = []
     for size in sorted(args.sizes):
-        results.append(measure_size(size, seed, args.max_gib))
+        results.append(measure_size(size, seed, args.max_gib, args.flame_graphs))
         print(json.dumps(results[-1]), flush=True)
     exponents, machine = growth(results), machine_description()
     RESULTS.mkdir(parents=True, exist_ok=True)
