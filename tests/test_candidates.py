@@ -9,7 +9,7 @@ from support import model_section
 
 from features.catalog import FEATURE_CATALOG, FeatureSpec
 from models.training.baselines import CountBaseline, RandomBaseline, SectorRegionPrior
-from models.training.calibration import fit_calibrated, underlying_pipeline
+from models.training.calibration import RowWeights, fit_calibrated, underlying_pipeline
 from models.training.candidates import build_candidates, build_grid, split_columns
 
 CATALOG = {
@@ -175,7 +175,7 @@ def test_recency_weights_halve_every_half_life_and_reach_the_model() -> None:
     keep = as_of > as_of.min()
     uncalibrated = {"calibration_as_of_dates": 0, "method": "sigmoid", "min_positives": 5}
     weighted = fit_calibrated(estimator, X, y, as_of, **uncalibrated,
-                              sample_weight=keep.astype(float))
+                              weights=RowWeights(both=keep.astype(float)))
     dropped = fit_calibrated(estimator, X[keep], y[keep], as_of[keep], **uncalibrated)
     unweighted = fit_calibrated(estimator, X, y, as_of, **uncalibrated)
     scores = {name: fitted.model.predict_proba(X)[:, 1]
@@ -204,7 +204,8 @@ def test_fit_weights_shape_the_ranking_but_not_the_calibrated_probabilities(
     estimator = next(iter(build_candidates(grid, X.dtypes, CATALOG).values()))
     negatives_down = np.where(y == 0.0, 0.1, 1.0)
     plain = fit_calibrated(estimator, X, y, as_of, **calibration)
-    weighted = fit_calibrated(estimator, X, y, as_of, **calibration, fit_weight=negatives_down)
+    weighted = fit_calibrated(estimator, X, y, as_of, **calibration,
+                              weights=RowWeights(fit_only=negatives_down))
     assert plain.calibrated and weighted.calibrated
     in_calibration = (as_of == as_of.max()) & ~np.isnan(y)
     rows = X[in_calibration]
@@ -218,6 +219,7 @@ def test_fit_weights_shape_the_ranking_but_not_the_calibrated_probabilities(
     assert abs(calibrated["weighted"] - calibrated["plain"]) < 0.02
     # Without a calibration slice the raw scores are what planners would read: left unweighted.
     uncalibrated = {**calibration, "calibration_as_of_dates": 0}
-    alone = fit_calibrated(estimator, X, y, as_of, **uncalibrated, fit_weight=negatives_down)
+    alone = fit_calibrated(estimator, X, y, as_of, **uncalibrated,
+                           weights=RowWeights(fit_only=negatives_down))
     unweighted = fit_calibrated(estimator, X, y, as_of, **uncalibrated)
     assert np.allclose(alone.model.predict_proba(X)[:, 1], unweighted.model.predict_proba(X)[:, 1])

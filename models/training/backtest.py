@@ -31,6 +31,7 @@ from models.offpolicy.propensity import WeightedMetric, weighted_metric_for_wind
 from models.selection.choose import top_k_stability
 from models.training.baselines import is_baseline
 from models.training.calibration import (
+    RowWeights,
     TrainedModel,
     detection_weights,
     fit_calibrated,
@@ -86,10 +87,11 @@ def train_model(
     `model.regular_negative_weight` in the fit (not for a `baseline`, a plain rule)."""
     return fit_calibrated(
         estimator, X, y, meta["as_of"], **calibration_arguments(model.calibration),
-        sample_weight=_combined(sample_weight,
-                                recency_weights(meta["as_of"], model.recency_half_life_months)),
-        fit_weight=None if baseline else detection_weights(y, meta["specialised"],
-                                                           model.regular_negative_weight),
+        weights=RowWeights(
+            both=_combined(sample_weight,
+                           recency_weights(meta["as_of"], model.recency_half_life_months)),
+            fit_only=None if baseline else detection_weights(y, meta["specialised"],
+                                                             model.regular_negative_weight)),
     )
 
 

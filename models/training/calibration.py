@@ -82,22 +82,40 @@ def detection_weights(y: pd.Series | np.ndarray, specialised: pd.Series | np.nda
     return np.where(regular_negative, regular_negative_weight, 1.0)
 
 
+@dataclass(frozen=True)
+class RowWeights:
+    """Per-row weights of a fit (rows of X). `both` weigh the fit and the calibration (inverse
+    inspection propensities, recency). `fit_only` multiply them in a calibrated fit only
+    (`detection_weights`): left out of the calibration, whose probabilities planners read,
+    and out of an uncalibrated fit, whose raw scores would be read as probabilities."""
+
+    both: np.ndarray | None = None
+    fit_only: np.ndarray | None = None
+
+    def for_fit(self) -> np.ndarray | None:
+        """The weights of a calibrated fit: `both` times `fit_only`."""
+        if self.fit_only is None:
+            return self.both
+        fit_only = np.asarray(self.fit_only, dtype=float)
+        return fit_only if self.both is None else fit_only * np.asarray(self.both, dtype=float)
+
+
+UNWEIGHTED = RowWeights()
+
+
 def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.ndarray,
                    as_of: pd.Series | np.ndarray, *, calibration_as_of_dates: int,
                    method: str, min_positives: int,
-                   sample_weight: np.ndarray | None = None,
-                   fit_weight: np.ndarray | None = None) -> TrainedModel:
+                   weights: RowWeights = UNWEIGHTED) -> TrainedModel:
     """Fit `estimator` on earlier labelled rows and calibrate it on the latest training dates.
 
     `as_of` gives each row's training as-of date (rows of X may repeat a workplace across
     dates). Unlabelled rows (NaN) are dropped: not inspected is not negative. When the
     calibration slice has fewer than `min_positives` positives (or no negatives), calibration
     would be noise: the estimator is then fitted on all labelled rows and left uncalibrated,
-    and `note` says so. `sample_weight` (per row of X, e.g. inverse inspection propensities)
-    weights both the fit and the calibration; `fit_weight` multiplies it in the calibrated
-    fit only (e.g. `detection_weights`): left out of the calibration, whose probabilities
-    planners read, and out of an uncalibrated fit, whose raw scores would be read as such.
+    and `note` says so. `weights`: see `RowWeights`.
     """
+    sample_weight = weights.both
     labels = np.asarray(y, dtype=float)
     dates = pd.to_datetime(pd.Series(np.asarray(as_of)))
     labelled = ~np.isnan(labels)
@@ -132,11 +150,8 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
             calibration_rows=0, calibration_positives=0, note=note,
         )
 
-    fit_only = sample_weight if fit_weight is None else (
-        np.asarray(fit_weight, dtype=float)
-        * (1.0 if sample_weight is None else np.asarray(sample_weight, dtype=float)))
     fitted = clone(estimator).fit(_rows(X, in_fit), fit_labels,
-                                  **_weighted(estimator, fit_only, in_fit))
+                                  **_weighted(estimator, weights.for_fit(), in_fit))
     calibrator = _calibrate(fitted, _rows(X, in_calibration), cal_labels, method,
                             None if sample_weight is None
                             else np.asarray(sample_weight)[in_calibration])
