@@ -19,7 +19,8 @@ LIST_SEPARATOR = ";"
 SIZE_BANDS = ("micro", "pequena", "mediana", "grande")
 LABOUR_REGIMES = ("general", "micro", "pequena", "agrario", "construccion", "hogar", "other")
 ORIGINS = ("complaint", "planned", "ex_officio", "authority_request")
-TEAMS = ("regular", "specialized")
+SPECIALIZED_TEAM = "specialized"  # the forced and child labour group (GEIT-TFI)
+TEAMS = ("regular", SPECIALIZED_TEAM)
 SUBJECTS = (
     "wages", "hours", "osh", "registration", "social_security",
     "forced_labour", "child_labour", "discrimination", "union_rights",

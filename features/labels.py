@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cleaning.contract import LIST_SEPARATOR, list_has_any_code
+from cleaning.contract import LIST_SEPARATOR, SPECIALIZED_TEAM, list_has_any_code
 
 LABEL_KINDS = ("forced_labour_found", "min_indicators", "fundamental_rights")
 FUNDAMENTAL_RIGHTS_SUBJECTS = ("forced_labour", "child_labour", "discrimination", "union_rights")
@@ -64,6 +64,19 @@ def label_window_end(as_of: pd.Timestamp, label_timespan_months: int) -> pd.Time
     return pd.Timestamp(as_of) + pd.DateOffset(months=label_timespan_months)
 
 
+def decided_in_window(inspections: pd.DataFrame, as_of: pd.Timestamp,
+                      label_timespan_months: int,
+                      known_before: pd.Timestamp | None = None) -> pd.Series:
+    """Inspections ordered in the label window at `as_of` whose outcome is known (closed, and
+    before `known_before` when given): the ones a label may read."""
+    as_of = pd.Timestamp(as_of)
+    ordered, closed = inspections["ordered_on"], inspections["closed_on"]
+    known = closed.notna()
+    if known_before is not None:
+        known &= closed < pd.Timestamp(known_before)
+    return (ordered >= as_of) & (ordered < label_window_end(as_of, label_timespan_months)) & known
+
+
 def build_labels(
     tables: dict[str, pd.DataFrame],
     as_of: pd.Timestamp,
@@ -78,15 +91,8 @@ def build_labels(
     Only inspections ordered in the window with an outcome known (before `known_before` when
     given) decide the label; the label is positive if any of them is positive.
     """
-    as_of = pd.Timestamp(as_of)
     ins = tables["inspections"]
-    in_window = (ins["ordered_on"] >= as_of) & (
-        ins["ordered_on"] < label_window_end(as_of, label_timespan_months)
-    )
-    known = ins["closed_on"].notna()
-    if known_before is not None:
-        known &= ins["closed_on"] < pd.Timestamp(known_before)
-    decided = ins.loc[in_window & known]
+    decided = ins.loc[decided_in_window(ins, as_of, label_timespan_months, known_before)]
     positive = pd.Series(
         inspection_positive(decided, kind, min_indicators).astype(float),
         index=decided["workplace_id"].astype(str).to_numpy(),
@@ -94,9 +100,6 @@ def build_labels(
     per_workplace = positive.groupby(level=0).max()
     ids = pd.Index(tables["workplaces"]["workplace_id"].astype(str), name="workplace_id")
     return per_workplace.reindex(ids).rename("label")
-
-
-SPECIALISED_TEAM = "specialized"  # contract value of `inspections.team` for the forced-labour group
 
 
 def decided_by_specialised_team(inspections: pd.DataFrame, workplace_ids: pd.Index,
@@ -107,13 +110,8 @@ def decided_by_specialised_team(inspections: pd.DataFrame, workplace_ids: pd.Ind
     stronger test than regular inspectors' (False everywhere when the export has no `team`)."""
     if "team" not in inspections:
         return np.zeros(len(workplace_ids), dtype=bool)
-    as_of = pd.Timestamp(as_of)
-    decided = (
-        (inspections["team"] == SPECIALISED_TEAM)
-        & (inspections["ordered_on"] >= as_of)
-        & (inspections["ordered_on"] < label_window_end(as_of, label_timespan_months))
-        & (inspections["closed_on"] < pd.Timestamp(known_before))
-    )
+    decided = (decided_in_window(inspections, as_of, label_timespan_months, known_before)
+               & (inspections["team"] == SPECIALIZED_TEAM))
     return workplace_ids.isin(set(inspections.loc[decided, "workplace_id"].astype(str)))
 
 
