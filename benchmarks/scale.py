@@ -27,6 +27,7 @@ import math
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -165,7 +166,7 @@ def measure_size(workplaces: int, seed: int, max_gib: float,
     `flame_graphs`, their py-spy flame graphs go there)."""
     data = world_folder("baseline", seed, workplaces)
     folder = CACHE / "scale" / str(workplaces)
-    subprocess.run(["rm", "-rf", str(folder)], check=True)
+    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     config = folder / "config.yaml"
     config.write_text(json.dumps({"mlflow": {
