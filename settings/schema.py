@@ -125,6 +125,7 @@ class OffpolicyConfig(Section):
     propensity_window_months: int
     propensity_as_of_dates: int
     propensity_step_months: int
+    propensity_max_workplaces: Annotated[int, Field(gt=0)] | None
     calibration_bins: int
     propensity_model: dict[str, dict[str, list[Any]]]
 

@@ -76,6 +76,23 @@ def test_propensity_model_is_calibrated_on_a_later_window() -> None:
     assert np.allclose(weights, raw / raw.mean())
 
 
+def test_a_capped_fit_samples_each_date_and_checks_on_every_workplace() -> None:
+    """`offpolicy.propensity_max_workplaces` bounds the fit's rows (memory at national scale);
+    the sample is seeded and uniform, so the rates stay calibrated."""
+    tables = make_clean_tables(n_workplaces=1500, seed=3)
+    cut = pd.Timestamp("2024-12-01")
+    full = fit_propensity(tables, load_districts(), cut, small_config().training())
+    capped_config = with_offpolicy(small_config(), propensity_max_workplaces=600)
+    capped = fit_propensity(tables, load_districts(), cut, capped_config.training())
+    again = fit_propensity(tables, load_districts(), cut, capped_config.training())
+    assert full.fit_rows == 3 * 1500 and capped.fit_rows == 3 * 600
+    assert capped.calibration["n"].sum() == full.calibration["n"].sum() == 1500
+    assert capped.mean_observed == full.mean_observed
+    assert abs(capped.mean_predicted - capped.mean_observed) < 0.05
+    assert capped.mean_predicted != full.mean_predicted
+    assert capped.brier == again.brier and capped.mean_predicted == again.mean_predicted
+
+
 def test_weighted_training_changes_the_fit_and_keeps_calibration_working() -> None:
 
     tables = make_clean_tables(n_workplaces=800, seed=5)

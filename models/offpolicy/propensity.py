@@ -48,6 +48,7 @@ class PropensityModel:
     columns: list[str]
     window_months: int
     fit_as_of: list[pd.Timestamp]
+    fit_rows: int  # workplace-dates fitted on (`offpolicy.propensity_max_workplaces` per date)
     check_as_of: pd.Timestamp
     calibration: pd.DataFrame  # models.metrics.calibration_table on the check window
     brier: float
@@ -61,7 +62,8 @@ class PropensityModel:
 
     def summary(self) -> str:
         return (f"inspection propensity ({self.window_months}-month window) fitted on as-of "
-                f"dates {self.fit_as_of[0].date()} .. {self.fit_as_of[-1].date()}, checked on "
+                f"dates {self.fit_as_of[0].date()} .. {self.fit_as_of[-1].date()} "
+                f"({self.fit_rows:,} workplace-dates), checked on "
                 f"{self.check_as_of.date()}: mean predicted {self.mean_predicted:.4f} vs "
                 f"observed {self.mean_observed:.4f}, Brier {self.brier:.4f}")
 
@@ -92,12 +94,25 @@ def propensity_as_of_dates(known_before: pd.Timestamp, window_months: int, n_dat
     return [newest - pd.DateOffset(months=step_months * j) for j in range(n_dates)][::-1]
 
 
+def sampled_rows(n_rows: int, max_rows: int | None, rng: np.random.Generator) -> np.ndarray:
+    """Positions of a uniform sample of at most `max_rows` of `n_rows` rows, in order (every row
+    when the cap is null or not reached)."""
+    if max_rows is None or n_rows <= max_rows:
+        return np.arange(n_rows)
+    return np.sort(rng.choice(n_rows, size=max_rows, replace=False))
+
+
 def stacked_frame(inputs: FeatureInputs, inspections: pd.DataFrame, dates: list[pd.Timestamp],
-                  window_months: int, prior: float) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """Features, inspected-in-window targets and as-of dates stacked over `dates`."""
+                  window_months: int, prior: float, *, max_workplaces: int | None = None,
+                  seed: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Features, inspected-in-window targets and as-of dates stacked over `dates`, each date a
+    uniform seeded sample of at most `max_workplaces` workplaces (features are built on the
+    whole population, so area rates stay exact; a uniform sample keeps the rates calibrated)."""
+    rng = np.random.default_rng(seed)
     frames, targets, as_ofs = [], [], []
     for as_of in dates:
         X = features_as_of(inputs, as_of, prior)
+        X = X.iloc[sampled_rows(len(X), max_workplaces, rng)]
         frames.append(X)
         targets.append(inspected_in_window(inspections, X.index, as_of, window_months))
         as_ofs.append(pd.Series(as_of, index=X.index))
@@ -107,31 +122,36 @@ def stacked_frame(inputs: FeatureInputs, inspections: pd.DataFrame, dates: list[
 def fit_propensity(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                    known_before: pd.Timestamp, training: TrainingSections) -> PropensityModel:
     """Fit the inspection-propensity model on windows ending by `known_before` (sections
-    `offpolicy`, `features` and the model builder's `model`)."""
+    `offpolicy`, `features` and the model builder's `model`): fitted on a sample of
+    `offpolicy.propensity_max_workplaces` per as-of date, checked on every workplace."""
     settings = training.offpolicy
     window = settings.propensity_window_months
     dates = propensity_as_of_dates(known_before, window, settings.propensity_as_of_dates,
                                    settings.propensity_step_months)
     if len(dates) < 2:
         raise ValueError("the propensity model needs at least two as-of dates (fit and check)")
-    X, inspected, as_of = stacked_frame(
-        prepare_feature_inputs(tables, districts), tables["inspections"], dates, window,
-        training.features.area_prior_strength)
-    fit_rows = (as_of < dates[-1]).to_numpy()
-    kept, _ = drop_degenerate_columns(X[fit_rows])
+    inputs = prepare_feature_inputs(tables, districts)
+    prior = training.features.area_prior_strength
+    X, inspected, _ = stacked_frame(inputs, tables["inspections"], dates[:-1], window, prior,
+                                    max_workplaces=settings.propensity_max_workplaces,
+                                    seed=training.model.seed)
+    kept, _ = drop_degenerate_columns(X)
+    del X  # the sampled stack can be large: keep one copy
     model_config = training.model.model_copy(update={"families": settings.propensity_model})
-    targets = inspected[fit_rows].to_numpy()
+    targets = inspected.to_numpy()
     model = next(iter(build_candidates(model_config, kept.dtypes, FEATURE_CATALOG).values()))
     if len(np.unique(targets)) < 2:  # nobody (or everybody) inspected: the rate is all there is
         model = DummyClassifier(strategy="prior")
     model.fit(kept, targets)
-    check = ~fit_rows
-    predicted = positive_probability(model, X.loc[check, kept.columns])
-    observed = inspected[check].to_numpy()
-    table = calibration_table(pd.Series(observed, index=X.index[check]),
-                              pd.Series(predicted, index=X.index[check]),
+    columns, fit_rows = list(kept.columns), len(kept)
+    del kept
+    X_check, checked, _ = stacked_frame(inputs, tables["inspections"], dates[-1:], window, prior)
+    predicted = positive_probability(model, X_check[columns])
+    observed = checked.to_numpy()
+    table = calibration_table(pd.Series(observed, index=X_check.index),
+                              pd.Series(predicted, index=X_check.index),
                               settings.calibration_bins)
-    return PropensityModel(model, list(kept.columns), window, dates[:-1], dates[-1], table,
+    return PropensityModel(model, columns, window, dates[:-1], fit_rows, dates[-1], table,
                            float(brier_score_loss(observed, predicted)),
                            float(predicted.mean()), float(observed.mean()))
 
