@@ -19,7 +19,7 @@ export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: run test test-kills lint bench bench-models bench-offpolicy bench-expected bench-ceiling bench-scale venv demo-data clean lab
+.PHONY: run test test-kills lint bench bench-models bench-offpolicy bench-expected bench-ceiling bench-scale bench-features-reference venv demo-data clean lab
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -93,6 +93,12 @@ bench-ceiling: $(BIN)/.synced
 # 200,000 and 500,000 workplaces (benchmarks/scale.py; ARGS="--sizes 50000"); not in `make test`.
 bench-scale: $(BIN)/.synced
 	$(BIN)/python -m benchmarks.scale $(ARGS)
+
+# Our feature stage against one DuckDB query computing the same columns for one as-of date, on the
+# 50,000-workplace demo world of bench-scale (benchmarks/feature_reference.py; ARGS="--as-of
+# 2024-03-01" or "--data DIR"); DuckDB is a dev dependency; not in `make test`.
+bench-features-reference: $(BIN)/.synced
+	$(BIN)/python -m benchmarks.feature_reference $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .prefect outputs mlruns $(DEMO) .bench
