@@ -357,6 +357,19 @@ def _clean_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
     return outcome.clean
 
 
+def reference_on_world(data_dir: Path, as_of: str | None = None,
+                       threads: int | None = 1) -> dict[str, Any]:
+    """`time_reference` on a raw input folder's clean tables at `as_of` (default: the planning
+    date `vigia run` would use)."""
+    from cleaning.contract import load_districts
+    from features.training_set import planning_date_for
+    from settings.loader import load_config
+
+    tables = _clean_tables(data_dir)
+    return time_reference(tables, load_districts(), planning_date_for(tables, as_of),
+                          load_config().features.area_prior_strength, threads)
+
+
 def _report(result: dict[str, Any]) -> str:
     """The Markdown summary, then every column that differs."""
     from reporting.markdown import markdown_table
@@ -382,20 +395,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="DuckDB threads (default 1, like our single-threaded stage; "
                              "0 = DuckDB's default, every core)")
     args = parser.parse_args(argv)
-    from cleaning.contract import load_districts
-    from features.training_set import planning_date_for
-    from settings.loader import load_config
-
     data = args.data
     if data is None:
         from benchmarks.model_quality import world_folder
+        from settings.loader import load_config
 
         data = world_folder("baseline", load_config().demo_world.seed, 50_000)
-    tables = _clean_tables(data)
-    as_of = planning_date_for(tables, args.as_of)
-    prior = load_config().features.area_prior_strength
-    result = time_reference(tables, load_districts(), as_of, prior, args.threads or None)
-    print(_report(result), flush=True)
+    print(_report(reference_on_world(data, args.as_of, args.threads or None)), flush=True)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,13 @@ process of its own, with a fresh output folder and MLflow store under `.bench/sc
   into feature building and the training grid from the split's log line.
 - Memory: a sampler reads the resident memory (RSS) of the command's process tree every 0.2 s;
   a stage's peak is the highest sample inside its interval. A command that passes `--max-gib`
-  is stopped (the machine has to stay usable) and the table says so.
+  (16 by default: the kernel's OOM killer stopped a run at 19.2 GiB of 24 before a 20 GiB guard
+  saw it) is stopped (the machine has to stay usable) and the table says so.
 - Growth: each stage's exponent from the smallest to the largest size, log(time ratio) /
   log(size ratio): 1 is linear.
+- Feature stage reference: on the same world's clean tables, our feature stage for the planning
+  date against one DuckDB query computing the same columns (benchmarks/feature_reference.py),
+  in this process, after the commands.
 
 Results: benchmarks/results/scale.{json,md} (or `--out` stem), with the machine's description.
 `--flame-graphs docs/perf` also records each command with py-spy (SVG flame graphs).
@@ -40,6 +44,7 @@ from typing import Any
 import pandas as pd
 import psutil
 
+from benchmarks.feature_reference import reference_on_world
 from benchmarks.model_quality import CACHE, RESULTS, world_folder
 from pipelines.environment import apply_offline_defaults
 from reporting.markdown import markdown_table
@@ -179,7 +184,9 @@ def measure_size(workplaces: int, seed: int, max_gib: float,
     rank = (run_command("vigia rank", ["rank", *common], folder / "rank.log", max_gib,
                         graphs["rank"])
             if not run.stopped else Command("vigia rank", stopped="not run"))
-    return {"workplaces": workplaces, "commands": [asdict(run), asdict(rank)]}
+    reference = reference_on_world(data)
+    return {"workplaces": workplaces, "commands": [asdict(run), asdict(rank)],
+            "feature_reference": {k: v for k, v in reference.items() if k != "comparison"}}
 
 
 def growth(results: list[dict[str, Any]]) -> dict[str, float]:
@@ -217,9 +224,16 @@ def markdown(results: list[dict[str, Any]], exponents: dict[str, float], machine
     growth_table = markdown_table(pd.DataFrame(
         [{"command: stage": k, "exponent": v} for k, v in exponents.items()]
     ), digits=2) if exponents else "(one size only)"
+    reference = markdown_table(pd.DataFrame([
+        {"workplaces": r["workplaces"], **{k: r["feature_reference"][k] for k in (
+            "as_of", "ours_s", "duckdb_s", "ratio", "columns_compared", "columns_equal")}}
+        for r in results]), digits=2)
     return (f"# Scale benchmark\n\nMachine: {machine}. Command: `make bench-scale`.\n\n{table}\n\n"
             f"## Growth exponent of wall time, smallest to largest size (1 = linear)\n\n"
-            f"{growth_table}\n")
+            f"{growth_table}\n\n"
+            "## Feature stage (one as-of date) against one DuckDB query for the same columns\n\n"
+            "benchmarks/feature_reference.py; best of 2 runs each, DuckDB on one thread like "
+            f"our stage; ratio = ours / DuckDB.\n\n{reference}\n")
 
 
 def machine_description() -> str:
@@ -232,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES))
-    parser.add_argument("--max-gib", type=float, default=20.0,
+    parser.add_argument("--max-gib", type=float, default=16.0,
                         help="stop a command whose memory passes this (GiB)")
     parser.add_argument("--out", default="scale", help="result file stem")
     parser.add_argument("--flame-graphs", type=Path, default=None,

@@ -8,14 +8,53 @@ labelled rows are kept: a workplace nobody inspected in the window is not a nega
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import pandas as pd
 
-from features.build import features_as_of, prepare_feature_inputs
-from features.labels import build_labels, decided_by_specialised_team, label_window_end
+from features.build import FeatureInputs, features_as_of, prepare_feature_inputs
+from features.labels import (
+    build_labels,
+    decided_by_specialised_team,
+    decided_in_window,
+    label_window_end,
+)
 from settings.errors import InputError
+
+
+@dataclass
+class FeatureMemo:
+    """Each as-of date's features built once for one set of tables and shared by every training
+    set made from them: the backtest's splits, the planning model and the gate's recipe.
+
+    A date keeps only the rows a label could ever read (an inspection ordered in its label window
+    and closed, whatever `known_before`): a few percent of the workplaces, so the memo of a whole
+    split plan stays small. Features at a date use only facts known before it (the leakage tests),
+    so a row is the same for every split that trains on it.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    districts: pd.DataFrame
+    _frames: dict[tuple[pd.Timestamp, int, float], pd.DataFrame] = field(
+        default_factory=dict, repr=False)
+
+    @cached_property
+    def inputs(self) -> FeatureInputs:
+        return prepare_feature_inputs(self.tables, self.districts)
+
+    def labelled_rows(self, as_of: pd.Timestamp, label_timespan_months: int,
+                      area_prior_strength: float) -> pd.DataFrame:
+        """Features at `as_of` of the workplaces with a decided inspection in its label window."""
+        key = (pd.Timestamp(as_of), label_timespan_months, area_prior_strength)
+        if key not in self._frames:
+            inspections = self.tables["inspections"]
+            decided = inspections.loc[decided_in_window(inspections, key[0], key[1]),
+                                      "workplace_id"].astype(str)
+            X = features_as_of(self.inputs, key[0], area_prior_strength)
+            self._frames[key] = X[X.index.isin(set(decided))]
+        return self._frames[key]
 
 
 @dataclass(frozen=True)
@@ -29,6 +68,11 @@ class PlanningData:
     districts: pd.DataFrame
     planning_date: pd.Timestamp
 
+    @cached_property
+    def features(self) -> FeatureMemo:
+        """The training features of these tables, built once per run (`FeatureMemo`)."""
+        return FeatureMemo(self.tables, self.districts)
+
 
 def build_training_set(
     tables: dict[str, pd.DataFrame],
@@ -40,12 +84,14 @@ def build_training_set(
     label_kind: str,
     min_indicators: int,
     area_prior_strength: float,
+    memo: FeatureMemo | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """(X, y, meta) over the training as-of dates; rows share a RangeIndex.
 
     `meta` has `workplace_id`, `as_of` and `specialised` (the specialised team decided a visit
     in the row's label window). Raises if a label window would end after
-    `known_before`, since its features or labels could then reach past the test date.
+    `known_before`, since its features or labels could then reach past the test date. `memo`
+    (made on the same `tables`) shares each date's features with other training sets.
     """
     known_before = pd.Timestamp(known_before)
     dates = sorted({pd.Timestamp(t) for t in train_as_of_dates})
@@ -54,13 +100,17 @@ def build_training_set(
         raise ValueError(
             f"training as-of dates {late} have label windows ending after {known_before}"
         )
-    inputs = prepare_feature_inputs(tables, districts)
+    if memo is None:
+        memo = FeatureMemo(tables, districts)
+    elif memo.tables is not tables:
+        raise ValueError("the feature memo was made on other tables")
     features, labels, metas = [], [], []
     for as_of in dates:
+        X = memo.labelled_rows(as_of, label_timespan_months, area_prior_strength)
         y = build_labels(tables, as_of, label_timespan_months, kind=label_kind,
-                         known_before=known_before, min_indicators=min_indicators)
+                         known_before=known_before, min_indicators=min_indicators
+                         ).reindex(X.index)
         keep = y.notna().to_numpy()
-        X = features_as_of(inputs, as_of, area_prior_strength)
         features.append(X[keep])
         labels.append(y[keep])
         ids = X.index[keep]
@@ -80,10 +130,13 @@ def build_scoring_set(
     districts: pd.DataFrame,
     as_of: pd.Timestamp,
     area_prior_strength: float,
+    memo: FeatureMemo | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(X, meta) for every workplace at a test or planning date; rows share a RangeIndex."""
+    """(X, meta) for every workplace at a test or planning date; rows share a RangeIndex
+    (`memo`, made on the same tables, shares the prepared inputs)."""
     as_of = pd.Timestamp(as_of)
-    X = features_as_of(prepare_feature_inputs(tables, districts), as_of, area_prior_strength)
+    inputs = prepare_feature_inputs(tables, districts) if memo is None else memo.inputs
+    X = features_as_of(inputs, as_of, area_prior_strength)
     meta = pd.DataFrame({"workplace_id": X.index, "as_of": as_of})
     return X.reset_index(drop=True), meta
 

@@ -137,7 +137,7 @@ def backtest_one_split(prep: Prepared, split: Split, name: str, fingerprint: str
     return backtest_split(
         prep.data.tables, prep.data.districts, split,
         lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config.training(),
-        config.lists.total_capacity, config.promotion.metric,
+        config.lists.total_capacity, config.promotion.metric, prep.data.features,
     )
 
 
@@ -170,9 +170,9 @@ def train_recipe(prep: Prepared, model_group: str, fitted: FittedPlan,
     """`model_group` trained as the planning model is, for `planning_date` (an earlier date
     too: then it learns only from labels known before that date)."""
     config, data = prep.config, prep.data
-    return train_planning_model(data.tables, data.districts, model_group, planning_date,
-                                prep.history_start, config.training(),
-                                fitted.production_splits_config(config.splits), config.drift)
+    return train_planning_model(data.features, model_group, planning_date, prep.history_start,
+                                config.training(), fitted.production_splits_config(config.splits),
+                                config.drift)
 
 
 @stage(timeout="drift", name="measure-drift", cache_policy=NO_CACHE)

@@ -17,6 +17,7 @@ from features.build import build_features
 from features.labels import build_labels
 from features.splits import production_train_as_of_dates
 from features.training_set import (
+    FeatureMemo,
     build_scoring_set,
     build_training_set,
     newest_record_date,
@@ -127,6 +128,29 @@ def test_model_for_t_scores_the_same_on_data_cut_to_what_was_known(tables, distr
     full, cut = scores(tables), scores(tables_known_before(tables, T))
     np.testing.assert_array_equal(full, cut)
     assert full.std() > 0
+
+
+def test_a_shared_feature_memo_gives_every_training_set_its_own_rows(tables, districts):
+    """The backtest's splits, the planning model and the gate share one memo: each training set
+    must equal the one built alone, whichever set filled the memo first."""
+    later, earlier = T + pd.DateOffset(months=6), T
+    dates = [T - pd.DateOffset(months=m) for m in (18, 12, 9)]
+    memo = FeatureMemo(tables, districts)
+    for known_before in (later, earlier):
+        shared = build_training_set(tables, districts, dates, 6, known_before=known_before,
+                                    memo=memo, **TRAINING)
+        alone = build_training_set(tables, districts, dates, 6, known_before=known_before,
+                                   **TRAINING)
+        for got, expected in zip(shared, alone, strict=True):
+            if isinstance(got, pd.DataFrame):
+                pd.testing.assert_frame_equal(got, expected)
+            else:
+                pd.testing.assert_series_equal(got, expected)
+    kept = memo.labelled_rows(dates[0], 6, PRIOR)
+    assert 0 < len(kept) < len(tables["workplaces"])  # only rows a label could read
+    with pytest.raises(ValueError, match="other tables"):
+        build_training_set(tables_known_before(tables, T), districts, dates, 6, known_before=T,
+                           memo=memo, **TRAINING)
 
 
 def test_training_dates_whose_windows_end_after_known_before_are_refused(tables, districts):

@@ -17,6 +17,7 @@ from features.catalog import FEATURE_CATALOG
 from features.labels import known_cases
 from features.splits import fit_split_plan, label_horizon_months
 from features.training_set import (
+    FeatureMemo,
     PlanningData,
     build_scoring_set,
     newest_record_date,
@@ -62,10 +63,10 @@ def wired(districts) -> dict:
                             lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG),
                             config.training(), capacity, metric)
     selection = select_model(SelectionEvidence.from_backtest(backtest, capacity), config.selection)
-    planning = train_planning_model(tables, districts, selection.model_group, planning_date, start,
+    data = PlanningData(tables, districts, planning_date)
+    planning = train_planning_model(data.features, selection.model_group, planning_date, start,
                                     config.training(),
                                     fitted.production_splits_config(config.splits), config.drift)
-    data = PlanningData(tables, districts, planning_date)
     gate = promotion_gate(data, backtest, config,
                           challenger=Contender(planning.trained.model, planning.label_cutoff,
                                                planning.model_group),
@@ -271,8 +272,8 @@ def test_every_pooled_period_is_scored_by_a_model_whose_labels_end_by_it(wired, 
 
     def refit(as_of: pd.Timestamp):
         model = train_planning_model(
-            tables_known_before(data.tables, as_of), data.districts, planning.model_group,
-            as_of, oldest_record_date(data.tables), config.training(),
+            FeatureMemo(tables_known_before(data.tables, as_of), data.districts),
+            planning.model_group, as_of, oldest_record_date(data.tables), config.training(),
             fitted.production_splits_config(config.splits), config.drift)
         cutoffs[as_of] = model.label_cutoff
         return model.trained.model

@@ -25,7 +25,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from features.labels import build_labels, known_cases, label_summary
 from features.splits import Split
-from features.training_set import build_scoring_set, build_training_set
+from features.training_set import FeatureMemo, build_scoring_set, build_training_set
 from models.metrics import NEW_TARGETS_SUFFIX, score_table, top_k_ids
 from models.offpolicy.propensity import WeightedMetric, weighted_metric_for_window
 from models.selection.choose import top_k_stability
@@ -145,16 +145,17 @@ class SplitData:
     cases: pd.Index  # documented cases before the test date (follow-up, not discovery)
 
     @classmethod
-    def build(cls, tables: dict[str, pd.DataFrame], districts: pd.DataFrame, split: Split,
-              training: TrainingSections) -> SplitData:
+    def build(cls, memo: FeatureMemo, split: Split, training: TrainingSections) -> SplitData:
+        """The split's data from the run's `memo` (its tables, districts, shared features)."""
         labels_cfg, prior = training.labels, training.features.area_prior_strength
+        tables, districts = memo.tables, memo.districts
         X, y, meta = build_training_set(
             tables, districts, split.train_as_of_dates, split.label_timespan_months,
             known_before=split.test_as_of, label_kind=labels_cfg.kind,
-            min_indicators=labels_cfg.min_indicators, area_prior_strength=prior,
+            min_indicators=labels_cfg.min_indicators, area_prior_strength=prior, memo=memo,
         )
         X, dropped = drop_degenerate_columns(X)  # the grid is built on the kept columns
-        X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior)
+        X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior, memo)
         y_test = build_labels(
             tables, split.test_as_of, split.label_timespan_months, kind=labels_cfg.kind,
             min_indicators=labels_cfg.min_indicators,
@@ -189,14 +190,18 @@ def backtest_split(
     training: TrainingSections,
     capacity: int,
     metric: str,
+    memo: FeatureMemo | None = None,
 ) -> SplitResult:
     """Train and measure every grid point on one split; lists hold `capacity`; the log
     shows `metric` (a row name of `score_table`, e.g. `precision_at_capacity`).
 
-    Splits are independent of each other, so they can run in any order or in parallel.
+    Splits are independent of each other, so they can run in any order or in parallel; a
+    shared `memo` (made on `tables`) builds each as-of date's features once for all of them.
     """
     name, started = split_name(split), time.perf_counter()
-    data = SplitData.build(tables, districts, split, training)
+    if memo is not None and memo.tables is not tables:
+        raise ValueError("the feature memo was made on other tables")
+    data = SplitData.build(memo or FeatureMemo(tables, districts), split, training)
     result = SplitResult(name, [], [], pd.DataFrame({
         "split": name, "workplace_id": data.y_test.index, "label": data.y_test.to_numpy(),
         "new_target": ~data.y_test.index.isin(data.cases),
@@ -274,7 +279,9 @@ def run_backtest(
     capacity: int,
     metric: str,
 ) -> BacktestResult:
-    """Train and measure every grid point on every split of `plan`, one split after another."""
+    """Train and measure every grid point on every split of `plan`, one split after another,
+    each as-of date's features built once."""
+    memo = FeatureMemo(tables, districts)
     return combine_splits([
-        backtest_split(tables, districts, split, grid_factory, training, capacity, metric)
+        backtest_split(tables, districts, split, grid_factory, training, capacity, metric, memo)
         for split in plan])

@@ -20,7 +20,12 @@ import pandas as pd
 from features.catalog import FEATURE_CATALOG
 from features.labels import label_summary
 from features.splits import every_train_as_of_date, production_train_as_of_dates
-from features.training_set import PlanningData, build_scoring_set, build_training_set
+from features.training_set import (
+    FeatureMemo,
+    PlanningData,
+    build_scoring_set,
+    build_training_set,
+)
 from models.monitoring.drift import feature_profile, score_profile
 from models.offpolicy.propensity import fit_propensity, training_weights
 from models.training.backtest import train_model
@@ -66,12 +71,14 @@ def planning_weights(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
 
 
 def train_planning_model(
-    tables: dict[str, pd.DataFrame], districts: pd.DataFrame, model_group: str,
-    planning_date: pd.Timestamp, history_start: pd.Timestamp, training: TrainingSections,
-    splits: SplitsConfig, drift: DriftConfig,
+    memo: FeatureMemo, model_group: str, planning_date: pd.Timestamp,
+    history_start: pd.Timestamp, training: TrainingSections, splits: SplitsConfig,
+    drift: DriftConfig,
 ) -> PlanningModel:
     """Retrain `model_group` for the planning date on the training dates `splits` allows, with
-    the feature and score profiles (`drift.bins`) a later run's drift check compares against."""
+    the feature and score profiles (`drift.bins`) a later run's drift check compares against.
+    `memo` holds the tables and districts, and shares the features the backtest built."""
+    tables, districts = memo.tables, memo.districts
     labels, prior = training.labels, training.features.area_prior_strength
     span = labels.label_timespan_months
     # Labels of one class teach nothing: then learn from every date the burn-in allows.
@@ -80,7 +87,7 @@ def train_planning_model(
         X, y, meta = build_training_set(
             tables, districts, dates, span, known_before=planning_date,
             label_kind=labels.kind, min_indicators=labels.min_indicators,
-            area_prior_strength=prior,
+            area_prior_strength=prior, memo=memo,
         )
         if y.nunique() == 2:
             break
