@@ -67,6 +67,7 @@ from features.catalog import FEATURE_CATALOG
 from features.labels import known_cases
 from features.splits import fit_split_plan, production_train_as_of_dates
 from features.training_set import (
+    FeatureMemo,
     build_scoring_set,
     build_training_set,
     oldest_record_date,
@@ -172,7 +173,7 @@ def load_world(folder: Path, config: VigiaConfig, cache: Path) -> World:
 def training_set(world: World, config: VigiaConfig) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """The planning model's training set, as the pipeline builds it."""
     return build_training_set(
-        world.tables, load_districts(), world.train_dates,
+        FeatureMemo(world.tables, load_districts()), world.train_dates,
         config.labels.label_timespan_months, known_before=world.planning_date,
         label_kind=config.labels.kind, min_indicators=config.labels.min_indicators,
         area_prior_strength=config.features.area_prior_strength,

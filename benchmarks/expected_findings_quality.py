@@ -47,6 +47,7 @@ from features.catalog import FEATURE_CATALOG
 from features.labels import known_cases
 from features.splits import fit_split_plan, production_train_as_of_dates
 from features.training_set import (
+    FeatureMemo,
     build_scoring_set,
     build_training_set,
     oldest_record_date,
@@ -114,7 +115,8 @@ def planning_scores(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     dates = production_train_as_of_dates(fitted.production_splits_config(config.splits), planning,
                                          oldest_record_date(tables), span)
     X, y, meta = build_training_set(
-        tables, districts, dates, span, known_before=planning, label_kind=config.labels.kind,
+        FeatureMemo(tables, districts), dates, span, known_before=planning,
+        label_kind=config.labels.kind,
         min_indicators=config.labels.min_indicators,
         area_prior_strength=config.features.area_prior_strength)
     estimator = build_grid(config.model, X.dtypes, FEATURE_CATALOG)[group]

@@ -44,6 +44,7 @@ from evaluation.truth import forced_labour_active, latent_risk, load_truth, trut
 from evaluation.truth_eval import truth_precision_at_k
 from features.labels import known_cases
 from features.training_set import (
+    FeatureMemo,
     build_scoring_set,
     newest_record_date,
     oldest_record_date,
@@ -133,7 +134,7 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, config: VigiaConfi
                                          planning_date,
                                          oldest_record_date(tables), span)
     X_train, y, train_meta = build_training_set(
-        tables, districts, dates, span, known_before=planning_date,
+        FeatureMemo(tables, districts), dates, span, known_before=planning_date,
         label_kind=config.labels.kind, min_indicators=config.labels.min_indicators,
         area_prior_strength=config.features.area_prior_strength,
     )

@@ -44,6 +44,7 @@ from features.catalog import FEATURE_CATALOG
 from features.labels import known_cases
 from features.splits import fit_split_plan, production_train_as_of_dates
 from features.training_set import (
+    FeatureMemo,
     PlanningData,
     build_training_set,
     newest_record_date,
@@ -77,7 +78,8 @@ def trained(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, as_of: pd.
     dates = production_train_as_of_dates(config.splits, as_of, oldest_record_date(tables),
                                          span)
     X, y, meta = build_training_set(
-        tables, districts, dates, span, known_before=as_of, label_kind=config.labels.kind,
+        FeatureMemo(tables, districts), dates, span, known_before=as_of,
+        label_kind=config.labels.kind,
         min_indicators=config.labels.min_indicators,
         area_prior_strength=config.features.area_prior_strength)
     estimator = build_grid(config.model, X.dtypes, FEATURE_CATALOG)[group]

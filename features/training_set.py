@@ -75,8 +75,7 @@ class PlanningData:
 
 
 def build_training_set(
-    tables: dict[str, pd.DataFrame],
-    districts: pd.DataFrame,
+    memo: FeatureMemo,
     train_as_of_dates: list[pd.Timestamp],
     label_timespan_months: int,
     known_before: pd.Timestamp,
@@ -84,14 +83,13 @@ def build_training_set(
     label_kind: str,
     min_indicators: int,
     area_prior_strength: float,
-    memo: FeatureMemo | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
-    """(X, y, meta) over the training as-of dates; rows share a RangeIndex.
+    """(X, y, meta) over the training as-of dates from `memo`'s tables; rows share a RangeIndex.
 
     `meta` has `workplace_id`, `as_of` and `specialised` (the specialised team decided a visit
     in the row's label window). Raises if a label window would end after
-    `known_before`, since its features or labels could then reach past the test date. `memo`
-    (made on the same `tables`) shares each date's features with other training sets.
+    `known_before`, since its features or labels could then reach past the test date. A memo
+    shared with other training sets on the same tables builds each date's features once.
     """
     known_before = pd.Timestamp(known_before)
     dates = sorted({pd.Timestamp(t) for t in train_as_of_dates})
@@ -100,10 +98,7 @@ def build_training_set(
         raise ValueError(
             f"training as-of dates {late} have label windows ending after {known_before}"
         )
-    if memo is None:
-        memo = FeatureMemo(tables, districts)
-    elif memo.tables is not tables:
-        raise ValueError("the feature memo was made on other tables")
+    tables = memo.tables
     features, labels, metas = [], [], []
     for as_of in dates:
         X = memo.labelled_rows(as_of, label_timespan_months, area_prior_strength)

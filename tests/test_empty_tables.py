@@ -11,7 +11,7 @@ from support import PRIOR, TRAINING
 from worlds import make_clean_tables
 
 from cleaning.contract import load_districts
-from features.training_set import build_scoring_set, build_training_set
+from features.training_set import FeatureMemo, build_scoring_set, build_training_set
 from models.training.calibration import fit_calibrated
 from models.training.degenerate import drop_degenerate_columns
 from reporting.adaptations import empty_table_notes, planning_history_note, retraining_notes
@@ -30,7 +30,7 @@ def test_without_complaints_the_features_are_zero_or_missing_and_dropped(tables)
     assert empty_table_notes(empty) == [
         "No complaints in the input: complaint features are zero or missing and are dropped "
         "where they carry nothing."]
-    X, y, _ = build_training_set(empty, load_districts(), AS_OF, 6,
+    X, y, _ = build_training_set(FeatureMemo(empty, load_districts()), AS_OF, 6,
                                  known_before=pd.Timestamp("2024-01-01"), **TRAINING)
     assert y.notna().all() and len(y) > 0
     _, dropped = drop_degenerate_columns(X)
@@ -44,7 +44,7 @@ def test_without_inspections_features_are_numbers_and_training_stops_clearly(
     assert "No inspections in the input" in empty_table_notes(empty)[0]
     X, _ = build_scoring_set(empty, load_districts(), AS_OF[0], PRIOR)
     assert (X["infractions_all"] == 0).all() and X["area_fl_rate_district"].notna().all()
-    X, y, meta = build_training_set(empty, load_districts(), AS_OF, 6,
+    X, y, meta = build_training_set(FeatureMemo(empty, load_districts()), AS_OF, 6,
                                     known_before=pd.Timestamp("2024-01-01"), **TRAINING)
     with pytest.raises(InputError, match=r"nothing to learn from: .* 0 positive\(s\) and 0 "):
         fit_calibrated(None, X, y, meta["as_of"], **calibration)

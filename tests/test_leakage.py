@@ -119,7 +119,8 @@ def test_model_for_t_scores_the_same_on_data_cut_to_what_was_known(tables, distr
     assert any(late)
 
     def scores(data: dict[str, pd.DataFrame]) -> np.ndarray:
-        X, y, meta = build_training_set(data, districts, train_dates, 6, known_before=T, **TRAINING)
+        X, y, meta = build_training_set(FeatureMemo(data, districts), train_dates, 6,
+                                        known_before=T, **TRAINING)
         assert y.notna().all() and len(X) == len(y) == len(meta) and 0 < y.sum() < len(y)
         model = _model().fit(X, y)
         X_score, _ = build_scoring_set(data, districts, T, PRIOR)
@@ -135,28 +136,28 @@ def test_a_shared_feature_memo_gives_every_training_set_its_own_rows(tables, dis
     must equal the one built alone, whichever set filled the memo first."""
     later, earlier = T + pd.DateOffset(months=6), T
     dates = [T - pd.DateOffset(months=m) for m in (18, 12, 9)]
-    memo = FeatureMemo(tables, districts)
+    shared_memo = FeatureMemo(tables, districts)
     for known_before in (later, earlier):
-        shared = build_training_set(tables, districts, dates, 6, known_before=known_before,
-                                    memo=memo, **TRAINING)
-        alone = build_training_set(tables, districts, dates, 6, known_before=known_before,
-                                   **TRAINING)
-        for got, expected in zip(shared, alone, strict=True):
-            if isinstance(got, pd.DataFrame):
-                pd.testing.assert_frame_equal(got, expected)
-            else:
-                pd.testing.assert_series_equal(got, expected)
-    kept = memo.labelled_rows(dates[0], 6, PRIOR)
+        shared = build_training_set(shared_memo, dates, 6, known_before=known_before, **TRAINING)
+        alone = build_training_set(FeatureMemo(tables, districts), dates, 6,
+                                   known_before=known_before, **TRAINING)
+        pd.testing.assert_frame_equal(shared[0], alone[0])
+        pd.testing.assert_series_equal(shared[1], alone[1])
+        pd.testing.assert_frame_equal(shared[2], alone[2])
+        # and it is the whole population's features at the labelled workplaces
+        labels = build_labels(tables, dates[0], 6, known_before=known_before, **LABELS)
+        everyone = build_features(tables, districts, dates[0], PRIOR)
+        first = (shared[2]["as_of"] == dates[0]).to_numpy()
+        pd.testing.assert_frame_equal(shared[0][first].reset_index(drop=True),
+                                      everyone[labels.notna().to_numpy()].reset_index(drop=True))
+    kept = shared_memo.labelled_rows(dates[0], 6, PRIOR)
     assert 0 < len(kept) < len(tables["workplaces"])  # only rows a label could read
-    with pytest.raises(ValueError, match="other tables"):
-        build_training_set(tables_known_before(tables, T), districts, dates, 6, known_before=T,
-                           memo=memo, **TRAINING)
 
 
 def test_training_dates_whose_windows_end_after_known_before_are_refused(tables, districts):
     with pytest.raises(ValueError):
-        build_training_set(tables, districts, [T - pd.DateOffset(months=3)], 6, known_before=T,
-                           **TRAINING)
+        build_training_set(FeatureMemo(tables, districts), [T - pd.DateOffset(months=3)], 6,
+                           known_before=T, **TRAINING)
 
 
 def test_the_planning_date_is_the_one_asked_for_else_the_day_after_the_newest_record(

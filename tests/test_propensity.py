@@ -11,7 +11,7 @@ from worlds import make_clean_tables
 from cleaning.contract import load_districts
 from features.build import build_features
 from features.catalog import FEATURE_CATALOG
-from features.training_set import build_training_set
+from features.training_set import FeatureMemo, build_training_set
 from models.offpolicy.propensity import (
     fit_propensity,
     inspected_in_window,
@@ -99,7 +99,8 @@ def test_weighted_training_changes_the_fit_and_keeps_calibration_working() -> No
     districts = load_districts()
     config = small_config()
     dates = [pd.Timestamp(d) for d in ("2022-01-01", "2022-07-01", "2023-01-01", "2023-07-01")]
-    X, y, meta = build_training_set(tables, districts, dates, 6, pd.Timestamp("2024-12-01"),
+    X, y, meta = build_training_set(FeatureMemo(tables, districts), dates, 6,
+                                    pd.Timestamp("2024-12-01"),
                                     label_kind=LABELS.kind,
                                     min_indicators=LABELS.min_indicators,
                                     area_prior_strength=PRIOR)

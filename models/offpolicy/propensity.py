@@ -103,8 +103,8 @@ def sampled_rows(n_rows: int, max_rows: int | None, rng: np.random.Generator) ->
 
 
 def stacked_frame(inputs: FeatureInputs, inspections: pd.DataFrame, dates: list[pd.Timestamp],
-                  window_months: int, prior: float, *, max_workplaces: int | None = None,
-                  seed: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+                  window_months: int, prior: float, *, max_workplaces: int | None,
+                  seed: int) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Features, inspected-in-window targets and as-of dates stacked over `dates`, each date a
     uniform seeded sample of at most `max_workplaces` workplaces (features are built on the
     whole population, so area rates stay exact; a uniform sample keeps the rates calibrated)."""
@@ -145,7 +145,8 @@ def fit_propensity(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     model.fit(kept, targets)
     columns, fit_rows = list(kept.columns), len(kept)
     del kept
-    X_check, checked, _ = stacked_frame(inputs, tables["inspections"], dates[-1:], window, prior)
+    X_check, checked, _ = stacked_frame(inputs, tables["inspections"], dates[-1:], window, prior,
+                                        max_workplaces=None, seed=training.model.seed)
     predicted = positive_probability(model, X_check[columns])
     observed = checked.to_numpy()
     table = calibration_table(pd.Series(observed, index=X_check.index),

@@ -150,9 +150,9 @@ class SplitData:
         labels_cfg, prior = training.labels, training.features.area_prior_strength
         tables, districts = memo.tables, memo.districts
         X, y, meta = build_training_set(
-            tables, districts, split.train_as_of_dates, split.label_timespan_months,
+            memo, split.train_as_of_dates, split.label_timespan_months,
             known_before=split.test_as_of, label_kind=labels_cfg.kind,
-            min_indicators=labels_cfg.min_indicators, area_prior_strength=prior, memo=memo,
+            min_indicators=labels_cfg.min_indicators, area_prior_strength=prior,
         )
         X, dropped = drop_degenerate_columns(X)  # the grid is built on the kept columns
         X_test, meta_test = build_scoring_set(tables, districts, split.test_as_of, prior, memo)

@@ -85,9 +85,9 @@ def train_planning_model(
     for dates in (production_train_as_of_dates(splits, planning_date, history_start, span),
                   every_train_as_of_date(splits, planning_date, history_start, span)):
         X, y, meta = build_training_set(
-            tables, districts, dates, span, known_before=planning_date,
+            memo, dates, span, known_before=planning_date,
             label_kind=labels.kind, min_indicators=labels.min_indicators,
-            area_prior_strength=prior, memo=memo,
+            area_prior_strength=prior,
         )
         if y.nunique() == 2:
             break
