@@ -54,9 +54,10 @@ test: $(BIN)/.synced
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-# Whole runs killed with SIGKILL at random moments of every stage (minutes; .ci/run runs it).
+# Whole runs, and the output writers, killed with SIGKILL at random moments, many times
+# (minutes; .ci/run runs it after `make test`).
 test-kills: $(BIN)/.synced
-	$(BIN)/python -m pytest -m kill_loop -s tests/test_run_kills.py
+	$(BIN)/python -m pytest -m kill_loop -s tests/test_run_kills.py tests/test_crash_safety.py
 
 lint: $(BIN)/.synced
 	$(BIN)/ruff check .

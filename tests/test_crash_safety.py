@@ -5,6 +5,8 @@ date, estimates, the quarantine and validation summary, the list log, a list fol
 between two versions of different sizes; the test kills it with SIGKILL at random moments, many
 times, and after each kill reads every output back whole: a folder once written is never missing
 and never mixes versions. What the kills left behind is removed by the next exclusive claim.
+The loop takes about a minute, so it is marked `kill_loop` with the whole-run kills
+(`make test-kills`, which `.ci/run` runs after `make test`); the swap test below stays quick.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from models.offpolicy.list_log import read_list_log
 from settings import catalog, files
@@ -103,6 +106,7 @@ def _assert_files_whole(out: Path) -> None:
         assert len(log) % 500 == 0 and log.groupby("office").size().eq(500).all()
 
 
+@pytest.mark.kill_loop
 def test_outputs_are_old_or_new_whole_after_any_number_of_sigkills(tmp_path: Path) -> None:
     rng = random.Random(20261205)
     out = tmp_path / "out"
