@@ -184,3 +184,37 @@ def test_without_any_positive_the_preference_decides_and_says_so() -> None:
     choice = select_model(ev, CONFIG)
     assert choice.model_group == "random_forest:b"
     assert "undefined for every candidate" in choice.explanation
+
+
+def test_compact_backtest_scores_select_as_string_scores_do() -> None:
+    """The backtest's scores keep `split` and `model_group` as categoricals (memory at national
+    scale): the long frame reads like the plain one, and a window without one candidate (a
+    baseline left out there) gets no empty column for it."""
+    from models.training.backtest import BacktestResult, stacked_scores
+
+    rng = np.random.default_rng(3)
+    frames, plain = [], []
+    for split, groups in (("2025-01-01", ["m", "baseline:b"]), ("2025-04-01", ["m"])):
+        ids = pd.Index([f"w{i}" for i in range(50)])
+        for group in groups:
+            scores = rng.random(50)
+            frames.append(pd.DataFrame({
+                "split": pd.Categorical([split] * 50), "model_group": pd.Categorical([group] * 50),
+                "workplace_id": ids, "score": scores}))
+            plain.append(pd.DataFrame({"split": split, "model_group": group,
+                                       "workplace_id": ids, "score": scores}))
+    compact, strings = stacked_scores(frames), pd.concat(plain, ignore_index=True)
+    assert isinstance(compact["model_group"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(compact.astype({"split": str, "model_group": str}), strings)
+    labels = pd.DataFrame({"split": np.repeat(["2025-01-01", "2025-04-01"], 50),
+                           "workplace_id": [f"w{i}" for i in range(50)] * 2,
+                           "label": rng.choice([0.0, 1.0, np.nan], 100), "new_target": True})
+
+    def windows(scores: pd.DataFrame) -> dict[str, WindowScores]:
+        backtest = BacktestResult(pd.DataFrame(), scores, labels)
+        return SelectionEvidence.from_backtest(backtest, 5).windows
+
+    for ours, theirs in zip(windows(compact).values(), windows(strings).values(), strict=True):
+        assert list(ours.scores.columns) == list(theirs.scores.columns)
+        np.testing.assert_array_equal(ours.scores.to_numpy(), theirs.scores.to_numpy())
+    assert list(windows(compact)["2025-04-01"].scores.columns) == ["m"]

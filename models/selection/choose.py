@@ -92,6 +92,10 @@ class SelectionEvidence:
         list discovers, apart from re-visits of documented cases)."""
         windows = {}
         for split, frame in result.test_scores.groupby("split", sort=True):
+            groups = frame["model_group"]
+            if isinstance(groups.dtype, pd.CategoricalDtype):  # the backtest's compact names:
+                # only this window's candidates become columns, not every window's
+                frame = frame.assign(model_group=groups.cat.remove_unused_categories())
             scores = frame.pivot(index="workplace_id", columns="model_group", values="score")
             window = result.test_labels[result.test_labels["split"] == split].set_index(
                 "workplace_id").reindex(scores.index)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 from sklearn.base import BaseEstimator
 from sklearn.utils.parallel import Parallel, delayed
 
@@ -220,8 +221,10 @@ def backtest_split(
     for group, (trained, scores, table) in zip(groups, measured, strict=True):
         result.metrics.append(table.assign(model_group=group, split=name))
         result.test_scores.append(pd.DataFrame({
-            "split": name, "model_group": group, "workplace_id": data.ids,
-            "score": scores.values,
+            "split": pd.Categorical.from_codes(np.zeros(len(scores), dtype=np.int8), [name]),
+            "model_group": pd.Categorical.from_codes(np.zeros(len(scores), dtype=np.int8),
+                                                     [group]),
+            "workplace_id": data.ids, "score": scores.values,
         }))
         result.top_lists[group] = top_k_ids(scores, capacity)
         result.training.append(_training_row(name, group, trained, data.dropped))
@@ -252,6 +255,22 @@ def new_target_table(y_test: pd.Series, scores: pd.Series, cases: pd.Index, capa
     return table.assign(metric=table["metric"] + NEW_TARGETS_SUFFIX)
 
 
+def stacked_scores(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The splits' test scores in one long frame whose `split` and `model_group` are categoricals
+    (names sorted, as a string column groups them): every workplace of every window for every
+    candidate is 30 million rows at 500,000 workplaces, and a string column would repeat each
+    candidate's name in every one of them (4.5 GB of text)."""
+    if not frames:
+        return pd.DataFrame(columns=["split", "model_group", "workplace_id", "score"])
+    names = {column: union_categoricals([f[column].array for f in frames], sort_categories=True)
+             for column in ("split", "model_group")}
+    return pd.DataFrame({
+        **names, "workplace_id": pd.concat([f["workplace_id"] for f in frames],
+                                           ignore_index=True),
+        "score": np.concatenate([f["score"].to_numpy(dtype=float) for f in frames]),
+    })
+
+
 def combine_splits(splits: list[SplitResult]) -> BacktestResult:
     """The backtest from its splits, in the plan's order, with the top-k stability across them."""
     top_lists: dict[str, dict[str, list[str]]] = {}
@@ -262,8 +281,7 @@ def combine_splits(splits: list[SplitResult]) -> BacktestResult:
                         + [top_k_stability(top_lists)], ignore_index=True)
     return BacktestResult(
         metrics=metrics,
-        test_scores=pd.concat([f for split in splits for f in split.test_scores],
-                              ignore_index=True),
+        test_scores=stacked_scores([f for split in splits for f in split.test_scores]),
         test_labels=pd.concat([split.test_labels for split in splits], ignore_index=True),
         top_lists=top_lists,
         training=pd.DataFrame([row for split in splits for row in split.training]),
