@@ -30,10 +30,11 @@ def find_personal_data(paths: Iterable[Path], needles: Iterable[str]) -> list[tu
         if words:
             wanted[words] = needle
     lengths = sorted({len(words) for words in wanted})
+    firsts = {words[0] for words in wanted}
     hits = []
     for path in _files(paths):
         for blob in _blobs(path.read_bytes()):
-            grams = _word_runs(blob, lengths)
+            grams = _word_runs(blob, lengths, firsts)
             hits += [(path, wanted[words]) for words in grams & wanted.keys()]
     return list(dict.fromkeys(hits))
 
@@ -45,13 +46,15 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(WORD.findall(text.casefold()))
 
 
-def _word_runs(blob: bytes, lengths: list[int]) -> set[tuple[str, ...]]:
-    """Every run of `lengths` consecutive words in `blob` read in each encoding."""
+def _word_runs(blob: bytes, lengths: list[int], firsts: set[str]) -> set[tuple[str, ...]]:
+    """Every run of `lengths` consecutive words in `blob` read in each encoding that starts with
+    one of `firsts` (a needle's first word: no other run can be a needle)."""
     runs: set[tuple[str, ...]] = set()
     for encoding in ENCODINGS:
         words = _words(blob.decode(encoding, errors="ignore"))
+        starts = [i for i, word in enumerate(words) if word in firsts]
         for n in lengths:
-            runs.update(zip(*(words[i:] for i in range(n)), strict=False))
+            runs.update(tuple(words[i:i + n]) for i in starts if i + n <= len(words))
     return runs
 
 
