@@ -44,7 +44,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cleaning.contract import FL_INDICATORS, LIST_SEPARATOR
+from benchmarks.model_quality import world_folder
+from cleaning.contract import FL_INDICATORS, LIST_SEPARATOR, load_districts
+from cleaning.quality import validate_inputs
+from features.build import features_as_of, prepare_feature_inputs
 from features.catalog import (
     CHANNEL_ES,
     FEATURE_CATALOG,
@@ -56,6 +59,9 @@ from features.catalog import (
     TOPIC_GROUPS,
     WINDOWS,
 )
+from features.training_set import planning_date_for
+from reporting.markdown import markdown_table
+from settings.loader import load_config
 
 TOLERANCE = 1e-9
 LEFT_OUT = (
@@ -321,8 +327,6 @@ def _best_of(runs: int, work: Any) -> tuple[float, Any]:
 def _our_stage(tables: dict[str, pd.DataFrame], districts: pd.DataFrame, as_of: pd.Timestamp,
                prior: float) -> tuple[pd.DataFrame, float]:
     """Our features for one date, and the seconds of its `prepare_feature_inputs` part."""
-    from features.build import features_as_of, prepare_feature_inputs
-
     started = time.perf_counter()
     inputs = prepare_feature_inputs(tables, districts)
     prepared = time.perf_counter() - started
@@ -348,32 +352,17 @@ def time_reference(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
     }
 
 
-def _clean_tables(data_dir: Path) -> dict[str, pd.DataFrame]:
-    """The quality gate's clean tables (contract rules only, no Great Expectations)."""
-    from cleaning.quality import validate_inputs
-    from settings.loader import load_config
-
-    outcome, _ = validate_inputs(data_dir, load_config(), date.today())
-    return outcome.clean
-
-
 def reference_on_world(data_dir: Path, as_of: str | None = None,
                        threads: int | None = 1) -> dict[str, Any]:
     """`time_reference` on a raw input folder's clean tables at `as_of` (default: the planning
     date `vigia run` would use)."""
-    from cleaning.contract import load_districts
-    from features.training_set import planning_date_for
-    from settings.loader import load_config
-
-    tables = _clean_tables(data_dir)
+    tables = validate_inputs(data_dir, load_config(), date.today())[0].clean
     return time_reference(tables, load_districts(), planning_date_for(tables, as_of),
                           load_config().features.area_prior_strength, threads)
 
 
 def _report(result: dict[str, Any]) -> str:
     """The Markdown summary, then every column that differs."""
-    from reporting.markdown import markdown_table
-
     summary = {k: v for k, v in result.items() if k != "comparison"}
     table = markdown_table(pd.DataFrame([summary]), digits=3)
     checked = result["comparison"]
@@ -397,9 +386,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     data = args.data
     if data is None:
-        from benchmarks.model_quality import world_folder
-        from settings.loader import load_config
-
         data = world_folder("baseline", load_config().demo_world.seed, 50_000)
     print(_report(reference_on_world(data, args.as_of, args.threads or None)), flush=True)
 

@@ -135,9 +135,9 @@ def backtest_one_split(prep: Prepared, split: Split, name: str, fingerprint: str
     """Every grid point trained and measured on one split (`name`: its test as-of date)."""
     config = prep.config
     return backtest_split(
-        prep.data.tables, prep.data.districts, split,
+        prep.data.features, split,
         lambda dtypes: build_grid(config.model, dtypes, FEATURE_CATALOG), config.training(),
-        config.lists.total_capacity, config.promotion.metric, prep.data.features,
+        config.lists.total_capacity, config.promotion.metric,
     )
 
 

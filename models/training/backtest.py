@@ -184,25 +184,23 @@ def measure_candidate(data: SplitData, group: str, estimator: BaseEstimator,
 
 
 def backtest_split(
-    tables: dict[str, pd.DataFrame],
-    districts: pd.DataFrame,
+    memo: FeatureMemo,
     split: Split,
     grid_factory: GridFactory,
     training: TrainingSections,
     capacity: int,
     metric: str,
-    memo: FeatureMemo | None = None,
 ) -> SplitResult:
-    """Train and measure every grid point on one split; lists hold `capacity`; the log
-    shows `metric` (a row name of `score_table`, e.g. `precision_at_capacity`).
+    """Train and measure every grid point on one split of `memo`'s tables; lists hold
+    `capacity`; the log shows `metric` (a row name of `score_table`, e.g.
+    `precision_at_capacity`).
 
-    Splits are independent of each other, so they can run in any order or in parallel; a
-    shared `memo` (made on `tables`) builds each as-of date's features once for all of them.
+    Splits are independent of each other, so they can run in any order or in parallel; sharing
+    one `memo` builds each as-of date's features once for all of them.
     """
     name, started = split_name(split), time.perf_counter()
-    if memo is not None and memo.tables is not tables:
-        raise ValueError("the feature memo was made on other tables")
-    data = SplitData.build(memo or FeatureMemo(tables, districts), split, training)
+    tables, districts = memo.tables, memo.districts
+    data = SplitData.build(memo, split, training)
     result = SplitResult(name, [], [], pd.DataFrame({
         "split": name, "workplace_id": data.y_test.index, "label": data.y_test.to_numpy(),
         "new_target": ~data.y_test.index.isin(data.cases),
@@ -301,5 +299,5 @@ def run_backtest(
     each as-of date's features built once."""
     memo = FeatureMemo(tables, districts)
     return combine_splits([
-        backtest_split(tables, districts, split, grid_factory, training, capacity, metric, memo)
+        backtest_split(memo, split, grid_factory, training, capacity, metric)
         for split in plan])
