@@ -340,20 +340,29 @@ def bootstrap_interval(ranking: Ranking, metric: Metric, k: int | None, n_sample
 
 def score_table(y_true: pd.Series, scores: pd.Series, capacity: int, *,
                 top_percents: Sequence[float], n_bootstrap: int, seed: int,
-                confidence: float) -> pd.DataFrame:
+                confidence: float, resample_counts: np.ndarray | None = None) -> pd.DataFrame:
     """Every metric of one scored list as rows: metric, value, interval and the counts behind it.
 
     `y_true` and `scores` are Series over the same workplaces (index `workplace_id`); labels
     are aligned to the scores' index, so workplaces missing from `y_true` count as unlabelled.
     Columns: metric, value, ci_low, ci_high, greater_is_better, k, n_ranked, n_labelled,
     n_positives, n_labelled_in_top_k, n_positives_in_top_k, ties_at_cut.
+
+    `resample_counts`: `bootstrap_weights(len(scores), n_bootstrap, seed)` drawn already. Copy
+    counts go to rank positions, so one draw serves every list of the same length: a backtest
+    window's candidates share it (at 500,000 workplaces each draw is 400 MB and 1.4 s).
     """
     labels = y_true.reindex(scores.index).astype(float)
     ranking = rank(labels, scores)
     n = len(ranking.scores)
     cuts = {"capacity": capacity}
     cuts.update({f"top_{p:g}pct": k_for_top_percent(n, p) for p in top_percents})
-    resamples = Resamples(ranking, bootstrap_weights(n, n_bootstrap, seed))
+    if resample_counts is None:
+        resample_counts = bootstrap_weights(n, n_bootstrap, seed)
+    elif resample_counts.shape != (n_bootstrap, n):
+        raise ValueError(f"resample counts of shape {resample_counts.shape} for {n_bootstrap} "
+                         f"resamples of {n} ranked workplaces")
+    resamples = Resamples(ranking, resample_counts)
     rows = []
     for metric in METRICS.values():
         named_cuts = cuts.items() if metric.needs_k else [(None, None)]

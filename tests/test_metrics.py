@@ -155,6 +155,25 @@ def test_score_table_reports_counts_intervals_and_directions() -> None:
     assert not table.set_index("metric").loc["brier_score", "greater_is_better"]
 
 
+def test_one_draw_serves_every_list_of_the_same_length() -> None:
+    """A backtest window draws its resamples once for all candidates: each candidate's table
+    must equal the one it would draw itself, whatever order its scores rank the rows in."""
+    rng = np.random.default_rng(5)
+    n = 400
+    ids = [f"W{i}" for i in range(n)]
+    y = series(np.where(rng.random(n) < 0.3, (rng.random(n) < 0.2).astype(float), np.nan), ids)
+    shared = bootstrap_weights(n, 80, seed=7)
+    options = {"top_percents": (5,), "n_bootstrap": 80, "seed": 7, "confidence": 0.9}
+    for candidate in range(3):
+        s = series(np.random.default_rng(candidate).random(n), ids)
+        pd.testing.assert_frame_equal(score_table(y, s, 20, **options, resample_counts=shared),
+                                      score_table(y, s, 20, **options))
+    other = score_table(y, s, 20, **options, resample_counts=bootstrap_weights(n, 80, seed=8))
+    assert not other["ci_low"].equals(score_table(y, s, 20, **options)["ci_low"])  # read
+    with pytest.raises(ValueError, match="80 resamples of 399"):
+        score_table(y.iloc[1:], s.iloc[1:], 20, **options, resample_counts=shared)
+
+
 def test_top_k_jaccard() -> None:
     assert top_k_jaccard(["a", "b"], ["b", "c"]) == pytest.approx(1 / 3)
     assert top_k_jaccard([], []) == 1.0

@@ -27,7 +27,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from features.labels import build_labels, known_cases, label_summary
 from features.splits import Split
 from features.training_set import FeatureMemo, build_scoring_set, build_training_set
-from models.metrics import NEW_TARGETS_SUFFIX, score_table, top_k_ids
+from models.metrics import NEW_TARGETS_SUFFIX, bootstrap_weights, score_table, top_k_ids
 from models.offpolicy.propensity import WeightedMetric, weighted_metric_for_window
 from models.selection.choose import top_k_stability
 from models.training.baselines import is_baseline
@@ -133,6 +133,23 @@ def _training_row(split: str, group: str, trained: TrainedModel,
 
 
 @dataclass(frozen=True)
+class WindowResamples:
+    """A test window's bootstrap copy counts, drawn once for all its candidates' metric tables
+    (`score_table`'s `resample_counts`): every workplace, and the new targets alone."""
+
+    every_workplace: np.ndarray
+    new_targets: np.ndarray
+
+    @classmethod
+    def draw(cls, n_workplaces: int, n_new_targets: int, model_cfg: ModelConfig
+             ) -> WindowResamples:
+        """The draws `score_table` would make for lists of these lengths (config `model:`)."""
+        samples, seed = model_cfg.metrics.bootstrap_samples, model_cfg.seed
+        return cls(bootstrap_weights(n_workplaces, samples, seed),
+                   bootstrap_weights(n_new_targets, samples, seed))
+
+
+@dataclass(frozen=True)
 class SplitData:
     """One split's training rows and test window, shared by every candidate of the grid."""
 
@@ -144,6 +161,7 @@ class SplitData:
     ids: pd.Index  # workplace_id of each X_test row
     y_test: pd.Series
     cases: pd.Index  # documented cases before the test date (follow-up, not discovery)
+    resamples: WindowResamples
 
     @classmethod
     def build(cls, memo: FeatureMemo, split: Split, training: TrainingSections) -> SplitData:
@@ -163,8 +181,9 @@ class SplitData:
         )
         cases = known_cases(tables["inspections"], split.test_as_of, labels_cfg.kind,
                             labels_cfg.min_indicators)
-        return cls(X, y, meta, dropped, X_test,
-                   pd.Index(meta_test["workplace_id"], name="workplace_id"), y_test, cases)
+        ids = pd.Index(meta_test["workplace_id"], name="workplace_id")
+        return cls(X, y, meta, dropped, X_test, ids, y_test, cases,
+                   WindowResamples.draw(len(ids), int((~ids.isin(cases)).sum()), training.model))
 
 
 def measure_candidate(data: SplitData, group: str, estimator: BaseEstimator,
@@ -176,9 +195,11 @@ def measure_candidate(data: SplitData, group: str, estimator: BaseEstimator,
                           baseline=is_baseline(group))
     scores = pd.Series(trained.model.predict_proba(data.X_test)[:, 1], index=data.ids,
                        name=group)
-    table = pd.concat([_scored(data.y_test, scores, capacity, model_cfg),
+    table = pd.concat([_scored(data.y_test, scores, capacity, model_cfg,
+                               data.resamples.every_workplace),
                        *([weighted.row(scores, capacity)] if weighted is not None else []),
-                       new_target_table(data.y_test, scores, data.cases, capacity, model_cfg)],
+                       new_target_table(data.y_test, scores, data.cases, capacity, model_cfg,
+                                        data.resamples.new_targets)],
                       ignore_index=True)
     return trained, scores, table
 
@@ -234,22 +255,24 @@ def backtest_split(
     return result
 
 
-def _scored(y_test: pd.Series, scores: pd.Series, capacity: int,
-            model_cfg: ModelConfig) -> pd.DataFrame:
-    """`score_table` with the backtest's cuts, bootstrap and seed from config `model:`."""
+def _scored(y_test: pd.Series, scores: pd.Series, capacity: int, model_cfg: ModelConfig,
+            resample_counts: np.ndarray) -> pd.DataFrame:
+    """`score_table` with the backtest's cuts, bootstrap and seed from config `model:`
+    (`resample_counts`: that bootstrap drawn already, `WindowResamples`)."""
     metrics = model_cfg.metrics
     return score_table(y_test, scores, capacity, top_percents=metrics.top_percents,
                        n_bootstrap=metrics.bootstrap_samples, seed=model_cfg.seed,
-                       confidence=metrics.confidence)
+                       confidence=metrics.confidence, resample_counts=resample_counts)
 
 
 def new_target_table(y_test: pd.Series, scores: pd.Series, cases: pd.Index, capacity: int,
-                     model_cfg: ModelConfig) -> pd.DataFrame:
+                     model_cfg: ModelConfig, resample_counts: np.ndarray) -> pd.DataFrame:
     """The same metrics among workplaces with no finding documented before the test as-of date
     (`cases`, `features.labels.known_cases`): what the model finds as new targets, apart from
     re-visits of documented cases. Metric names end in NEW_TARGETS_SUFFIX; reported (metrics
     table, run report, MLflow), never selected on."""
-    table = _scored(y_test, scores[~scores.index.isin(cases)], capacity, model_cfg)
+    table = _scored(y_test, scores[~scores.index.isin(cases)], capacity, model_cfg,
+                    resample_counts)
     return table.assign(metric=table["metric"] + NEW_TARGETS_SUFFIX)
 
 
