@@ -91,15 +91,31 @@ def build_labels(
     Only inspections ordered in the window with an outcome known (before `known_before` when
     given) decide the label; the label is positive if any of them is positive.
     """
-    ins = tables["inspections"]
-    decided = ins.loc[decided_in_window(ins, as_of, label_timespan_months, known_before)]
+    ids = pd.Index(tables["workplaces"]["workplace_id"].astype(str), name="workplace_id")
+    return decided_labels(tables["inspections"], as_of, label_timespan_months, kind=kind,
+                          min_indicators=min_indicators, known_before=known_before
+                          ).reindex(ids).rename("label")
+
+
+def decided_labels(
+    inspections: pd.DataFrame,
+    as_of: pd.Timestamp,
+    label_timespan_months: int,
+    *,
+    kind: str,
+    min_indicators: int,
+    known_before: pd.Timestamp | None = None,
+) -> pd.Series:
+    """`build_labels` of the workplaces whose label is decided (1.0 / 0.0), the rest left out:
+    a training set reads a few percent of the registry, so it reindexes these to its own rows
+    instead of every workplace's label for every training date."""
+    decided = inspections.loc[decided_in_window(inspections, as_of, label_timespan_months,
+                                                known_before)]
     positive = pd.Series(
         inspection_positive(decided, kind, min_indicators).astype(float),
         index=decided["workplace_id"].astype(str).to_numpy(),
     )
-    per_workplace = positive.groupby(level=0).max()
-    ids = pd.Index(tables["workplaces"]["workplace_id"].astype(str), name="workplace_id")
-    return per_workplace.reindex(ids).rename("label")
+    return positive.groupby(level=0).max().rename("label")
 
 
 def decided_by_specialised_team(inspections: pd.DataFrame, workplace_ids: pd.Index,

@@ -16,9 +16,9 @@ import pandas as pd
 
 from features.build import FeatureInputs, features_as_of, prepare_feature_inputs
 from features.labels import (
-    build_labels,
     decided_by_specialised_team,
     decided_in_window,
+    decided_labels,
     label_window_end,
 )
 from settings.errors import InputError
@@ -102,9 +102,9 @@ def build_training_set(
     features, labels, metas = [], [], []
     for as_of in dates:
         X = memo.labelled_rows(as_of, label_timespan_months, area_prior_strength)
-        y = build_labels(tables, as_of, label_timespan_months, kind=label_kind,
-                         known_before=known_before, min_indicators=min_indicators
-                         ).reindex(X.index)
+        y = decided_labels(tables["inspections"], as_of, label_timespan_months,
+                           kind=label_kind, known_before=known_before,
+                           min_indicators=min_indicators).reindex(X.index)
         keep = y.notna().to_numpy()
         features.append(X[keep])
         labels.append(y[keep])

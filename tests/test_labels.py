@@ -8,7 +8,12 @@ import pytest
 from support import LABELS
 from worlds import make_clean_tables
 
-from features.labels import build_labels, decided_by_specialised_team, label_summary
+from features.labels import (
+    build_labels,
+    decided_by_specialised_team,
+    decided_labels,
+    label_summary,
+)
 
 AS_OF = pd.Timestamp("2022-01-01")
 
@@ -67,6 +72,17 @@ def test_uninspected_workplaces_are_nan_and_summary_counts() -> None:
     positive_workplaces = in_window.groupby("workplace_id")["forced_labour_found"].any()
     assert summary["positives"] == positive_workplaces.sum()
     assert 0 < summary["positives"] < summary["labelled"] < summary["workplaces"] == 300
+
+
+@pytest.mark.parametrize("known_before", [None, pd.Timestamp("2022-05-01")])
+def test_decided_labels_are_build_labels_without_the_undecided(known_before) -> None:
+    """Training sets read the sparse labels: the same values where a label is decided."""
+    tables = make_clean_tables(300, seed=3)
+    full = build_labels(tables, AS_OF, 6, known_before=known_before, **LABELS)
+    sparse = decided_labels(tables["inspections"], AS_OF, 6, known_before=known_before, **LABELS)
+    assert 0 < len(sparse) < len(full)
+    pd.testing.assert_series_equal(sparse.sort_index(), full.dropna().sort_index(),
+                                   check_index_type=False, check_names=False)
 
 
 def test_specialised_team_decided_only_inside_the_window_and_before_known_before() -> None:
