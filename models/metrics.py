@@ -24,7 +24,7 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -50,10 +50,15 @@ class Ranking:
 
 def stable_tie_key(ids: Sequence[str] | pd.Index) -> np.ndarray:
     """A deterministic, order-neutral integer per workplace id (first 8 bytes of its sha256)."""
-    return np.array(
-        [int.from_bytes(hashlib.sha256(str(i).encode()).digest()[:8], "big") for i in ids],
-        dtype=np.uint64,
-    )
+    values = ids.to_numpy(dtype=object) if isinstance(ids, pd.Index) else ids
+    return np.fromiter((_tie_key(str(i)) for i in values), dtype=np.uint64, count=len(values))
+
+
+@lru_cache(maxsize=1 << 21)
+def _tie_key(workplace_id: str) -> int:
+    """`stable_tie_key` of one id, remembered: every candidate of every window ranks the same
+    workplaces (a sha256 per id and ranking was half of each metric table at 500,000)."""
+    return int.from_bytes(hashlib.sha256(workplace_id.encode()).digest()[:8], "big")
 
 
 def rank(y_true: pd.Series | np.ndarray, scores: pd.Series | np.ndarray,
@@ -251,9 +256,13 @@ def bootstrap_weights(n: int, n_samples: int, seed: int) -> np.ndarray:
     """
     rng = np.random.default_rng(seed)
     return np.stack([
-        np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float32)
-        for _ in range(n_samples)
+        copy_counts(rng, n).astype(np.float32) for _ in range(n_samples)
     ]) if n_samples > 0 else np.empty((0, n), dtype=np.float32)
+
+
+def copy_counts(rng: np.random.Generator, n: int) -> np.ndarray:
+    """One bootstrap resample of n rows: how many times each row was drawn."""
+    return np.bincount(rng.integers(0, n, n), minlength=n)
 
 
 @dataclass

@@ -39,7 +39,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from models.metrics import greater_is_better, stable_tie_key, top_k_jaccard, top_k_weights
+from models.metrics import (
+    copy_counts,
+    greater_is_better,
+    stable_tie_key,
+    top_k_jaccard,
+    top_k_weights,
+)
 from models.training.baselines import is_baseline
 from settings.schema import SelectionConfig
 
@@ -177,9 +183,8 @@ def paired_bootstrap(evidence: SelectionEvidence, groups: Sequence[str], metric:
     rng = np.random.default_rng(seed)
     rows = []
     for _ in range(n_samples):
-        weights = {split: rng.multinomial(len(w.labels), np.full(len(w.labels),
-                                                                   1 / len(w.labels)))
-                   .astype(float) for split, w in evidence.windows.items()}
+        weights = {split: copy_counts(rng, len(w.labels)).astype(float)
+                   for split, w in evidence.windows.items()}
         rows.append({g: pooled_metric(evidence, g, metric, weights) for g in groups})
     return pd.DataFrame(rows, columns=list(groups))
 
