@@ -52,7 +52,13 @@ from features.training_set import (
     tables_known_before,
 )
 from models.metrics import top_k_ids
-from models.offpolicy.estimates import list_parts, period_rows, pooled_dates, run_estimates
+from models.offpolicy.estimates import (
+    list_parts,
+    period_rows,
+    period_terms,
+    pooled_dates,
+    run_estimates,
+)
 from models.offpolicy.estimators import HORVITZ_THOMPSON, METHODS
 from models.offpolicy.list_log import read_list_log
 from models.offpolicy.propensity import fit_propensity
@@ -137,12 +143,13 @@ def evaluate_world(scenario: str, seed: int, workplaces: int, group: str,
             "newest": pooled_true_rate(truth, {periods[0].as_of: targets["list"][
                 periods[0].as_of]}, span)}
     propensity = fit_propensity(data.tables, data.districts, planning, config.training())
+    terms = [period_terms(data.tables, rows, list_log, propensity, capacity, config)
+             for rows in periods]  # the same for every method
     name = f"{scenario}-{seed}-{workplaces}"
     estimates, departments, per_period = [], [], []
     for method in METHODS:
-        figures = run_estimates(data.tables, data.districts, periods, planning, list_log,
-                                capacity, with_overrides(config, {"offpolicy": {"method": method}}),
-                                propensity)
+        figures = run_estimates(data.tables, terms, planning, list_log, propensity, capacity,
+                                with_overrides(config, {"offpolicy": {"method": method}}))
         estimates.append(estimate_row(figures, true, name, workplaces) | {"method": method})
         departments.append(estimates_against_truth(truth, figures).assign(
             world=name, method=method))

@@ -41,7 +41,7 @@ beside it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,11 @@ class EvaluationRows:
     scores: pd.Series
     labels: pd.Series  # 1.0 / 0.0 / NaN (not inspected, or outcome unknown at planning date)
     scored_by: str  # which model scored them, and why it is out of sample
+
+    def without_features(self) -> EvaluationRows:
+        """The same rows keeping only the features' index: nothing reads the features after
+        `period_terms`, and they are every workplace's (0.5 GB a period at 500,000)."""
+        return replace(self, features=self.features.iloc[:, :0])
 
 
 # The champion's recipe trained for a date with labels known before it (the planning model's
@@ -192,7 +197,7 @@ def period_terms(tables: dict[str, pd.DataFrame], rows: EvaluationRows, log: pd.
                                                config.offpolicy.min_propensity),
         "listed": top_k_mask(rows.scores, capacity),
         "part": list_parts(rows.scores, capacity, cases), "department": department.reindex(ids)})
-    return PeriodTerms(rows, frame, known_share)
+    return PeriodTerms(rows.without_features(), frame, known_share)
 
 
 def with_evidence(estimate: Estimate, max_width: float) -> dict[str, Any]:
@@ -236,18 +241,15 @@ def period_figures(period: PeriodTerms, capacity: int, options: EstimatorOptions
             "list_precision_by_case": figures["list_precision_by_case"]}
 
 
-def run_estimates(tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
-                  periods: list[EvaluationRows], planning_date: pd.Timestamp, log: pd.DataFrame,
-                  capacity: int, config: VigiaConfig,
-                  propensity_model: PropensityModel | None = None) -> dict[str, Any]:
-    """The figures of `estimates.json` (module docstring) over `periods` (newest first); the
-    propensity model is fitted here unless given (one fitted with `known_before=planning_date`)."""
+def run_estimates(tables: dict[str, pd.DataFrame], terms: list[PeriodTerms],
+                  planning_date: pd.Timestamp, log: pd.DataFrame,
+                  propensity_model: PropensityModel, capacity: int,
+                  config: VigiaConfig) -> dict[str, Any]:
+    """The figures of `estimates.json` (module docstring) over the periods' `terms` (newest
+    first, `period_terms` with `propensity_model`, fitted with `known_before=planning_date`)."""
     settings, labels_cfg = config.offpolicy, config.labels
-    if propensity_model is None:
-        propensity_model = fit_propensity(tables, districts, planning_date, config.training())
     options = estimator_options(settings, config.model.seed)
-    terms = [period_terms(tables, rows, log, propensity_model, capacity, config)
-             for rows in periods]
+    periods = [t.rows for t in terms]
     past = log[pd.to_datetime(log["planning_date"]) < planning_date]
     linked = link_outcomes(past, tables["inspections"], planning_date, labels_cfg.kind,
                            labels_cfg.min_indicators)
@@ -332,10 +334,14 @@ def champion_estimates(data: PlanningData, champion: Contender, log: pd.DataFram
     windows = [pd.Timestamp(split) for split in backtest.test_scores["split"].unique()]
     dates = pooled_dates(log, data.planning_date, config, windows) or [
         pd.Timestamp(backtest.newest_split())]
-    periods = [period_rows(data, as_of, champion, backtest, refit, config) for as_of in dates]
-    figures = run_estimates(data.tables, data.districts, periods, data.planning_date, log,
-                            capacity, config)
-    newest, labels_cfg = periods[0], config.labels
+    propensity = fit_propensity(data.tables, data.districts, data.planning_date,
+                                config.training())
+    # Each period's terms before the next period's features: one period's at a time in memory.
+    terms = [period_terms(data.tables, period_rows(data, as_of, champion, backtest, refit, config),
+                          log, propensity, capacity, config) for as_of in dates]
+    figures = run_estimates(data.tables, terms, data.planning_date, log, propensity, capacity,
+                            config)
+    newest, labels_cfg = terms[0].rows, config.labels
     cases = known_cases(data.tables["inspections"], newest.as_of, labels_cfg.kind,
                         labels_cfg.min_indicators)
     delivered = delivered_lists(data, newest, config, cases)
