@@ -256,13 +256,9 @@ def bootstrap_weights(n: int, n_samples: int, seed: int) -> np.ndarray:
     """
     rng = np.random.default_rng(seed)
     return np.stack([
-        copy_counts(rng, n).astype(np.float32) for _ in range(n_samples)
+        np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float32)
+        for _ in range(n_samples)
     ]) if n_samples > 0 else np.empty((0, n), dtype=np.float32)
-
-
-def copy_counts(rng: np.random.Generator, n: int) -> np.ndarray:
-    """One bootstrap resample of n rows: how many times each row was drawn."""
-    return np.bincount(rng.integers(0, n, n), minlength=n)
 
 
 @dataclass

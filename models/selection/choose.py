@@ -40,7 +40,6 @@ import pandas as pd
 from scipy.stats import norm
 
 from models.metrics import (
-    copy_counts,
     greater_is_better,
     stable_tie_key,
     top_k_jaccard,
@@ -183,8 +182,9 @@ def paired_bootstrap(evidence: SelectionEvidence, groups: Sequence[str], metric:
     rng = np.random.default_rng(seed)
     rows = []
     for _ in range(n_samples):
-        weights = {split: copy_counts(rng, len(w.labels)).astype(float)
-                   for split, w in evidence.windows.items()}
+        weights = {split: rng.multinomial(len(w.labels), np.full(len(w.labels),
+                                                                   1 / len(w.labels)))
+                   .astype(float) for split, w in evidence.windows.items()}
         rows.append({g: pooled_metric(evidence, g, metric, weights) for g in groups})
     return pd.DataFrame(rows, columns=list(groups))
 
