@@ -39,12 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from models.metrics import (
-    greater_is_better,
-    stable_tie_key,
-    top_k_jaccard,
-    top_k_weights,
-)
+from models.metrics import greater_is_better, stable_tie_key, top_k_jaccard, top_k_weights
 from models.training.baselines import is_baseline
 from settings.schema import SelectionConfig
 
