@@ -32,12 +32,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from features.catalog import FeatureSpec
-from models.training import binning
+from models.training import binning, forest_sampling
 from models.training.baselines import build_baselines, required_columns
 from settings.schema import ModelConfig
 
 log = logging.getLogger(__name__)
 binning.install()  # weighted HistGradientBoosting fits bin in one pass (same thresholds)
+forest_sampling.install()  # weighted forests draw their bootstraps sorted (same rows)
 
 FAMILIES = ("logistic_regression", "hist_gradient_boosting", "random_forest")
 
