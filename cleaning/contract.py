@@ -6,11 +6,15 @@ definitions, so a rule changes in exactly one place.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.arrays import ArrowStringArray
 
 from settings import inputs
 
@@ -143,12 +147,39 @@ def valid_ruc_mask(rucs: pd.Series) -> pd.Series:
     shape_ok = s.str.fullmatch(r"(10|15|17|20)\d{9}").fillna(False).astype(bool)
     out = pd.Series(False, index=rucs.index)
     if shape_ok.any():
-        digits = np.array([list(map(int, r)) for r in s[shape_ok]])
+        shaped = s[shape_ok]
+        text = "".join(shaped)
+        if text.isascii():  # eleven ASCII digits each: one array, no loop over rows
+            digits = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(-1, 11) - 48
+        else:  # other Unicode digits, which \d and int() accept too
+            digits = np.array([list(map(int, r)) for r in shaped])
         total = digits[:, :10] @ RUC_WEIGHTS
         r = 11 - (total % 11)
         check = np.where(r == 10, 0, np.where(r == 11, 1, r))
         out.loc[shape_ok] = check == digits[:, 10]
     return out
+
+
+def isin_text(values: pd.Series | pd.Index, members: Iterable[str]) -> np.ndarray:
+    """`values.isin(members)` as a boolean array, for text such as workplace ids. pandas 3 turns
+    every member into an Arrow scalar before its one Arrow lookup (1.4 s for 500,000 ids);
+    the members go to Arrow here as one array instead (0.1 s), with the same answer (a
+    missing value is in only if `members` holds one)."""
+    array = values.array
+    if not isinstance(array, ArrowStringArray):
+        return np.asarray(values.isin(set(members)), dtype=bool)
+    arrow = pa.array(array)  # the column's own Arrow data, no copy
+    member_array = pa.array(list(members), type=arrow.type, from_pandas=True)
+    return np.asarray(pc.is_in(arrow, value_set=member_array), dtype=bool)
+
+
+def list_items(lists: pd.Series) -> pd.Series:
+    """Every `;`-separated element of a list column, indexed by its row's label (a missing or
+    empty list gives one ""): `str.split(LIST_SEPARATOR).explode()` without a Python loop
+    over the rows."""
+    split = pc.split_pattern(pa.array(lists.fillna("").astype("str").array), LIST_SEPARATOR)
+    parents = pc.list_parent_indices(split).to_numpy()
+    return pd.Series(pc.list_flatten(split), index=lists.index[parents], dtype="str")
 
 
 def list_has_any_code(lists: pd.Series, codes: tuple[str, ...]) -> np.ndarray:

@@ -25,11 +25,12 @@ from datetime import date
 import pandas as pd
 
 from cleaning.contract import (
-    LIST_SEPARATOR,
     OPTIONAL_TABLES,
     PERSONAL_COLUMNS,
     TABLES,
     Column,
+    isin_text,
+    list_items,
     valid_ruc_mask,
 )
 from settings.errors import InputError
@@ -218,7 +219,7 @@ def check_quarantine_share(
 
 def codes_known_mask(values: pd.Series, codes: Iterable[str]) -> pd.Series:
     """True where every `;`-separated element of a list value is a known code (empty/NA: True)."""
-    items = values.fillna("").astype("str").str.split(LIST_SEPARATOR).explode()
+    items = list_items(values)
     items = items[items != ""]
     unknown = items[~items.isin(set(codes))]
     return ~values.index.isin(unknown.index.unique())
@@ -247,7 +248,7 @@ def expectation_flags(
         valid = contractor.isna() | valid_ruc_mask(contractor)
         flags["contractor_of__valid_ruc"] = valid.to_numpy()
     else:
-        flags["workplace_id__exists"] = typed["workplace_id"].isin(set(clean_workplace_ids))
+        flags["workplace_id__exists"] = isin_text(typed["workplace_id"], clean_workplace_ids)
     return flags
 
 
@@ -357,7 +358,7 @@ def _duplicate_rule(values: pd.Series, name: str) -> pd.DataFrame:
 
 
 def _unknown_list_codes(values: pd.Series, column: Column) -> pd.DataFrame:
-    items = values.fillna("").astype("str").str.split(LIST_SEPARATOR).explode()
+    items = list_items(values)
     unknown = items[(items != "") & ~items.isin(set(column.codes))]
     if unknown.empty:
         return _failures(pd.Series(False, index=values.index), "unknown_code", "")
@@ -415,11 +416,11 @@ def _reference_rules(
     typed: pd.DataFrame, clean_workplaces: set[str], all_workplaces: set[str]
 ) -> pd.DataFrame:
     wid = typed["workplace_id"]
-    known = wid.isin(all_workplaces)
+    known = pd.Series(isin_text(wid, all_workplaces), index=wid.index)
     detail = "workplace_id='" + wid.fillna("").astype("str") + "'"
     return pd.concat([
         _failures(wid.notna() & ~known, "orphan_workplace", detail + " is not in workplaces"),
-        _failures(known & ~wid.isin(clean_workplaces), "quarantined_workplace",
+        _failures(known & ~isin_text(wid, clean_workplaces), "quarantined_workplace",
                   detail + " is a quarantined workplace"),
     ])
 

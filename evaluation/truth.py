@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cleaning.contract import isin_text
 from demo_world.writing import TRUTH_FOLDER
 
 
@@ -73,8 +74,8 @@ def forced_labour_active(
     else:
         hit = (spells["start"] <= as_of) & (end > as_of)
     ids = truth["workplaces"]["workplace_id"]
-    active = ids.isin(set(spells.loc[hit, "workplace_id"]))
-    return pd.Series(active.to_numpy(), index=pd.Index(ids, name="workplace_id"),
+    active = isin_text(ids, spells.loc[hit, "workplace_id"])
+    return pd.Series(active, index=pd.Index(ids, name="workplace_id"),
                      name="forced_labour_active")
 
 

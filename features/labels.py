@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cleaning.contract import LIST_SEPARATOR, SPECIALIZED_TEAM, list_has_any_code
+from cleaning.contract import LIST_SEPARATOR, SPECIALIZED_TEAM, isin_text, list_has_any_code
 
 LABEL_KINDS = ("forced_labour_found", "min_indicators", "fundamental_rights")
 FUNDAMENTAL_RIGHTS_SUBJECTS = ("forced_labour", "child_labour", "discrimination", "union_rights")
@@ -128,7 +128,7 @@ def decided_by_specialised_team(inspections: pd.DataFrame, workplace_ids: pd.Ind
         return np.zeros(len(workplace_ids), dtype=bool)
     decided = (decided_in_window(inspections, as_of, label_timespan_months, known_before)
                & (inspections["team"] == SPECIALIZED_TEAM))
-    return workplace_ids.isin(set(inspections.loc[decided, "workplace_id"].astype(str)))
+    return isin_text(workplace_ids, inspections.loc[decided, "workplace_id"].astype(str))
 
 
 def label_summary(labels: pd.Series) -> dict[str, float]:

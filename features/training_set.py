@@ -14,6 +14,7 @@ from functools import cached_property
 
 import pandas as pd
 
+from cleaning.contract import isin_text
 from features.build import FeatureInputs, features_as_of, prepare_feature_inputs
 from features.labels import (
     decided_by_specialised_team,
@@ -53,7 +54,7 @@ class FeatureMemo:
             decided = inspections.loc[decided_in_window(inspections, key[0], key[1]),
                                       "workplace_id"].astype(str)
             X = features_as_of(self.inputs, key[0], area_prior_strength)
-            self._frames[key] = X[X.index.isin(set(decided))]
+            self._frames[key] = X[isin_text(X.index, decided)]
         return self._frames[key]
 
 

@@ -13,6 +13,7 @@ import pytest
 from support import SHIPPED
 from worlds import KNOWN_UBIGEOS, as_raw, assert_accounting, canonical_world, quarantined, run
 
+from cleaning.contract import is_valid_ruc, isin_text, list_items, valid_ruc_mask
 from cleaning.validation import (
     DataContractError,
     check_quarantine_share,
@@ -234,3 +235,25 @@ def test_expectation_flags_agree_with_the_quarantine() -> None:
                                KNOWN_UBIGEOS)
     assert wflags.index[~wflags["ubigeo__known"]].tolist() == [3]
     assert codes_known_mask(pd.Series(["a;b", "", None]), ["a", "b"]).tolist() == [True] * 3
+
+
+def test_isin_text_answers_what_pandas_isin_answers() -> None:
+    ids = pd.Series(["20100047218-0001", None, "20100047218-0002", "x", ""], dtype="str")
+    for members in ({"20100047218-0001", ""}, {"x", None}, set(), {"nobody"}):
+        for values in (ids, pd.Index(ids), ids.astype(object)):
+            assert isin_text(values, members).tolist() == list(values.isin(members)), members
+    assert isin_text(ids, ["x", "x"]).dtype == bool
+
+
+def test_the_ruc_mask_and_the_one_ruc_rule_agree() -> None:
+    rucs = pd.Series(["20100047218", "20100047219", "10460278975", "2010004721", "30100047218",
+                      None, "20I00047218", "20١٠٠٠٤٧٢١٨"], dtype="str")
+    assert valid_ruc_mask(rucs).tolist() == [
+        isinstance(r, str) and is_valid_ruc(r) for r in rucs]
+
+
+def test_list_items_are_the_split_and_exploded_lists() -> None:
+    lists = pd.Series(["wages;hours", None, "", "osh;;debt", ";", "x"], index=[5, 3, 9, 1, 2, 2],
+                      dtype="str")
+    expected = lists.fillna("").astype("str").str.split(";").explode()
+    pd.testing.assert_series_equal(list_items(lists), expected, check_dtype=False)

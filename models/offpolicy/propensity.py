@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier
 from sklearn.metrics import brier_score_loss
 
+from cleaning.contract import isin_text
 from features.build import FeatureInputs, features_as_of, prepare_feature_inputs
 from features.catalog import FEATURE_CATALOG
 from features.labels import label_window_end
@@ -81,7 +82,7 @@ def inspected_in_window(inspections: pd.DataFrame, workplace_ids: pd.Index,
     """1.0 where an inspection was ORDERED in [as_of, as_of + months), else 0.0 (always known)."""
     ordered = inspections["ordered_on"]
     hit = (ordered >= as_of) & (ordered < label_window_end(as_of, months))
-    inspected = workplace_ids.isin(set(inspections.loc[hit, "workplace_id"]))
+    inspected = isin_text(workplace_ids, inspections.loc[hit, "workplace_id"])
     return pd.Series(inspected.astype(float), index=workplace_ids, name="inspected")
 
 
