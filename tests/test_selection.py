@@ -218,3 +218,20 @@ def test_compact_backtest_scores_select_as_string_scores_do() -> None:
         assert list(ours.scores.columns) == list(theirs.scores.columns)
         np.testing.assert_array_equal(ours.scores.to_numpy(), theirs.scores.to_numpy())
     assert list(windows(compact)["2025-04-01"].scores.columns) == ["m"]
+
+
+def test_a_windows_top_rows_are_the_head_of_its_full_order() -> None:
+    rng = np.random.default_rng(1)
+    for trial in range(300):
+        n, k = int(rng.integers(1, 60)), int(rng.integers(1, 70))
+        scores = np.round(rng.random(n), int(rng.integers(1, 3)))  # ties at the cut
+        if trial % 5 == 0:
+            scores[rng.random(n) < 0.3] = -0.0
+        if trial % 7 == 0:
+            scores[rng.random(n) < 0.2] = np.nan
+        labels = np.where(rng.random(n) < 0.5, 1.0, np.nan)
+        window = WindowScores(labels, pd.DataFrame({"g": scores}),
+                              rng.permutation(n).astype(np.uint64))
+        assert window.order("g", labelled_only=True) is not None  # cached next to the top rows
+        np.testing.assert_array_equal(window.top("g", k),
+                                      window.order("g", labelled_only=False)[:k])

@@ -75,6 +75,19 @@ class WindowScores:
             self._orders[key] = rows[np.lexsort((self.tie_key[rows], -scores))]
         return self._orders[key]
 
+    def top(self, group: str, k: int) -> np.ndarray:
+        """`order(group, labelled_only=False)[:k]`, sorting only the rows scored at or above the
+        k-th highest score (a list of hundreds out of 500,000 rows; cached like `order`)."""
+        key = (group, "top", k)  # not (group, k): (group, 1) == (group, True), order's key
+        if key not in self._orders:
+            scores = self.scores[group].to_numpy()
+            if k >= len(scores) or np.isnan(scores).any():
+                rows = np.arange(len(scores))
+            else:
+                rows = np.flatnonzero(scores >= np.partition(scores, len(scores) - k)[-k])
+            self._orders[key] = rows[np.lexsort((self.tie_key[rows], -scores[rows]))][:k]
+        return self._orders[key]
+
 
 @dataclass(frozen=True)
 class SelectionEvidence:
@@ -123,7 +136,7 @@ def _labelled_share_counts(window: WindowScores, group: str, share: float,
 
 def _capacity_counts(window: WindowScores, group: str, capacity: int,
                      weights: np.ndarray) -> tuple[float, float]:
-    order = window.order(group, labelled_only=False)[:capacity]
+    order = window.top(group, capacity)
     labels = window.labels[order]
     labelled = ~np.isnan(labels)
     w = weights[order]
