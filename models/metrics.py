@@ -394,8 +394,13 @@ def score_table(y_true: pd.Series, scores: pd.Series, capacity: int, *,
 
 
 def top_k_ids(scores: pd.Series, k: int) -> list[str]:
-    """The workplace ids of the top k of the list (same tie rule as every metric)."""
-    ranking = rank(np.zeros(len(scores)), scores, scores.index)
+    """The workplace ids of the top k of the list (same tie rule as every metric), ranking only
+    the rows scored at or above the k-th highest score: the list's head of `rank`."""
+    values = np.asarray(scores, dtype=float)
+    rows = np.arange(len(values))
+    if 0 < k < len(values) and not np.isnan(values).any():  # NaN: `rank` refuses the scores
+        rows = np.flatnonzero(values >= np.partition(values, len(values) - k)[-k])
+    ranking = rank(np.zeros(len(rows)), values[rows], scores.index[rows])
     return [str(i) for i in ranking.ids[:k]]
 
 

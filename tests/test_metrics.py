@@ -83,6 +83,18 @@ def test_ties_are_broken_by_the_hash_of_the_workplace_id_whatever_the_row_order(
     assert top_k_ids(s, 2) == expected_order[:2]
 
 
+def test_top_k_ids_are_the_head_of_the_full_ranking() -> None:
+    rng = np.random.default_rng(3)
+    for trial in range(200):
+        n, k = int(rng.integers(1, 40)), int(rng.integers(-1, 45))
+        scores = pd.Series(np.round(rng.random(n), int(rng.integers(1, 3))),  # ties at the cut
+                           index=[f"20{i:09d}-0001" for i in rng.permutation(n)])
+        full = [str(i) for i in rank(np.zeros(n), scores).ids]
+        assert top_k_ids(scores, k) == full[:k], trial
+    with pytest.raises(ValueError, match="NaN"):
+        top_k_ids(pd.Series([0.5, np.nan, 0.1], index=["a", "b", "c"]), 1)
+
+
 def test_ties_at_cut_is_zero_when_the_cut_falls_between_distinct_scores() -> None:
     s = series([0.9, 0.9, 0.5, 0.5, 0.5, 0.1])
     ranking = rank(np.zeros(6), s)
