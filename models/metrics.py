@@ -393,13 +393,19 @@ def score_table(y_true: pd.Series, scores: pd.Series, capacity: int, *,
     return pd.DataFrame(rows)
 
 
+def head_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the rows that can be among the k highest scores (every row tied with the
+    k-th included), so a list's head is ranked without sorting the whole registry; every row
+    when k is not between 0 and the row count, or a score is NaN (which ranks last)."""
+    if 0 < k < len(scores) and not np.isnan(scores).any():
+        return np.flatnonzero(scores >= np.partition(scores, len(scores) - k)[-k])
+    return np.arange(len(scores))
+
+
 def top_k_ids(scores: pd.Series, k: int) -> list[str]:
-    """The workplace ids of the top k of the list (same tie rule as every metric), ranking only
-    the rows scored at or above the k-th highest score: the list's head of `rank`."""
+    """The workplace ids of the top k of the list (same tie rule as every metric)."""
     values = np.asarray(scores, dtype=float)
-    rows = np.arange(len(values))
-    if 0 < k < len(values) and not np.isnan(values).any():  # NaN: `rank` refuses the scores
-        rows = np.flatnonzero(values >= np.partition(values, len(values) - k)[-k])
+    rows = head_rows(values, k)
     ranking = rank(np.zeros(len(rows)), values[rows], scores.index[rows])
     return [str(i) for i in ranking.ids[:k]]
 

@@ -223,7 +223,7 @@ def test_compact_backtest_scores_select_as_string_scores_do() -> None:
 def test_a_windows_top_rows_are_the_head_of_its_full_order() -> None:
     rng = np.random.default_rng(1)
     for trial in range(300):
-        n, k = int(rng.integers(1, 60)), int(rng.integers(1, 70))
+        n, k = int(rng.integers(1, 60)), int(rng.integers(-1, 70))
         scores = np.round(rng.random(n), int(rng.integers(1, 3)))  # ties at the cut
         if trial % 5 == 0:
             scores[rng.random(n) < 0.3] = -0.0

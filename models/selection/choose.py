@@ -39,7 +39,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from models.metrics import greater_is_better, stable_tie_key, top_k_jaccard, top_k_weights
+from models.metrics import (
+    greater_is_better,
+    head_rows,
+    stable_tie_key,
+    top_k_jaccard,
+    top_k_weights,
+)
 from models.training.baselines import is_baseline
 from settings.schema import SelectionConfig
 
@@ -81,10 +87,7 @@ class WindowScores:
         key = (group, "top", k)  # not (group, k): (group, 1) == (group, True), order's key
         if key not in self._orders:
             scores = self.scores[group].to_numpy()
-            if k >= len(scores) or np.isnan(scores).any():
-                rows = np.arange(len(scores))
-            else:
-                rows = np.flatnonzero(scores >= np.partition(scores, len(scores) - k)[-k])
+            rows = head_rows(scores, k)
             self._orders[key] = rows[np.lexsort((self.tie_key[rows], -scores[rows]))][:k]
         return self._orders[key]
 
