@@ -84,6 +84,19 @@ def test_every_candidate_fits_and_scores_the_raw_frame(calibration: dict) -> Non
             assert "infractions_all" in names and any("ciiu_division" in n for n in names)
 
 
+def test_a_forest_fitted_on_threads_is_the_forest_fitted_on_one(calibration: dict) -> None:
+    """`fit_threads` only shares out the trees: the same scores to the last bit, and the fitted
+    forest predicts on its own single thread (threads would add the votes in another order)."""
+    X, y, as_of = synthetic_training()
+    forest = build_grid(TINY_GRID, X.dtypes, CATALOG)[
+        "random_forest:max_depth=5,n_estimators=20"]
+    alone, threaded = (fit_calibrated(forest, X, y, as_of, **calibration, fit_threads=threads)
+                       for threads in (1, 2))
+    assert underlying_pipeline(threaded.model)[-1].n_jobs == forest[-1].n_jobs == 1
+    np.testing.assert_array_equal(threaded.model.predict_proba(X),
+                                  alone.model.predict_proba(X))
+
+
 def test_tree_pipelines_encode_categoricals_as_numbers() -> None:
     X, y, as_of = synthetic_training(dates=1)
     for name, pipeline in build_candidates(TINY_GRID, X.dtypes, CATALOG).items():

@@ -96,7 +96,8 @@ def train_planning_model(
     trained = train_model(estimator, kept, y, meta, training.model,
                           sample_weight=planning_weights(tables, districts, model_group, X,
                                                          planning_date, training),
-                          baseline=is_baseline(model_group))
+                          baseline=is_baseline(model_group),
+                          fit_threads=training.model.fit_workers)
     # The drift profile covers every column, dropped ones too: what the data held, not the model.
     return PlanningModel(model_group, trained, dates, label_summary(y), label_cutoff(dates, span),
                          feature_profile(X, drift.bins),
