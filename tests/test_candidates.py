@@ -10,7 +10,12 @@ from support import model_section
 from features.catalog import FEATURE_CATALOG, FeatureSpec
 from models.training.baselines import CountBaseline, RandomBaseline, SectorRegionPrior
 from models.training.calibration import RowWeights, fit_calibrated, underlying_pipeline
-from models.training.candidates import build_candidates, build_grid, split_columns
+from models.training.candidates import (
+    build_candidates,
+    build_grid,
+    forest_fit_threads,
+    split_columns,
+)
 
 CATALOG = {
     **FEATURE_CATALOG,
@@ -85,14 +90,15 @@ def test_every_candidate_fits_and_scores_the_raw_frame(calibration: dict) -> Non
 
 
 def test_a_forest_fitted_on_threads_is_the_forest_fitted_on_one(calibration: dict) -> None:
-    """`fit_threads` only shares out the trees: the same scores to the last bit, and the fitted
-    forest predicts on its own single thread (threads would add the votes in another order)."""
+    """`forest_fit_threads` only shares out the trees: the same scores to the last bit, and the
+    fitted forest predicts on one thread (threads would add the votes in another order)."""
     X, y, as_of = synthetic_training()
-    forest = build_grid(TINY_GRID, X.dtypes, CATALOG)[
-        "random_forest:max_depth=5,n_estimators=20"]
-    alone, threaded = (fit_calibrated(forest, X, y, as_of, **calibration, fit_threads=threads)
-                       for threads in (1, 2))
-    assert underlying_pipeline(threaded.model)[-1].n_jobs == forest[-1].n_jobs == 1
+    name = "random_forest:max_depth=5,n_estimators=20"
+    alone, threaded = (
+        fit_calibrated(forest_fit_threads(build_grid(TINY_GRID, X.dtypes, CATALOG)[name], threads),
+                       X, y, as_of, **calibration)
+        for threads in (1, 2))
+    assert underlying_pipeline(threaded.model)[-1].n_jobs == 1
     np.testing.assert_array_equal(threaded.model.predict_proba(X),
                                   alone.model.predict_proba(X))
 

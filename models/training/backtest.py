@@ -81,13 +81,11 @@ def split_name(split: Split) -> str:
 def train_model(
     estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series, meta: pd.DataFrame,
     model: ModelConfig, sample_weight: np.ndarray | None = None, *, baseline: bool = False,
-    fit_threads: int = 1,
 ) -> TrainedModel:
     """Fit one grid point with calibration on the latest training as-of date(s) (`meta` of
     `build_training_set`): rows optionally weighted toward recent label windows
     (`model.recency_half_life_months`), and negatives only regular inspectors gave weighted
-    `model.regular_negative_weight` in the fit (not for a `baseline`, a plain rule).
-    `fit_threads`: a forest's threads (`fit_calibrated`; the same model for any value)."""
+    `model.regular_negative_weight` in the fit (not for a `baseline`, a plain rule)."""
     return fit_calibrated(
         estimator, X, y, meta["as_of"], **calibration_arguments(model.calibration),
         weights=RowWeights(
@@ -95,7 +93,6 @@ def train_model(
                            recency_weights(meta["as_of"], model.recency_half_life_months)),
             fit_only=None if baseline else detection_weights(y, meta["specialised"],
                                                              model.regular_negative_weight)),
-        fit_threads=fit_threads,
     )
 
 

@@ -107,14 +107,14 @@ UNWEIGHTED = RowWeights()
 def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.ndarray,
                    as_of: pd.Series | np.ndarray, *, calibration_as_of_dates: int,
                    method: str, min_positives: int,
-                   weights: RowWeights = UNWEIGHTED, fit_threads: int = 1) -> TrainedModel:
+                   weights: RowWeights = UNWEIGHTED) -> TrainedModel:
     """Fit `estimator` on earlier labelled rows and calibrate it on the latest training dates.
 
     `as_of` gives each row's training as-of date (rows of X may repeat a workplace across
     dates). Unlabelled rows (NaN) are dropped: not inspected is not negative. When the
     calibration slice has fewer than `min_positives` positives (or no negatives), calibration
     would be noise: the estimator is then fitted on all labelled rows and left uncalibrated,
-    and `note` says so. `weights`: see `RowWeights`; `fit_threads`: see `_fitted`.
+    and `note` says so. `weights`: see `RowWeights`.
     """
     sample_weight = weights.both
     labels = np.asarray(y, dtype=float)
@@ -137,8 +137,8 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
         and (fit_labels == 0).any()
     )
     if not usable:
-        fitted = _fitted(estimator, _rows(X, labelled), labels[labelled],
-                         _weighted(estimator, sample_weight, labelled), fit_threads)
+        fitted = _predicting_on_one_thread(clone(estimator).fit(
+            _rows(X, labelled), labels[labelled], **_weighted(estimator, sample_weight, labelled)))
         note = (
             f"uncalibrated: calibration slice {[str(d.date()) for d in calibration_dates]} had "
             f"{int(cal_labels.sum())} positives of {len(cal_labels)} labelled rows "
@@ -151,8 +151,8 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
             calibration_rows=0, calibration_positives=0, note=note,
         )
 
-    fitted = _fitted(estimator, _rows(X, in_fit), fit_labels,
-                     _weighted(estimator, weights.for_fit(), in_fit), fit_threads)
+    fitted = _predicting_on_one_thread(clone(estimator).fit(
+        _rows(X, in_fit), fit_labels, **_weighted(estimator, weights.for_fit(), in_fit)))
     calibrator = _calibrate(fitted, _rows(X, in_calibration), cal_labels, method,
                             None if sample_weight is None
                             else np.asarray(sample_weight)[in_calibration])
@@ -165,19 +165,12 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
     )
 
 
-def _fitted(estimator: BaseEstimator, X: pd.DataFrame, y: np.ndarray,
-            fit_params: dict[str, np.ndarray], threads: int) -> BaseEstimator:
-    """A clone of `estimator` fitted; a random forest (last step) builds its trees on `threads`
-    threads, the same trees as on one (each is seeded before they start), and is set back to
-    its own `n_jobs` before it predicts (threads would add the trees' votes in another order)."""
-    fitted = clone(estimator)
+def _predicting_on_one_thread(fitted: BaseEstimator) -> BaseEstimator:
+    """`fitted`, a random forest (last step) set to predict on one thread whatever it was fitted
+    on (`candidates.forest_fit_threads`): threads would add the trees' votes in another order."""
     forest = getattr(fitted, "steps", [(None, fitted)])[-1][1]
-    if not isinstance(forest, RandomForestClassifier) or threads <= 1:
-        return fitted.fit(X, y, **fit_params)
-    own = forest.n_jobs
-    forest.set_params(n_jobs=threads)
-    fitted.fit(X, y, **fit_params)
-    forest.set_params(n_jobs=own)
+    if isinstance(forest, RandomForestClassifier):
+        forest.set_params(n_jobs=1)
     return fitted
 
 

@@ -31,7 +31,7 @@ from models.offpolicy.propensity import fit_propensity, training_weights
 from models.training.backtest import train_model
 from models.training.baselines import is_baseline
 from models.training.calibration import TrainedModel
-from models.training.candidates import build_grid
+from models.training.candidates import build_grid, forest_fit_threads
 from models.training.degenerate import drop_degenerate_columns
 from settings.schema import DriftConfig, SplitsConfig, TrainingSections
 
@@ -92,12 +92,13 @@ def train_planning_model(
         if y.nunique() == 2:
             break
     kept, dropped = drop_degenerate_columns(X)
-    estimator = build_grid(training.model, kept.dtypes, FEATURE_CATALOG)[model_group]
+    # Fitted alone: a forest builds its trees on `model.fit_workers` threads (the same model).
+    estimator = forest_fit_threads(build_grid(training.model, kept.dtypes, FEATURE_CATALOG)[
+        model_group], training.model.fit_workers)
     trained = train_model(estimator, kept, y, meta, training.model,
                           sample_weight=planning_weights(tables, districts, model_group, X,
                                                          planning_date, training),
-                          baseline=is_baseline(model_group),
-                          fit_threads=training.model.fit_workers)
+                          baseline=is_baseline(model_group))
     # The drift profile covers every column, dropped ones too: what the data held, not the model.
     return PlanningModel(model_group, trained, dates, label_summary(y), label_cutoff(dates, span),
                          feature_profile(X, drift.bins),
