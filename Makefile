@@ -52,7 +52,7 @@ test: $(BIN)/.synced
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "make test: chromium not installed (needs root and apt-get); its test will skip"
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # Whole runs, and the output writers, killed with SIGKILL at random moments, many times
 # (minutes; .ci/run runs it after `make test`).

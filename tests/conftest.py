@@ -12,6 +12,13 @@ from pipelines.environment import apply_offline_defaults
 apply_offline_defaults()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked `whole_runs` first, in their order: `make test` keeps each module on one
+    worker (`--dist loadfile --no-loadscope-reorder`), so the long ones start at once and the
+    many short ones then fill in until both workers end together."""
+    items.sort(key=lambda item: item.get_closest_marker("whole_runs") is None)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Prefect stops its temporary API servers at exit and logs it at INFO to the stream pytest
     captured and has closed by then ("I/O operation on closed file"): nothing of the tests is

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import mlflow
 import numpy as np
 import pandas as pd
+import pytest
 from support import SHIPPED, tiny_run
 
 from features.training_set import build_scoring_set
@@ -21,6 +22,8 @@ from models.monitoring.drift import (
 from pipelines.flow import vigia_retrain, vigia_scheduled_rank
 from reporting.drift import drift_check_markdown
 from settings.loader import load_config
+
+pytestmark = pytest.mark.whole_runs
 
 THRESHOLDS = load_config(None).drift
 

@@ -28,6 +28,8 @@ from demo_world.generate import generate_world
 from demo_world.writing import write_world
 from settings import inputs
 
+pytestmark = pytest.mark.whole_runs
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKPLACES = 3000
 SMALL_GRID = {

@@ -22,6 +22,8 @@ from cleaning.contract import load_districts
 from cli.main import main as cli_main
 from demo_world.generate import generate_world
 
+pytestmark = pytest.mark.whole_runs
+
 ROOT = Path(__file__).resolve().parent.parent
 END = pd.Timestamp("2026-06-30")
 TINY_GRID = {

@@ -33,6 +33,8 @@ from reporting.planner_report import PlannerLists, write_planning_outputs  # noq
 from settings.catalog import STEP_RESULTS  # noqa: E402
 from settings.loader import load_config, with_overrides  # noqa: E402
 
+pytestmark = pytest.mark.whole_runs
+
 CACHED_TASKS = {"quality-gate", "plan-splits", "backtest-split", "train-for-planning-date"}
 
 

@@ -30,6 +30,8 @@ from models.targeting.lists import (
 from reporting.planner_report import PlannerLists, metric_es, write_planning_outputs
 from settings.schema import ListsConfig
 
+pytestmark = pytest.mark.whole_runs
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 AS_OF = pd.Timestamp("2026-07-01")

@@ -22,6 +22,8 @@ from support import tiny_run
 
 from pipelines.deployments import RANK, RETRAIN, RETRAIN_AND_RANK
 
+pytestmark = pytest.mark.whole_runs
+
 ROOT = Path(__file__).resolve().parent.parent
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 

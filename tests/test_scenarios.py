@@ -35,6 +35,8 @@ from demo_world.writing import write_world
 from evaluation.truth import forced_labour_active, latent_risk, load_truth
 from settings.loader import load_config
 
+pytestmark = pytest.mark.whole_runs
+
 START, END = "2018-07-01", "2026-06-30"
 WORKPLACES = 3000
 SEED = 11

@@ -16,6 +16,8 @@ from pipelines.tasks import Prepared, plan_splits
 from settings.errors import InputError
 from settings.loader import with_overrides
 
+pytestmark = pytest.mark.whole_runs
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Prepared, list, BacktestResult]:

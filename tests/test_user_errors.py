@@ -21,6 +21,8 @@ from demo_world.generate import generate_world
 from demo_world.writing import write_world
 from settings.files import claimed
 
+pytestmark = pytest.mark.whole_runs
+
 
 @pytest.fixture(scope="module", autouse=True)
 def own_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

@@ -45,6 +45,8 @@ from models.training.planning import Contender, score, train_planning_model
 from reporting.estimates import estimates_section, write_estimates
 from settings.loader import with_overrides
 
+pytestmark = pytest.mark.whole_runs
+
 GRID = model_section({"logistic_regression": {"C": [0.5]}}, seed=SHIPPED.model.seed,
                      metrics={"bootstrap_samples": 20})
 
