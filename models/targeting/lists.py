@@ -131,9 +131,9 @@ def eligible_units(scores: pd.DataFrame, registry: WorkplaceRegistry, as_of: pd.
     units = grouped.first()
     units["establishments"] = grouped["workplace_id"].agg(";".join)
     units["n_establishments"] = grouped.size()
-    units["probability"] = 1.0 - grouped["calibrated_probability"].agg(
-        lambda p: float(np.prod(1.0 - p.to_numpy(dtype=float)))
-    )
+    # P(at least one establishment has it); the product runs in the rows' order, as np.prod.
+    units["probability"] = 1.0 - (1.0 - frame["calibrated_probability"].astype(float)).groupby(
+        frame["unit"], sort=False).prod()
     names = registry.districts.set_index("inei")[["departamento", "provincia", "distrito"]]
     units = units.join(names, on="ubigeo").rename(columns={
         "departamento": "department", "provincia": "province", "distrito": "district",
