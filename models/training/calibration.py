@@ -165,10 +165,16 @@ def fit_calibrated(estimator: BaseEstimator, X: pd.DataFrame, y: pd.Series | np.
     )
 
 
+def final_step(estimator: BaseEstimator) -> BaseEstimator:
+    """A Pipeline's last step (the model), or the estimator itself."""
+    steps = getattr(estimator, "steps", None)
+    return steps[-1][1] if steps else estimator
+
+
 def _predicting_on_one_thread(fitted: BaseEstimator) -> BaseEstimator:
     """`fitted`, a random forest (last step) set to predict on one thread whatever it was fitted
     on (`candidates.forest_fit_threads`): threads would add the trees' votes in another order."""
-    forest = getattr(fitted, "steps", [(None, fitted)])[-1][1]
+    forest = final_step(fitted)
     if isinstance(forest, RandomForestClassifier):
         forest.set_params(n_jobs=1)
     return fitted

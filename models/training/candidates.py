@@ -34,6 +34,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from features.catalog import FeatureSpec
 from models.training import binning, forest_sampling
 from models.training.baselines import build_baselines, required_columns
+from models.training.calibration import final_step
 from settings.schema import ModelConfig
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def _estimator(family: str, params: dict[str, Any], numeric: list[str], categori
 def forest_fit_threads(estimator: BaseEstimator, threads: int) -> BaseEstimator:
     """`estimator`, a random forest (last step) building its trees on `threads` threads: the
     same trees as on one, each seeded before they start (`fit_calibrated` predicts on one)."""
-    forest = getattr(estimator, "steps", [(None, estimator)])[-1][1]
+    forest = final_step(estimator)
     if isinstance(forest, RandomForestClassifier):
         forest.set_params(n_jobs=threads)
     return estimator
