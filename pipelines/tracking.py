@@ -28,6 +28,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from models.metrics import NEW_TARGETS_SUFFIX
+from models.monitoring.drift import DriftProfile
 from models.selection.promotion import PromotionDecision
 from reporting.records import RunRecords
 from settings import inputs
@@ -169,7 +170,8 @@ def log_figure(figure: Any, artifact_file: str) -> None:
 
 def log_json(data: Mapping[str, Any], artifact_file: str) -> None:
     """A JSON artifact (feature catalog, validation summary, selection explanation)."""
-    mlflow.log_text(json.dumps(data, indent=2, default=str, ensure_ascii=False), artifact_file)
+    mlflow.log_text(json.dumps(dict(data), indent=2, default=str, ensure_ascii=False),
+                    artifact_file)
 
 
 def load_run_json(run_id: str, artifact_file: str) -> dict[str, Any]:
@@ -235,10 +237,10 @@ def set_version_tags(model_version: ModelVersion, tags: Mapping[str, str]) -> No
 
 
 def load_training_profile(run_id: str,
-                          artifact: str = inputs.FEATURE_PROFILE.name) -> dict[str, Any] | None:
+                          artifact: str = inputs.FEATURE_PROFILE.name) -> DriftProfile | None:
     """A training profile (features, or scores) logged with a version's run; None without one."""
     try:
-        return load_run_json(run_id, artifact)
+        return DriftProfile(load_run_json(run_id, artifact))
     except (MlflowException, OSError):
         return None
 
@@ -287,9 +289,9 @@ class Champion:
 
     model: Any
     info: ChampionInfo
-    profile: dict[str, Any] | None
-    scoring_profile: dict[str, Any] | None = None
-    score_profile: dict[str, Any] | None = None
+    profile: DriftProfile | None
+    scoring_profile: DriftProfile | None = None
+    score_profile: DriftProfile | None = None
 
     @property
     def calibrated(self) -> bool:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from support import SHIPPED
 
-from models.monitoring.drift import drift_failures, drift_table, feature_profile
+from models.monitoring.drift import DriftProfile, drift_failures, drift_table, feature_profile
 from models.selection.gate import drift_check
 from models.training.planning import Contender
 from settings.loader import load_config
@@ -32,18 +32,19 @@ def frame(seed: int, n: int = 4000, shift: float = 0.0, missing: float = 0.0,
 
 
 @pytest.fixture(scope="module")
-def profile() -> dict:
-    # Round trip through JSON: the profile is stored as an MLflow artifact.
-    return json.loads(json.dumps(feature_profile(frame(0), BINS)))
+def profile() -> DriftProfile:
+    # Round trip through JSON, as `tracking.log_json` stores it and `load_training_profile` reads
+    # it back.
+    return DriftProfile(json.loads(json.dumps(dict(feature_profile(frame(0), BINS)))))
 
 
-def test_same_process_does_not_drift(profile: dict) -> None:
+def test_same_process_does_not_drift(profile: DriftProfile) -> None:
     table = drift_table(profile, frame(1))
     assert table["psi"].max() < 0.02
     assert drift_failures(table, THRESHOLDS) == []
 
 
-def test_strong_shift_missing_values_and_new_categories_are_named(profile: dict) -> None:
+def test_strong_shift_missing_values_and_new_categories_are_named(profile: DriftProfile) -> None:
     table = drift_table(profile, frame(1, shift=1.5, missing=0.3, sectors=("01", "99")))
     failures = " | ".join(drift_failures(table, THRESHOLDS))
     assert "workers PSI" in failures and "complaints_3y PSI" in failures
@@ -70,12 +71,12 @@ def test_an_area_rate_whose_large_area_moves_a_little_is_shown_not_failed() -> N
     assert "infraction_rate_own PSI" in " | ".join(drift_failures(renamed, THRESHOLDS))
 
 
-def test_a_feature_gone_from_the_data_fails(profile: dict) -> None:
+def test_a_feature_gone_from_the_data_fails(profile: DriftProfile) -> None:
     table = drift_table(profile, frame(1).drop(columns=["workers"]))
     assert "workers is missing from the new data" in drift_failures(table, THRESHOLDS)
 
 
-def test_the_drift_check_fails_on_drift_and_when_it_cannot_measure(profile: dict) -> None:
+def test_the_drift_check_fails_on_drift_and_when_it_cannot_measure(profile: DriftProfile) -> None:
     config, champion = load_config(None), Contender("model", pd.Timestamp("2025-01-01"), "g")
     drifted = drift_table(profile, frame(1, shift=1.5))
     ok, failures = drift_check(drifted, champion, config)
@@ -86,7 +87,7 @@ def test_the_drift_check_fails_on_drift_and_when_it_cannot_measure(profile: dict
     assert drift_check(drifted, None, config) == (None, [])
 
 
-def test_profile_against_profile_matches_the_frame_comparison(profile: dict) -> None:
+def test_profile_against_profile_matches_the_frame_comparison(profile: DriftProfile) -> None:
     """The next run compares profiles only; its PSI stays close to the exact one."""
     for newer in (frame(1), frame(1, shift=1.5, missing=0.3, sectors=("01", "99"))):
         exact = drift_table(profile, newer).set_index("feature")

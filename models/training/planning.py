@@ -26,7 +26,7 @@ from features.training_set import (
     build_scoring_set,
     build_training_set,
 )
-from models.monitoring.drift import feature_profile, score_profile
+from models.monitoring.drift import DriftProfile, feature_profile, score_profile
 from models.offpolicy.propensity import fit_propensity, training_weights
 from models.training.backtest import train_model
 from models.training.baselines import is_baseline
@@ -45,12 +45,12 @@ class PlanningModel:
     train_as_of_dates: list[pd.Timestamp]
     training_labels: dict[str, float]
     label_cutoff: pd.Timestamp  # end of the newest label window it trained on
-    profile: dict[str, Any]  # models.monitoring.drift profile of its training frame
+    profile: DriftProfile  # models.monitoring.drift profile of its training frame
     # models.monitoring.drift profiles of every workplace at its newest training as-of date and
     # of its scores on them (`population_profiles`): what later listings compare their planning
     # date's data and the champion's scores with.
-    scoring_profile: dict[str, Any]
-    score_profile: dict[str, Any]
+    scoring_profile: DriftProfile
+    score_profile: DriftProfile
     dropped_columns: dict[str, str]  # degenerate feature columns left out, with why
 
 
@@ -109,7 +109,7 @@ def train_planning_model(
 
 def population_profiles(model: Any, tables: dict[str, pd.DataFrame], districts: pd.DataFrame,
                         as_of: pd.Timestamp, area_prior_strength: float,
-                        bins: int) -> tuple[dict[str, Any], dict[str, Any]]:
+                        bins: int) -> tuple[DriftProfile, DriftProfile]:
     """Drift profiles of EVERY workplace's features at `as_of` (the newest training as-of date)
     and of `model`'s scores on them: the population a listing scores, as the model last learnt
     from it. Not the training rows (inspected workplaces only, a different population that
