@@ -125,8 +125,8 @@ def test_the_backtest_reports_new_targets_apart_and_selects_on_the_current_metri
         scored = scores.loc[scores["split"] == split, "workplace_id"].unique()
         assert len(window.labels) == labels["new_target"].reindex(scored).sum()
     only_old = select_model(SelectionEvidence.from_backtest(
-        type(backtest)(old, backtest.test_scores, backtest.test_labels, backtest.top_lists,
-                       backtest.training), capacity), config.selection)
+        type(backtest)(old, backtest.test_scores, backtest.test_labels, backtest.training),
+        capacity), config.selection)
     assert only_old.model_group == wired["selection"].model_group
 
 

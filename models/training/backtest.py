@@ -48,14 +48,14 @@ GridFactory = Callable[[pd.Series], Mapping[str, BaseEstimator]]
 
 @dataclass
 class BacktestResult:
-    """Long metric table, per-split test scores, top-k lists and training counts."""
+    """Long metric table (the top-k lists' stability across splits included), per-split test
+    scores, test labels and training counts."""
 
     metrics: pd.DataFrame
     test_scores: pd.DataFrame  # split, model_group, workplace_id, score
     # split, workplace_id, label (NaN: not inspected in the window), new_target (no finding
     # documented before the window: `features.labels.known_cases`)
     test_labels: pd.DataFrame
-    top_lists: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     training: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def newest_split(self) -> str:
@@ -304,7 +304,6 @@ def combine_splits(splits: list[SplitResult]) -> BacktestResult:
         metrics=metrics,
         test_scores=stacked_scores([f for split in splits for f in split.test_scores]),
         test_labels=pd.concat([split.test_labels for split in splits], ignore_index=True),
-        top_lists=top_lists,
         training=pd.DataFrame([row for split in splits for row in split.training]),
     )
 
