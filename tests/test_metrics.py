@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import models.metrics as metrics_module
 from models.metrics import (
     METRICS,
     Resamples,
@@ -93,6 +95,22 @@ def test_top_k_ids_are_the_head_of_the_full_ranking() -> None:
         assert top_k_ids(scores, k) == full[:k], trial
     with pytest.raises(ValueError, match="NaN"):
         top_k_ids(pd.Series([0.5, np.nan, 0.1], index=["a", "b", "c"]), 1)
+
+
+def test_tie_keys_are_the_sha256_of_the_id_text_whatever_the_memo_holds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memo of keys never changes a key: ids as text, numbers or repeated, lists longer than
+    what it remembers, lists half known."""
+    def sha256_key(value: object) -> int:
+        return int.from_bytes(hashlib.sha256(str(value).encode()).digest()[:8], "big")
+
+    monkeypatch.setattr(metrics_module, "_TIE_KEYS", metrics_module._TieKeyMemo())
+    monkeypatch.setattr(metrics_module._TieKeyMemo, "limit", 5)
+    lists = [["b", "a", "b"], [7, "c", 2.5], ["a", "d", "e", "f"], [f"x{i}" for i in range(8)],
+             ["a", "x1", "b"], []]
+    for ids in lists:
+        assert stable_tie_key(ids).tolist() == [sha256_key(i) for i in ids]
+        assert stable_tie_key(pd.Index(ids, dtype=object)).tolist() == [sha256_key(i) for i in ids]
 
 
 def test_ties_at_cut_is_zero_when_the_cut_falls_between_distinct_scores() -> None:
