@@ -22,6 +22,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
@@ -69,6 +70,14 @@ def monotonic_constraints(numeric_columns: list[str],
     }
 
 
+def median_of_present(values: np.ndarray) -> float:
+    """A column's median imputation value: SimpleImputer's "median" (0 for a column with no
+    value, as `keep_empty_features` makes it), computed by partitioning the present values
+    instead of the library's masked sort of the whole matrix (4.5 of a 500,000-workplace
+    logistic regression's 17 s fit)."""
+    return float(np.median(values)) if len(values) else 0.0
+
+
 def _categorical_ordinal() -> OrdinalEncoder:
     return OrdinalEncoder(
         handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
@@ -79,7 +88,7 @@ def _preprocessor(numeric: list[str], categorical: list[str], family: str) -> Co
     """Column preprocessing per family; the output keeps the raw feature names."""
     if family == "logistic_regression":
         numeric_steps = Pipeline([
-            ("impute", SimpleImputer(strategy="median", add_indicator=True,
+            ("impute", SimpleImputer(strategy=median_of_present, add_indicator=True,
                                      keep_empty_features=True)),
             ("scale", StandardScaler()),
         ])
@@ -87,7 +96,7 @@ def _preprocessor(numeric: list[str], categorical: list[str], family: str) -> Co
             handle_unknown="infrequent_if_exist", min_frequency=20, sparse_output=False
         )
     elif family == "random_forest":
-        numeric_steps = SimpleImputer(strategy="median", keep_empty_features=True)
+        numeric_steps = SimpleImputer(strategy=median_of_present, keep_empty_features=True)
         categorical_step = _categorical_ordinal()
     else:  # hist_gradient_boosting handles NaN natively
         numeric_steps = "passthrough"
