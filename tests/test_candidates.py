@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.impute import SimpleImputer
 from support import model_section
+from threadpoolctl import threadpool_info
 
 from features.catalog import FEATURE_CATALOG, FeatureSpec
 from models.training.baselines import CountBaseline, RandomBaseline, SectorRegionPrior
@@ -118,6 +119,13 @@ def test_median_imputation_fills_what_the_library_median_fills() -> None:
     library, ours = (imputer.fit(X) for imputer in imputers)
     np.testing.assert_array_equal(ours.statistics_, library.statistics_)
     np.testing.assert_array_equal(ours.transform(X), library.transform(X))
+
+
+def test_blas_runs_on_one_thread_once_the_grid_is_imported() -> None:
+    """Matrix products sum in one order on any machine: a logistic regression's coefficients do
+    not depend on the number of cores."""
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
 
 
 def test_tree_pipelines_encode_categoricals_as_numbers() -> None:
