@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.impute import SimpleImputer
 from support import model_section
 from threadpoolctl import threadpool_info
 
@@ -16,7 +15,6 @@ from models.training.candidates import (
     build_candidates,
     build_grid,
     forest_fit_threads,
-    median_of_present,
     split_columns,
 )
 
@@ -104,21 +102,6 @@ def test_a_forest_fitted_on_threads_is_the_forest_fitted_on_one(calibration: dic
     assert underlying_pipeline(threaded.model)[-1].n_jobs == 1
     np.testing.assert_array_equal(threaded.model.predict_proba(X),
                                   alone.model.predict_proba(X))
-
-
-def test_median_imputation_fills_what_the_library_median_fills() -> None:
-    """`median_of_present` is SimpleImputer's "median" to the last bit: odd and even counts of
-    present values, ties, a column with no value (0 with `keep_empty_features`)."""
-    rng = np.random.default_rng(3)
-    X = rng.normal(size=(1001, 6)).round(2)
-    X[rng.random(X.shape) < 0.3] = np.nan
-    X[:, 4] = np.nan
-    X[::2, 5] = np.nan  # 500 present values: the mean of the two middle ones
-    imputers = [SimpleImputer(strategy=strategy, keep_empty_features=True, add_indicator=True)
-                for strategy in ("median", median_of_present)]
-    library, ours = (imputer.fit(X) for imputer in imputers)
-    np.testing.assert_array_equal(ours.statistics_, library.statistics_)
-    np.testing.assert_array_equal(ours.transform(X), library.transform(X))
 
 
 def test_blas_runs_on_one_thread_once_the_grid_is_imported() -> None:
