@@ -62,8 +62,8 @@ def _sha256_key(workplace_id: str) -> int:
 class _TieKeyMemo:
     """Every id's tie key computed once per process and a whole list's keys found in one hash
     table pass: every candidate of every window ranks the same workplaces, and a dictionary
-    lookup per id was a third of each metric table at 500,000 workplaces. Threads (the grid's
-    candidates) read one snapshot and replace it whole under the lock."""
+    lookup per id took 0.25 s of each window's 1.85 s of metric tables at 500,000 workplaces.
+    Threads (the grid's candidates) read one snapshot and replace it whole under the lock."""
 
     limit = 1 << 21  # ids remembered; a larger new list starts the memo over
 
