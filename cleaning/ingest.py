@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -229,7 +230,24 @@ def _read_csv(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         message = " ".join(str(exc).split())
         raise DataContractError(f"{path.name}: {message} [rule file_unreadable]") from exc
+    _require_one_line_rows(frame, path)
     return _number_rows(frame)
+
+
+def _require_one_line_rows(frame: pd.DataFrame, path: Path) -> None:
+    """Stop when a quoted field holds a line break: an unbalanced quote (a damaged export)
+    makes the CSV reader join the following lines into one row, which would lose rows silently
+    and shift every later row number away from its line."""
+    text = frame.select_dtypes(include=["str", "object"])
+    spans = np.zeros(len(frame), dtype=bool)
+    for column in text.columns:
+        spans |= text[column].str.contains("[\r\n]", regex=True, na=False).to_numpy(dtype=bool)
+    if spans.any():
+        line = 2 + int(np.flatnonzero(spans)[0])  # the header is line 1
+        raise DataContractError(
+            f"{path.name}: the row starting on line {line} has a quoted field running over "
+            "several lines (an unbalanced quote?); every row must be one line "
+            "[rule file_unreadable]")
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

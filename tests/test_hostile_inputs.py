@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cleaning.quality import validate_inputs
@@ -69,6 +69,8 @@ KINDS = ["bytes", "nul", "huge", "bom", "quote", "duplicated_header", "extra_hea
          "formula"]
 
 
+# Found by a generated run: the quote paired with one in a later line's quoted address.
+@example(table="workplaces", kind="quote", where=0.8515625, payload=b"\x00")
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=st.sampled_from(TABLES), kind=st.sampled_from(KINDS),

@@ -182,6 +182,19 @@ def test_too_many_fields_on_a_line_stops_naming_the_line(tmp_path: Path) -> None
         load_raw_tables(folder, None)
 
 
+def test_an_unbalanced_quote_that_joins_lines_stops_naming_the_line(tmp_path: Path) -> None:
+    """A quote opened in one row and closed in a later one would make those lines one row."""
+    folder = write_canonical(canonical_world(), tmp_path)
+    path = folder / "complaints.csv"
+    lines = path.read_text().splitlines()
+    lines[3] = lines[3].replace(",", ',"', 1)
+    lines[5] = lines[5].replace(",", ',"', 1)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataContractError, match=r"complaints\.csv: the row starting on line 4 "
+                                                r"has a quoted field running over several lines"):
+        load_raw_tables(folder, None)
+
+
 def test_si_no_booleans_become_true_false(tmp_path: Path) -> None:
     world = canonical_world()
     world["complaints"]["anonymous"] = ["Si", " NO "] * 10
