@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from cleaning.contract import isin_text
@@ -53,8 +54,8 @@ class FeatureMemo:
             inspections = self.tables["inspections"]
             decided = inspections.loc[decided_in_window(inspections, key[0], key[1]),
                                       "workplace_id"].astype(str)
-            X = features_as_of(self.inputs, key[0], area_prior_strength)
-            self._frames[key] = X[isin_text(X.index, decided)]
+            rows = np.flatnonzero(isin_text(self.inputs.static.index, decided))
+            self._frames[key] = features_as_of(self.inputs, key[0], area_prior_strength, rows)
         return self._frames[key]
 
 

@@ -8,7 +8,12 @@ import pytest
 from support import PRIOR
 from worlds import make_clean_tables
 
-from features.build import build_features, district_context
+from features.build import (
+    build_features,
+    district_context,
+    features_as_of,
+    prepare_feature_inputs,
+)
 from features.catalog import FEATURE_CATALOG
 from features.catalog_doc import FEATURES_DOC, render_features_doc
 
@@ -148,3 +153,29 @@ def test_district_context_imputes_missing_values_from_the_province(districts) ->
         assert value == pytest.approx(expected)
     may_be_nan = ["days_since_last_inspection", "days_since_last_complaint"]
     assert not f.drop(columns=may_be_nan).select_dtypes("number").isna().any().any()
+
+
+def test_features_for_some_workplaces_are_those_rows_of_every_workplace(tables, districts) -> None:
+    """The training memo builds only the labelled rows: they must be the full frame's rows,
+    area and company columns included (those still read every workplace)."""
+    inputs = prepare_feature_inputs(tables, districts)
+    every = features_as_of(inputs, AS_OF, PRIOR)
+    rows = np.random.default_rng(0).choice(len(every), size=40, replace=False)
+    rows.sort()
+    pd.testing.assert_frame_equal(features_as_of(inputs, AS_OF, PRIOR, rows), every.iloc[rows],
+                                  check_exact=True)
+    assert features_as_of(inputs, AS_OF, PRIOR, rows[:0]).empty
+
+
+def test_the_order_of_event_rows_does_not_change_any_feature(tables, districts) -> None:
+    """Events are grouped by workplace before the sums, keeping each workplace's own order:
+    shuffling the tables' rows may move a float sum's last bit, nothing more; the counts
+    stay exact."""
+    rng = np.random.default_rng(1)
+    shuffled = {name: table.sample(frac=1.0, random_state=rng) if name != "workplaces"
+                else table for name, table in tables.items()}
+    before = build_features(tables, districts, AS_OF, area_prior_strength=PRIOR)
+    after = build_features(shuffled, districts, AS_OF, area_prior_strength=PRIOR)
+    pd.testing.assert_frame_equal(after, before, check_exact=False, rtol=1e-12)
+    counts = [name for name in before if name.startswith(("inspections", "complaints"))]
+    pd.testing.assert_frame_equal(after[counts], before[counts], check_exact=True)
