@@ -285,13 +285,17 @@ def bootstrap_weights(n: int, n_samples: int, seed: int) -> np.ndarray:
     """Seeded bootstrap resamples of n workplaces as copy counts, one row per resample.
 
     Drawn once per scored list and shared by every metric, so intervals of different metrics
-    come from the same resamples (and the draw costs once, not once per metric).
+    come from the same resamples (and the draw costs once, not once per metric). The counts
+    are whole numbers held as uint16 (a workplace drawn 65,536 times in a resample is beyond
+    any real chance); take the rows you need, then make them floats, as `Resamples` does. At
+    500,000 workplaces a draw is 200 MB written once: float32 rows stacked from a list wrote
+    400 MB twice, and fresh memory's page faults made that grow faster than the rows.
     """
     rng = np.random.default_rng(seed)
-    return np.stack([
-        np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float32)
-        for _ in range(n_samples)
-    ]) if n_samples > 0 else np.empty((0, n), dtype=np.float32)
+    weights = np.empty((n_samples, n), dtype=np.uint16)
+    for row in weights:
+        row[:] = np.bincount(rng.integers(0, n, n), minlength=n)
+    return weights
 
 
 @dataclass
@@ -319,7 +323,8 @@ class Resamples:
         """Per resample and labelled row: the copies of every row ranked before it (the copies
         between consecutive labelled rows, summed once, then accumulated)."""
         positions = np.flatnonzero(self.ranking.labelled)
-        between = np.add.reduceat(self.weights, np.r_[0, positions], axis=1)[:, :len(positions)]
+        between = np.add.reduceat(self.weights, np.r_[0, positions], axis=1,
+                                  dtype=float)[:, :len(positions)]
         if len(positions) and positions[0] == 0:  # reduceat gives row 0 itself, not nothing
             between[:, 0] = 0
         return np.cumsum(between, axis=1, dtype=float)
@@ -388,7 +393,7 @@ def score_table(y_true: pd.Series, scores: pd.Series, capacity: int, *,
 
     `resample_counts`: `bootstrap_weights(len(scores), n_bootstrap, seed)` drawn already. Copy
     counts go to rank positions, so one draw serves every list of the same length: a backtest
-    window's candidates share it (at 500,000 workplaces each draw is 400 MB and 1.4 s).
+    window's candidates share it (at 500,000 workplaces each draw is 200 MB and about 0.6 s).
     """
     labels = y_true.reindex(scores.index).astype(float)
     ranking = rank(labels, scores)

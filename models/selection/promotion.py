@@ -118,11 +118,10 @@ def paired_comparison(labels: pd.Series, challenger: pd.Series, champion: pd.Ser
     positions = [ids.get_indexer(r.ids) for r in rankings]
     sign = 1.0 if greater_is_better(metric_name) else -1.0
     values = [metric.function(r, k, None) for r in rankings]
-    weights = bootstrap_weights(len(ids), n_samples, seed).astype(float)
     differences = np.array([
-        metric.function(rankings[0], k, w[positions[0]])
-        - metric.function(rankings[1], k, w[positions[1]])
-        for w in weights
+        metric.function(rankings[0], k, w[positions[0]].astype(float))
+        - metric.function(rankings[1], k, w[positions[1]].astype(float))
+        for w in bootstrap_weights(len(ids), n_samples, seed)
     ]) * sign
     defined = differences[~np.isnan(differences)]
     low = high = math.nan
