@@ -15,6 +15,7 @@ from models.selection.choose import (
     pooled_metric,
     select_model,
     top_k_stability,
+    window_score_table,
 )
 
 CONFIG = SHIPPED.selection.model_copy(update={
@@ -235,3 +236,38 @@ def test_a_windows_top_rows_are_the_head_of_its_full_order() -> None:
         assert window.order("g", labelled_only=True) is not None  # cached next to the top rows
         np.testing.assert_array_equal(window.top("g", k),
                                       window.order("g", labelled_only=False)[:k])
+
+
+@pytest.mark.parametrize("shape", ["backtest", "shuffled", "missing", "duplicate", "one"])
+def test_a_windows_score_table_is_the_pivot_of_its_rows(shape: str) -> None:
+    """The table is built from blocks when every candidate lists the same workplaces in the
+    same order (the backtest's own output); any other shape must still give pivot's table,
+    and duplicate ids pivot's error."""
+    from models.training.backtest import stacked_scores
+    rng = np.random.default_rng(4)
+    ids = pd.Series([f"w{i:03d}" for i in rng.permutation(60)], dtype="str")
+    groups = ["m", "b", "x"] if shape != "one" else ["m"]
+    frames = []
+    for group in groups:
+        own = ids.copy()
+        if group == "x" and shape == "shuffled":
+            own = own.sample(frac=1.0, random_state=0).reset_index(drop=True)
+        if group == "x" and shape == "missing":
+            own = own.iloc[:-5]
+        if shape == "duplicate":  # every candidate the same list, one id twice
+            own = own.where(own.index != 3, own.iloc[0])
+        frames.append(pd.DataFrame({
+            "split": pd.Categorical.from_codes(np.zeros(len(own), np.int8), ["2025-01-01"]),
+            "model_group": pd.Categorical.from_codes(np.zeros(len(own), np.int8), [group]),
+            "workplace_id": own, "score": np.round(rng.random(len(own)), 1)}))
+    for frame in (stacked_scores(frames), pd.concat(frames, ignore_index=True)):
+        if shape == "duplicate":
+            with pytest.raises(ValueError, match="duplicate"):
+                frame.pivot(index="workplace_id", columns="model_group", values="score")
+            with pytest.raises(ValueError, match="duplicate"):
+                window_score_table(frame)
+            continue
+        pd.testing.assert_frame_equal(
+            window_score_table(frame),
+            frame.pivot(index="workplace_id", columns="model_group", values="score"),
+            check_exact=True)
