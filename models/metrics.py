@@ -347,6 +347,8 @@ class Resamples:
         `average_precision_score` with the counts as sample weights up to float rounding."""
         w, positives = self.labelled_weights, self.labelled.positives
         scores = self.labelled.scores
+        if not len(scores):  # nobody inspected in the window: no positive, as sklearn's NaN
+            return np.full(len(w), np.nan)
         last_of_tie = np.r_[np.flatnonzero(np.diff(scores) != 0), len(scores) - 1]
         true = np.cumsum(w * positives, axis=1)[:, last_of_tie]
         false = np.cumsum(w * ~positives, axis=1)[:, last_of_tie]

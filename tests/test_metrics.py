@@ -185,6 +185,17 @@ def test_score_table_reports_counts_intervals_and_directions() -> None:
     assert not table.set_index("metric").loc["brier_score", "greater_is_better"]
 
 
+def test_a_window_where_nobody_was_inspected_gives_undefined_metrics_not_an_error() -> None:
+    """A gap in the inspection record (visits suspended for months) leaves a test window with
+    no labelled workplace: every metric and interval is NaN, the counts say why."""
+    ids = [f"W{i}" for i in range(30)]
+    s = series(np.linspace(0.0, 1.0, 30), ids)
+    table = score_table(series([np.nan] * 30, ids), s, capacity=5, top_percents=(10,),
+                        n_bootstrap=20, seed=1, confidence=0.9).set_index("metric")
+    assert table[["value", "ci_low", "ci_high"]].isna().all().all()
+    assert (table["n_labelled"] == 0).all() and (table["n_ranked"] == 30).all()
+
+
 def test_one_draw_serves_every_list_of_the_same_length() -> None:
     """A backtest window draws its resamples once for all candidates: each candidate's table
     must equal the one it would draw itself, whatever order its scores rank the rows in."""
