@@ -137,19 +137,18 @@ def window_score_table(frame: pd.DataFrame) -> pd.DataFrame:
     codes, groups = pd.factorize(frame["model_group"], sort=True)
     rows = len(frame) // max(len(groups), 1)
     ids = frame["workplace_id"].array
-    blocks = codes.reshape(len(groups), rows) if len(groups) * rows == len(frame) else None
-    if (blocks is None or rows == 0 or not (blocks == blocks[:, :1]).all()
-            or not all(ids[start:start + rows].equals(ids[:rows])
-                       for start in range(rows, len(frame), rows))):
+    first = ids[:rows]
+    if not (rows and len(groups) * rows == len(frame)
+            and (codes.reshape(len(groups), rows) == codes[::rows, None]).all()
+            and all(ids[start:start + rows].equals(first)
+                    for start in range(rows, len(frame), rows))
+            and pd.Index(first).is_unique):
         return frame.pivot(index="workplace_id", columns="model_group", values="score")
-    order = np.argsort(ids[:rows])
-    index = pd.Index(ids[:rows].take(order), name="workplace_id")
-    if index.has_duplicates:
-        return frame.pivot(index="workplace_id", columns="model_group", values="score")
+    order = np.argsort(first)
     scores = frame["score"].to_numpy().reshape(len(groups), rows)[:, order]
     by_group = np.empty_like(scores)
     by_group[codes[::rows]] = scores
-    return pd.DataFrame(by_group.T, index=index,
+    return pd.DataFrame(by_group.T, index=pd.Index(first.take(order), name="workplace_id"),
                         columns=pd.Index(groups, name="model_group"))
 
 
