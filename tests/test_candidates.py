@@ -122,6 +122,19 @@ def test_tree_pipelines_encode_categoricals_as_numbers() -> None:
         assert all(pd.api.types.is_numeric_dtype(t) for t in transformed.dtypes), name
 
 
+def test_the_logistic_regression_reads_the_array_its_preprocessing_stacked() -> None:
+    """A frame there would be copied once more into the array the solver reads, while the frame
+    is still held (0.44 GiB more per fit at 500,000 workplaces); the names SHAP reports stay."""
+    X, y, as_of = synthetic_training(dates=1)
+    name, pipeline = next((n, p) for n, p in build_candidates(TINY_GRID, X.dtypes, CATALOG).items()
+                          if n.startswith("logistic"))
+    labelled = ~np.isnan(y)
+    pipeline.fit(X[labelled], y[labelled])
+    transformed = pipeline[:-1].transform(X)
+    assert isinstance(transformed, np.ndarray) and transformed.flags.c_contiguous
+    assert transformed.shape[1] == len(pipeline[:-1].get_feature_names_out())
+
+
 @pytest.mark.parametrize("family", ["hist_gradient_boosting", "random_forest"])
 def test_score_never_drops_when_a_monotonic_feature_increases(family: str) -> None:
     X, y, as_of = synthetic_training()

@@ -78,12 +78,22 @@ def raw_feature_of_columns(preprocess: ColumnTransformer) -> dict[str, str]:
     return mapping
 
 
+def _preprocessed(preprocess: Pipeline, X: pd.DataFrame) -> pd.DataFrame:
+    """`X` through the pipeline's preprocessing, as a frame of its output columns (the logistic
+    regression's preprocessing outputs an array, candidates.py)."""
+    transformed = preprocess.transform(X)
+    if isinstance(transformed, pd.DataFrame):
+        return transformed
+    return pd.DataFrame(transformed, index=X.index,
+                        columns=preprocess[-1].get_feature_names_out())
+
+
 def _background(transformed: pd.DataFrame, background: pd.DataFrame | None,
                 preprocess: Pipeline, rows: int, seed: int) -> pd.DataFrame:
     """A sample of at most `rows` preprocessed rows that stands for the population."""
     if background is not None and len(background) > rows:
         background = background.sample(rows, random_state=seed)
-    frame = transformed if background is None else preprocess.transform(background)
+    frame = transformed if background is None else _preprocessed(preprocess, background)
     return frame.sample(rows, random_state=seed) if len(frame) > rows else frame
 
 
@@ -100,10 +110,7 @@ def explain(model: object, X: pd.DataFrame, background: pd.DataFrame | None = No
     transformer = preprocess[-1]
     if not isinstance(transformer, ColumnTransformer):
         raise TypeError("the pipeline's preprocessing must end in a ColumnTransformer")
-    transformed = preprocess.transform(X)
-    if not isinstance(transformed, pd.DataFrame):
-        transformed = pd.DataFrame(transformed, index=X.index,
-                                   columns=transformer.get_feature_names_out())
+    transformed = _preprocessed(preprocess, X)
     matrix = transformed.to_numpy(dtype=float)
 
     if isinstance(estimator, HistGradientBoostingClassifier):

@@ -11,8 +11,9 @@ Families (config `model.families`, each key a list of values; the grid is their 
 
 Class imbalance is handled with class weights (never oversampling); probabilities are
 calibrated afterwards on a later slice of the training history (models/training/calibration.py).
-Preprocessing keeps original feature names (`verbose_feature_names_out=False`) and outputs
-pandas, so `pipeline[:-1].get_feature_names_out()` names what SHAP explains.
+Preprocessing keeps original feature names (`verbose_feature_names_out=False`), so
+`pipeline[:-1].get_feature_names_out()` names what SHAP explains; the trees' preprocessing
+outputs pandas, the logistic regression's one array (what its solver reads).
 """
 
 from __future__ import annotations
@@ -104,7 +105,10 @@ def _preprocessor(numeric: list[str], categorical: list[str], family: str) -> Co
         [("numeric", numeric_steps, numeric), ("categorical", categorical_step, categorical)],
         verbose_feature_names_out=False,
     )
-    return transformer.set_output(transform="pandas")
+    # The logistic regression's solver reads one float array: stacked as an array here, not a
+    # frame it would copy into one again (0.44 GiB more per fit at 500,000 workplaces).
+    return transformer if family == "logistic_regression" else transformer.set_output(
+        transform="pandas")
 
 
 def _estimator(family: str, params: dict[str, Any], numeric: list[str], categorical: list[str],
