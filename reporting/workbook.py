@@ -125,13 +125,18 @@ def _cell_value(column: str, value: object, row: Mapping[str, Any]) -> object:
 
 
 def _write_rows(sheet: Worksheet, columns: list[str], rows: pd.DataFrame) -> None:
-    """Rows under the headers, formatted, exploration filled, reasons wrapped."""
-    for _, row in rows.iterrows():
+    """Rows under the headers, formatted, exploration filled, reasons wrapped.
+
+    Each column's alignment is made once, and cells are reached by row and column number:
+    `sheet.max_row` and `sheet[row]` scan every cell written so far (quadratic in a long list)."""
+    alignments = {column: Alignment(vertical="top", wrap_text=column in (
+        "reasons", "name", "address", "last_inspection_result", *REASONS)) for column in columns}
+    for number, (_, row) in enumerate(rows.iterrows(), start=sheet.max_row + 1):
         sheet.append([_cell_value(c, row.get(c), row) for c in columns])
-        for column, cell in zip(columns, sheet[sheet.max_row], strict=False):
+        for index, column in enumerate(columns, start=1):
+            cell = sheet.cell(row=number, column=index)
             cell.number_format = NUMBER_FORMATS.get(column, cell.number_format)
-            cell.alignment = Alignment(vertical="top", wrap_text=column in (
-                "reasons", "name", "address", "last_inspection_result", *REASONS))
+            cell.alignment = alignments[column]
             if row["selection"] == EXPLORATION:
                 cell.fill = EXPLORATION_FILL
 
