@@ -410,17 +410,23 @@ def _page(title: str, body: str, single_office: bool = False) -> str:
     )
 
 
-def _territory_map(office: str, rows: pd.DataFrame, districts: pd.DataFrame) -> str:
-    """The map of an office's visits over its districts (a list with no territory: the country)."""
+def _territory_maps(target: pd.DataFrame, districts: pd.DataFrame) -> dict[str, str]:
+    """Each list's map of its visits over its districts (a list with no territory: the
+    country), under "" the national map of every visit: drawn once, though the national report,
+    the office's report and its first page each show it."""
     coordinates = districts.set_index("inei")[["longitude", "latitude"]]
     located = districts.dropna(subset=["longitude", "latitude"])
-    territory = (located if office not in set(office_of(located["inei"]))
-                 else located[office_of(located["inei"]) == office])
-    return _office_map(rows, territory, coordinates)
+    located_offices = office_of(located["inei"])
+    maps = {"": _office_map(target, located, coordinates)}
+    for office, rows in target.groupby("office", sort=False):
+        in_office = located_offices == office
+        maps[str(office)] = _office_map(rows, located[in_office] if in_office.any() else located,
+                                        coordinates)
+    return maps
 
 
-def _office_section(office: str, rows: pd.DataFrame, yields: pd.DataFrame,
-                    districts: pd.DataFrame, team_rows: pd.DataFrame | None) -> str:
+def _office_section(office: str, rows: pd.DataFrame, yields: pd.DataFrame, map_html: str,
+                    team_rows: pd.DataFrame | None) -> str:
     """One office's list: expected yield, exploration note, map and legend, table, team context."""
     parts = [
         f'<section class="oficina" id="of-{html.escape(office)}">'
@@ -430,7 +436,7 @@ def _office_section(office: str, rows: pd.DataFrame, yields: pd.DataFrame,
     if (rows["selection"] == EXPLORATION).any():
         parts.append(f'<p class="nota-exploracion">{html.escape(EXPLORATION_NOTE_ES)}</p>')
     parts.append(f'<div class="fila"><figure class="mapa-fig">'
-                 f"{_territory_map(office, rows, districts)}{LEGEND}</figure>"
+                 f"{map_html}{LEGEND}</figure>"
                  f"{_table_html(rows)}</div>")
     if team_rows is not None and len(team_rows):
         team = str(team_rows["office_name"].iloc[0])
@@ -457,7 +463,7 @@ def _national_summary(target: pd.DataFrame, yields: pd.DataFrame) -> str:
 
 
 def _html(target: pd.DataFrame, yields: pd.DataFrame, validation: Mapping[str, Any],
-          districts: pd.DataFrame, scores: pd.Series, figures: Mapping[str, Figure],
+          maps: Mapping[str, str], scores: pd.Series, figures: Mapping[str, Figure],
           as_of: str, front: str) -> str:
     """The national report for headquarters: the one-page summary (`front`), method,
     validation, every list."""
@@ -467,7 +473,7 @@ def _html(target: pd.DataFrame, yields: pd.DataFrame, validation: Mapping[str, A
     )
     cut = float(target.loc[target["selection"] == "modelo", "score"].min()) if len(target) else 0
     sections = "".join(  # the team's own section replaces its context in each office here
-        _office_section(str(office), rows, yields, districts, None)
+        _office_section(str(office), rows, yields, maps[str(office)], None)
         for office, rows in target.groupby("office", sort=False)
     )
     return _page(f"Lista priorizada {as_of}", (
@@ -490,12 +496,12 @@ def _team_rows_in(target: pd.DataFrame, team_code: str | None, office: str) -> p
 
 
 def _office_html(office: str, rows: pd.DataFrame, team_rows: pd.DataFrame,
-                 yields: pd.DataFrame, districts: pd.DataFrame, as_of: str, front: str) -> str:
+                 yields: pd.DataFrame, map_html: str, as_of: str, front: str) -> str:
     name = str(rows["office_name"].iloc[0])
     return _page(f"{name} {as_of}", (
         f"<h1>{html.escape(name)}: lista priorizada de inspección - planificación {as_of}</h1>"
         f'{front}<p class="metodo">{html.escape(METHOD_ES)}</p>'
-        f"{_office_section(office, rows, yields, districts, team_rows)}"
+        f"{_office_section(office, rows, yields, map_html, team_rows)}"
     ), single_office=True)
 
 
@@ -515,7 +521,7 @@ def _office_front(office: str, rows: pd.DataFrame, team_rows: pd.DataFrame,
                                 changes_sentence(rows, previous), extra))
 
 
-def _national_front(target: pd.DataFrame, yields: pd.DataFrame, districts: pd.DataFrame,
+def _national_front(target: pd.DataFrame, yields: pd.DataFrame, map_html: str,
                     previous: pd.DataFrame, team_code: str | None) -> str:
     """The national first page; its first rows are the specialised team's (the country's
     highest risks), or the highest estimated probabilities when there is no team."""
@@ -525,12 +531,12 @@ def _national_front(target: pd.DataFrame, yields: pd.DataFrame, districts: pd.Da
     extra = (f'<p>Listas por oficina para imprimir: <a href="{html.escape(workbook)}">'
              f"{html.escape(workbook)}</a> y los archivos lista_&lt;oficina&gt;.xlsx.</p>")
     return summary_html(Summary("Resumen nacional", target, first, yields.loc["TOTAL"],
-                                _territory_map("", target, districts),
+                                map_html,
                                 changes_sentence(target, previous), extra))
 
 
 def _write_office_files(staging: Path, target: pd.DataFrame, yields: pd.DataFrame,
-                        districts: pd.DataFrame, as_of: str, team_code: str | None,
+                        maps: Mapping[str, str], as_of: str, team_code: str | None,
                         previous: pd.DataFrame) -> None:
     """lista_<office>.xlsx and reporte_<office>.html: that office's rows, team visits as context."""
     for office, rows in target.groupby("office", sort=False):
@@ -540,10 +546,10 @@ def _write_office_files(staging: Path, target: pd.DataFrame, yields: pd.DataFram
         if len(team_rows):
             sheets[f"{team_code} en su territorio"] = team_rows
         write_workbook(sheets, catalog.OFFICE_XLSX.within(staging, office=office), as_of, yields)
-        front = _office_front(office, rows, team_rows, yields.loc[office],
-                              _territory_map(office, rows, districts), previous)
+        front = _office_front(office, rows, team_rows, yields.loc[office], maps[office],
+                              previous)
         catalog.OFFICE_HTML.within(staging, office=office).write_text(
-            _office_html(office, rows, team_rows, yields, districts, as_of, front),
+            _office_html(office, rows, team_rows, yields, maps[office], as_of, front),
             encoding="utf-8")
 
 
@@ -603,11 +609,12 @@ def write_planning_outputs(out_dir: Path, planning_date: pd.Timestamp, lists: Pl
         previous = previous_list(read_list_log(catalog.LIST_LOG.path(out_dir)), planning_date)
         write_workbook(dict(iter(named.groupby("office", sort=False))),
                        catalog.LIST_XLSX.within(staging), as_of, yields)
+        maps = _territory_maps(named, districts)
         catalog.REPORT_HTML.within(staging).write_text(
-            _html(named, yields, lists.validation, districts, lists.scores, lists.figures, as_of,
-                  _national_front(named, yields, districts, previous, team_code)),
+            _html(named, yields, lists.validation, maps, lists.scores, lists.figures, as_of,
+                  _national_front(named, yields, maps[""], previous, team_code)),
             encoding="utf-8",
         )
-        _write_office_files(staging, named, yields, districts, as_of, team_code, previous)
+        _write_office_files(staging, named, yields, maps, as_of, team_code, previous)
     return ListFiles(*(written.within(final) for written in (
         catalog.LIST_CSV, catalog.LIST_JSON, catalog.LIST_XLSX, catalog.REPORT_HTML)))
