@@ -99,9 +99,14 @@ def synthetic_world(per_office: int = 80, seed: int = 0):
     return scores, workplaces, pd.Series(dtype="datetime64[ns]")
 
 
+# The shipped grid with one small candidate per family: a user file's `model.families` is merged
+# into the shipped one, so a family left out would keep its shipped, full-size candidates.
 TINY_GRID = {
-    "model": {"families": {"logistic_regression": {"C": [0.5]}},
-              "metrics": {"bootstrap_samples": 20}},
+    "model": {"families": {
+        "logistic_regression": {"C": [0.5]},
+        "hist_gradient_boosting": {"max_iter": [30], "class_weight": [None]},
+        "random_forest": {"n_estimators": [20], "max_depth": [4], "min_samples_leaf": [40]},
+    }, "metrics": {"bootstrap_samples": 20}},
     "splits": {"test_splits": 2, "max_training_as_of_dates": 3},
     "promotion": {"bootstrap_samples": 50},
 }
