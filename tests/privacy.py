@@ -69,10 +69,11 @@ def _files(paths: Iterable[Path]) -> list[Path]:
 
 
 def find_document_numbers(paths: Iterable[Path], numbers: Iterable[str]) -> list[tuple[Path, str]]:
-    """(file, number) for identity-document numbers found as whole numbers (not inside longer
-    digit runs such as a float's decimals), in files and zip members."""
+    """(file, number) for identity-document numbers found as whole tokens (not inside longer
+    runs of digits or letters such as a float's decimals, or a timestamp's microseconds
+    followed by a hexadecimal id in a SQLite record), in files and zip members."""
     wanted = {n.encode() for n in numbers if n}
-    pattern = re.compile(rb"(?<![0-9])[0-9A-Z]{8,12}(?![0-9])")
+    pattern = re.compile(rb"(?<![0-9A-Za-z])[0-9A-Z]{8,12}(?![0-9A-Za-z])")
     hits = []
     for path in _files(paths):
         for blob in _blobs(path.read_bytes()):
