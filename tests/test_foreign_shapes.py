@@ -3,9 +3,10 @@
 Each world is the demo world's output (demo_world.generate) transformed into a shape a real
 export has: a short history, no complaints, one region, same-day closures, no recent positives,
 an all-missing feature column, ids that lost their leading zeros, unseen CIIU classes and
-districts at scoring time, timestamps where dates are expected. Several shapes share a world to
-keep the module fast; each runs through `vigia run` (in process, so Prefect starts once) with a
-trimmed grid. The module is one file, so `--dist loadfile` keeps it on one worker.
+districts at scoring time, timestamps where dates are expected, a registry history. Shapes that
+do not hide each other share a world (a module fixture) to keep the module fast; each world runs
+through `vigia run` (in process, so Prefect starts once) with a trimmed grid. The module is one
+file, so `--dist loadfile` keeps it on one worker.
 """
 
 from __future__ import annotations
@@ -92,9 +93,11 @@ def _quarantined(out: Path, table: str) -> pd.DataFrame:
     return pd.read_csv(out / "quarantine" / f"{table}.csv", dtype=str)
 
 
-def test_short_history_with_timestamps_and_same_day_closures(world, root) -> None:
-    """Three years of history, dates written as timestamps, every inspection closed the day
-    it was ordered: the plan shrinks and says so, no date is quarantined."""
+@pytest.fixture(scope="module")
+def short_one_region(world, root) -> dict:
+    """Three years of history, dates written as timestamps, every inspection closed the day it
+    was ordered; every workplace in one department (Lima's districts), and those never inspected
+    carry a CIIU class and a district no training row has."""
     tables = copy.deepcopy(world)
     start = END - pd.DateOffset(years=3) + pd.Timedelta(days=1)
     ins = tables["inspections"]
@@ -105,13 +108,38 @@ def test_short_history_with_timestamps_and_same_day_closures(world, root) -> Non
     com = tables["complaints"]
     tables["complaints"] = com[pd.to_datetime(com["received_on"]) >= start]
     tables["inspections"] = ins
-    out = _run(root, "short", tables, splits={"test_splits": 4, "max_training_as_of_dates": 8})
+    wp = tables["workplaces"]
+    districts = load_districts()
+    lima = sorted(districts.loc[districts["inei"].str.startswith("15"), "inei"])
+    wp["ubigeo"] = [lima[i % (len(lima) - 1)] for i in range(len(wp))]
+    unseen = ~wp["workplace_id"].isin(set(ins["workplace_id"]))
+    wp.loc[unseen, "ciiu"] = "0510"
+    wp.loc[unseen, "ubigeo"] = lima[-1]
+    out = _run(root, "short_one_region", tables,
+               splits={"test_splits": 4, "max_training_as_of_dates": 8})
+    return {"out": out, "workplaces": wp, "unseen": wp.loc[unseen, "workplace_id"]}
+
+
+def test_short_history_with_timestamps_and_same_day_closures(short_one_region, world) -> None:
+    """The plan shrinks and says so, no date is quarantined."""
+    out = short_one_region["out"]
     report = _report(out)
     assert "Split plan shrunk to fit the history: test_splits 4 -> 2" in report
     rules = ";".join(_quarantined(out, "inspections")["rule"])
     assert "bad_type" not in rules and "date_order" not in rules
     scored = len(pd.read_csv(out / "scores.csv"))
     assert scored + len(_quarantined(out, "workplaces")) == len(world["workplaces"])
+
+
+def test_one_region_with_unseen_classes_and_districts_at_scoring(short_one_region) -> None:
+    """Workplaces of a class and a district no training row has are scored like the others."""
+    out, wp = short_one_region["out"], short_one_region["workplaces"]
+    assert "department_code (one category)" in _report(out)
+    scores = pd.read_csv(out / "scores.csv", dtype={"workplace_id": str})
+    quarantined = set(_quarantined(out, "workplaces")["workplace_id"])
+    assert set(scores["workplace_id"]) == set(wp["workplace_id"]) - quarantined
+    assert scores["workplace_id"].isin(short_one_region["unseen"]).sum() > 100
+    assert np.isfinite(scores["score"]).all()
 
 
 def test_no_complaints_and_ubigeo_without_leading_zeros(world, root) -> None:
@@ -137,49 +165,18 @@ def test_no_complaints_and_ubigeo_without_leading_zeros(world, root) -> None:
     assert training["model_group"].str.startswith("hist_gradient_boosting").any()
 
 
-def test_one_region_with_unseen_classes_and_districts_at_scoring(world, root) -> None:
-    """Every workplace in one department (Lima's districts); workplaces never inspected carry a
-    CIIU class and a district no training row has: they are scored like the others."""
-    tables = copy.deepcopy(world)
-    wp = tables["workplaces"]
-    districts = load_districts()
-    lima = sorted(districts.loc[districts["inei"].str.startswith("15"), "inei"])
-    wp["ubigeo"] = [lima[i % (len(lima) - 1)] for i in range(len(wp))]
-    unseen = ~wp["workplace_id"].isin(set(tables["inspections"]["workplace_id"]))
-    wp.loc[unseen, "ciiu"] = "0510"
-    wp.loc[unseen, "ubigeo"] = lima[-1]
-    out = _run(root, "one_region", tables)
-    assert "department_code (one category)" in _report(out)
-    scores = pd.read_csv(out / "scores.csv", dtype={"workplace_id": str})
-    quarantined = set(_quarantined(out, "workplaces")["workplace_id"])
-    assert set(scores["workplace_id"]) == set(wp["workplace_id"]) - quarantined
-    assert scores["workplace_id"].isin(wp.loc[unseen, "workplace_id"]).sum() > 100
-    assert np.isfinite(scores["score"]).all()
-
-
-def test_no_recent_positives(world, root) -> None:
-    """No forced labour found in inspections ordered in the last 15 months: the test windows
-    have no positives, their precision is zero or undefined, the run still writes its lists
-    (the planning model learns from the older positives)."""
+@pytest.fixture(scope="module")
+def registry_without_recent_positives(world, root) -> dict:
+    """No forced labour found in inspections ordered in the last 15 months, and a registry
+    history (`registry_periods`): each closed inspection starts a period the day after, and two
+    broken rows follow them."""
     tables = copy.deepcopy(world)
     ins = tables["inspections"]
     recent = pd.to_datetime(ins["ordered_on"]) >= pd.Timestamp("2025-04-01")
     ins.loc[recent, "forced_labour_found"] = "false"
     ins.loc[recent, "fl_indicators"] = ""
     ins.loc[recent, "victims_identified"] = "0"
-    out = _run(root, "no_recent_positives", tables)
-    metrics = pd.read_csv(out / "backtest" / "metrics.csv")
-    precision = metrics.loc[metrics["metric"] == "precision_at_capacity", "value"]
-    assert len(precision) and (precision.fillna(0) == 0).all()
-    assert next(out.glob("lista_*/lista_priorizada.csv")).exists()
-
-
-def test_registry_history_is_read_as_of_each_date(world, root) -> None:
-    """A registry history (`registry_periods`): each closed inspection starts a period the day
-    after; two broken rows are quarantined with their rule and the run says the registry
-    fields are as of each date."""
-    tables = copy.deepcopy(world)
-    closed = tables["inspections"].dropna(subset=["closed_on"])
+    closed = ins.dropna(subset=["closed_on"])
     period = (pd.to_datetime(closed["closed_on"]) + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d")
     periods = pd.DataFrame({"workplace_id": closed["workplace_id"].to_numpy(),
                             "period": period.to_numpy(),
@@ -189,15 +186,32 @@ def test_registry_history_is_read_as_of_each_date(world, root) -> None:
                            "period": ["2020-01-01", "2020-01-02"],
                            "declared_workers": ["4", "-1"], "size_band": ["micro", "micro"]})
     tables["registry_periods"] = pd.concat([periods, broken], ignore_index=True)
-    out = _run(root, "registry_history", tables)
+    out = _run(root, "registry_no_recent_positives", tables)
+    return {"out": out, "periods": len(periods)}
+
+
+def test_no_recent_positives(registry_without_recent_positives) -> None:
+    """The test windows have no positives, their precision is zero or undefined, the run still
+    writes its lists (the planning model learns from the older positives)."""
+    out = registry_without_recent_positives["out"]
+    metrics = pd.read_csv(out / "backtest" / "metrics.csv")
+    precision = metrics.loc[metrics["metric"] == "precision_at_capacity", "value"]
+    assert len(precision) and (precision.fillna(0) == 0).all()
+    assert next(out.glob("lista_*/lista_priorizada.csv")).exists()
+
+
+def test_registry_history_is_read_as_of_each_date(registry_without_recent_positives) -> None:
+    """The two broken rows are quarantined with their rule and the run says the registry
+    fields are as of each date."""
+    out, periods = (registry_without_recent_positives[key] for key in ("out", "periods"))
     assert "declared_workers, size_band_ordinal are as of each date, from registry_periods" in (
         _report(out))
     # besides the two broken rows, only periods of the world's own quarantined workplaces
     quarantined = _quarantined(out, "registry_periods").set_index("source_row")["rule"]
-    assert quarantined.loc[[str(len(periods) + 1), str(len(periods) + 2)]].tolist() == [
+    assert quarantined.loc[[str(periods + 1), str(periods + 2)]].tolist() == [
         "orphan_workplace", "negative_value"]
     assert set(quarantined.iloc[:-2]) <= {"quarantined_workplace"}
     summary = yaml.safe_load((out / "validation_summary.json").read_text(encoding="utf-8"))
     accounting = summary["tables"]["registry_periods"]
-    assert accounting["rows_in"] == len(periods) + 2
-    assert accounting["rows_clean"] + accounting["rows_quarantined"] == len(periods) + 2
+    assert accounting["rows_in"] == periods + 2
+    assert accounting["rows_clean"] + accounting["rows_quarantined"] == periods + 2
