@@ -39,7 +39,7 @@ def _check_config(config: VigiaConfig, path: Path | None) -> None:
     from features.catalog import FEATURE_CATALOG
     from features.labels import LABEL_KINDS
     from features.splits import check_splits
-    from models.training.candidates import FAMILIES
+    from models.training.families import FAMILIES
 
     where = f"{path}: " if path else ""
     try:

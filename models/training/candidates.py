@@ -37,6 +37,7 @@ from features.catalog import FeatureSpec
 from models.training import binning, forest_sampling, imputation
 from models.training.baselines import build_baselines, required_columns
 from models.training.calibration import final_step
+from models.training.families import FAMILIES
 from settings.schema import ModelConfig
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,6 @@ imputation.install()  # median imputation partitions each column (same medians)
 # on one thread the fit is also faster (10.9 s against 16.3 s, 11 CPU-s against 26) and leaves
 # the other core to the grid's second candidate (`model.fit_workers`).
 threadpool_limits(limits=1, user_api="blas")
-
-FAMILIES = ("logistic_regression", "hist_gradient_boosting", "random_forest")
 
 
 def split_columns(feature_dtypes: pd.Series,
