@@ -63,10 +63,11 @@ def _preflight(args: argparse.Namespace) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     _preflight(args)
-    from pipelines.flow import vigia_run
     from settings.files import claimed
 
-    with claimed(Path(args.out), shared=False):
+    with claimed(Path(args.out), shared=False):  # before the flow's heavy imports: refused at once
+        from pipelines.flow import vigia_run
+
         result = vigia_run(
             data_dir=str(args.data),
             out_dir=str(args.out),
@@ -82,11 +83,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_rank(args: argparse.Namespace) -> int:
     _preflight(args)
-    from pipelines.flow import vigia_rank
     from settings.files import claimed
 
     try:
-        with claimed(Path(args.out), shared=True):
+        with claimed(Path(args.out), shared=True):  # before the flow's heavy imports
+            from pipelines.flow import vigia_rank
+
             result = vigia_rank(
                 data_dir=str(args.data), out_dir=str(args.out),
                 config_path=str(args.config) if args.config else None,
