@@ -76,8 +76,9 @@ def test_scheduled_relisting_retrains_when_the_data_drifted(tmp_path: Path) -> N
 
     # The champion's profile is every workplace at its newest training as-of date, a label
     # window and more before the planning date: on this 1,200-workplace world the area finding
-    # rates really moved since (PSI above 0.25), so re-listing may retrain for them; never for
-    # declared_workers, which did not move until drift_world.
+    # rates really moved since (PSI above 0.25; shown, never a reason: `drift.psi_report_only`),
+    # and re-listing may retrain for another measure; never for declared_workers, which did not
+    # move until drift_world.
     steady = vigia_scheduled_rank(**parameters)
     assert steady.list_csv.exists() and "declared_workers" not in (steady.retrain_reason or "")
 
